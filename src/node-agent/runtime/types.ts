@@ -1,0 +1,85 @@
+/**
+ * The data plane's view of a MeshConfig: per listener, the live objects that route, balance,
+ * authorize and protect traffic. Built from a MeshConfig (pure, no I/O) by `buildRuntime`;
+ * state that must survive a reload (endpoint health, in-flight counts, rate-limit tokens,
+ * weighted-choice positions) is carried over from the previous runtime by stable keys.
+ *
+ * A request captures its PortRuntime once, at its start: in-flight requests finish on the
+ * routes they started with while new requests see the new config.
+ */
+import type {
+  Backend, Destination, Endpoint, MeshConfig, MeshPort, MeshService, Policy, SourceIdentity,
+} from '../../routing/mesh-config.js';
+
+/** What routing and authorization may look at in an HTTP request. */
+export interface HttpRequestInfo {
+  /** Uppercase. */
+  readonly method: string;
+  /** The request target's path, without the query string. */
+  readonly path: string;
+  /** Lowercase header name → value (repeated headers joined with ', '). */
+  header(name: string): string | undefined;
+}
+
+export interface AuthzResult {
+  readonly allowed: boolean;
+  /** The caller's identity, when its source IP is a known pod of this node. */
+  readonly identity: SourceIdentity | null;
+  /** The TrafficTarget that allowed it, or why it was denied (for logs and bodies). */
+  readonly reason: string;
+}
+
+export interface EndpointRuntime {
+  /** `ip:port` — stable across reloads. */
+  readonly key: string;
+  readonly endpoint: Endpoint;
+  /** Requests/connections currently in flight to it (least-request uses this). */
+  readonly active: number;
+  /** Call when a request/connection to this endpoint starts. */
+  begin(): void;
+  /** Call once when it ends; `failed` = connection error, timeout or 5xx (502/503/504). */
+  end(failed: boolean): void;
+  /** True while the circuit breaker has it ejected. */
+  isEjected(now?: number): boolean;
+}
+
+export interface BackendRuntime {
+  readonly backend: Backend;
+  /** The backend Service's endpoints that may get new traffic (ready, not ejected). */
+  pickEndpoint(exclude?: ReadonlySet<EndpointRuntime>): EndpointRuntime | null;
+}
+
+export type RouteResult =
+  | { readonly kind: 'forward'; readonly destination: Destination; readonly backend: BackendRuntime }
+  | { readonly kind: 'reject'; readonly status: number; readonly reason: string };
+
+export interface PortRuntime {
+  readonly service: MeshService;
+  readonly port: MeshPort;
+  readonly policy: Policy;
+  /** ACL mode off → always allowed (identity still resolved for metrics and logs). */
+  authorize(sourceIp: string, request: HttpRequestInfo | null): AuthzResult;
+  /** HTTP: rules then the default destination; TCP/UDP: pass null. Picks the backend by weight. */
+  route(request: HttpRequestInfo | null): RouteResult;
+  /** Token bucket of the destination Service (shared by all its ports); false → 429. */
+  tryAcquireRateLimit(now?: number): boolean;
+  /** Retry budget of the destination Service: may this request be retried now? */
+  canRetry(): boolean;
+  /** Count a first attempt toward the retry budget's base. */
+  recordAttempt(): void;
+}
+
+export interface MeshRuntime {
+  readonly config: MeshConfig;
+  readonly acl: boolean;
+  /** Keyed by `listenerKey()`. */
+  readonly ports: ReadonlyMap<string, PortRuntime>;
+  identityOf(ip: string): SourceIdentity | null;
+}
+
+/** Stable key of a listener: `namespace/name:port/PROTOCOL` (the same as the allocation key). */
+export type ListenerKey = string;
+
+export interface RuntimeOptions {
+  readonly acl: boolean;
+}

@@ -1,0 +1,50 @@
+/**
+ * What the proxies report: one record per HTTP request (or h2 stream) and per TCP connection /
+ * UDP flow. The telemetry sink turns records into Prometheus metrics (bounded labels: no pod IPs,
+ * no paths) and access-log lines.
+ */
+export interface RequestRecord {
+  readonly protocol: 'http' | 'h2c' | 'websocket';
+  /** '' when the caller is not a known pod. */
+  readonly sourceNamespace: string;
+  /** `namespace/serviceAccount`, or null for an unknown caller. */
+  readonly sourceIdentity: string | null;
+  readonly sourceIp: string;
+  readonly destinationNamespace: string;
+  readonly destinationService: string;
+  readonly destinationPort: number;
+  /** The backend Service that served it (a split backend or the Service itself), if any. */
+  readonly backend: string | null;
+  /** `ip:port` of the endpoint that answered (logs only, never a metric label). */
+  readonly endpoint: string | null;
+  readonly method: string;
+  readonly path: string;
+  /** HTTP status sent to the client; 0 when the client went away before a status was sent. */
+  readonly status: number;
+  readonly durationSeconds: number;
+  readonly retries: number;
+  /** Why the proxy answered itself (403, 429, 503, 504...), '' when the upstream answered. */
+  readonly reason: string;
+}
+
+export interface ConnectionRecord {
+  readonly protocol: 'tcp' | 'udp';
+  readonly sourceNamespace: string;
+  readonly sourceIdentity: string | null;
+  readonly sourceIp: string;
+  readonly destinationNamespace: string;
+  readonly destinationService: string;
+  readonly destinationPort: number;
+  readonly backend: string | null;
+  readonly endpoint: string | null;
+  /** 'closed' (normal end), 'denied' (ACL), 'no-endpoint', 'error', 'idle-timeout'. */
+  readonly outcome: 'closed' | 'denied' | 'no-endpoint' | 'error' | 'idle-timeout';
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly durationSeconds: number;
+}
+
+export interface Telemetry {
+  request(record: RequestRecord): void;
+  connection(record: ConnectionRecord): void;
+}

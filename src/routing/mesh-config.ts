@@ -1,0 +1,181 @@
+/**
+ * MeshConfig: everything one node agent serves, compiled from a cluster snapshot.
+ *
+ * It is plain data (JSON-serialisable: `/config` prints it as is), immutable once compiled, and
+ * complete: the agent needs nothing else to route, balance, authorize and apply policies.
+ * Regular expressions travel as source strings; the agent compiles them once per config.
+ */
+import type { Problem } from './problem.js';
+
+/** `namespace/name` of a Service, TrafficSplit, TrafficTarget, Pod. */
+export type ObjectKey = string;
+/** `namespace/serviceAccount`: the identity of a workload. */
+export type IdentityKey = string;
+
+export type TrafficType = 'http' | 'tcp' | 'udp';
+export type Scheme = 'http' | 'h2c';
+export type LoadBalancer = 'round-robin' | 'least-request';
+export type PortProtocol = 'TCP' | 'UDP';
+
+export interface MeshConfig {
+  readonly nodeName: string;
+  readonly meshDomain: string;
+  /** Meshed Services, sorted by namespace then name. */
+  readonly services: readonly MeshService[];
+  /** Source identities of the pods on this node: who a caller is, by its pod IP. */
+  readonly identities: readonly SourceIdentity[];
+  /** Feed this back as `CompileOptions.previous` so ports and VIPs never move. */
+  readonly allocation: Allocation;
+  /** Every problem found, sorted by kind, namespace, name. */
+  readonly problems: readonly Problem[];
+}
+
+export interface Allocation {
+  /** Agent listener port per Service port, keyed by `portKey()`. */
+  readonly ports: Readonly<Record<string, number>>;
+  /** Local mode only: virtual IP per Service, keyed by `namespace/name`. */
+  readonly vips: Readonly<Record<ObjectKey, string>>;
+}
+
+/** The allocation key of one Service port: `namespace/name:port/PROTOCOL`. */
+export function portKey(namespace: string, name: string, port: number, protocol: PortProtocol): string {
+  return `${namespace}/${name}:${port}/${protocol}`;
+}
+
+export interface MeshService {
+  readonly key: ObjectKey;
+  readonly namespace: string;
+  readonly name: string;
+  /** The Service's own cluster IP, when it has one (informational; routing never uses it). */
+  readonly clusterIP: string | null;
+  /** Local mode: the virtual IP the agent listens on and DNS answers with. */
+  readonly vip: string | null;
+  readonly ports: readonly MeshPort[];
+  readonly policy: Policy;
+}
+
+export interface MeshPort {
+  /** The Service port's name, '' when unnamed. */
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: PortProtocol;
+  readonly trafficType: TrafficType;
+  /** Only meaningful for `http` ports: `h2c` proxies HTTP/2 cleartext end to end. */
+  readonly scheme: Scheme;
+  /** The agent listener port (Kubernetes mode). 0 when none could be allocated (see problems). */
+  readonly listenerPort: number;
+  /**
+   * HTTP only: rules tried in order; the first whose `matches` accepts the request decides.
+   * Requests no rule matches go to `destination`.
+   */
+  readonly rules: readonly HttpRule[];
+  /** Where traffic goes when no rule matched (TCP/UDP: always). */
+  readonly destination: Destination;
+  /**
+   * Authorization (ACL mode): a request or connection is allowed when some rule lists the
+   * caller's identity and, for HTTP, the request matches (null `http` = every request).
+   * An empty list denies everyone.
+   */
+  readonly access: readonly AccessRule[];
+}
+
+export interface HttpRule {
+  /** OR over the list; each match is an AND of its path, method and header conditions. */
+  readonly matches: readonly HttpMatch[];
+  readonly destination: Destination;
+}
+
+/**
+ * One HTTPRouteGroup match. `pathRegex` is anchored at the start of the path only;
+ * header regexes match anywhere in the value (search semantics); header names are lowercase.
+ */
+export interface HttpMatch {
+  readonly name: string;
+  readonly pathRegex: string | null;
+  /** Uppercase method names; empty = every method (`*` in SMI). */
+  readonly methods: readonly string[];
+  readonly headers: readonly HeaderMatch[];
+}
+
+export interface HeaderMatch {
+  readonly name: string;
+  readonly valueRegex: string;
+}
+
+export type Destination = BackendsDestination | RejectDestination;
+
+/** Traffic is spread over backends by weight, then over each backend's endpoints by the LB. */
+export interface BackendsDestination {
+  readonly kind: 'backends';
+  /** The TrafficSplit that produced this destination, if any (`namespace/name`). */
+  readonly split: ObjectKey | null;
+  /** Weight > 0 for at least one backend; weight-0 backends are kept for visibility only. */
+  readonly backends: readonly Backend[];
+}
+
+/** No backend may receive traffic (all weights zero, no valid backend): answer `status`. */
+export interface RejectDestination {
+  readonly kind: 'reject';
+  readonly split: ObjectKey | null;
+  readonly status: 503;
+  readonly reason: string;
+}
+
+export interface Backend {
+  /** The Service whose endpoints serve this share (`namespace/name`). */
+  readonly service: ObjectKey;
+  readonly weight: number;
+  /** Endpoints for the matching port, straight to the pods: never back through the mesh. */
+  readonly endpoints: readonly Endpoint[];
+}
+
+export interface Endpoint {
+  readonly ip: string;
+  readonly port: number;
+  /** EndpointSlice conditions; only `ready` endpoints get new requests. */
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  readonly nodeName: string | null;
+  /** `namespace/name` of the backing Pod, when known. */
+  readonly pod: ObjectKey | null;
+  /** The backing Pod's ServiceAccount, when known. */
+  readonly serviceAccount: string | null;
+}
+
+export interface AccessRule {
+  /** The TrafficTarget granting it (`namespace/name`). */
+  readonly trafficTarget: ObjectKey;
+  /** Identities allowed (`namespace/serviceAccount`). */
+  readonly sources: readonly IdentityKey[];
+  /** HTTP requests allowed; null = every request / connection on this port. */
+  readonly http: readonly HttpMatch[] | null;
+}
+
+export interface SourceIdentity {
+  readonly ip: string;
+  readonly namespace: string;
+  readonly pod: string;
+  readonly serviceAccount: string;
+}
+
+export interface Policy {
+  /** Extra attempts after the first; 0 = no retries. */
+  readonly retryAttempts: number;
+  /** Per-request timeout in ms; 0 = none. */
+  readonly timeoutMs: number;
+  readonly loadBalancer: LoadBalancer;
+  readonly circuitBreaker: CircuitBreakerPolicy | null;
+  readonly rateLimit: RateLimitPolicy | null;
+}
+
+export interface CircuitBreakerPolicy {
+  readonly consecutiveErrors: number;
+  readonly ejectionMs: number;
+}
+
+export interface RateLimitPolicy {
+  /** Requests per second. */
+  readonly average: number;
+  readonly burst: number;
+}

@@ -1,0 +1,37 @@
+/**
+ * The compiler's input: what a provider (file or kube) has seen, as raw Kubernetes objects.
+ * Objects are kept raw (as parsed from YAML/JSON) because each one is validated on its own by
+ * the compiler: a malformed object becomes a problem, never an exception.
+ */
+import type { Allocation } from './mesh-config.js';
+import type { SourceLocation } from './problem.js';
+
+export type RawObject = Readonly<Record<string, unknown>>;
+
+export interface Snapshot {
+  /** Services, EndpointSlices, Endpoints, Pods, Namespaces and SMI objects, in any order. */
+  readonly objects: readonly RawObject[];
+  /** Where an object came from (file provider), so its problems can point at the file and line. */
+  readonly sources?: ReadonlyMap<RawObject, SourceLocation>;
+}
+
+export interface PortRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface CompileOptions {
+  /** This agent's node: selects the source identities (pods of this node). */
+  readonly nodeName: string;
+  readonly meshDomain: string;
+  /** Where agent listener ports are allocated (Kubernetes mode). */
+  readonly listenerPorts: PortRange;
+  /** Local mode: the CIDR virtual IPs are allocated from; absent in Kubernetes mode. */
+  readonly vipCidr?: string;
+  /** The allocation of the previous compile (or read from shadow Services): never moved. */
+  readonly previous?: Allocation;
+}
+
+export const DEFAULT_LISTENER_PORTS: PortRange = { min: 10000, max: 14999 };
+export const DEFAULT_MESH_DOMAIN = 'plexus';
+export const DEFAULT_VIP_CIDR = '127.77.0.0/16';
