@@ -30,6 +30,11 @@ export interface CompileOptions {
   readonly vipCidr?: string;
   /** The allocation of the previous compile (or read from shadow Services): never moved. */
   readonly previous?: Allocation;
+  /**
+   * Local mode: a Service with a selector and no EndpointSlice/Endpoints object gets its
+   * endpoints from the Pods of the snapshot that its selector matches.
+   */
+  readonly deriveEndpointsFromPods?: boolean;
 }
 
 export const DEFAULT_LISTENER_PORTS: PortRange = { min: 10000, max: 14999 };

@@ -30,14 +30,17 @@ export interface AuthzResult {
 }
 
 export interface EndpointRuntime {
-  /** `ip:port` — stable across reloads. */
+  /** `ip:port` (`[ip]:port` for IPv6) — stable across reloads. */
   readonly key: string;
   readonly endpoint: Endpoint;
   /** Requests/connections currently in flight to it (least-request uses this). */
   readonly active: number;
   /** Call when a request/connection to this endpoint starts. */
   begin(): void;
-  /** Call once when it ends; `failed` = connection error, timeout or 5xx (502/503/504). */
+  /**
+   * Call once when it ends; `failed` = connection error, timeout or 5xx (502/503/504).
+   * Feeds the circuit breaker (time from `RuntimeOptions.clock`).
+   */
   end(failed: boolean): void;
   /** True while the circuit breaker has it ejected. */
   isEjected(now?: number): boolean;
@@ -45,7 +48,13 @@ export interface EndpointRuntime {
 
 export interface BackendRuntime {
   readonly backend: Backend;
-  /** The backend Service's endpoints that may get new traffic (ready, not ejected). */
+  /**
+   * The backend Service's endpoints that may get new traffic (ready, not terminating, not
+   * ejected). `exclude` (e.g. endpoints already tried by a retry) is avoided when anything else
+   * is usable, and used as a fallback otherwise. If every usable endpoint is ejected (possible
+   * only after a reload removed the others) ejection is ignored rather than failing.
+   * Null only when the backend has no ready, non-terminating endpoint at all.
+   */
   pickEndpoint(exclude?: ReadonlySet<EndpointRuntime>): EndpointRuntime | null;
 }
 
@@ -59,20 +68,29 @@ export interface PortRuntime {
   readonly policy: Policy;
   /** ACL mode off → always allowed (identity still resolved for metrics and logs). */
   authorize(sourceIp: string, request: HttpRequestInfo | null): AuthzResult;
-  /** HTTP: rules then the default destination; TCP/UDP: pass null. Picks the backend by weight. */
+  /**
+   * HTTP: rules then the default destination; TCP/UDP: pass null. Picks the backend by weight
+   * (smooth weighted round-robin) among the weight > 0 backends that have a ready endpoint.
+   * When none has one, returns reject 503 `no ready endpoints for service ns/name` (every
+   * candidate Service named): a `forward` result always has a backend with a ready endpoint.
+   */
   route(request: HttpRequestInfo | null): RouteResult;
   /** Token bucket of the destination Service (shared by all its ports); false → 429. */
   tryAcquireRateLimit(now?: number): boolean;
-  /** Retry budget of the destination Service: may this request be retried now? */
-  canRetry(): boolean;
+  /**
+   * Retry budget of the destination Service: may this request be retried now? True consumes
+   * one retry from the budget (call it once per retry actually sent). Always false when the
+   * policy has `retryAttempts: 0`.
+   */
+  canRetry(now?: number): boolean;
   /** Count a first attempt toward the retry budget's base. */
-  recordAttempt(): void;
+  recordAttempt(now?: number): void;
 }
 
 export interface MeshRuntime {
   readonly config: MeshConfig;
   readonly acl: boolean;
-  /** Keyed by `listenerKey()`. */
+  /** Keyed by `portKey(namespace, name, port, protocol)` from mesh-config.ts. */
   readonly ports: ReadonlyMap<string, PortRuntime>;
   identityOf(ip: string): SourceIdentity | null;
 }
@@ -82,4 +100,12 @@ export type ListenerKey = string;
 
 export interface RuntimeOptions {
   readonly acl: boolean;
+  /**
+   * Milliseconds for breakers, budgets and buckets; default `Date.now`. Every optional `now`
+   * argument above must come from this clock; passing one the caller already read (e.g. the
+   * request's start time) saves a clock read, which costs 50–200 ns on a VM.
+   */
+  readonly clock?: () => number;
+  /** Uniform in [0, 1) for least-request's two random choices; default `Math.random`. */
+  readonly random?: () => number;
 }

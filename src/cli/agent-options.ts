@@ -1,0 +1,31 @@
+/**
+ * The parsed options of `plexus agent`, as the mode runners receive them: runLocalAgent
+ * (src/local/local-agent.ts, with --manifests) and runKubernetesAgent (src/kube/run.ts).
+ * A runner serves until `signal` aborts, then drains and resolves.
+ */
+import type { Logger } from 'pino';
+
+export interface AgentOptions {
+  /** Local mode: the folder of manifests; null = Kubernetes mode. */
+  readonly manifests: string | null;
+  readonly kubeconfig: string | null;
+  /** The mesh namespace (Kubernetes mode). */
+  readonly namespace: string;
+  readonly nodeName: string;
+  readonly acl: boolean;
+  readonly meshDomain: string;
+  /** Where listeners bind in Kubernetes mode. */
+  readonly listenAddress: string;
+  /** Local mode: the block VIPs are allocated from. */
+  readonly vipCidr: string;
+  /** Local mode DNS responder; port 0 = off. */
+  readonly dnsAddress: string;
+  readonly dnsPort: number;
+  /** 0 = any free port (logged in the `agent ready` line). */
+  readonly adminPort: number;
+  readonly adminAddress: string;
+  readonly accessLog: { readonly enabled: boolean; readonly sampleRate: number };
+  readonly logger: Logger;
+}
+
+export type AgentRunner = (options: AgentOptions, signal: AbortSignal) => Promise<void>;

@@ -1,0 +1,134 @@
+/**
+ * `plexus agent`: run the node agent. With --manifests it runs in local mode (file provider,
+ * VIPs on loopback, DNS responder); without it, in Kubernetes mode (the kube provider).
+ * SIGINT / SIGTERM stop it gracefully (listeners close, in-flight requests drain): exit 0.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { runLocalAgent } from '../../local/local-agent.js';
+import type { AgentOptions, AgentRunner } from '../agent-options.js';
+import { CliError, EXIT } from '../errors.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
+import { defaultNodeName, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
+
+interface AgentArgs {
+  readonly manifests: string | undefined;
+  readonly kubeconfig: string | undefined;
+  readonly namespace: string;
+  readonly nodeName: string;
+  readonly acl: boolean;
+  readonly meshDomain: string;
+  readonly listenAddress: string;
+  readonly vipCidr: string;
+  readonly dnsPort: number;
+  readonly dnsAddress: string;
+  readonly adminPort: number;
+  readonly adminAddress: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly accessLog: boolean;
+  readonly accessLogSampleRate: number;
+}
+
+export const DEFAULT_DNS_PORT = 8053;
+export const DEFAULT_ADMIN_PORT = 9901;
+
+function builder(yargs: Argv): Argv<AgentArgs> {
+  return yargs
+    .option('manifests', { ...manifestsOption, describe: `${manifestsOption.describe}: runs in local mode. Without it, the agent watches the Kubernetes API` })
+    .option('kubeconfig', { type: 'string', normalize: true, describe: 'Kubernetes mode: the kubeconfig file', defaultDescription: 'in-cluster, then ~/.kube/config' })
+    .option('namespace', { type: 'string', default: 'plexus', describe: 'Kubernetes mode: the mesh namespace (shadow Services, Lease, CA Secret)' })
+    .option('node-name', {
+      type: 'string',
+      default: defaultNodeName(),
+      defaultDescription: '$NODE_NAME, then the host name',
+      describe: 'This node: the agent serves the pods of this node (Pods\' spec.nodeName; pods without one are on every node)',
+    })
+    .option('acl', { type: 'boolean', default: false, describe: 'Authorize with TrafficTargets: without a matching one, HTTP 403 and TCP connections closed' })
+    .option('mesh-domain', meshDomainOption)
+    .option('listen-address', { type: 'string', default: '0.0.0.0', describe: 'Kubernetes mode: where listeners bind' })
+    .option('vip-cidr', vipCidrOption)
+    .option('dns-port', portOption('Local mode: DNS responder port, UDP and TCP (0 = off)', DEFAULT_DNS_PORT))
+    .option('dns-address', { type: 'string', default: '127.0.0.1', describe: 'Local mode: DNS responder address' })
+    .option('admin-port', portOption('Admin server port: /metrics, /healthz, /readyz, /config (0 = any free port, logged when ready)', DEFAULT_ADMIN_PORT))
+    .option('admin-address', { type: 'string', describe: 'Admin server address', defaultDescription: '127.0.0.1 in local mode, all addresses in Kubernetes mode' })
+    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level (JSON lines on stderr)' })
+    .option('access-log', { type: 'boolean', default: false, describe: 'Log one line per request / connection' })
+    .option('access-log-sample-rate', {
+      type: 'number',
+      default: 1,
+      describe: 'Fraction of requests logged by --access-log (0-1)',
+      coerce: (value: number) => {
+        if (!(value >= 0 && value <= 1)) throw new Error(`--access-log-sample-rate: "${value}" is not between 0 and 1`);
+        return value;
+      },
+    })
+    .example('$0 agent --manifests examples/shop --dns-port 8053', 'Local mode on the example shop')
+    .example('$0 agent --node-name node-b --vip-cidr 127.78.0.0/16 --dns-port 8054 --admin-port 9902 --manifests dir/', 'A second agent on the same machine') as unknown as Argv<AgentArgs>;
+}
+
+function toOptions(args: ArgumentsCamelCase<AgentArgs>): AgentOptions {
+  const local = args.manifests !== undefined;
+  return {
+    manifests: args.manifests ?? null,
+    kubeconfig: args.kubeconfig ?? null,
+    namespace: args.namespace,
+    nodeName: args.nodeName,
+    acl: args.acl,
+    meshDomain: args.meshDomain,
+    listenAddress: args.listenAddress,
+    vipCidr: args.vipCidr,
+    dnsAddress: args.dnsAddress,
+    dnsPort: args.dnsPort,
+    adminPort: args.adminPort,
+    adminAddress: args.adminAddress ?? (local ? '127.0.0.1' : '0.0.0.0'),
+    accessLog: { enabled: args.accessLog, sampleRate: args.accessLogSampleRate },
+    logger: createLogger(args.logLevel),
+  };
+}
+
+/** Aborts on the first SIGINT / SIGTERM; a second one exits at once. */
+function stopSignal(onSecond: () => void): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    if (controller.signal.aborted) onSecond();
+    else controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Loaded only in Kubernetes mode: local mode never loads the Kubernetes client. */
+async function kubernetesRunner(): Promise<AgentRunner> {
+  const { runKubernetesAgent } = await import('../../kube/run.js');
+  return runKubernetesAgent;
+}
+
+async function handler(args: ArgumentsCamelCase<AgentArgs>): Promise<void> {
+  const options = toOptions(args);
+  const run: AgentRunner = options.manifests !== null ? runLocalAgent : await kubernetesRunner();
+  const { signal, dispose } = stopSignal(() => {
+    options.logger.warn('second stop signal: exiting without draining');
+    process.exit(EXIT.FAILURE);
+  });
+  try {
+    await run(options, signal);
+  } catch (err) {
+    options.logger.fatal({ err }, 'agent failed');
+    throw new CliError(err instanceof Error ? err.message : String(err), EXIT.FAILURE);
+  } finally {
+    dispose();
+  }
+}
+
+export const agentCommand: CommandModule<object, AgentArgs> = {
+  command: 'agent',
+  describe: 'Run the node agent (local mode with --manifests, else Kubernetes mode)',
+  builder,
+  handler,
+};

@@ -1,0 +1,74 @@
+/**
+ * `plexus config`: read a folder of Kubernetes YAML, compile it as the agent would, print the
+ * MeshConfig (stdout) and every problem (stderr), and serve nothing.
+ *
+ * Exit codes: 0 no error-severity problem (warnings are printed but do not fail), 1 at least one
+ * error-severity problem (the config is still printed), 2 the input could not be read (missing
+ * folder, unreadable file, YAML syntax error: printed as `path:line: message`; no config).
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { formatManifestError } from '../../manifests/errors.js';
+import { readManifestDir } from '../../manifests/read.js';
+import { compile } from '../../routing/compile.js';
+import { formatProblem } from '../../routing/problem.js';
+import { DEFAULT_LISTENER_PORTS } from '../../routing/snapshot.js';
+import { CliError, EXIT } from '../errors.js';
+import { defaultNodeName, manifestsOption, meshDomainOption, vipCidrOption } from '../options.js';
+import { renderMeshConfig } from '../render-config.js';
+
+interface ConfigArgs {
+  readonly manifests: string;
+  readonly node: string;
+  readonly output: 'text' | 'json';
+  readonly meshDomain: string;
+  readonly vipCidr: string;
+}
+
+function builder(yargs: Argv): Argv<ConfigArgs> {
+  return yargs
+    .option('manifests', { ...manifestsOption, demandOption: true })
+    .option('node', {
+      type: 'string',
+      default: defaultNodeName(),
+      defaultDescription: '$NODE_NAME, then the host name',
+      describe: 'Compile for this node: its pods are the source identities',
+    })
+    .option('output', {
+      alias: 'o',
+      choices: ['text', 'json'] as const,
+      default: 'text' as const,
+      describe: 'text: a readable summary per Service and port; json: the MeshConfig as the agent serves it',
+    })
+    .option('mesh-domain', meshDomainOption)
+    .option('vip-cidr', vipCidrOption)
+    .example('$0 config --manifests examples/shop', 'Summarise the example shop')
+    .example('$0 config --manifests k8s/ -o json', 'The MeshConfig as JSON') as unknown as Argv<ConfigArgs>;
+}
+
+async function handler(args: ArgumentsCamelCase<ConfigArgs>): Promise<void> {
+  const input = await readManifestDir(args.manifests).catch((err: Error) => {
+    throw new CliError(err.message, EXIT.FAILURE);
+  });
+  if (input.errors.length > 0) {
+    for (const error of input.errors) console.error(formatManifestError(error));
+    throw new CliError(`${input.errors.length} file error${input.errors.length === 1 ? '' : 's'}: nothing compiled`, EXIT.FAILURE);
+  }
+  const config = compile(input.snapshot, {
+    nodeName: args.node,
+    meshDomain: args.meshDomain,
+    listenerPorts: DEFAULT_LISTENER_PORTS,
+    vipCidr: args.vipCidr,
+    deriveEndpointsFromPods: true,
+  });
+  process.stdout.write(args.output === 'json' ? `${JSON.stringify(config, null, 2)}\n` : renderMeshConfig(config));
+  for (const problem of config.problems) console.error(`${problem.severity}: ${formatProblem(problem)}`);
+  const errors = config.problems.filter((p) => p.severity === 'error').length;
+  if (errors > 0) throw new CliError(`${errors} error${errors === 1 ? '' : 's'} found`, EXIT.PROBLEMS);
+}
+
+export const configCommand: CommandModule<object, ConfigArgs> = {
+  command: 'config',
+  describe: 'Compile a folder of manifests and print the MeshConfig and every problem, without serving',
+  builder,
+  handler,
+};

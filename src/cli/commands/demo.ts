@@ -1,0 +1,194 @@
+/**
+ * `plexus demo`: the whole mesh on this machine in one command. Starts a sample server for
+ * every pod of the example (or given) folder on its loopback pod IP, runs `plexus agent
+ * --manifests` on the folder as a child process, prints what to try, and sends a gentle stream
+ * of traffic while showing per-backend counts and agent metrics. Ctrl-C (SIGINT), SIGTERM or
+ * --duration stops everything: traffic, the agent (graceful), the servers. Nothing is written.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { AgentProcess, type AgentReady } from '../../local/demo/agent-process.js';
+import { DASHBOARD_METRICS, LiveView, metricTotals, renderDashboard } from '../../local/demo/dashboard.js';
+import { startSampleServers, type SampleServers } from '../../local/demo/sample-servers.js';
+import { demoTargets, TrafficGenerator, type DemoTarget } from '../../local/demo/traffic.js';
+import { formatManifestError } from '../../manifests/errors.js';
+import { readManifestDir } from '../../manifests/read.js';
+import { compile } from '../../routing/compile.js';
+import type { MeshConfig } from '../../routing/mesh-config.js';
+import { DEFAULT_LISTENER_PORTS } from '../../routing/snapshot.js';
+import { CliError, EXIT } from '../errors.js';
+import { PACKAGE_ROOT } from '../package-root.js';
+import { defaultNodeName, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
+import { DEFAULT_ADMIN_PORT, DEFAULT_DNS_PORT } from './agent.js';
+
+/** The shop example shipped with Plexus. */
+const EXAMPLE_DIR = join(PACKAGE_ROOT, 'examples', 'shop');
+/** The `plexus` entry of this build, to start the agent exactly as a user would. */
+const PLEXUS_BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
+const READY_TIMEOUT_MS = 30_000;
+const REFRESH_MS = 1000;
+
+interface DemoArgs {
+  readonly manifests: string;
+  readonly duration: number;
+  readonly acl: boolean;
+  readonly dnsPort: number;
+  readonly adminPort: number;
+  readonly meshDomain: string;
+  readonly vipCidr: string;
+}
+
+function builder(yargs: Argv): Argv<DemoArgs> {
+  return yargs
+    .option('manifests', { ...manifestsOption, default: EXAMPLE_DIR, defaultDescription: 'examples/shop' })
+    .option('duration', {
+      type: 'number',
+      default: 0,
+      describe: 'Stop by itself after this many seconds (0 = run until Ctrl-C)',
+      coerce: (value: number) => {
+        if (!(value >= 0)) throw new Error(`--duration: "${value}" is not a number of seconds`);
+        return value;
+      },
+    })
+    .option('acl', { type: 'boolean', default: true, describe: 'Run the agent with --acl (TrafficTargets enforced); --no-acl to turn off' })
+    .option('dns-port', portOption('The agent\'s DNS responder port (0 = off)', DEFAULT_DNS_PORT))
+    .option('admin-port', portOption('The agent\'s admin port (0 = any free port)', DEFAULT_ADMIN_PORT))
+    .option('mesh-domain', meshDomainOption)
+    .option('vip-cidr', vipCidrOption) as unknown as Argv<DemoArgs>;
+}
+
+async function compileFolder(args: DemoArgs, nodeName: string): Promise<MeshConfig> {
+  const input = await readManifestDir(args.manifests).catch((err: Error) => {
+    throw new CliError(err.message, EXIT.FAILURE);
+  });
+  if (input.errors.length > 0) {
+    throw new CliError(`cannot read the manifests:\n${input.errors.map(formatManifestError).join('\n')}`, EXIT.FAILURE);
+  }
+  return compile(input.snapshot, {
+    nodeName,
+    meshDomain: args.meshDomain,
+    listenerPorts: DEFAULT_LISTENER_PORTS,
+    vipCidr: args.vipCidr,
+    deriveEndpointsFromPods: true,
+  });
+}
+
+function agentArgs(args: DemoArgs, nodeName: string): string[] {
+  return [
+    'agent',
+    '--manifests', args.manifests,
+    '--node-name', nodeName,
+    '--mesh-domain', args.meshDomain,
+    '--vip-cidr', args.vipCidr,
+    '--dns-port', String(args.dnsPort),
+    '--admin-port', String(args.adminPort),
+    ...(args.acl ? ['--acl'] : []),
+  ];
+}
+
+/** What to try by hand: every line works as printed while the demo runs. */
+export function instructions(targets: readonly DemoTarget[], ready: AgentReady, servers: SampleServers, acl: boolean): string[] {
+  const lines = ['', 'Sample pods (servers on their pod IPs):'];
+  for (const server of servers.started) lines.push(`  ${server.pod}  ${server.address}:${server.port} (${server.trafficType})`);
+  for (const failure of servers.failed) lines.push(`  not started: ${failure}`);
+  lines.push('', 'Try, in another terminal:');
+  const http = targets.filter((t) => t.trafficType === 'http');
+  if (ready.dnsPort > 0) {
+    for (const target of targets) lines.push(`  dig @127.0.0.1 -p ${ready.dnsPort} ${target.host} +short   # → ${target.vip}`);
+  }
+  for (const target of http) {
+    const url = `http://${target.vip}:${target.port}/`;
+    if (target.sourceIp) lines.push(`  curl --interface ${target.sourceIp} ${url}   # as ${target.sourcePod}`);
+    lines.push(`  curl ${url}   # ${acl ? 'an unknown caller: 403 (ACL on)' : 'any caller (ACL off)'}`);
+  }
+  lines.push(`  curl http://127.0.0.1:${ready.adminPort}/metrics`);
+  lines.push(`  curl http://127.0.0.1:${ready.adminPort}/config`);
+  lines.push('');
+  return lines;
+}
+
+async function fetchMetrics(adminPort: number): Promise<Map<string, number> | null> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${adminPort}/metrics`, { signal: AbortSignal.timeout(2000) });
+    return metricTotals(await response.text(), DASHBOARD_METRICS);
+  } catch {
+    return null;
+  }
+}
+
+/** Resolves on the first of: SIGINT/SIGTERM, the duration elapsed, the agent exited. */
+function untilStopped(duration: number, agentExited: Promise<unknown>): { stopped: Promise<string>; dispose: () => void } {
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  let timer: NodeJS.Timeout | null = null;
+  const stopped = new Promise<string>((resolve) => {
+    onSignal = (signal) => resolve(signal);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    if (duration > 0) timer = setTimeout(() => resolve('duration'), duration * 1000);
+    void agentExited.then(() => resolve('agent exited'));
+  });
+  return {
+    stopped,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+async function handler(args: ArgumentsCamelCase<DemoArgs>): Promise<void> {
+  const nodeName = defaultNodeName();
+  const config = await compileFolder(args, nodeName);
+  const servers = await startSampleServers(config);
+  const agent = new AgentProcess([process.execPath, PLEXUS_BIN], agentArgs(args, nodeName));
+  const { stopped, dispose } = untilStopped(args.duration, agent.exited);
+  let traffic: TrafficGenerator | null = null;
+  let refresh: NodeJS.Timeout | null = null;
+  let failure: string | null = null;
+  try {
+    const ready = await Promise.race([
+      agent.ready(),
+      stopped.then(() => null),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the agent was not ready in time')), READY_TIMEOUT_MS).unref()),
+    ]);
+    if (ready) {
+      const targets = demoTargets(config, ready.vips);
+      console.log(`Plexus demo: agent pid ${agent.pid} serving ${args.manifests}${args.acl ? ' with --acl' : ''}`);
+      console.log(instructions(targets, ready, servers, args.acl).join('\n'));
+      traffic = new TrafficGenerator(targets);
+      traffic.start();
+      const view = new LiveView(process.stdout);
+      const started = Date.now();
+      const draw = async (): Promise<void> => {
+        const metrics = await fetchMetrics(ready.adminPort);
+        if (traffic) view.draw(renderDashboard(traffic.stats, metrics, (Date.now() - started) / 1000));
+      };
+      refresh = setInterval(() => void draw(), REFRESH_MS);
+      const reason = await stopped;
+      if (reason === 'agent exited') failure = `the agent exited unexpectedly: ${agent.warnings.join('; ')}`;
+      clearInterval(refresh);
+      refresh = null;
+      await traffic.stop();
+      view.final(renderDashboard(traffic.stats, await fetchMetrics(ready.adminPort), (Date.now() - started) / 1000));
+    }
+  } catch (err) {
+    failure = err instanceof Error ? err.message : String(err);
+  } finally {
+    if (refresh) clearInterval(refresh);
+    await traffic?.stop();
+    dispose();
+    console.log('Stopping: agent (draining), sample servers.');
+    await agent.stop();
+    await servers.close();
+  }
+  if (failure) throw new CliError(failure, EXIT.FAILURE);
+}
+
+export const demoCommand: CommandModule<object, DemoArgs> = {
+  command: 'demo',
+  describe: 'Run the example shop on this machine: sample pods, an agent, live traffic and metrics',
+  builder,
+  handler,
+};

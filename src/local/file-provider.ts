@@ -1,0 +1,199 @@
+/**
+ * The file provider: watches a folder of Kubernetes YAML and emits a Snapshot whenever what it
+ * holds changes (a file added, changed, renamed or deleted).
+ *
+ * - fs.watch (recursive) triggers a rescan, debounced; a periodic rescan is the safety net for
+ *   events a platform drops, so a change is seen within about a second either way.
+ * - A rescan only stats files; a file is re-read when its mtime or size changed, and re-parsed
+ *   only when its content hash changed. An unchanged file keeps its object references, so the
+ *   compiler's per-object memo stays warm.
+ * - A file that does not parse is reported (path:line) and the last good version of its objects
+ *   stays in force until it parses again or is deleted.
+ */
+import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { formatManifestError, type ManifestError } from '../manifests/errors.js';
+import { parseManifestText } from '../manifests/parse.js';
+import { listManifestFiles } from '../manifests/read.js';
+import type { SourceLocation } from '../routing/problem.js';
+import type { RawObject, Snapshot } from '../routing/snapshot.js';
+
+export interface FileSnapshot {
+  readonly snapshot: Snapshot;
+  /** Current errors, per file (a file listed here serves its last good objects, if any). */
+  readonly errors: readonly ManifestError[];
+  /** Manifest files found, sorted. */
+  readonly files: readonly string[];
+}
+
+export interface FileProviderOptions {
+  readonly dir: string;
+  /** Called for every change after `start` (never for a rescan that changed nothing). */
+  readonly onSnapshot: (update: FileSnapshot) => void;
+  /** The folder could not be read (e.g. deleted); the last snapshot stays in force. */
+  readonly onError: (err: Error) => void;
+  readonly debounceMs?: number;
+  readonly rescanIntervalMs?: number;
+}
+
+const DEFAULT_DEBOUNCE_MS = 100;
+const DEFAULT_RESCAN_INTERVAL_MS = 700;
+
+interface FileEntry {
+  readonly mtimeMs: number;
+  readonly size: number;
+  readonly hash: string;
+  /** The objects in force: the last good parse. */
+  readonly objects: readonly RawObject[];
+  readonly sources: ReadonlyMap<RawObject, SourceLocation>;
+  /** Errors of the current content (empty when it parsed). */
+  readonly errors: readonly ManifestError[];
+}
+
+export class FileProvider {
+  readonly #options: FileProviderOptions;
+  #cache = new Map<string, FileEntry>();
+  #watcher: FSWatcher | null = null;
+  #interval: NodeJS.Timeout | null = null;
+  #debounce: NodeJS.Timeout | null = null;
+  #scanning: Promise<void> | null = null;
+  #rescanRequested = false;
+  #stopped = false;
+
+  constructor(options: FileProviderOptions) {
+    this.#options = options;
+  }
+
+  /** Reads the folder once (throws when it cannot be read) and starts watching. */
+  async start(): Promise<FileSnapshot> {
+    const first = await this.#scan();
+    this.#watch();
+    this.#interval = setInterval(() => this.#requestScan(), this.#options.rescanIntervalMs ?? DEFAULT_RESCAN_INTERVAL_MS);
+    this.#interval.unref();
+    return first.update;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#watcher?.close();
+    this.#watcher = null;
+    if (this.#interval) clearInterval(this.#interval);
+    if (this.#debounce) clearTimeout(this.#debounce);
+    this.#interval = null;
+    this.#debounce = null;
+  }
+
+  #watch(): void {
+    try {
+      this.#watcher = watch(this.#options.dir, { recursive: true, persistent: false }, () => this.#onEvent());
+      this.#watcher.on('error', () => {
+        // The periodic rescan keeps working without the watcher (e.g. the folder was removed).
+        this.#watcher?.close();
+        this.#watcher = null;
+      });
+    } catch {
+      this.#watcher = null;
+    }
+  }
+
+  #onEvent(): void {
+    if (this.#stopped) return;
+    if (this.#debounce) clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => {
+      this.#debounce = null;
+      this.#requestScan();
+    }, this.#options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
+  }
+
+  /** Scans now, or once more after the running scan (scans never overlap). */
+  #requestScan(): void {
+    if (this.#stopped) return;
+    if (this.#scanning) {
+      this.#rescanRequested = true;
+      return;
+    }
+    this.#scanning = this.#scan()
+      .then(({ update, changed }) => {
+        if (changed && !this.#stopped) this.#options.onSnapshot(update);
+      }, (err: unknown) => {
+        if (!this.#stopped) this.#options.onError(err instanceof Error ? err : new Error(String(err)));
+      })
+      .finally(() => {
+        this.#scanning = null;
+        if (this.#rescanRequested) {
+          this.#rescanRequested = false;
+          this.#requestScan();
+        }
+      });
+  }
+
+  async #scan(): Promise<{ update: FileSnapshot; changed: boolean }> {
+    const files = await listManifestFiles(this.#options.dir);
+    const next = new Map<string, FileEntry>();
+    let changed = files.length !== this.#cache.size;
+    for (const path of files) {
+      const before = this.#cache.get(path);
+      const entry = await this.#load(path, before).catch((err: NodeJS.ErrnoException) => {
+        // Deleted between listing and reading: the next scan sees it gone.
+        if (err.code === 'ENOENT') return null;
+        return failed(before, [{ file: path, line: 0, message: `cannot read: ${err.message}` }]);
+      });
+      if (!entry) continue;
+      if (!before || entry.objects !== before.objects || !sameErrors(entry.errors, before.errors)) changed = true;
+      next.set(path, entry);
+    }
+    this.#cache = next;
+    return { update: this.#snapshot(), changed };
+  }
+
+  async #load(path: string, before: FileEntry | undefined): Promise<FileEntry> {
+    const info = await stat(path);
+    if (before && before.mtimeMs === info.mtimeMs && before.size === info.size) return before;
+    const text = await readFile(path, 'utf8');
+    const hash = createHash('sha256').update(text).digest('hex');
+    if (before && before.hash === hash) {
+      return { ...before, mtimeMs: info.mtimeMs, size: info.size };
+    }
+    const parsed = parseManifestText(text, path);
+    if (parsed.errors.length > 0 && before) {
+      return { ...failed(before, parsed.errors), mtimeMs: info.mtimeMs, size: info.size, hash };
+    }
+    return {
+      mtimeMs: info.mtimeMs,
+      size: info.size,
+      hash,
+      objects: parsed.objects.map((located) => located.object),
+      sources: new Map(parsed.objects.map((located) => [located.object, located.source])),
+      errors: parsed.errors,
+    };
+  }
+
+  #snapshot(): FileSnapshot {
+    const objects: RawObject[] = [];
+    const sources = new Map<RawObject, SourceLocation>();
+    const errors: ManifestError[] = [];
+    for (const entry of this.#cache.values()) {
+      objects.push(...entry.objects);
+      for (const [object, source] of entry.sources) sources.set(object, source);
+      errors.push(...entry.errors);
+    }
+    return { snapshot: { objects, sources }, errors, files: [...this.#cache.keys()] };
+  }
+}
+
+/** Keeps the last good objects of `before` (none when there is none) with new errors. */
+function failed(before: FileEntry | undefined, errors: readonly ManifestError[]): FileEntry {
+  return {
+    mtimeMs: before?.mtimeMs ?? 0,
+    size: before?.size ?? -1,
+    hash: before?.hash ?? '',
+    objects: before?.objects ?? [],
+    sources: before?.sources ?? new Map(),
+    errors,
+  };
+}
+
+function sameErrors(a: readonly ManifestError[], b: readonly ManifestError[]): boolean {
+  return a.length === b.length && a.every((error, i) => formatManifestError(error) === formatManifestError(b[i] as ManifestError));
+}

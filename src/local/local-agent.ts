@@ -1,0 +1,114 @@
+/**
+ * Local mode: the file provider feeds snapshots, each is compiled (keeping the previous
+ * allocation, so VIPs and ports never move), applied to the NodeAgent (which binds each
+ * Service's VIP:port), and the DNS responder's table is swapped to match.
+ *
+ * When ready it logs one `agent ready` line carrying `adminPort` and `dnsPort`, so callers that
+ * asked for port 0 can read the ports back.
+ */
+import type { AgentOptions } from '../cli/agent-options.js';
+import { dnsTableFromConfig } from '../dns/answer.js';
+import { DnsResponder } from '../dns/responder.js';
+import { formatManifestError } from '../manifests/errors.js';
+import { NodeAgent } from '../node-agent/agent.js';
+import { Compiler } from '../routing/compile.js';
+import type { MeshConfig } from '../routing/mesh-config.js';
+import { formatProblem } from '../routing/problem.js';
+import { DEFAULT_LISTENER_PORTS } from '../routing/snapshot.js';
+import { FileProvider, type FileSnapshot } from './file-provider.js';
+
+export async function runLocalAgent(options: AgentOptions, signal: AbortSignal): Promise<void> {
+  const { logger } = options;
+  const dir = options.manifests;
+  if (dir === null) throw new Error('local mode needs --manifests');
+  const agent = new NodeAgent({
+    mode: 'local',
+    listenAddress: options.listenAddress,
+    acl: options.acl,
+    adminAddress: options.adminAddress,
+    adminPort: options.adminPort,
+    logger,
+    accessLog: options.accessLog,
+  });
+  const dns = options.dnsPort === 0
+    ? null
+    : new DnsResponder({ address: options.dnsAddress, port: options.dnsPort, domain: options.meshDomain, logger });
+  const compiler = new Compiler();
+  let previous: MeshConfig | null = null;
+  let reported = new Set<string>();
+
+  const applySnapshot = async (update: FileSnapshot): Promise<void> => {
+    const config = compiler.compile(update.snapshot, {
+      nodeName: options.nodeName,
+      meshDomain: options.meshDomain,
+      listenerPorts: DEFAULT_LISTENER_PORTS,
+      vipCidr: options.vipCidr,
+      deriveEndpointsFromPods: true,
+      ...(previous ? { previous: previous.allocation } : {}),
+    });
+    previous = config;
+    // Each problem is logged once, when it first appears, not on every reload.
+    const current = new Set([
+      ...update.errors.map((e) => `file: ${formatManifestError(e)}`),
+      ...config.problems.map((p) => `${p.severity}: ${formatProblem(p)}`),
+    ]);
+    for (const line of current) if (!reported.has(line)) logger.warn({ problem: line }, 'config problem');
+    reported = current;
+    agent.setProviderStatus({
+      healthy: update.errors.length === 0,
+      message: update.errors.length === 0
+        ? `${update.files.length} files in ${dir}`
+        : `${update.errors.length} file errors in ${dir} (last good versions kept)`,
+    });
+    await agent.apply(config);
+    dns?.setTable(dnsTableFromConfig(config));
+  };
+
+  // Snapshots are applied one at a time; while one applies, only the newest waiting one is kept.
+  let applying: Promise<void> = Promise.resolve();
+  let waiting: FileSnapshot | null = null;
+  const enqueue = (update: FileSnapshot): void => {
+    const idle = waiting === null;
+    waiting = update;
+    if (!idle) return;
+    applying = applying.then(async () => {
+      const next = waiting;
+      waiting = null;
+      if (next) await applySnapshot(next).catch((err: unknown) => logger.error({ err }, 'config not applied'));
+    });
+  };
+
+  const provider = new FileProvider({
+    dir,
+    onSnapshot: enqueue,
+    onError: (err) => logger.error({ err }, 'manifest folder not readable'),
+  });
+
+  const stopAll = async (): Promise<void> => {
+    provider.stop();
+    await applying;
+    await Promise.all([dns?.stop(), agent.stop()]);
+  };
+
+  try {
+    await agent.start();
+    await dns?.start();
+    enqueue(await provider.start());
+    await applying;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  logger.info({
+    adminPort: agent.adminPort,
+    dnsPort: dns?.port ?? 0,
+    nodeName: options.nodeName,
+    manifests: dir,
+    vips: previous === null ? {} : (previous as MeshConfig).allocation.vips,
+  }, 'agent ready');
+
+  if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  logger.info('stopping: draining in-flight traffic');
+  await stopAll();
+  logger.info('stopped');
+}

@@ -1,0 +1,123 @@
+/**
+ * Kubernetes YAML (or JSON) text → raw objects with their file and line. Pure: no I/O.
+ *
+ * - Multi-document files; empty documents (only comments, `---` alone, `~`) are skipped.
+ * - `kind: List` and typed lists (`TrafficSplitList`, …) are expanded to their items; a typed
+ *   list's items get the list's apiVersion and item kind when they omit them, as the API does.
+ * - A YAML syntax error anywhere in a file makes the whole file contribute no objects: a file
+ *   half-read would silently drop objects, while "unchanged until fixed" lets a watcher keep
+ *   the last good version.
+ * - A document that is not a mapping, or lacks apiVersion or kind, is an error; the file's other
+ *   documents still load (each document stands alone, like `kubectl apply`).
+ */
+import { type Document, LineCounter, isMap, isNode, isSeq, parseAllDocuments } from 'yaml';
+import type { SourceLocation } from '../routing/problem.js';
+import type { RawObject } from '../routing/snapshot.js';
+import type { ManifestError } from './errors.js';
+
+export interface LocatedObject {
+  readonly object: RawObject;
+  readonly source: SourceLocation;
+}
+
+export interface ManifestParseResult {
+  readonly objects: LocatedObject[];
+  readonly errors: ManifestError[];
+}
+
+/** Bounds alias expansion ("billion laughs") well below anything that could exhaust memory. */
+const MAX_ALIAS_COUNT = 100;
+
+export function parseManifestText(text: string, file: string): ManifestParseResult {
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const lineOf = (offset: number | undefined): number => Math.max(1, lineCounter.linePos(offset ?? 0).line);
+
+  const syntaxErrors: ManifestError[] = [];
+  for (const document of documents) {
+    for (const error of document.errors) {
+      const line = error.linePos?.[0].line ?? lineOf(error.pos[0]);
+      syntaxErrors.push({ file, line, message: `YAML syntax error: ${error.message.split('\n')[0] ?? ''}` });
+    }
+  }
+  if (syntaxErrors.length > 0) return { objects: [], errors: syntaxErrors };
+
+  const objects: LocatedObject[] = [];
+  const errors: ManifestError[] = [];
+  for (const document of documents) {
+    const line = lineOf(document.contents?.range[0] ?? document.range[0]);
+    let value: unknown;
+    try {
+      value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      errors.push({ file, line, message: err instanceof Error ? err.message : String(err) });
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    const reject = (message: string): void => void errors.push({ file, line, message });
+    const object = checkObject(value, reject);
+    if (object === undefined) continue;
+    const items = listItems(object, reject);
+    if (items === undefined) {
+      objects.push({ object, source: { file, line } });
+      continue;
+    }
+    const itemLines = itemNodeLines(document, lineOf);
+    items.forEach((item, index) => {
+      const itemLine = itemLines[index] ?? line;
+      const located = (message: string): void => void errors.push({ file, line: itemLine, message: `items[${index}]: ${message}` });
+      const listed = checkObject(withListDefaults(object, item), located);
+      if (listed === undefined) return;
+      if (listItems(listed, located) !== undefined) located('a List inside a List is not supported');
+      else objects.push({ object: listed, source: { file, line: itemLine } });
+    });
+  }
+  return { objects, errors };
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A mapping with non-empty string apiVersion and kind, or undefined after reporting why not. */
+function checkObject(value: unknown, reject: (message: string) => void): RawObject | undefined {
+  if (!isMapping(value)) {
+    reject(`a manifest must be a mapping, got ${Array.isArray(value) ? 'a list' : typeof value}`);
+    return undefined;
+  }
+  const missing = ['apiVersion', 'kind'].filter((key) => typeof value[key] !== 'string' || value[key] === '');
+  if (missing.length > 0) {
+    reject(`a manifest needs ${missing.join(' and ')} (${missing.length > 1 ? 'non-empty strings' : 'a non-empty string'})`);
+    return undefined;
+  }
+  return value;
+}
+
+/** The items of a `List` or typed `…List`, or undefined when `object` is not a list. */
+function listItems(object: RawObject, reject: (message: string) => void): readonly unknown[] | undefined {
+  const kind = object['kind'];
+  const items = object['items'];
+  if (kind === 'List') {
+    if (Array.isArray(items)) return items;
+    if (items === undefined || items === null) return [];
+    reject('a List needs items (a list)');
+    return [];
+  }
+  return typeof kind === 'string' && kind.endsWith('List') && Array.isArray(items) ? items : undefined;
+}
+
+/** Items of a typed list (`TrafficSplitList`) may omit apiVersion and kind: take the list's. */
+function withListDefaults(list: RawObject, item: unknown): unknown {
+  const kind = list['kind'];
+  if (kind === 'List' || typeof kind !== 'string' || !isMapping(item)) return item;
+  return { apiVersion: list['apiVersion'], kind: kind.slice(0, -'List'.length), ...item };
+}
+
+/** The line of each entry of the document's top-level `items` sequence. */
+function itemNodeLines(document: Document, lineOf: (offset: number | undefined) => number): number[] {
+  const contents = document.contents;
+  if (!isMap(contents)) return [];
+  const items = contents.get('items', true);
+  if (!isSeq(items)) return [];
+  return items.items.map((node) => lineOf(isNode(node) ? node.range?.[0] : undefined));
+}

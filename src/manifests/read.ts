@@ -1,0 +1,143 @@
+/**
+ * A folder of Kubernetes manifests → a Snapshot. Reads `.yaml`, `.yml` and `.json` files found
+ * recursively, in sorted path order; skips hidden files and folders (dotfiles: editor swap
+ * files, `.git`); follows symlinked folders, each real folder at most once (no loops).
+ */
+import type { Dirent, Stats } from 'node:fs';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SourceLocation } from '../routing/problem.js';
+import type { RawObject, Snapshot } from '../routing/snapshot.js';
+import type { ManifestError } from './errors.js';
+import { type ManifestParseResult, parseManifestText } from './parse.js';
+
+export interface ManifestDirResult {
+  readonly snapshot: Snapshot;
+  readonly errors: ManifestError[];
+  /** Every manifest file read, in the order read (sorted by path). */
+  readonly files: string[];
+}
+
+const MANIFEST_EXTENSION = /\.(ya?ml|json)$/i;
+
+/** True for the file names a manifest folder is made of (watchers filter events with it). */
+export function isManifestFileName(name: string): boolean {
+  return !name.startsWith('.') && MANIFEST_EXTENSION.test(name);
+}
+
+/**
+ * One manifest file. Throws an Error naming the path when it cannot be read; the original
+ * error (with its `code`, e.g. ENOENT for a file just removed) is the `cause`.
+ */
+export async function readManifestFile(path: string): Promise<ManifestParseResult> {
+  const text = await io(`cannot read manifest file ${path}`, () => readFile(path, 'utf8'));
+  return parseManifestText(text, path);
+}
+
+/**
+ * Every manifest under `dir`. Throws an Error naming the path when `dir`, or a folder or file
+ * under it, cannot be read; a file removed between listing and reading is skipped.
+ */
+export async function readManifestDir(dir: string): Promise<ManifestDirResult> {
+  const objects: RawObject[] = [];
+  const sources = new Map<RawObject, SourceLocation>();
+  const errors: ManifestError[] = [];
+  const files: string[] = [];
+  for (const file of await listManifestFiles(dir)) {
+    let result: ManifestParseResult;
+    try {
+      result = await readManifestFile(file);
+    } catch (err) {
+      if (err instanceof Error && isGone(err.cause)) continue;
+      throw err;
+    }
+    files.push(file);
+    for (const { object, source } of result.objects) {
+      objects.push(object);
+      sources.set(object, source);
+    }
+    errors.push(...result.errors);
+  }
+  return { snapshot: { objects, sources }, errors, files };
+}
+
+/** Manifest file paths under `dir` (joined onto `dir` as given), sorted. */
+export async function listManifestFiles(dir: string): Promise<string[]> {
+  const what = `cannot read manifest directory ${dir}`;
+  const info = await io(what, () => stat(dir));
+  if (!info.isDirectory()) throw new Error(`${what}: not a directory`);
+  const files: string[] = [];
+  await walk(dir, new Set([await io(what, () => realpath(dir))]), files);
+  return files.sort(comparePaths);
+}
+
+async function walk(dir: string, visited: Set<string>, files: string[]): Promise<void> {
+  const what = `cannot read manifest directory ${dir}`;
+  const entries: Dirent[] = await io(what, () => readdir(dir, { withFileTypes: true }));
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    const kind = await entryKind(entry, path);
+    if (kind === 'directory') {
+      const real = await io(`cannot read manifest directory ${path}`, () => realpath(path));
+      if (visited.has(real)) continue;
+      visited.add(real);
+      await walk(path, visited, files);
+    } else if (kind === 'file' && isManifestFileName(entry.name)) {
+      files.push(path);
+    }
+  }
+}
+
+/** What an entry is, following a symlink; a dangling or looping link counts as nothing. */
+async function entryKind(entry: Dirent, path: string): Promise<'directory' | 'file' | 'other'> {
+  let target: Dirent | Stats = entry;
+  if (entry.isSymbolicLink()) {
+    try {
+      target = await stat(path);
+    } catch (err) {
+      if (isGone(err)) return 'other';
+      throw new Error(`cannot read manifest path ${path}: ${describeIoError(err)}`, { cause: err });
+    }
+  }
+  if (target.isDirectory()) return 'directory';
+  return target.isFile() ? 'file' : 'other';
+}
+
+async function io<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (err) {
+    throw new Error(`${what}: ${describeIoError(err)}`, { cause: err });
+  }
+}
+
+/** Plain code-unit order, so the order does not depend on the locale. */
+function comparePaths(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
+function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
+
+function isGone(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === 'ENOENT' || code === 'ELOOP';
+}
+
+const IO_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+function describeIoError(err: unknown): string {
+  const code = errorCode(err);
+  if (code !== undefined) return `${IO_ERRORS[code] ?? 'I/O error'} (${code})`;
+  return err instanceof Error ? err.message : String(err);
+}

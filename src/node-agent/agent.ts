@@ -1,0 +1,199 @@
+/**
+ * The node agent: turns each applied MeshConfig into running listeners, and shows what it is
+ * doing on the admin port.
+ *
+ * `apply` swaps the runtime atomically (handlers read it when a request or connection starts),
+ * then reconciles the listeners: unchanged ones are untouched, removed ones drain, new ones
+ * bind. Applies run one at a time, in call order.
+ */
+import type { Logger } from 'pino';
+import type { MeshConfig } from '../routing/mesh-config.js';
+import type { Problem } from '../routing/problem.js';
+import { AdminServer } from './admin/admin-server.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/limits.js';
+import { createHttpHandlerFactory, type HttpHandlers } from './listeners/http-handlers.js';
+import { listenerFactory } from './listeners/factory.js';
+import { ListenerManager, type ReconcileResult } from './listeners/listener-manager.js';
+import { planListeners } from './listeners/plan.js';
+import { buildRuntime } from './runtime/build.js';
+import type { MeshRuntime, PortRuntime } from './runtime/types.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from './tcp/tcp-proxy.js';
+import { AccessLog } from './telemetry/access-log.js';
+import { MeshMetrics } from './telemetry/metrics.js';
+import { TelemetrySink } from './telemetry/sink.js';
+import { DEFAULT_UDP_IDLE_TIMEOUT_MS, DEFAULT_UDP_MAX_FLOWS } from './udp/udp-relay.js';
+
+export interface AgentOptions {
+  /** local: bind each Service's VIP at its own ports; kubernetes: bind `listenAddress` at the allocated listener ports. */
+  readonly mode: 'local' | 'kubernetes';
+  /** Where listeners bind in Kubernetes mode. */
+  readonly listenAddress: string;
+  readonly acl: boolean;
+  readonly adminAddress: string;
+  /** 0 = an ephemeral port (read it back from `adminPort`). */
+  readonly adminPort: number;
+  /** Agent events and access-log lines go through it. */
+  readonly logger: Logger;
+  readonly accessLog: { readonly enabled: boolean; readonly sampleRate: number };
+  readonly httpLimits?: Partial<HttpLimits>;
+  /** Per listener; connections beyond it are refused at accept. */
+  readonly maxConnections?: number;
+  readonly udpIdleTimeoutMs?: number;
+  /** How long removed listeners (and `stop`) wait for in-flight traffic before cutting it. */
+  readonly drainTimeoutMs?: number;
+}
+
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
+
+export interface ApplyReport extends ReconcileResult {
+  /** The generation now serving (1 after the first apply). */
+  readonly generation: number;
+  /** Config problems plus agent problems (listeners that could not be bound). */
+  readonly problems: number;
+}
+
+export interface ProviderStatus {
+  readonly healthy: boolean;
+  readonly message: string;
+}
+
+interface Applied {
+  readonly runtime: MeshRuntime;
+  readonly generation: number;
+  readonly appliedAt: Date;
+}
+
+export class NodeAgent {
+  readonly #options: AgentOptions;
+  readonly #logger: Logger;
+  readonly #metrics = new MeshMetrics();
+  readonly #http: HttpHandlers;
+  readonly #listeners: ListenerManager;
+  readonly #admin: AdminServer;
+  #applied: Applied | null = null;
+  #provider: ProviderStatus | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #stopped = false;
+
+  constructor(options: AgentOptions) {
+    this.#options = options;
+    this.#logger = options.logger;
+    const telemetry = new TelemetrySink(this.#metrics, new AccessLog(options.logger, options.accessLog));
+    this.#http = createHttpHandlerFactory({ telemetry, limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits } });
+    const factory = listenerFactory({
+      telemetry,
+      http: this.#http.create,
+      maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+      udpIdleTimeoutMs: options.udpIdleTimeoutMs ?? DEFAULT_UDP_IDLE_TIMEOUT_MS,
+      udpMaxFlows: DEFAULT_UDP_MAX_FLOWS,
+      onError: (spec, error) => this.#logger.warn({ listener: spec.id, err: error }, 'listener error'),
+    });
+    this.#listeners = new ListenerManager(
+      factory,
+      () => this.#applied?.runtime.ports ?? new Map<string, PortRuntime>(),
+      options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+    );
+    this.#admin = new AdminServer({
+      registry: this.#metrics.registry,
+      readiness: () => this.#readiness(),
+      notReady: () => ({ ready: false, reason: 'no config applied yet' }),
+      config: () => this.#configView(),
+    });
+  }
+
+  get adminPort(): number {
+    return this.#admin.port;
+  }
+
+  get generation(): number {
+    return this.#applied?.generation ?? 0;
+  }
+
+  /** Starts the admin server; `/readyz` answers 503 until the first `apply`. */
+  async start(): Promise<void> {
+    await this.#admin.listen(this.#options.adminAddress, this.#options.adminPort);
+    this.#logger.info({ address: this.#options.adminAddress, port: this.adminPort }, 'admin server listening');
+  }
+
+  apply(config: MeshConfig): Promise<ApplyReport> {
+    const run = this.#queue.then(() => this.#apply(config));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Shown in `/readyz` and as `plexus_provider_healthy`; a configured agent stays ready either way. */
+  setProviderStatus(status: ProviderStatus): void {
+    this.#provider = { healthy: status.healthy, message: status.message };
+    this.#metrics.setProviderHealthy(status.healthy);
+  }
+
+  /** Stops accepting everywhere, lets in-flight traffic finish (up to the drain timeout), closes everything. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#queue;
+    await this.#listeners.closeAll();
+    this.#http.close();
+    await this.#admin.close();
+  }
+
+  async #apply(config: MeshConfig): Promise<ApplyReport> {
+    if (this.#stopped) throw new Error('the agent is stopped');
+    const runtime = buildRuntime(config, { acl: this.#options.acl }, this.#applied?.runtime);
+    const generation = this.generation + 1;
+    // The swap: from here on, every new request or connection sees the new runtime.
+    this.#applied = { runtime, generation, appliedAt: new Date() };
+    const result = await this.#listeners.reconcile(planListeners(config, this.#options.mode, this.#options.listenAddress));
+    const problems = this.#problems();
+    this.#metrics.setGeneration(generation);
+    this.#metrics.setProblems({
+      error: problems.filter((p) => p.severity === 'error').length,
+      warning: problems.filter((p) => p.severity === 'warning').length,
+    });
+    this.#metrics.setListeners(countByKind(this.#listeners.listeners.map((listener) => listener.spec.kind)));
+    await this.#metrics.retainDestinations(new Set(config.services.map((service) => service.key)));
+    for (const failure of result.failed) this.#logger.error(failure, 'listener not bound');
+    this.#logger.info({
+      generation, added: result.added.length, removed: result.removed.length, replaced: result.replaced.length,
+      kept: result.kept.length, failed: result.failed.length, problems: problems.length,
+    }, 'config applied');
+    return { generation, ...result, problems: problems.length };
+  }
+
+  #problems(): Problem[] {
+    return [...(this.#applied?.runtime.config.problems ?? []), ...this.#listeners.problems];
+  }
+
+  #readiness(): object | null {
+    if (!this.#applied) return null;
+    return {
+      ready: true,
+      generation: this.#applied.generation,
+      appliedAt: this.#applied.appliedAt.toISOString(),
+      listeners: this.#listeners.listeners.length,
+      problems: this.#problems().length,
+      provider: this.#provider,
+    };
+  }
+
+  #configView(): object | null {
+    if (!this.#applied) return null;
+    return {
+      generation: this.#applied.generation,
+      appliedAt: this.#applied.appliedAt.toISOString(),
+      acl: this.#options.acl,
+      listeners: this.#listeners.listeners.map((listener) => ({
+        listener: listener.spec.id, kind: listener.spec.kind, port: listener.spec.portKey, active: listener.active,
+      })),
+      problems: this.#problems(),
+      config: this.#applied.runtime.config,
+    };
+  }
+}
+
+function countByKind(kinds: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return counts;
+}

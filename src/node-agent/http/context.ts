@@ -1,0 +1,32 @@
+/**
+ * What the HTTP proxies need from the agent, and what they give back to it: a handler that
+ * takes over accepted client sockets of one listener.
+ */
+import type * as net from 'node:net';
+import type { PortRuntime } from '../runtime/types.js';
+import type { Telemetry } from '../telemetry/types.js';
+import type { HttpLimits } from './limits.js';
+import type { UpstreamPool } from './upstream-pool.js';
+
+export interface HttpProxyContext {
+  /** The runtime for a request starting now; captured once per request (the agent swaps it on reload). */
+  current(): PortRuntime;
+  /** Receives one RequestRecord per request (or h2 stream). */
+  readonly telemetry: Telemetry;
+  readonly limits: HttpLimits;
+  /** Shared by the whole agent, keyed by endpoint `ip:port`; survives reloads. */
+  readonly upstreams: UpstreamPool;
+}
+
+export interface ConnectionHandler {
+  /** Takes ownership of an accepted client socket. */
+  handle(socket: net.Socket): void;
+  /**
+   * Stops keep-alive reuse, closes idle connections, and resolves once the requests in flight
+   * have finished (established WebSocket tunnels are not waited for; `destroy()` ends them).
+   */
+  drain(): Promise<void>;
+  /** Force-closes every connection. */
+  destroy(): void;
+  readonly activeConnections: number;
+}

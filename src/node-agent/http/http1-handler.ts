@@ -1,0 +1,73 @@
+/** `createHttp1Handler`: the HTTP/1.1 (and WebSocket upgrade) side of an HTTP listener. */
+import type * as net from 'node:net';
+import type { ConnectionHandler, HttpProxyContext } from './context.js';
+import { ClientConnection, type ConnectionOwner } from './http1/client-connection.js';
+
+class Http1Handler implements ConnectionHandler, ConnectionOwner {
+  readonly #ctx: HttpProxyContext;
+  readonly #connections = new Set<ClientConnection>();
+  #draining = false;
+  #drained: (() => void) | null = null;
+  #drainPromise: Promise<void> | null = null;
+
+  constructor(ctx: HttpProxyContext) {
+    this.#ctx = ctx;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  get activeConnections(): number {
+    return this.#connections.size;
+  }
+
+  handle(socket: net.Socket): void {
+    if (this.#draining) {
+      socket.destroy();
+      return;
+    }
+    this.#connections.add(new ClientConnection(socket, this.#ctx, this));
+  }
+
+  drain(): Promise<void> {
+    this.#draining = true;
+    this.#drainPromise ??= new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
+    for (const connection of [...this.#connections]) connection.closeIfIdle();
+    this.#checkDrained();
+    return this.#drainPromise;
+  }
+
+  destroy(): void {
+    this.#draining = true;
+    for (const connection of [...this.#connections]) connection.socket.destroy();
+  }
+
+  connectionIdle(connection: ClientConnection): void {
+    if (this.#draining) connection.closeIfIdle();
+  }
+
+  connectionUpgraded(): void {
+    this.#checkDrained();
+  }
+
+  connectionClosed(connection: ClientConnection): void {
+    this.#connections.delete(connection);
+    this.#checkDrained();
+  }
+
+  #checkDrained(): void {
+    if (!this.#draining || this.#drained === null) return;
+    // A closing connection counts until its socket closes, so in-flight responses finish first;
+    // tunnels are not HTTP exchanges and are not waited for.
+    for (const connection of this.#connections) if (!connection.tunneling) return;
+    this.#drained();
+    this.#drained = null;
+  }
+}
+
+export function createHttp1Handler(ctx: HttpProxyContext): ConnectionHandler {
+  return new Http1Handler(ctx);
+}

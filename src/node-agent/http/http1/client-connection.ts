@@ -1,0 +1,246 @@
+/**
+ * One accepted client connection of an HTTP/1.1 listener: finds and parses request heads,
+ * runs one ProxiedRequest at a time (pipelined requests wait, in order, with the socket paused)
+ * and enforces the head, keep-alive and body timeouts.
+ */
+import type * as net from 'node:net';
+import type { HttpProxyContext } from '../context.js';
+import { normalizeIp } from '../../runtime/ip.js';
+import { HeadError } from './head-error.js';
+import { ProxiedRequest, type ClientSide } from './proxied-request.js';
+import { parseRequestHead } from './request-head.js';
+import { writeLocalAnswer } from './write-answer.js';
+
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+
+/** What a connection reports to the handler that tracks it. */
+export interface ConnectionOwner {
+  readonly draining: boolean;
+  connectionIdle(connection: ClientConnection): void;
+  /** The connection became a WebSocket (or other upgraded) tunnel: no longer an HTTP exchange. */
+  connectionUpgraded(connection: ClientConnection): void;
+  connectionClosed(connection: ClientConnection): void;
+}
+
+export class ClientConnection implements ClientSide {
+  readonly socket: net.Socket;
+  readonly clientIp: string;
+  readonly #ctx: HttpProxyContext;
+  readonly #owner: ConnectionOwner;
+  #pending: Buffer | null = null;
+  #request: ProxiedRequest | null = null;
+  #headTimer: NodeJS.Timeout | null = null;
+  #parsing = false;
+  #closing = false;
+  #clientEnded = false;
+
+  constructor(socket: net.Socket, ctx: HttpProxyContext, owner: ConnectionOwner) {
+    this.socket = socket;
+    this.clientIp = normalizeIp(socket.remoteAddress ?? '');
+    this.#ctx = ctx;
+    this.#owner = owner;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('error', () => { /* 'close' follows and cleans up */ });
+    socket.on('close', () => this.#onClose());
+    socket.on('drain', () => this.#request?.onClientDrain());
+    socket.on('timeout', () => this.#onSocketTimeout());
+    // A new connection has the head timeout to send its first request.
+    socket.setTimeout(ctx.limits.headersTimeoutMs);
+  }
+
+  get draining(): boolean {
+    return this.#owner.draining;
+  }
+
+  /** No request in flight and no bytes of one received. */
+  get idle(): boolean {
+    return this.#request === null && this.#pending === null;
+  }
+
+  /** Closes the connection if it is idle (used when the listener drains). */
+  closeIfIdle(): void {
+    if (this.idle) this.#close();
+  }
+
+  get tunneling(): boolean {
+    return this.#request?.tunneling === true;
+  }
+
+  tunnelOpened(): void {
+    this.#owner.connectionUpgraded(this);
+  }
+
+  takePending(): Buffer | null {
+    const pending = this.#pending;
+    this.#pending = null;
+    return pending;
+  }
+
+  requestDone(keepAlive: boolean): void {
+    this.#request = null;
+    if (!keepAlive || this.#clientEnded || this.#owner.draining) {
+      this.#close();
+      return;
+    }
+    if (!this.#parsing) this.#parseNext();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closing) return;
+    const request = this.#request;
+    if (request !== null) {
+      if (request.wantsClientData) {
+        const used = request.onClientData(chunk, 0);
+        if (used < chunk.length && this.#request !== null) this.#hold(chunk.subarray(used));
+        else if (used < chunk.length) this.#append(chunk.subarray(used));
+      } else {
+        this.#hold(chunk);
+      }
+      if (this.#request !== null) return;
+    } else {
+      this.#append(chunk);
+    }
+    this.#parseNext();
+  }
+
+  /** Keeps bytes of a later request and stops reading until the current one is done. */
+  #hold(bytes: Buffer): void {
+    this.#append(bytes);
+    this.socket.pause();
+  }
+
+  #append(bytes: Buffer): void {
+    this.#pending = this.#pending === null ? bytes : Buffer.concat([this.#pending, bytes]);
+  }
+
+  #parseNext(): void {
+    this.#parsing = true;
+    try {
+      while (this.#request === null && !this.#closing) {
+        if (!this.#startRequest()) break;
+      }
+    } finally {
+      this.#parsing = false;
+    }
+    if (this.#closing) return;
+    if (this.#request === null) {
+      this.socket.resume();
+      if (this.#pending === null) this.#becomeIdle();
+    }
+  }
+
+  /** Parses one request head from the pending bytes and starts it; false when more bytes are needed. */
+  #startRequest(): boolean {
+    let pending = this.#pending;
+    if (pending === null) return false;
+    let skip = 0;
+    // RFC 9112 §2.2: ignore empty lines before a request line.
+    while (skip + 1 < pending.length && pending[skip] === 0x0d && pending[skip + 1] === 0x0a) skip += 2;
+    if (skip > 0) pending = this.#pending = skip === pending.length ? null : pending.subarray(skip);
+    if (pending === null) return false;
+    const limits = this.#ctx.limits;
+    const end = pending.indexOf(HEAD_END);
+    if (end === -1) {
+      if (pending.length >= limits.maxHeaderBytes) this.#reject(431, 'request head too large');
+      else if (hasBareLineFeed(pending)) this.#reject(400, 'line feed without carriage return');
+      else this.#startHeadTimer();
+      return false;
+    }
+    const headLength = end + 4;
+    if (headLength > limits.maxHeaderBytes) {
+      this.#reject(431, 'request head too large');
+      return false;
+    }
+    this.#stopHeadTimer();
+    let request: ProxiedRequest;
+    try {
+      request = new ProxiedRequest(this, parseRequestHead(pending, headLength), this.#ctx);
+    } catch (error) {
+      if (!(error instanceof HeadError)) throw error;
+      this.#reject(error.status, error.message);
+      return false;
+    }
+    this.#request = request;
+    let used = headLength;
+    if (headLength < pending.length) used = request.onClientData(pending, headLength);
+    this.#pending = used < pending.length ? pending.subarray(used) : null;
+    if (this.#request === null || this.#closing) return true;
+    this.socket.setTimeout(request.wantsClientData ? limits.bodyIdleTimeoutMs : 0);
+    if (this.#pending !== null) this.socket.pause();
+    request.start();
+    return true;
+  }
+
+  #becomeIdle(): void {
+    this.socket.setTimeout(this.#ctx.limits.keepAliveTimeoutMs);
+    this.#owner.connectionIdle(this);
+  }
+
+  #startHeadTimer(): void {
+    if (this.#headTimer !== null) return;
+    this.socket.setTimeout(0);
+    this.#headTimer = setTimeout(() => {
+      this.#headTimer = null;
+      this.#reject(408, 'request head not received in time');
+    }, this.#ctx.limits.headersTimeoutMs);
+  }
+
+  #stopHeadTimer(): void {
+    if (this.#headTimer === null) return;
+    clearTimeout(this.#headTimer);
+    this.#headTimer = null;
+  }
+
+  #onSocketTimeout(): void {
+    if (this.#request !== null) {
+      // The request body stalled.
+      this.socket.destroy();
+      return;
+    }
+    this.#close();
+  }
+
+  /** Answers a malformed or too slow request and closes the connection. */
+  #reject(status: 400 | 408 | 431 | 502, reason: string): void {
+    if (this.#closing) return;
+    writeLocalAnswer(this.socket, status, `${reason}\n`, true, false);
+    this.#close();
+  }
+
+  #onEnd(): void {
+    this.#clientEnded = true;
+    const request = this.#request;
+    if (request !== null) request.onClientEnd();
+    else this.#close();
+  }
+
+  #close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#stopHeadTimer();
+    this.#pending = null;
+    this.socket.end();
+    // A client that never reads the end of the response must not hold the socket forever.
+    this.socket.setTimeout(this.#ctx.limits.keepAliveTimeoutMs);
+  }
+
+  #onClose(): void {
+    this.#stopHeadTimer();
+    this.#closing = true;
+    const request = this.#request;
+    this.#request = null;
+    request?.onClientGone();
+    this.#owner.connectionClosed(this);
+  }
+}
+
+function hasBareLineFeed(bytes: Buffer): boolean {
+  let index = bytes.indexOf(0x0a);
+  while (index !== -1) {
+    if (index === 0 || bytes[index - 1] !== 0x0d) return true;
+    index = bytes.indexOf(0x0a, index + 1);
+  }
+  return false;
+}

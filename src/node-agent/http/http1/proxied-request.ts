@@ -1,0 +1,514 @@
+/**
+ * One HTTP/1.1 request from a client connection, forwarded to an endpoint: admission, endpoint
+ * choice, retries, timeout, body relay in both directions with backpressure, and the response
+ * framing that decides whether the endpoint connection goes back to the pool.
+ *
+ * Request body bytes are held for a replay (a retry, or a resend after a stale keep-alive
+ * connection failed) while they fit in `maxReplayBodyBytes`; past that the request can no longer
+ * be retried once bytes went out.
+ */
+import { admit, isGatewayFailure, isIdempotent } from '../admission.js';
+import type { HttpProxyContext } from '../context.js';
+import { type LocalAnswer, badGateway, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
+import { RequestLog } from '../request-log.js';
+import type { BackendRuntime, EndpointRuntime, PortRuntime } from '../../runtime/types.js';
+import { type BodyScanner, ChunkedScanner, CloseDelimitedScanner, LengthScanner } from './body-scanner.js';
+import type { UpstreamConnection, UpstreamOwner } from './connection-pool.js';
+import { HeadError } from './head-error.js';
+import type { RequestHead } from './request-head.js';
+import { type ResponseHead, parseResponseHead } from './response-head.js';
+import { serializeRequestHead, serializeResponseHead } from './serialize.js';
+import { writeLocalAnswer } from './write-answer.js';
+
+/** What a request needs from its client connection. */
+export interface ClientSide {
+  readonly socket: import('node:net').Socket;
+  readonly clientIp: string;
+  readonly draining: boolean;
+  /** The request is over; `keepAlive` = the connection may carry the next one. */
+  requestDone(keepAlive: boolean): void;
+  /** Hands over bytes that arrived after the request head (used when a tunnel opens). */
+  takePending(): Buffer | null;
+  tunnelOpened(): void;
+}
+
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/** An endpoint's response head larger than this is refused (502). */
+const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+
+export function requestScanner(head: RequestHead, maxTrailerBytes: number): BodyScanner | null {
+  if (head.chunked) return new ChunkedScanner(maxTrailerBytes);
+  if (head.contentLength > 0) return new LengthScanner(head.contentLength);
+  return null;
+}
+
+export class ProxiedRequest implements UpstreamOwner {
+  readonly #client: ClientSide;
+  readonly #head: RequestHead;
+  readonly #runtime: PortRuntime;
+  readonly #ctx: HttpProxyContext;
+  readonly #log: RequestLog;
+
+  // Request body.
+  readonly #bodyScanner: BodyScanner | null;
+  #bodyChunks: Buffer[] = [];
+  #bodyWritten = 0;
+  #bodyBytes = 0;
+  #replayable = true;
+
+  // Forwarding.
+  #backend: BackendRuntime | null = null;
+  #endpoint: EndpointRuntime | null = null;
+  #tried: Set<EndpointRuntime> | null = null;
+  #upstream: UpstreamConnection | null = null;
+  #headText = '';
+  #staleResendUsed = false;
+  #timer: NodeJS.Timeout | null = null;
+
+  // Response.
+  #responseSeen = false;
+  #responsePending: Buffer | null = null;
+  #response: ResponseHead | null = null;
+  #responseScanner: BodyScanner | null = null;
+  #responseStarted = false;
+  #clientKeepAlive = false;
+  #upstreamReusable = true;
+  #tunnel = false;
+  #done = false;
+
+  constructor(client: ClientSide, head: RequestHead, ctx: HttpProxyContext) {
+    this.#client = client;
+    this.#head = head;
+    this.#ctx = ctx;
+    this.#runtime = ctx.current();
+    this.#log = new RequestLog('http', this.#runtime, client.clientIp, head.method, head.path);
+    this.#bodyScanner = requestScanner(head, ctx.limits.maxHeaderBytes);
+  }
+
+  /** More request body (or tunnel) bytes are expected from the client. */
+  get wantsClientData(): boolean {
+    return this.#tunnel || (this.#bodyScanner !== null && !this.#bodyScanner.done && !this.#done);
+  }
+
+  get tunneling(): boolean {
+    return this.#tunnel;
+  }
+
+  get bodyDone(): boolean {
+    return this.#bodyScanner === null || this.#bodyScanner.done;
+  }
+
+  /**
+   * Takes request body bytes from `chunk[start..]`; returns the index after the last byte of
+   * this request (the rest belongs to the next request).
+   */
+  onClientData(chunk: Buffer, start: number): number {
+    if (this.#tunnel) {
+      this.#writeUpstream(start === 0 ? chunk : chunk.subarray(start));
+      return chunk.length;
+    }
+    const scanner = this.#bodyScanner;
+    if (scanner === null || scanner.done) return start;
+    const end = scanner.scan(chunk, start, chunk.length);
+    if (scanner.error !== null) {
+      this.#failClientBody(scanner.error);
+      return chunk.length;
+    }
+    if (end > start) this.#addBody(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+    if (scanner.done) this.#client.socket.setTimeout(0);
+    return end;
+  }
+
+  /** Admits and forwards the request (after the body bytes that came with the head were taken). */
+  start(): void {
+    if (this.#done) return;
+    const admission = admit(this.#runtime, this.#client.clientIp, this.#head);
+    this.#log.authz = admission.authz;
+    if (admission.kind === 'answer') {
+      this.#answer(admission.answer);
+      return;
+    }
+    this.#backend = admission.backend;
+    this.#log.backend = admission.backend.backend.service;
+    this.#runtime.recordAttempt();
+    const timeoutMs = this.#runtime.policy.timeoutMs;
+    if (timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
+    this.#headText = serializeRequestHead(this.#head, this.#client.clientIp);
+    this.#attempt();
+  }
+
+  /** The client connection closed. */
+  onClientGone(): void {
+    if (this.#done) return;
+    if (this.#tunnel) {
+      this.#upstream?.socket.end();
+      return;
+    }
+    this.#abortUpstream(false);
+    this.#finish(false);
+  }
+
+  /** The client connection can take more bytes. */
+  onClientDrain(): void {
+    if (this.#upstream !== null && (this.#responseStarted || this.#tunnel)) this.#upstream.socket.resume();
+  }
+
+  onClientEnd(): void {
+    if (this.#tunnel) this.#upstream?.socket.end();
+  }
+
+  // UpstreamOwner ---------------------------------------------------------------------------
+
+  onUpstreamData(chunk: Buffer): void {
+    if (this.#tunnel) {
+      if (!this.#client.socket.write(chunk)) this.#upstream?.socket.pause();
+      return;
+    }
+    this.#responseSeen = true;
+    if (this.#response === null) this.#readResponseHead(chunk);
+    else this.#relayResponseBody(chunk, 0);
+  }
+
+  onUpstreamEnd(): void {
+    if (this.#tunnel) {
+      this.#client.socket.end();
+      return;
+    }
+    this.#upstreamEnded();
+  }
+
+  onUpstreamClose(error: Error | null): void {
+    if (this.#tunnel) {
+      this.#upstream = null;
+      this.#client.socket.destroy();
+      this.#endEndpoint(false);
+      this.#log.report(this.#ctx.telemetry);
+      this.#done = true;
+      return;
+    }
+    this.#upstream = null;
+    this.#upstreamEnded(error);
+  }
+
+  onUpstreamDrain(): void {
+    if (this.#tunnel || !this.bodyDone) this.#client.socket.resume();
+  }
+
+  // Forwarding ------------------------------------------------------------------------------
+
+  #attempt(): void {
+    const backend = this.#backend as BackendRuntime;
+    const endpoint = backend.pickEndpoint(this.#tried ?? undefined);
+    if (endpoint === null) {
+      this.#answer(noEndpoint(backend.backend.service));
+      return;
+    }
+    this.#connect(endpoint);
+  }
+
+  #connect(endpoint: EndpointRuntime): void {
+    this.#endpoint = endpoint;
+    this.#log.endpoint = endpoint.key;
+    endpoint.begin();
+    this.#ctx.upstreams.http1.acquire(endpoint.key, endpoint.endpoint.ip, endpoint.endpoint.port, (error, connection) => {
+      if (this.#done || this.#endpoint !== endpoint) {
+        if (connection !== null) this.#ctx.upstreams.http1.release(connection);
+        return;
+      }
+      if (connection === null) {
+        this.#connectionFailed(error?.message ?? 'connection failed', false);
+        return;
+      }
+      connection.owner = this;
+      this.#upstream = connection;
+      this.#send(connection);
+    });
+  }
+
+  #send(connection: UpstreamConnection): void {
+    const socket = connection.socket;
+    socket.cork();
+    socket.write(this.#headText, 'latin1');
+    this.#flushBody(connection);
+    socket.uncork();
+    if (socket.writableNeedDrain && !this.bodyDone) this.#client.socket.pause();
+    else if (!this.bodyDone) this.#client.socket.resume();
+  }
+
+  #flushBody(connection: UpstreamConnection): void {
+    const chunks = this.#bodyChunks;
+    for (let i = this.#bodyWritten; i < chunks.length; i++) connection.socket.write(chunks[i] as Buffer);
+    this.#bodyWritten = chunks.length;
+    if (!this.#replayable) {
+      this.#bodyChunks = [];
+      this.#bodyWritten = 0;
+    }
+  }
+
+  #addBody(piece: Buffer): void {
+    this.#bodyChunks.push(piece);
+    this.#bodyBytes += piece.length;
+    if (this.#replayable && this.#bodyBytes > this.#ctx.limits.maxReplayBodyBytes) this.#replayable = false;
+    const upstream = this.#upstream;
+    if (upstream !== null) {
+      this.#flushBody(upstream);
+      if (upstream.socket.writableNeedDrain) this.#client.socket.pause();
+    } else if (!this.#replayable) {
+      // Still connecting: hold what came, but stop reading until the endpoint can take it.
+      this.#client.socket.pause();
+    }
+  }
+
+  #writeUpstream(piece: Buffer): void {
+    const upstream = this.#upstream;
+    if (upstream !== null && !upstream.socket.write(piece)) this.#client.socket.pause();
+  }
+
+  /** Bytes already sent can be sent again to another connection. */
+  get #canResend(): boolean {
+    return this.#replayable || this.#bodyWritten === 0;
+  }
+
+  #connectionFailed(detail: string, countsAsFailure: boolean): void {
+    const connection = this.#upstream;
+    this.#upstream = null;
+    connection?.destroy();
+    const endpoint = this.#endpoint as EndpointRuntime;
+    // A reused keep-alive connection the endpoint closed just as it was reused: the request
+    // never reached it; resend once on a fresh connection without blaming the endpoint.
+    if (countsAsFailure && connection?.reused === true && !this.#staleResendUsed && this.#canResend && isIdempotent(this.#head.method)) {
+      this.#staleResendUsed = true;
+      endpoint.end(false);
+      this.#bodyWritten = 0;
+      this.#connect(endpoint);
+      return;
+    }
+    this.#endEndpoint(true);
+    if (this.#mayRetry(this.#canResend)) {
+      this.#retry(endpoint);
+      return;
+    }
+    this.#answer(badGateway(this.#backend?.backend.service ?? serviceName(this.#runtime), detail));
+  }
+
+  #mayRetry(replayPossible: boolean): boolean {
+    return replayPossible && !this.#head.upgrade && this.#log.retries < this.#runtime.policy.retryAttempts && this.#runtime.canRetry();
+  }
+
+  #retry(failed: EndpointRuntime): void {
+    this.#tried ??= new Set();
+    this.#tried.add(failed);
+    this.#log.retries++;
+    this.#bodyWritten = 0;
+    this.#responseSeen = false;
+    this.#responsePending = null;
+    this.#attempt();
+  }
+
+  #endEndpoint(failed: boolean): void {
+    const endpoint = this.#endpoint;
+    if (endpoint === null) return;
+    this.#endpoint = null;
+    endpoint.end(failed);
+  }
+
+  #abortUpstream(failed: boolean): void {
+    const connection = this.#upstream;
+    this.#upstream = null;
+    connection?.destroy();
+    this.#endEndpoint(failed);
+  }
+
+  #onTimeout(timeoutMs: number): void {
+    this.#timer = null;
+    if (this.#done) return;
+    this.#abortUpstream(true);
+    if (this.#responseStarted) {
+      this.#log.reason = 'timeout';
+      this.#client.socket.destroy();
+      this.#finish(false);
+      return;
+    }
+    this.#answer(upstreamTimeout(this.#runtime, timeoutMs));
+  }
+
+  // Response --------------------------------------------------------------------------------
+
+  #readResponseHead(chunk: Buffer): void {
+    let buffer = this.#responsePending === null ? chunk : Buffer.concat([this.#responsePending, chunk]);
+    this.#responsePending = null;
+    for (;;) {
+      const end = buffer.indexOf(HEAD_END);
+      if (end === -1) {
+        if (buffer.length > MAX_RESPONSE_HEAD_BYTES) this.#badResponse('response head too large');
+        else this.#responsePending = buffer;
+        return;
+      }
+      const headLength = end + 4;
+      let response: ResponseHead;
+      try {
+        response = parseResponseHead(buffer, headLength);
+      } catch (error) {
+        this.#badResponse(error instanceof HeadError ? error.message : String(error));
+        return;
+      }
+      if (response.status === 101) {
+        if (this.#head.upgrade) this.#openTunnel(response, buffer, headLength);
+        else this.#badResponse('101 Switching Protocols without an Upgrade request');
+        return;
+      }
+      if (response.status < 200) {
+        // Interim responses (100 Continue, 103 Early Hints) go to the client as they are.
+        this.#client.socket.write(serializeResponseHead(response, false, false), 'latin1');
+        if (headLength === buffer.length) return;
+        buffer = buffer.subarray(headLength);
+        continue;
+      }
+      this.#startResponse(response, buffer, headLength);
+      return;
+    }
+  }
+
+  #startResponse(response: ResponseHead, buffer: Buffer, bodyStart: number): void {
+    if (isGatewayFailure(response.status) && isIdempotent(this.#head.method) && this.bodyDone && this.#mayRetry(this.#replayable)) {
+      const endpoint = this.#endpoint as EndpointRuntime;
+      this.#abortUpstream(true);
+      this.#retry(endpoint);
+      return;
+    }
+    this.#response = response;
+    const noBody = this.#head.method === 'HEAD' || response.status === 204 || response.status === 304;
+    let scanner: BodyScanner;
+    if (noBody) scanner = new LengthScanner(0);
+    else if (response.chunked) scanner = new ChunkedScanner(MAX_RESPONSE_HEAD_BYTES);
+    else if (response.contentLength >= 0) scanner = new LengthScanner(response.contentLength);
+    else scanner = new CloseDelimitedScanner();
+    this.#responseScanner = scanner;
+    this.#upstreamReusable = response.keepAlive && this.#head.minorVersion === 1 && !(scanner instanceof CloseDelimitedScanner);
+    this.#clientKeepAlive = this.#head.keepAlive && this.#head.minorVersion === 1 && !this.#head.upgrade &&
+      this.bodyDone && !this.#client.draining && !(scanner instanceof CloseDelimitedScanner);
+    this.#log.status = response.status;
+    this.#responseStarted = true;
+    this.#client.socket.write(serializeResponseHead(response, !this.#clientKeepAlive, false), 'latin1');
+    if (scanner.done) {
+      if (bodyStart < buffer.length) this.#upstreamReusable = false;
+      this.#completeResponse();
+      return;
+    }
+    if (bodyStart < buffer.length) this.#relayResponseBody(buffer, bodyStart);
+  }
+
+  #relayResponseBody(buffer: Buffer, start: number): void {
+    const scanner = this.#responseScanner as BodyScanner;
+    const end = scanner.scan(buffer, start, buffer.length);
+    if (scanner.error !== null) {
+      this.#log.reason = 'upstream-error';
+      this.#abortUpstream(true);
+      this.#client.socket.destroy();
+      this.#finish(false);
+      return;
+    }
+    if (end > start) {
+      const piece = start === 0 && end === buffer.length ? buffer : buffer.subarray(start, end);
+      if (!this.#client.socket.write(piece)) this.#upstream?.socket.pause();
+    }
+    if (!scanner.done) return;
+    if (end < buffer.length) this.#upstreamReusable = false;
+    this.#completeResponse();
+  }
+
+  /** The endpoint's side ended (FIN or close) while this request owned the connection. */
+  #upstreamEnded(error: Error | null = null): void {
+    if (this.#done) return;
+    if (!this.#responseSeen) {
+      this.#connectionFailed(error?.message ?? 'the endpoint closed the connection before responding', true);
+      return;
+    }
+    if (this.#responseScanner instanceof CloseDelimitedScanner) {
+      this.#upstreamReusable = false;
+      this.#completeResponse();
+      return;
+    }
+    // Cut off in the middle of a response.
+    const started = this.#responseStarted;
+    this.#abortUpstream(true);
+    if (!started) {
+      this.#answer(badGateway(this.#backend?.backend.service ?? '', 'the endpoint closed the connection mid-response'));
+      return;
+    }
+    this.#log.reason = 'upstream-error';
+    this.#client.socket.destroy();
+    this.#finish(false);
+  }
+
+  #badResponse(detail: string): void {
+    this.#abortUpstream(true);
+    this.#answer(badGateway(this.#backend?.backend.service ?? '', detail));
+  }
+
+  #completeResponse(): void {
+    const connection = this.#upstream;
+    this.#upstream = null;
+    if (connection !== null) {
+      connection.socket.resume();
+      if (this.#upstreamReusable && this.bodyDone) this.#ctx.upstreams.http1.release(connection);
+      else connection.destroy();
+    }
+    this.#endEndpoint(isGatewayFailure(this.#log.status));
+    this.#finish(this.#clientKeepAlive);
+  }
+
+  #openTunnel(response: ResponseHead, buffer: Buffer, headLength: number): void {
+    this.#tunnel = true;
+    this.#responseStarted = true;
+    this.#log.protocol = 'websocket';
+    this.#log.status = 101;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const client = this.#client.socket;
+    client.setTimeout(0);
+    client.write(serializeResponseHead(response, false, true), 'latin1');
+    if (headLength < buffer.length) client.write(buffer.subarray(headLength));
+    const pending = this.#client.takePending();
+    if (pending !== null) this.#writeUpstream(pending);
+    client.resume();
+    this.#client.tunnelOpened();
+  }
+
+  // Local answers and the end --------------------------------------------------------------
+
+  /** The proxy answers itself (nothing from an endpoint reached the client yet). */
+  #answer(answer: LocalAnswer): void {
+    this.#abortUpstream(false);
+    this.#log.status = answer.status;
+    this.#log.reason = answer.reason;
+    const keepAlive = this.#head.keepAlive && this.#head.minorVersion === 1 && !this.#head.upgrade && this.bodyDone && !this.#client.draining;
+    this.#responseStarted = true;
+    writeLocalAnswer(this.#client.socket, answer.status, answer.body, !keepAlive, this.#head.method === 'HEAD');
+    this.#finish(keepAlive);
+  }
+
+  #failClientBody(reason: string): void {
+    if (this.#done) return;
+    this.#abortUpstream(false);
+    if (this.#responseStarted) {
+      this.#log.reason = 'bad-request';
+      this.#client.socket.destroy();
+      this.#finish(false);
+      return;
+    }
+    this.#log.status = 400;
+    this.#log.reason = 'bad-request';
+    writeLocalAnswer(this.#client.socket, 400, `bad request: ${reason}\n`, true, false);
+    this.#finish(false);
+  }
+
+  #finish(keepAlive: boolean): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#log.report(this.#ctx.telemetry);
+    this.#client.requestDone(keepAlive);
+  }
+}

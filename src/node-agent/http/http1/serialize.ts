@@ -1,0 +1,57 @@
+/**
+ * The heads the proxy writes: the request head for the endpoint (hop-by-hop fields stripped,
+ * X-Forwarded-* set, Host kept) and the response head for the client. Framing fields
+ * (Content-Length, Transfer-Encoding) stay, because body bytes pass through unchanged.
+ */
+import type { HeaderFields } from './fields.js';
+import type { RequestHead } from './request-head.js';
+import type { ResponseHead } from './response-head.js';
+
+/** Hop-by-hop fields (RFC 9110 §7.6.1), besides those a Connection field names. */
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade',
+  'proxy-authenticate', 'proxy-authorization',
+]);
+
+function isHopByHop(lowerName: string, connectionTokens: readonly string[]): boolean {
+  return HOP_BY_HOP.has(lowerName) || (connectionTokens.length > 0 && connectionTokens.includes(lowerName));
+}
+
+function isForwardedField(lowerName: string): boolean {
+  return lowerName === 'x-forwarded-for' || lowerName === 'x-forwarded-proto';
+}
+
+function copyEndToEnd(fields: HeaderFields, connectionTokens: readonly string[], keepUpgrade: boolean, skipForwarded: boolean): string {
+  let out = '';
+  const { names, lowerNames, values } = fields;
+  for (let i = 0; i < names.length; i++) {
+    const lowerName = lowerNames[i] as string;
+    if (skipForwarded && isForwardedField(lowerName)) continue;
+    if (isHopByHop(lowerName, connectionTokens) && !(keepUpgrade && lowerName === 'upgrade')) continue;
+    out += `${names[i]}: ${values[i]}\r\n`;
+  }
+  return out;
+}
+
+/**
+ * The head sent to the endpoint. HTTP/1.0 requests stay HTTP/1.0 (so the endpoint never
+ * answers with chunked coding the client cannot read) and their upstream connection closes.
+ */
+export function serializeRequestHead(head: RequestHead, clientIp: string): string {
+  const forwardedFor = head.header('x-forwarded-for');
+  let out = `${head.method} ${head.target} HTTP/1.${head.minorVersion}\r\n`;
+  out += copyEndToEnd(head.fields, head.connectionTokens, head.upgrade, true);
+  if (head.upgrade) out += 'Connection: upgrade\r\n';
+  // The client's own X-Forwarded-For is passed on (appended to) but never trusted.
+  out += `X-Forwarded-For: ${forwardedFor === undefined ? clientIp : `${forwardedFor}, ${clientIp}`}\r\n`;
+  return out + 'X-Forwarded-Proto: http\r\n\r\n';
+}
+
+/** The head sent to the client; `close` adds `Connection: close` (the client connection ends after it). */
+export function serializeResponseHead(head: ResponseHead, close: boolean, upgrade: boolean): string {
+  let out = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
+  out += copyEndToEnd(head.fields, head.connectionTokens, upgrade, false);
+  if (upgrade) out += 'Connection: upgrade\r\n';
+  else if (close) out += 'Connection: close\r\n';
+  return out + '\r\n';
+}

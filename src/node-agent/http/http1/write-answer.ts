@@ -1,0 +1,11 @@
+/** Writes a response the proxy makes itself: a short text body, optionally closing after it. */
+import type * as net from 'node:net';
+import { statusText } from '../local-answers.js';
+
+export function writeLocalAnswer(socket: net.Socket, status: number, body: string, close: boolean, headRequest: boolean): void {
+  if (socket.destroyed || !socket.writable) return;
+  const length = Buffer.byteLength(body);
+  let head = `HTTP/1.1 ${status} ${statusText(status)}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${length}\r\n`;
+  if (close) head += 'connection: close\r\n';
+  socket.write(headRequest ? `${head}\r\n` : `${head}\r\n${body}`);
+}

@@ -1,0 +1,6 @@
+/** The HTTP side of the node agent's data plane: handlers for accepted HTTP and h2c sockets. */
+export type { ConnectionHandler, HttpProxyContext } from './context.js';
+export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.js';
+export { UpstreamPool, type UpstreamPoolOptions } from './upstream-pool.js';
+export { createHttp1Handler } from './http1-handler.js';
+export { createH2cHandler } from './h2c-handler.js';

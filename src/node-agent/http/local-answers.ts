@@ -1,0 +1,61 @@
+/**
+ * The responses the proxy gives itself, with a short text body that says who, what and why, and
+ * the `reason` recorded in telemetry.
+ */
+import type { AuthzResult, PortRuntime } from '../runtime/types.js';
+
+export interface LocalAnswer {
+  readonly status: number;
+  /** Short machine-friendly reason for logs and records. */
+  readonly reason: string;
+  /** The text body sent to the client. */
+  readonly body: string;
+}
+
+export function serviceName(runtime: PortRuntime): string {
+  return `${runtime.service.namespace}/${runtime.service.name}`;
+}
+
+function destination(runtime: PortRuntime): string {
+  return `${serviceName(runtime)}:${runtime.port.port}`;
+}
+
+export function forbidden(runtime: PortRuntime, sourceIp: string, authz: AuthzResult): LocalAnswer {
+  const who = authz.identity === null
+    ? `unknown source ${sourceIp}`
+    : `${authz.identity.namespace}/${authz.identity.serviceAccount} (pod ${authz.identity.namespace}/${authz.identity.pod}, ${sourceIp})`;
+  return { status: 403, reason: 'forbidden', body: `forbidden: ${who} may not access ${destination(runtime)}: ${authz.reason}\n` };
+}
+
+export function rateLimited(runtime: PortRuntime): LocalAnswer {
+  return { status: 429, reason: 'rate-limited', body: `rate limit exceeded for service ${serviceName(runtime)}\n` };
+}
+
+export function routeRejected(status: number, reason: string): LocalAnswer {
+  return { status, reason: 'no-route', body: `${reason}\n` };
+}
+
+export function noEndpoint(backendService: string): LocalAnswer {
+  return { status: 503, reason: 'no-endpoint', body: `no ready endpoints for service ${backendService}\n` };
+}
+
+export function upstreamTimeout(runtime: PortRuntime, timeoutMs: number): LocalAnswer {
+  return {
+    status: 504,
+    reason: 'timeout',
+    body: `upstream timeout: ${serviceName(runtime)} did not answer within ${timeoutMs} ms; the request was aborted upstream\n`,
+  };
+}
+
+export function badGateway(backendService: string, detail: string): LocalAnswer {
+  return { status: 502, reason: 'upstream-error', body: `bad gateway: service ${backendService}: ${detail}\n` };
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request', 403: 'Forbidden', 408: 'Request Timeout', 429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+export function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? 'Error';
+}

@@ -1,0 +1,82 @@
+/**
+ * Listener ports and virtual IPs, both stable: a key keeps what the previous allocation gave it
+ * for as long as it exists (and the value is still in range); new keys take the lowest free
+ * value in sorted key order, so the result does not depend on the order objects arrived in.
+ */
+import type { PortRange } from './snapshot.js';
+
+export interface AllocationRequest {
+  /** In output order (the allocation record is written in this order). */
+  readonly keys: readonly string[];
+  readonly min: number;
+  readonly max: number;
+  readonly previous: Readonly<Record<string, number>>;
+}
+
+/** Key → value; keys missing from the map got nothing (the range is full). */
+export function allocate(request: AllocationRequest): Map<string, number> {
+  const { keys, min, max, previous } = request;
+  const given = new Map<string, number>();
+  const taken = new Set<number>();
+  const fresh: string[] = [];
+  for (const key of keys) {
+    const value = Object.hasOwn(previous, key) ? previous[key] : undefined;
+    if (value !== undefined && Number.isInteger(value) && value >= min && value <= max && !taken.has(value)) {
+      given.set(key, value);
+      taken.add(value);
+    } else {
+      fresh.push(key);
+    }
+  }
+  fresh.sort();
+  let next = min;
+  for (const key of fresh) {
+    while (next <= max && taken.has(next)) next++;
+    if (next > max) break;
+    given.set(key, next);
+    taken.add(next);
+  }
+  const ordered = new Map<string, number>();
+  for (const key of keys) {
+    const value = given.get(key);
+    if (value !== undefined) ordered.set(key, value);
+  }
+  return ordered;
+}
+
+export function validPortRange(range: PortRange): boolean {
+  return Number.isInteger(range.min) && Number.isInteger(range.max) && range.min >= 1 && range.max <= 65535 && range.min <= range.max;
+}
+
+export interface Ipv4Block {
+  /** First and last address that may be handed out, as unsigned 32-bit numbers. */
+  readonly first: number;
+  readonly last: number;
+}
+
+/**
+ * An IPv4 CIDR such as `127.77.0.0/16`, without its network and broadcast addresses
+ * (a /31 or /32 has neither). Null when `cidr` is not a valid IPv4 CIDR.
+ */
+export function parseIpv4Cidr(cidr: string): Ipv4Block | null {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr.trim());
+  if (!match) return null;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return null;
+  const size = 2 ** (32 - prefix);
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const network = address - (address % size);
+  return size <= 2 ? { first: network, last: network + size - 1 } : { first: network + 1, last: network + size - 2 };
+}
+
+export function ipv4ToNumber(ip: string): number | null {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (!match) return null;
+  const octets = match.slice(1).map(Number);
+  return octets.some((o) => o > 255) ? null : octets.reduce((acc, o) => acc * 256 + o, 0);
+}
+
+export function numberToIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}

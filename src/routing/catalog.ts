@@ -1,0 +1,100 @@
+/**
+ * Indexes the objects of one snapshot for the compile: Services, endpoints by Service, Pods,
+ * Namespaces and SMI objects by key. Two objects with the same kind, namespace and name are a
+ * problem; the later one in the snapshot wins (as when applying the files in order).
+ */
+import type { EndpointSliceInfo, EndpointsInfo, NamespaceInfo, PodInfo, ServiceInfo } from './kube/types.js';
+import { problem, type Problem, type SourceLocation } from './problem.js';
+import { objectKey } from './raw.js';
+import type { ReadObject } from './read-object.js';
+import type { HTTPRouteGroup, TCPRoute, TrafficSplit, TrafficTarget, UDPRoute } from '../smi/model.js';
+
+export interface Catalog {
+  readonly services: ReadonlyMap<string, ServiceInfo>;
+  readonly namespaces: ReadonlyMap<string, NamespaceInfo>;
+  /** By Service key, in snapshot order. */
+  readonly slicesByService: ReadonlyMap<string, readonly EndpointSliceInfo[]>;
+  readonly endpointsByService: ReadonlyMap<string, EndpointsInfo>;
+  readonly pods: ReadonlyMap<string, PodInfo>;
+  /** By root Service key. */
+  readonly splitsByRoot: ReadonlyMap<string, readonly TrafficSplit[]>;
+  readonly routeGroups: ReadonlyMap<string, HTTPRouteGroup>;
+  readonly tcpRoutes: ReadonlyMap<string, TCPRoute>;
+  readonly udpRoutes: ReadonlyMap<string, UDPRoute>;
+  readonly trafficTargets: ReadonlyMap<string, TrafficTarget>;
+  readonly problems: readonly Problem[];
+}
+
+function namespaceOf(object: ReadObject): string {
+  return 'id' in object ? object.id.namespace : object.namespace;
+}
+
+function nameOf(object: ReadObject): string {
+  return 'id' in object ? object.id.name : object.name;
+}
+
+/** A map per kind, keyed by `namespace/name`, that reports a second object with the same key. */
+class KindMap<T extends ReadObject> extends Map<string, T> {
+  constructor(private readonly problems: Problem[]) {
+    super();
+  }
+
+  add(key: string, object: T): void {
+    const earlier = this.get(key);
+    if (earlier) this.problems.push(duplicateProblem(object, earlier.source));
+    this.set(key, object);
+  }
+}
+
+export function buildCatalog(objects: readonly ReadObject[]): Catalog {
+  const problems: Problem[] = [];
+  const services = new KindMap<ServiceInfo>(problems);
+  const namespaces = new KindMap<NamespaceInfo>(problems);
+  const slices = new KindMap<EndpointSliceInfo>(problems);
+  const endpointsByService = new KindMap<EndpointsInfo>(problems);
+  const pods = new KindMap<PodInfo>(problems);
+  const splits = new KindMap<TrafficSplit>(problems);
+  const routeGroups = new KindMap<HTTPRouteGroup>(problems);
+  const tcpRoutes = new KindMap<TCPRoute>(problems);
+  const udpRoutes = new KindMap<UDPRoute>(problems);
+  const trafficTargets = new KindMap<TrafficTarget>(problems);
+
+  for (const object of objects) {
+    switch (object.kind) {
+      case 'Service': services.add(object.key, object); break;
+      case 'Namespace': namespaces.add(object.key, object); break;
+      case 'EndpointSlice': slices.add(object.key, object); break;
+      case 'Endpoints': endpointsByService.add(object.key, object); break;
+      case 'Pod': pods.add(object.key, object); break;
+      case 'TrafficSplit': splits.add(objectKey(object.namespace, object.name), object); break;
+      case 'HTTPRouteGroup': routeGroups.add(objectKey(object.namespace, object.name), object); break;
+      case 'TCPRoute': tcpRoutes.add(objectKey(object.namespace, object.name), object); break;
+      case 'UDPRoute': udpRoutes.add(objectKey(object.namespace, object.name), object); break;
+      case 'TrafficTarget': trafficTargets.add(objectKey(object.namespace, object.name), object); break;
+    }
+  }
+  const slicesByService = new Map<string, EndpointSliceInfo[]>();
+  for (const slice of slices.values()) if (slice.service) push(slicesByService, slice.service, slice);
+  const splitsByRoot = new Map<string, TrafficSplit[]>();
+  for (const split of splits.values()) push(splitsByRoot, objectKey(split.namespace, split.service), split);
+  return {
+    services, namespaces, slicesByService, endpointsByService, pods, splitsByRoot,
+    routeGroups, tcpRoutes, udpRoutes, trafficTargets, problems,
+  };
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function duplicateProblem(object: ReadObject, earlier: SourceLocation | undefined): Problem {
+  const also = earlier ? ` (also at ${earlier.file}:${earlier.line})` : '';
+  return problem(
+    { kind: object.kind, namespace: namespaceOf(object), name: nameOf(object) },
+    `defined more than once${also}; the later definition is used`,
+    'warning',
+    object.source,
+  );
+}

@@ -1,0 +1,343 @@
+/**
+ * The pure compiler: snapshot of raw objects → MeshConfig. No I/O.
+ *
+ * A `Compiler` remembers its work between compiles, keyed by object identity: each raw object is
+ * read once (WeakMap), and a Service's endpoints are recomputed only when the Service, its
+ * EndpointSlices/Endpoints or the set of Pods changed. Providers keep unchanged objects as the
+ * same references, so a recompile after one changed object costs little more than indexing.
+ * Compiled configs share unchanged parts (endpoint lists, policies) and must be treated as
+ * immutable.
+ */
+import { resolveTargets, type ResolvedTarget } from './access.js';
+import { allocate, numberToIpv4, ipv4ToNumber, parseIpv4Cidr, validPortRange } from './allocation.js';
+import { assembleService, endpointFacts, type AssemblyContext, type EndpointFacts } from './assemble.js';
+import { buildCatalog, type Catalog } from './catalog.js';
+import { endpointSources, resolveEndpoints, type ServiceEndpoints } from './endpoints.js';
+import { nodeIdentities } from './identities.js';
+import type { PodInfo, ReadResult, ServiceInfo } from './kube/types.js';
+import type { Endpoint, MeshConfig, MeshService, SourceIdentity } from './mesh-config.js';
+import { isMeshed, meshedPorts, type MeshedPort, type MeshedPorts } from './mesh-ports.js';
+import { PodIndex } from './pod-index.js';
+import { formatProblem, problem, type Problem, type SourceLocation } from './problem.js';
+import { readObject, type ReadObject } from './read-object.js';
+import type { CompileOptions, RawObject, Snapshot } from './snapshot.js';
+import { selectSplits, type ActiveSplit } from './splits.js';
+
+interface ReadEntry {
+  readonly source: SourceLocation | undefined;
+  readonly result: ReadResult<ReadObject>;
+}
+
+interface EndpointEntry {
+  readonly service: ServiceInfo;
+  readonly sources: readonly object[] | null;
+  readonly pods: PodIndex;
+  readonly deriveFromPods: boolean;
+  readonly endpoints: ServiceEndpoints;
+}
+
+interface MeshedService {
+  readonly service: ServiceInfo;
+  readonly ports: readonly MeshedPort[];
+}
+
+/** A memo: `value` holds for as long as the inputs are the same (by identity, in order). */
+interface Memo<T> {
+  readonly inputs: readonly unknown[];
+  readonly value: T;
+}
+
+interface Assembled {
+  readonly service: MeshService;
+  readonly problems: readonly Problem[];
+}
+
+interface Allocated<T> {
+  /** Also the record put in the MeshConfig, so feeding it back as `previous` is recognised. */
+  readonly record: Readonly<Record<string, T>>;
+  readonly map: ReadonlyMap<string, T>;
+  readonly problems: readonly Problem[];
+}
+
+export class Compiler {
+  private readonly reads = new WeakMap<RawObject, ReadEntry>();
+  private readonly meshedPortsCache = new WeakMap<ServiceInfo, MeshedPorts>();
+  private readonly facts = new WeakMap<readonly Endpoint[], EndpointFacts>();
+  private endpointCache = new Map<string, EndpointEntry>();
+  private assembled = new Map<string, Memo<Assembled>>();
+  private targets: Memo<{ byDestination: Map<string, ResolvedTarget[]>; problems: Problem[] }> | null = null;
+  private ports: Memo<Allocated<number>> | null = null;
+  private vips: Memo<Allocated<string>> | null = null;
+  private pods: PodIndex = new PodIndex(new Map());
+  private identities: { pods: PodIndex; nodeName: string; list: SourceIdentity[]; problems: Problem[] } | null = null;
+
+  compile(snapshot: Snapshot, options: CompileOptions): MeshConfig {
+    const problems: Problem[] = [];
+    const catalog = buildCatalog(this.readAll(snapshot, problems));
+    problems.push(...catalog.problems);
+    this.updatePods(catalog.pods);
+
+    const meshed = this.meshedServices(catalog, problems);
+    const meshedKeys = new Set(meshed.map((m) => m.service.key));
+    const splits = selectSplits(catalog, (key) => meshedKeys.has(key), problems);
+    const targets = this.resolveTargets(catalog);
+    problems.push(...targets.problems);
+
+    const liveEndpoints = new Map<string, EndpointEntry>();
+    const derive = options.deriveEndpointsFromPods === true;
+    const endpointsOf = (service: ServiceInfo): ServiceEndpoints => this.endpointsOf(service, catalog, derive, liveEndpoints);
+    const ports = this.allocatePorts(meshed, options);
+    const vips = this.allocateVips(meshed, options);
+    problems.push(...ports.problems, ...vips.problems);
+
+    const context: AssemblyContext = {
+      catalog,
+      splits,
+      targetsByDestination: targets.byDestination,
+      endpointsOf,
+      factsOf: (list) => this.factsOf(list),
+      listenerPortOf: (port) => ports.map.get(port.allocationKey) ?? 0,
+    };
+    const assembled = new Map<string, Memo<Assembled>>();
+    const services: MeshService[] = [];
+    for (const { service, ports: servicePorts } of meshed) {
+      const vip = vips.map.get(service.key) ?? null;
+      const inputs = assemblyInputs(service, servicePorts, vip, context, splits.get(service.key));
+      const cached = this.assembled.get(service.key);
+      const memo = cached && sameItems(cached.inputs, inputs)
+        ? cached
+        : { inputs, value: assembleService(service, servicePorts, vip, context) };
+      assembled.set(service.key, memo);
+      services.push(memo.value.service);
+      problems.push(...memo.value.problems);
+    }
+    // Keep only what Services still present use, so deleted ones can be collected.
+    this.assembled = assembled;
+    this.endpointCache = liveEndpoints;
+
+    const identities = this.nodeIdentities(options.nodeName);
+    problems.push(...identities.problems);
+    return {
+      nodeName: options.nodeName,
+      meshDomain: options.meshDomain,
+      services,
+      identities: identities.list,
+      allocation: { ports: ports.record, vips: vips.record },
+      problems: sortProblems(problems),
+    };
+  }
+
+  /** TrafficTargets with their routes, re-resolved only when one of those objects changed. */
+  private resolveTargets(catalog: Catalog): { byDestination: Map<string, ResolvedTarget[]>; problems: Problem[] } {
+    const inputs = [catalog.trafficTargets, catalog.routeGroups, catalog.tcpRoutes, catalog.udpRoutes]
+      .flatMap((map) => [map.size, ...map.values()]);
+    if (this.targets && sameItems(this.targets.inputs, inputs)) return this.targets.value;
+    const problems: Problem[] = [];
+    const byDestination = resolveTargets(catalog, problems);
+    this.targets = { inputs, value: { byDestination, problems } };
+    return this.targets.value;
+  }
+
+  private readAll(snapshot: Snapshot, problems: Problem[]): ReadObject[] {
+    const objects: ReadObject[] = [];
+    for (const raw of snapshot.objects) {
+      const source = snapshot.sources?.get(raw);
+      let entry = this.reads.get(raw);
+      if (!entry || entry.source !== source) {
+        entry = { source, result: readSafely(raw, source) };
+        this.reads.set(raw, entry);
+      }
+      if (entry.result.object) objects.push(entry.result.object);
+      problems.push(...entry.result.problems);
+    }
+    return objects;
+  }
+
+  /** Reuses the pod index while the set of Pods is unchanged (same objects). */
+  private updatePods(pods: ReadonlyMap<string, PodInfo>): void {
+    const previous = this.pods.byKey;
+    let same = previous.size === pods.size;
+    if (same) for (const [key, pod] of pods) if (previous.get(key) !== pod) { same = false; break; }
+    if (!same) this.pods = new PodIndex(pods);
+  }
+
+  private meshedServices(catalog: Catalog, problems: Problem[]): MeshedService[] {
+    const meshed: MeshedService[] = [];
+    for (const service of catalog.services.values()) {
+      if (!isMeshed(service, catalog.namespaces)) continue;
+      let result = this.meshedPortsCache.get(service);
+      if (!result) {
+        result = meshedPorts(service);
+        this.meshedPortsCache.set(service, result);
+      }
+      problems.push(...result.problems);
+      if (result.ports) meshed.push({ service, ports: result.ports });
+    }
+    return meshed.sort((a, b) => compareStrings(a.service.id.namespace, b.service.id.namespace) || compareStrings(a.service.id.name, b.service.id.name));
+  }
+
+  private endpointsOf(service: ServiceInfo, catalog: Catalog, deriveFromPods: boolean, live: Map<string, EndpointEntry>): ServiceEndpoints {
+    const current = live.get(service.key);
+    if (current) return current.endpoints;
+    const sources = endpointSources(service, catalog, deriveFromPods);
+    const cached = this.endpointCache.get(service.key);
+    const entry = cached && cached.service === service && cached.pods === this.pods
+      && cached.deriveFromPods === deriveFromPods && sameItems(cached.sources, sources)
+      ? cached
+      : { service, sources, pods: this.pods, deriveFromPods, endpoints: resolveEndpoints(service, catalog, this.pods, deriveFromPods) };
+    live.set(service.key, entry);
+    return entry.endpoints;
+  }
+
+  private factsOf(list: readonly Endpoint[]): EndpointFacts {
+    let facts = this.facts.get(list);
+    if (!facts) {
+      facts = endpointFacts(list);
+      this.facts.set(list, facts);
+    }
+    return facts;
+  }
+
+  /** Listener ports; the previous result is reused while the keys, range and previous allocation stay. */
+  private allocatePorts(meshed: readonly MeshedService[], options: CompileOptions): Allocated<number> {
+    const range = options.listenerPorts;
+    const keys = meshed.flatMap(({ ports }) => ports.map((p) => p.allocationKey));
+    const previous = options.previous?.ports ?? EMPTY_RECORD;
+    const inputs = [range.min, range.max, previous, ...keys];
+    if (this.ports && (this.ports.value.record === previous || this.ports.inputs[2] === previous) && sameItems(this.ports.inputs, [range.min, range.max, this.ports.inputs[2], ...keys])) {
+      return this.ports.value;
+    }
+    const problems: Problem[] = [];
+    let map = new Map<string, number>();
+    if (!validPortRange(range)) {
+      problems.push(problem(optionRef('listener-ports'), `${range.min}-${range.max} is not a port range within 1..65535 (no listener ports allocated)`));
+    } else {
+      map = allocate({ keys, min: range.min, max: range.max, previous });
+      for (const { service, ports } of meshed) {
+        for (const port of ports) {
+          if (!map.has(port.allocationKey)) {
+            problems.push(problem(serviceRef(service), `port ${port.port}/${port.protocol}: no free listener port left in ${range.min}-${range.max}`, 'error', service.source));
+          }
+        }
+      }
+    }
+    const value = { record: Object.fromEntries(map), map, problems };
+    this.ports = { inputs, value };
+    return value;
+  }
+
+  private allocateVips(meshed: readonly MeshedService[], options: CompileOptions): Allocated<string> {
+    const cidr = options.vipCidr;
+    if (cidr === undefined) return NO_VIPS;
+    const keys = meshed.map((m) => m.service.key);
+    const previous = options.previous?.vips ?? EMPTY_RECORD;
+    const inputs = [cidr, previous, ...keys];
+    if (this.vips && (this.vips.value.record === previous || this.vips.inputs[1] === previous) && sameItems(this.vips.inputs, [cidr, this.vips.inputs[1], ...keys])) {
+      return this.vips.value;
+    }
+    const problems: Problem[] = [];
+    const map = new Map<string, string>();
+    const block = parseIpv4Cidr(cidr);
+    if (!block) {
+      problems.push(problem(optionRef('vip-cidr'), `"${cidr}" is not an IPv4 CIDR such as 127.77.0.0/16 (no virtual IPs allocated)`));
+    } else {
+      const previousNumbers: Record<string, number> = {};
+      for (const [key, ip] of Object.entries(previous)) {
+        const n = ipv4ToNumber(ip);
+        if (n !== null) previousNumbers[key] = n;
+      }
+      const given = allocate({ keys, min: block.first, max: block.last, previous: previousNumbers });
+      for (const { service } of meshed) {
+        const n = given.get(service.key);
+        if (n === undefined) problems.push(problem(serviceRef(service), `no free virtual IP left in ${cidr}`, 'error', service.source));
+        else map.set(service.key, numberToIpv4(n));
+      }
+    }
+    const value = { record: Object.fromEntries(map), map, problems };
+    this.vips = { inputs, value };
+    return value;
+  }
+
+  private nodeIdentities(nodeName: string): { list: SourceIdentity[]; problems: Problem[] } {
+    const cached = this.identities;
+    if (cached && cached.pods === this.pods && cached.nodeName === nodeName) return cached;
+    const problems: Problem[] = [];
+    const list = nodeIdentities(this.pods.byKey.values(), nodeName, problems);
+    this.identities = { pods: this.pods, nodeName, list, problems };
+    return this.identities;
+  }
+}
+
+/** Compiles once, with nothing remembered: a fresh Compiler. */
+export function compile(snapshot: Snapshot, options: CompileOptions): MeshConfig {
+  return new Compiler().compile(snapshot, options);
+}
+
+const EMPTY_RECORD: Readonly<Record<string, never>> = {};
+const NO_VIPS: Allocated<string> = { record: EMPTY_RECORD, map: new Map(), problems: [] };
+
+/** Problems with compile options name the option (`Option vip-cidr: …`). */
+function optionRef(name: string) {
+  return { kind: 'Option', namespace: '', name };
+}
+
+/**
+ * Everything the assembly of one Service reads, by identity: when all are the same as last
+ * time, so is the assembled MeshService (and its problems).
+ */
+function assemblyInputs(
+  service: ServiceInfo, ports: readonly MeshedPort[], vip: string | null, context: AssemblyContext, split: ActiveSplit | undefined,
+): unknown[] {
+  const inputs: unknown[] = [service, context.endpointsOf(service), context.targetsByDestination, vip];
+  for (const port of ports) inputs.push(context.listenerPortOf(port));
+  if (split) {
+    inputs.push(split.split);
+    for (const name of split.split.matches) inputs.push(context.catalog.routeGroups.get(`${split.split.namespace}/${name}`));
+    for (const backend of split.split.backends) {
+      const backendService = context.catalog.services.get(`${split.split.namespace}/${backend.service}`);
+      inputs.push(backendService, backendService && context.endpointsOf(backendService));
+    }
+  }
+  return inputs;
+}
+
+function serviceRef(service: ServiceInfo) {
+  return { kind: 'Service', namespace: service.id.namespace, name: service.id.name };
+}
+
+/** A reader bug must not take the whole compile down: it becomes a problem on that object. */
+function readSafely(raw: RawObject, source: SourceLocation | undefined): ReadResult<ReadObject> {
+  try {
+    return readObject(raw, source);
+  } catch (error) {
+    const metadata = typeof raw.metadata === 'object' && raw.metadata !== null ? raw.metadata as Record<string, unknown> : {};
+    const ref = {
+      kind: typeof raw.kind === 'string' ? raw.kind : 'Object',
+      namespace: typeof metadata.namespace === 'string' ? metadata.namespace : '',
+      name: typeof metadata.name === 'string' && metadata.name ? metadata.name : '(unnamed)',
+    };
+    return { object: null, problems: [problem(ref, `could not be read: ${(error as Error).message}`, 'error', source)] };
+  }
+}
+
+function sameItems(a: readonly unknown[] | null, b: readonly unknown[] | null): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Sorted by kind, namespace, name, message; the same problem found twice is listed once. */
+function sortProblems(problems: readonly Problem[]): Problem[] {
+  const unique = new Map<string, Problem>();
+  for (const p of problems) {
+    const key = `${p.severity}\n${formatProblem(p)}`;
+    if (!unique.has(key)) unique.set(key, p);
+  }
+  return [...unique.values()].sort((a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.namespace, b.namespace)
+    || compareStrings(a.name, b.name) || compareStrings(a.message, b.message));
+}

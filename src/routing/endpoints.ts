@@ -1,0 +1,120 @@
+/**
+ * Endpoint resolution: the endpoints of each port of a Service, from its EndpointSlices, else
+ * its legacy Endpoints, else (local mode, `deriveEndpointsFromPods`) the Pods its selector
+ * matches. Endpoints whose Pod is known (by targetRef, else by IP) carry its ServiceAccount.
+ */
+import type { Endpoint } from './mesh-config.js';
+import type { Catalog } from './catalog.js';
+import type { EndpointAddress, EndpointGroup, PodInfo, ServiceInfo, ServicePortInfo } from './kube/types.js';
+import type { PodIndex } from './pod-index.js';
+
+/** The endpoint lists of a Service, by `servicePortId()`. */
+export type ServiceEndpoints = ReadonlyMap<string, readonly Endpoint[]>;
+
+export function servicePortId(port: { readonly port: number; readonly protocol: string }): string {
+  return `${port.port}/${port.protocol}`;
+}
+
+/** What a Service's endpoints are computed from; unchanged sources give unchanged endpoints. */
+export function endpointSources(service: ServiceInfo, catalog: Catalog, deriveFromPods: boolean): readonly object[] | null {
+  const slices = catalog.slicesByService.get(service.key);
+  if (slices) return slices;
+  const endpoints = catalog.endpointsByService.get(service.key);
+  if (endpoints) return [endpoints];
+  return deriveFromPods && service.selector ? [] : null;
+}
+
+export function resolveEndpoints(service: ServiceInfo, catalog: Catalog, pods: PodIndex, deriveFromPods: boolean): ServiceEndpoints {
+  const slices = catalog.slicesByService.get(service.key);
+  const legacy = catalog.endpointsByService.get(service.key);
+  const groups: readonly EndpointGroup[] | null = slices
+    ? slices.flatMap((s) => s.groups)
+    : legacy?.groups ?? null;
+  const result = new Map<string, readonly Endpoint[]>();
+  for (const port of service.ports) {
+    const endpoints = groups
+      ? fromGroups(port, groups, pods)
+      : deriveFromPods && service.selector ? fromPods(service, port, pods) : [];
+    result.set(servicePortId(port), sortEndpoints(endpoints));
+  }
+  return result;
+}
+
+function fromGroups(port: ServicePortInfo, groups: readonly EndpointGroup[], pods: PodIndex): Endpoint[] {
+  const endpoints: Endpoint[] = [];
+  for (const group of groups) {
+    const target = group.ports.find((p) => p.name === port.name && p.protocol === port.protocol);
+    if (!target) continue;
+    for (const address of group.addresses) endpoints.push(toEndpoint(address, target.port, pods));
+  }
+  return endpoints;
+}
+
+function toEndpoint(address: EndpointAddress, port: number, pods: PodIndex): Endpoint {
+  const pod = address.pod ? pods.byKey.get(address.pod) : pods.byIp.get(address.ip);
+  return {
+    ip: address.ip,
+    port,
+    ready: address.ready,
+    serving: address.serving,
+    terminating: address.terminating,
+    nodeName: address.nodeName ?? pod?.nodeName ?? null,
+    pod: address.pod ?? pod?.key ?? null,
+    serviceAccount: pod?.serviceAccount ?? null,
+  };
+}
+
+function selects(selector: Readonly<Record<string, string>>, pod: PodInfo): boolean {
+  for (const [key, value] of Object.entries(selector)) if (pod.id.labels[key] !== value) return false;
+  return true;
+}
+
+/** The pod port a Service port targets: a number, a named container port, or the port itself. */
+function targetPortOf(port: ServicePortInfo, pod: PodInfo): number | null {
+  if (typeof port.targetPort === 'number') return port.targetPort;
+  if (port.targetPort === null) return port.port;
+  const named = pod.containerPorts.find((p) => p.name === port.targetPort && p.protocol === port.protocol);
+  return named?.port ?? null;
+}
+
+function fromPods(service: ServiceInfo, port: ServicePortInfo, pods: PodIndex): Endpoint[] {
+  const selector = service.selector;
+  if (!selector) return [];
+  const endpoints: Endpoint[] = [];
+  for (const pod of pods.byNamespace.get(service.id.namespace) ?? []) {
+    const ip = pod.ips[0];
+    if (!ip || !pod.running || !selects(selector, pod)) continue;
+    const target = targetPortOf(port, pod);
+    if (target === null) continue;
+    const ready = pod.ready && !pod.terminating;
+    endpoints.push({
+      ip, port: target, ready, serving: pod.ready, terminating: pod.terminating,
+      nodeName: pod.nodeName, pod: pod.key, serviceAccount: pod.serviceAccount,
+    });
+  }
+  return endpoints;
+}
+
+/** Sorted by ip:port (IPv4 numerically); one endpoint per ip:port, a ready one preferred. */
+function sortEndpoints(endpoints: Endpoint[]): readonly Endpoint[] {
+  if (endpoints.length === 0) return EMPTY;
+  const keyed = endpoints.map((e) => ({ key: sortKey(e), endpoint: e }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : Number(b.endpoint.ready) - Number(a.endpoint.ready)));
+  const out: Endpoint[] = [];
+  let last = '';
+  for (const { key, endpoint } of keyed) {
+    if (key === last) continue;
+    out.push(endpoint);
+    last = key;
+  }
+  return out;
+}
+
+const EMPTY: readonly Endpoint[] = [];
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+function sortKey(endpoint: Endpoint): string {
+  const v4 = IPV4.exec(endpoint.ip);
+  const ip = v4 ? `4:${v4.slice(1).map((o) => o.padStart(3, '0')).join('.')}` : `6:${endpoint.ip}`;
+  return `${ip}#${String(endpoint.port).padStart(5, '0')}`;
+}

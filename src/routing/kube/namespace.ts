@@ -1,0 +1,15 @@
+/** Reads a v1 Namespace: only its `plexus.dev/mesh` opt-in matters. */
+import { readNamespaceAnnotations } from '../annotations.js';
+import type { SourceLocation } from '../problem.js';
+import { ProblemSink } from '../problem-sink.js';
+import { readIdentity } from '../raw.js';
+import type { RawObject } from '../snapshot.js';
+import type { NamespaceInfo, ReadResult } from './types.js';
+
+export function readNamespace(raw: RawObject, source?: SourceLocation): ReadResult<NamespaceInfo> {
+  const id = readIdentity(raw, true);
+  const sink = new ProblemSink({ kind: 'Namespace', namespace: '', name: id.name }, source);
+  const mesh = readNamespaceAnnotations(id.annotations, sink);
+  const object: NamespaceInfo = { kind: 'Namespace', id, key: id.name, ...(source ? { source } : {}), mesh };
+  return { object, problems: sink.problems };
+}

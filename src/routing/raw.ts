@@ -1,0 +1,73 @@
+/**
+ * Safe readers for raw (untyped) Kubernetes objects. They never throw: a field of the wrong type
+ * reads as absent, and the caller decides whether that is a problem.
+ */
+import type { RawObject } from './snapshot.js';
+
+export type Fields = Readonly<Record<string, unknown>>;
+
+export function isFields(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function fieldsAt(parent: Fields | undefined, key: string): Fields | undefined {
+  const value = parent?.[key];
+  return isFields(value) ? value : undefined;
+}
+
+export function stringAt(parent: Fields | undefined, key: string): string | undefined {
+  const value = parent?.[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function arrayAt(parent: Fields | undefined, key: string): readonly unknown[] | undefined {
+  const value = parent?.[key];
+  return Array.isArray(value) ? value : undefined;
+}
+
+/** A `map[string]string` field; entries whose value is not a string are dropped. */
+export function stringMapAt(parent: Fields | undefined, key: string): Readonly<Record<string, string>> {
+  const map = fieldsAt(parent, key);
+  if (!map) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(map)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+export function isPortNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+/** What every object carries: who it is and where it came from. */
+export interface ObjectIdentity {
+  readonly kind: string;
+  readonly apiVersion: string;
+  /** `default` when absent (as kubectl does); '' for cluster-scoped kinds. */
+  readonly namespace: string;
+  /** `(unnamed)` when absent, so a problem about it still names something. */
+  readonly name: string;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly creationTimestamp: string;
+}
+
+export const UNNAMED = '(unnamed)';
+
+export function readIdentity(raw: RawObject, clusterScoped: boolean): ObjectIdentity {
+  const metadata = fieldsAt(raw, 'metadata');
+  const name = stringAt(metadata, 'name');
+  const namespace = stringAt(metadata, 'namespace');
+  return {
+    kind: stringAt(raw, 'kind') ?? '',
+    apiVersion: stringAt(raw, 'apiVersion') ?? '',
+    namespace: clusterScoped ? '' : namespace || 'default',
+    name: name || UNNAMED,
+    annotations: stringMapAt(metadata, 'annotations'),
+    labels: stringMapAt(metadata, 'labels'),
+    creationTimestamp: stringAt(metadata, 'creationTimestamp') ?? '',
+  };
+}
+
+export function objectKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}

@@ -1,0 +1,327 @@
+/**
+ * Defaulting and validation of the kinds Plexus reads and writes, following the real API
+ * server's rules for the fields that matter (names, ports, addresses, required fields).
+ * Validation returns field causes; the server turns them into a 422 `Invalid` Status.
+ */
+import { isIP } from 'node:net';
+import { isObject, type Json, type JsonObject } from './patch.js';
+import type { NameRule, ResourceType } from './resources.js';
+
+export interface Cause {
+  readonly field: string;
+  readonly reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden';
+  readonly message: string;
+}
+
+export interface ValidationOptions {
+  /** Test-only: accept loopback addresses in EndpointSlices and Endpoints (the real server rejects them). */
+  readonly allowLoopbackEndpoints: boolean;
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+function invalid(field: string, value: Json | undefined, detail: string): Cause {
+  return { field, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(value ?? null)}: ${detail}` };
+}
+
+function required(field: string): Cause {
+  return { field, reason: 'FieldValueRequired', message: 'Required value' };
+}
+
+function notSupported(field: string, value: Json | undefined, allowed: readonly string[]): Cause {
+  return {
+    field, reason: 'FieldValueNotSupported',
+    message: `Unsupported value: ${JSON.stringify(value ?? null)}: supported values: ${allowed.map((a) => `"${a}"`).join(', ')}`,
+  };
+}
+
+export function validateName(name: string, rule: NameRule, field = 'metadata.name'): Cause[] {
+  switch (rule) {
+    case 'dns1035-label':
+      if (name.length > 63) return [invalid(field, name, 'must be no more than 63 characters')];
+      if (!DNS1035_LABEL.test(name)) {
+        return [invalid(field, name, "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character")];
+      }
+      return [];
+    case 'dns1123-label':
+      if (name.length > 63) return [invalid(field, name, 'must be no more than 63 characters')];
+      if (!DNS1123_LABEL.test(name)) {
+        return [invalid(field, name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character")];
+      }
+      return [];
+    case 'dns1123-subdomain':
+    case 'crd-name':
+      if (name.length > 253) return [invalid(field, name, 'must be no more than 253 characters')];
+      if (!DNS1123_SUBDOMAIN.test(name)) {
+        return [invalid(field, name, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")];
+      }
+      return [];
+  }
+}
+
+function isPort(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+function validatePortNumber(value: Json | undefined, field: string): Cause[] {
+  if (value === undefined || value === null) return [required(field)];
+  return isPort(value) ? [] : [invalid(field, value, 'must be between 1 and 65535, inclusive')];
+}
+
+function validateTargetPort(value: Json | undefined, field: string): Cause[] {
+  if (value === undefined) return [];
+  if (typeof value === 'string') {
+    return value.length <= 15 && IANA_SVC_NAME.test(value) ? [] : [invalid(field, value, 'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-), at most 15 characters')];
+  }
+  return validatePortNumber(value, field);
+}
+
+const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+
+/** Real-server defaulting that changes what clients read back. */
+export function applyDefaults(type: ResourceType, object: JsonObject, allocateClusterIP: () => string): void {
+  if (type.group === '' && type.kind === 'Service') defaultService(object, allocateClusterIP);
+  if (type.group === '' && type.kind === 'Namespace') {
+    const status = isObject(object.status) ? object.status : {};
+    object.status = { ...status, phase: 'Active' };
+  }
+  if (type.group === '' && type.kind === 'Pod') {
+    const spec = isObject(object.spec) ? object.spec : {};
+    if (spec.serviceAccountName === undefined) spec.serviceAccountName = 'default';
+    const status = isObject(object.status) ? object.status : {};
+    if (status.phase === undefined) object.status = { ...status, phase: 'Pending' };
+  }
+}
+
+function defaultService(object: JsonObject, allocateClusterIP: () => string): void {
+  const spec: JsonObject = isObject(object.spec) ? object.spec : {};
+  object.spec = spec;
+  if (spec.type === undefined) spec.type = 'ClusterIP';
+  if (spec.sessionAffinity === undefined) spec.sessionAffinity = 'None';
+  if (spec.type === 'ExternalName') return;
+  if (spec.internalTrafficPolicy === undefined) spec.internalTrafficPolicy = 'Cluster';
+  if (Array.isArray(spec.ports)) {
+    for (const port of spec.ports) {
+      if (!isObject(port)) continue;
+      if (port.protocol === undefined) port.protocol = 'TCP';
+      if (port.targetPort === undefined && port.port !== undefined) port.targetPort = port.port;
+    }
+  }
+  if (spec.clusterIP === undefined || spec.clusterIP === '') {
+    const ip = allocateClusterIP();
+    spec.clusterIP = ip;
+    spec.clusterIPs = [ip];
+  } else if (spec.clusterIPs === undefined) spec.clusterIPs = [spec.clusterIP];
+  if (spec.ipFamilies === undefined && spec.clusterIP !== 'None') spec.ipFamilies = ['IPv4'];
+  if (spec.ipFamilyPolicy === undefined) spec.ipFamilyPolicy = 'SingleStack';
+}
+
+export function validate(type: ResourceType, object: JsonObject, options: ValidationOptions): Cause[] {
+  const key = `${type.group}/${type.kind}`;
+  switch (key) {
+    case '/Service': return validateService(object);
+    case 'discovery.k8s.io/EndpointSlice': return validateEndpointSlice(object, options);
+    case '/Endpoints': return validateEndpoints(object, options);
+    case '/Pod': return validatePod(object, 'spec');
+    case 'apps/Deployment': return validateDeployment(object);
+    case '/Event': return validateEvent(object);
+    case 'coordination.k8s.io/Lease': return validateLease(object);
+    case 'apiextensions.k8s.io/CustomResourceDefinition': return validateCrd(object);
+    default: return [];
+  }
+}
+
+function validateService(object: JsonObject): Cause[] {
+  const spec = isObject(object.spec) ? object.spec : {};
+  const causes: Cause[] = [];
+  const types = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
+  if (!types.includes(String(spec.type))) causes.push(notSupported('spec.type', spec.type, types));
+  if (spec.type === 'ExternalName') {
+    if (typeof spec.externalName !== 'string' || spec.externalName === '') causes.push(required('spec.externalName'));
+    return causes;
+  }
+  const policies = ['Cluster', 'Local'];
+  if (!policies.includes(String(spec.internalTrafficPolicy))) {
+    causes.push(notSupported('spec.internalTrafficPolicy', spec.internalTrafficPolicy, policies));
+  }
+  const ports = Array.isArray(spec.ports) ? spec.ports : [];
+  if (ports.length === 0 && spec.clusterIP !== 'None') causes.push(required('spec.ports'));
+  const names = new Set<string>();
+  ports.forEach((port, i) => {
+    const field = `spec.ports[${i}]`;
+    if (!isObject(port)) {
+      causes.push(invalid(field, port, 'must be an object'));
+      return;
+    }
+    causes.push(...validatePortNumber(port.port, `${field}.port`));
+    causes.push(...validateTargetPort(port.targetPort, `${field}.targetPort`));
+    if (!PROTOCOLS.includes(String(port.protocol))) causes.push(notSupported(`${field}.protocol`, port.protocol, PROTOCOLS));
+    if (ports.length > 1 && (typeof port.name !== 'string' || port.name === '')) causes.push(required(`${field}.name`));
+    if (typeof port.name === 'string' && port.name !== '') {
+      causes.push(...validateName(port.name, 'dns1123-label', `${field}.name`));
+      if (names.has(port.name)) causes.push({ field: `${field}.name`, reason: 'FieldValueDuplicate', message: `Duplicate value: "${port.name}"` });
+      names.add(port.name);
+    }
+    if (port.nodePort !== undefined && !isPort(port.nodePort)) {
+      causes.push(invalid(`${field}.nodePort`, port.nodePort, 'must be between 1 and 65535, inclusive'));
+    }
+  });
+  if (typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && isIP(spec.clusterIP) === 0) {
+    causes.push(invalid('spec.clusterIP', spec.clusterIP, 'must be a valid IP address'));
+  }
+  return causes;
+}
+
+/** The real server's ValidateNonSpecialIP: unspecified, loopback, link-local and multicast link-local. */
+function specialIPReason(ip: string): string | null {
+  if (ip === '0.0.0.0' || ip === '::') return 'may not be unspecified (0.0.0.0)';
+  if (ip.startsWith('127.') || ip === '::1') return 'may not be in the loopback range (127.0.0.0/8, ::1/128)';
+  if (ip.startsWith('169.254.') || /^fe[89ab]/i.test(ip)) return 'may not be in the link-local range (169.254.0.0/16, fe80::/10)';
+  if (ip.startsWith('224.0.0.') || /^ff02:/i.test(ip)) return 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)';
+  return null;
+}
+
+function validateEndpointIP(ip: Json | undefined, field: string, family: 4 | 6 | 0, options: ValidationOptions): Cause[] {
+  if (typeof ip !== 'string') return [required(field)];
+  const version = isIP(ip);
+  if (version === 0) return [invalid(field, ip, 'must be a valid IP address')];
+  if (family !== 0 && version !== family) return [invalid(field, ip, `must be an IPv${family} address`)];
+  const special = specialIPReason(ip);
+  if (special && !(options.allowLoopbackEndpoints && special.includes('loopback'))) return [invalid(field, ip, special)];
+  return [];
+}
+
+function validateEndpointSlice(object: JsonObject, options: ValidationOptions): Cause[] {
+  const causes: Cause[] = [];
+  const addressTypes = ['IPv4', 'IPv6', 'FQDN'];
+  const addressType = object.addressType;
+  if (addressType === undefined) causes.push(required('addressType'));
+  else if (!addressTypes.includes(String(addressType))) causes.push(notSupported('addressType', addressType, addressTypes));
+  const endpoints = object.endpoints === undefined || object.endpoints === null ? [] : object.endpoints;
+  if (!Array.isArray(endpoints)) return [...causes, invalid('endpoints', endpoints, 'must be a list')];
+  endpoints.forEach((endpoint, i) => {
+    const field = `endpoints[${i}]`;
+    const addresses = isObject(endpoint) && Array.isArray(endpoint.addresses) ? endpoint.addresses : [];
+    if (addresses.length === 0) causes.push(required(`${field}.addresses`));
+    if (addresses.length > 100) causes.push({ field: `${field}.addresses`, reason: 'FieldValueInvalid', message: 'Too many: must have at most 100 items' });
+    addresses.forEach((address, j) => {
+      const af = `${field}.addresses[${j}]`;
+      if (addressType === 'FQDN') {
+        if (typeof address !== 'string' || !DNS1123_SUBDOMAIN.test(address)) causes.push(invalid(af, address, 'must be a valid DNS subdomain'));
+      } else if (addressType === 'IPv4' || addressType === 'IPv6') {
+        causes.push(...validateEndpointIP(address, af, addressType === 'IPv4' ? 4 : 6, options));
+      }
+    });
+  });
+  const ports = Array.isArray(object.ports) ? object.ports : [];
+  ports.forEach((port, i) => {
+    if (!isObject(port)) return;
+    const field = `ports[${i}]`;
+    if (port.port !== undefined && port.port !== null && !(typeof port.port === 'number' && Number.isInteger(port.port) && port.port >= 0 && port.port <= 65535)) {
+      causes.push(invalid(`${field}.port`, port.port, 'must be between 0 and 65535, inclusive'));
+    }
+    if (port.protocol !== undefined && !PROTOCOLS.includes(String(port.protocol))) causes.push(notSupported(`${field}.protocol`, port.protocol, PROTOCOLS));
+  });
+  return causes;
+}
+
+function validateEndpoints(object: JsonObject, options: ValidationOptions): Cause[] {
+  const causes: Cause[] = [];
+  const subsets = Array.isArray(object.subsets) ? object.subsets : [];
+  subsets.forEach((subset, i) => {
+    if (!isObject(subset)) return;
+    for (const list of ['addresses', 'notReadyAddresses'] as const) {
+      const addresses = Array.isArray(subset[list]) ? subset[list] : [];
+      addresses.forEach((address, j) => {
+        causes.push(...validateEndpointIP(isObject(address) ? address.ip : undefined, `subsets[${i}].${list}[${j}].ip`, 0, options));
+      });
+    }
+    const ports = Array.isArray(subset.ports) ? subset.ports : [];
+    ports.forEach((port, j) => {
+      if (isObject(port)) causes.push(...validatePortNumber(port.port, `subsets[${i}].ports[${j}].port`));
+    });
+  });
+  return causes;
+}
+
+function validatePod(object: JsonObject, specField: string): Cause[] {
+  const spec = isObject(object.spec) ? object.spec : undefined;
+  if (!spec) return [required(specField)];
+  const containers = Array.isArray(spec.containers) ? spec.containers : [];
+  if (containers.length === 0) return [required(`${specField}.containers`)];
+  const causes: Cause[] = [];
+  containers.forEach((container, i) => {
+    const field = `${specField}.containers[${i}]`;
+    if (!isObject(container) || typeof container.name !== 'string' || container.name === '') causes.push(required(`${field}.name`));
+    else causes.push(...validateName(container.name, 'dns1123-label', `${field}.name`));
+    if (!isObject(container) || typeof container.image !== 'string' || container.image === '') causes.push(required(`${field}.image`));
+  });
+  return causes;
+}
+
+function validateDeployment(object: JsonObject): Cause[] {
+  const spec = isObject(object.spec) ? object.spec : {};
+  const causes: Cause[] = [];
+  const selector = isObject(spec.selector) ? spec.selector : undefined;
+  if (!selector) causes.push(required('spec.selector'));
+  const template = isObject(spec.template) ? spec.template : {};
+  const templateLabels = isObject(template.metadata) && isObject(template.metadata.labels) ? template.metadata.labels : {};
+  const matchLabels = selector && isObject(selector.matchLabels) ? selector.matchLabels : {};
+  for (const [k, v] of Object.entries(matchLabels)) {
+    if (templateLabels[k] !== v) {
+      causes.push(invalid('spec.template.metadata.labels', templateLabels, '`selector` does not match template `labels`'));
+      break;
+    }
+  }
+  causes.push(...validatePod(template, 'spec.template.spec'));
+  if (spec.replicas !== undefined && !(typeof spec.replicas === 'number' && Number.isInteger(spec.replicas) && spec.replicas >= 0)) {
+    causes.push(invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0'));
+  }
+  return causes;
+}
+
+function validateEvent(object: JsonObject): Cause[] {
+  const involved = isObject(object.involvedObject) ? object.involvedObject : undefined;
+  if (!involved) return [required('involvedObject')];
+  const metadata = isObject(object.metadata) ? object.metadata : {};
+  const namespace = metadata.namespace;
+  if (involved.namespace !== undefined && involved.namespace !== '' && involved.namespace !== namespace) {
+    return [invalid('involvedObject.namespace', involved.namespace, 'does not match event.namespace')];
+  }
+  return [];
+}
+
+function validateLease(object: JsonObject): Cause[] {
+  const spec = isObject(object.spec) ? object.spec : {};
+  const duration = spec.leaseDurationSeconds;
+  if (duration !== undefined && duration !== null && !(typeof duration === 'number' && Number.isInteger(duration) && duration > 0)) {
+    return [invalid('spec.leaseDurationSeconds', duration, 'must be greater than 0')];
+  }
+  return [];
+}
+
+function validateCrd(object: JsonObject): Cause[] {
+  const metadata = isObject(object.metadata) ? object.metadata : {};
+  const spec = isObject(object.spec) ? object.spec : {};
+  const names = isObject(spec.names) ? spec.names : {};
+  const causes: Cause[] = [];
+  if (typeof spec.group !== 'string' || spec.group === '') causes.push(required('spec.group'));
+  if (typeof names.plural !== 'string' || names.plural === '') causes.push(required('spec.names.plural'));
+  if (typeof names.kind !== 'string' || names.kind === '') causes.push(required('spec.names.kind'));
+  if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') causes.push(notSupported('spec.scope', spec.scope, ['Cluster', 'Namespaced']));
+  if (typeof spec.group === 'string' && typeof names.plural === 'string' && metadata.name !== `${names.plural}.${spec.group}`) {
+    causes.push(invalid('metadata.name', metadata.name, 'must be spec.names.plural+"."+spec.group'));
+  }
+  const versions = Array.isArray(spec.versions) ? spec.versions : [];
+  if (versions.length === 0) causes.push(required('spec.versions'));
+  const storage = versions.filter((v) => isObject(v) && v.storage === true).length;
+  if (versions.length > 0 && storage !== 1) causes.push(invalid('spec.versions', null, 'must have exactly one version marked as storage version'));
+  versions.forEach((v, i) => {
+    if (!isObject(v) || typeof v.name !== 'string' || v.name === '') causes.push(required(`spec.versions[${i}].name`));
+    if (!isObject(v) || typeof v.served !== 'boolean') causes.push(required(`spec.versions[${i}].served`));
+  });
+  return causes;
+}
