@@ -25,6 +25,8 @@ export interface AgentOptions {
   readonly adminPort: number;
   readonly adminAddress: string;
   readonly accessLog: { readonly enabled: boolean; readonly sampleRate: number };
+  /** A UDP flow (one client address) with no datagram for this long is closed and counted. */
+  readonly udpIdleTimeoutMs: number;
   readonly logger: Logger;
 }
 

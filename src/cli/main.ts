@@ -8,6 +8,9 @@ import yargs, { type Argv, type CommandModule } from 'yargs';
 import { agentCommand } from './commands/agent.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
+import { prepareCommand } from './commands/prepare.js';
+import { cleanupCommand } from './commands/cleanup.js';
+import { checkCommand } from './commands/check.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { packageVersion } from './package-root.js';
 
@@ -20,6 +23,9 @@ const COMMANDS: readonly AnyCommand[] = [
   agentCommand,
   configCommand,
   demoCommand,
+  prepareCommand,
+  cleanupCommand,
+  checkCommand,
 ];
 
 function buildParser(argv: readonly string[]): Argv {

@@ -29,6 +29,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     adminPort: options.adminPort,
     logger,
     accessLog: options.accessLog,
+    udpIdleTimeoutMs: options.udpIdleTimeoutMs,
   });
   const dns = options.dnsPort === 0
     ? null

@@ -10,6 +10,7 @@ import { readPod } from './kube/pod.js';
 import { readService } from './kube/service.js';
 import type { KubeObject, ReadResult } from './kube/types.js';
 import type { Problem, SourceLocation } from './problem.js';
+import { UNNAMED } from './raw.js';
 import type { RawObject } from './snapshot.js';
 
 export type ReadObject = KubeObject | SmiObject;
@@ -30,9 +31,14 @@ export function readObject(raw: RawObject, source?: SourceLocation): ReadResult<
   if (kind === 'EndpointSlice' && ENDPOINT_SLICE_VERSIONS.has(apiVersion)) return readEndpointSlice(raw, source);
   if (isSmiApiVersion(apiVersion)) {
     const { object, problems } = parseSmiObject(raw, source);
-    return { object, problems };
+    return { object, problems: problems.map(named) };
   }
   return NOTHING;
+}
+
+/** Every problem names an object, even one without a kind or a name. */
+function named(p: Problem): Problem {
+  return p.name && p.kind ? p : { ...p, kind: p.kind || 'Object', name: p.name || UNNAMED };
 }
 
 const NOTHING: ReadResult<ReadObject> = { object: null, problems: [] as readonly Problem[] };

@@ -121,8 +121,7 @@ export function regexError(source: string): string | null {
     return null;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    // V8 repeats the pattern in its message ("Invalid regular expression: /x/: reason"); keep the reason.
-    const reason = /: \/.*\/[a-z]*: (.*)$/s.exec(message);
-    return reason?.[1] ?? message;
+    // V8 says "Invalid regular expression: /<source>/: <reason>"; keep the reason only.
+    return message.slice(message.lastIndexOf(': ') + 2);
   }
 }

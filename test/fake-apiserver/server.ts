@@ -12,7 +12,7 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, S
 import * as status from './status.js';
 import { ApiError } from './status.js';
 import { Store, TooOldResourceVersionError, type StoredEvent } from './store.js';
-import { applyDefaults, validate, validateName } from './validation.js';
+import { applyDefaults, decodeError, validate, validateName } from './validation.js';
 
 export interface FakeApiServerOptions {
   readonly host?: string;
@@ -439,6 +439,8 @@ export class FakeApiServer {
   }
 
   private admit(type: ResourceType, object: JsonObject, name: string, current: JsonObject | null): void {
+    const undecodable = decodeError(type, object);
+    if (undecodable) throw status.badRequest(undecodable);
     const causes = validateName(name, type.nameRule);
     applyDefaults(type, object, () => this.allocateClusterIP());
     causes.push(...validate(type, object, { allowLoopbackEndpoints: this.allowLoopbackEndpoints }));

@@ -325,3 +325,22 @@ function validateCrd(object: JsonObject): Cause[] {
   });
   return causes;
 }
+
+/** metav1.MicroTime as the real server decodes it: RFC 3339 with exactly six fraction digits. */
+const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)$/;
+
+/**
+ * Fields the real server fails to decode (400 BadRequest before validation): MicroTime fields
+ * written with another precision, e.g. JavaScript's millisecond `toISOString()`.
+ */
+export function decodeError(type: ResourceType, object: JsonObject): string | null {
+  if (type.group !== 'coordination.k8s.io' || type.kind !== 'Lease') return null;
+  const spec = isObject(object.spec) ? object.spec : {};
+  for (const field of ['acquireTime', 'renewTime'] as const) {
+    const value = spec[field];
+    if (value !== undefined && value !== null && !(typeof value === 'string' && MICRO_TIME.test(value))) {
+      return `Lease in version "v1" cannot be handled as a Lease: parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05.000000Z07:00": cannot parse (spec.${field})`;
+    }
+  }
+  return null;
+}

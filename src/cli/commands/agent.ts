@@ -26,6 +26,7 @@ interface AgentArgs {
   readonly logLevel: LogLevel;
   readonly accessLog: boolean;
   readonly accessLogSampleRate: number;
+  readonly udpIdleTimeout: number;
 }
 
 export const DEFAULT_DNS_PORT = 8053;
@@ -61,6 +62,15 @@ function builder(yargs: Argv): Argv<AgentArgs> {
         return value;
       },
     })
+    .option('udp-idle-timeout', {
+      type: 'number',
+      default: 60,
+      describe: 'Seconds without a datagram after which a UDP flow is closed (and counted in metrics)',
+      coerce: (value: number) => {
+        if (!(value > 0)) throw new Error(`--udp-idle-timeout: "${value}" is not a positive number of seconds`);
+        return value;
+      },
+    })
     .example('$0 agent --manifests examples/shop --dns-port 8053', 'Local mode on the example shop')
     .example('$0 agent --node-name node-b --vip-cidr 127.78.0.0/16 --dns-port 8054 --admin-port 9902 --manifests dir/', 'A second agent on the same machine') as unknown as Argv<AgentArgs>;
 }
@@ -81,6 +91,7 @@ function toOptions(args: ArgumentsCamelCase<AgentArgs>): AgentOptions {
     adminPort: args.adminPort,
     adminAddress: args.adminAddress ?? (local ? '127.0.0.1' : '0.0.0.0'),
     accessLog: { enabled: args.accessLog, sampleRate: args.accessLogSampleRate },
+    udpIdleTimeoutMs: args.udpIdleTimeout * 1000,
     logger: createLogger(args.logLevel),
   };
 }

@@ -2,10 +2,9 @@
  * The HTTP proxies of the agent's listeners. The upstream pool is shared by every listener and
  * survives reloads (connections to an endpoint are reused whichever Service port routed there).
  */
-import type { ConnectionHandler } from '../http/context.js';
-import { createHttp1Handler } from '../http/http1-handler.js';
-import type { HttpLimits } from '../http/limits.js';
-import { UpstreamPool } from '../http/upstream-pool.js';
+import {
+  UpstreamPool, createH2cHandler, createHttp1Handler, type ConnectionHandler, type HttpLimits,
+} from '../http/index.js';
 import type { Telemetry } from '../telemetry/types.js';
 import type { CurrentPort } from './connection-handler.js';
 
@@ -20,8 +19,7 @@ export function createHttpHandlerFactory(settings: { readonly telemetry: Telemet
   return {
     create: (kind, current) => {
       const context = { current, telemetry: settings.telemetry, limits: settings.limits, upstreams };
-      if (kind === 'h2c') throw new Error('TEMPORARY h2c pending');
-      return createHttp1Handler(context);
+      return kind === 'h2c' ? createH2cHandler(context) : createHttp1Handler(context);
     },
     close: () => upstreams.close(),
   };

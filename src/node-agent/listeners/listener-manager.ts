@@ -102,7 +102,7 @@ export class ListenerManager {
       await listener.listen();
     } catch (error) {
       await listener.close(0).catch(() => undefined);
-      return describe(error);
+      return bindErrorText(error);
     }
     this.#running.set(spec.id, listener);
     return null;
@@ -120,7 +120,7 @@ function listenerProblem(spec: ListenerSpec, message: string): Problem {
   return problem({ kind: 'Listener', namespace: spec.service.namespace, name: spec.service.name }, message);
 }
 
-function describe(error: unknown): string {
+function bindErrorText(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code && !error.message.startsWith(code) ? `${code} ${error.message}` : error.message;

@@ -22,6 +22,7 @@ export class StreamListener implements RunningListener {
   readonly spec: ListenerSpec;
   readonly #handler: ConnectionHandler;
   readonly #server: Server;
+  readonly #onError: (error: Error) => void;
 
   constructor(spec: ListenerSpec, handler: ConnectionHandler, maxConnections: number, onError: (error: Error) => void) {
     this.spec = spec;
@@ -29,7 +30,7 @@ export class StreamListener implements RunningListener {
     // Half-open on: the TCP proxy forwards a FIN as a FIN; node:http handles half-open itself.
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => handler.handle(socket));
     this.#server.maxConnections = maxConnections;
-    this.#server.on('error', onError);
+    this.#onError = onError;
   }
 
   get active(): number {
@@ -42,6 +43,7 @@ export class StreamListener implements RunningListener {
       this.#server.once('error', failed);
       this.#server.listen({ host: this.spec.address, port: this.spec.port, exclusive: true }, () => {
         this.#server.removeListener('error', failed);
+        this.#server.on('error', this.#onError);
         resolve();
       });
     });

@@ -8,11 +8,10 @@
  * respected both ways: a FIN from one side ends the other side's writes and nothing more.
  */
 import { connect, type Socket } from 'node:net';
-import type { Telemetry } from '../telemetry/types.js';
 import type { ConnectionHandler, CurrentPort } from '../listeners/connection-handler.js';
-import type { AuthzResult, BackendRuntime, EndpointRuntime, PortRuntime } from '../runtime/types.js';
 import { normalizeIp } from '../runtime/ip.js';
-import type { ConnectionRecord } from '../telemetry/types.js';
+import type { AuthzResult, BackendRuntime, EndpointRuntime, PortRuntime } from '../runtime/types.js';
+import type { ConnectionRecord, Telemetry } from '../telemetry/types.js';
 
 export interface TcpProxyContext {
   readonly current: CurrentPort;
@@ -66,15 +65,19 @@ class TcpProxy implements ConnectionHandler {
     this.#track(client);
     // Until the pipe takes over, a client error only has to end the client.
     client.on('error', () => client.destroy());
-    new UpstreamConnector(port, route.backend, client, this.#timeout(port), (upstream, endpoint) => {
-      if (!upstream || !endpoint) {
+    new UpstreamConnector(port, route.backend, client, this.#timeout(port), (result) => {
+      if (result.kind !== 'connected') {
         client.destroy();
-        report(endpoint ? 'error' : 'no-endpoint', endpoint, route.backend);
+        // A client that left while we were connecting ended normally, from its side.
+        const outcome = result.kind === 'client-gone' ? 'closed' : result.endpoint ? 'error' : 'no-endpoint';
+        report(outcome, result.endpoint, route.backend);
         return;
       }
-      pipeBothWays(client, upstream, (failed) => {
-        endpoint.end(failed);
-        report(failed ? 'error' : 'closed', endpoint, route.backend);
+      const { upstream, endpoint } = result;
+      pipeBothWays(client, upstream, (failure) => {
+        // Only the endpoint's own failures count against it in the circuit breaker.
+        endpoint.end(failure === 'upstream');
+        report(failure ? 'error' : 'closed', endpoint, route.backend);
       });
     }).attempt();
   }
@@ -101,10 +104,15 @@ class TcpProxy implements ConnectionHandler {
   }
 }
 
+type ConnectResult =
+  | { readonly kind: 'connected'; readonly upstream: Socket; readonly endpoint: EndpointRuntime }
+  /** Every attempt failed; `endpoint` = the last one tried, null when there was none to try. */
+  | { readonly kind: 'failed'; readonly endpoint: EndpointRuntime | null }
+  | { readonly kind: 'client-gone'; readonly endpoint: EndpointRuntime };
+
 /**
  * Connects to one endpoint after another until one accepts, the attempts run out or the client
- * leaves. Calls `done(upstream, endpoint)` once: `upstream` null = gave up (`endpoint` = the last
- * one tried, or null when there was none to try).
+ * leaves; calls `done` once.
  */
 class UpstreamConnector {
   readonly #tried = new Set<EndpointRuntime>();
@@ -115,13 +123,13 @@ class UpstreamConnector {
     readonly backend: BackendRuntime,
     readonly client: Socket,
     readonly timeoutMs: number,
-    readonly done: (upstream: Socket | null, endpoint: EndpointRuntime | null) => void,
+    readonly done: (result: ConnectResult) => void,
   ) {}
 
   attempt(last: EndpointRuntime | null = null): void {
     const endpoint = this.#next();
     if (!endpoint) {
-      this.done(null, last);
+      this.done({ kind: 'failed', endpoint: last });
       return;
     }
     this.#tried.add(endpoint);
@@ -131,24 +139,31 @@ class UpstreamConnector {
       timeout: this.timeoutMs,
     });
     let settled = false;
-    const clientGone = (): void => fail();
-    const fail = (): void => {
-      if (settled) return;
+    const settle = (): void => {
       settled = true;
       upstream.removeListener('connect', connected);
-      upstream.destroy();
-      this.client.removeListener('close', clientGone);
-      endpoint.end(true);
-      if (this.client.destroyed) this.done(null, endpoint);
-      else this.attempt(endpoint);
-    };
-    const connected = (): void => {
-      settled = true;
-      upstream.setTimeout(0);
-      upstream.removeListener('error', fail);
       upstream.removeListener('timeout', fail);
       this.client.removeListener('close', clientGone);
-      this.done(upstream, endpoint);
+    };
+    const clientGone = (): void => {
+      if (settled) return;
+      settle();
+      upstream.on('error', () => undefined).destroy();
+      endpoint.end(false);
+      this.done({ kind: 'client-gone', endpoint });
+    };
+    const fail = (): void => {
+      if (settled) return;
+      settle();
+      upstream.destroy();
+      endpoint.end(true);
+      this.attempt(endpoint);
+    };
+    const connected = (): void => {
+      settle();
+      upstream.setTimeout(0);
+      upstream.removeListener('error', fail);
+      this.done({ kind: 'connected', upstream, endpoint });
     };
     upstream.once('connect', connected);
     upstream.once('error', fail);
@@ -171,24 +186,26 @@ class UpstreamConnector {
 
 /**
  * Bytes flow both ways; an end from one side ends the other's writes (half-close). `closed` is
- * called once, after both sockets closed; `failed` = either side errored.
+ * called once, after both sockets closed, with the side that failed first (null: clean end).
  */
-function pipeBothWays(client: Socket, upstream: Socket, closed: (failed: boolean) => void): void {
-  let failed = false;
+function pipeBothWays(client: Socket, upstream: Socket, closed: (failure: 'client' | 'upstream' | null) => void): void {
+  let failure: 'client' | 'upstream' | null = null;
   let open = 2;
-  const onError = (): void => {
-    failed = true;
+  const failed = (side: 'client' | 'upstream') => (): void => {
+    failure ??= side;
     client.destroy();
     upstream.destroy();
   };
   const onClose = (): void => {
-    if (--open === 0) closed(failed);
+    if (--open === 0) closed(failure);
   };
-  client.on('error', onError);
-  upstream.on('error', onError);
-  // A side that closes without a FIN (reset) takes the other one down with it.
-  client.once('close', (hadError) => (hadError ? onError() : undefined));
-  upstream.once('close', (hadError) => (hadError ? onError() : undefined));
+  client.on('error', failed('client'));
+  upstream.on('error', failed('upstream'));
+  // A side that closes before both its directions ended (reset, or cut by `destroy()`) takes
+  // the other one down with it; a clean close leaves the other side to flush what it holds.
+  const cut = (socket: Socket, hadError: boolean): boolean => hadError || !socket.readableEnded || !socket.writableFinished;
+  client.once('close', (hadError) => (cut(client, hadError) ? failed('client')() : undefined));
+  upstream.once('close', (hadError) => (cut(upstream, hadError) ? failed('upstream')() : undefined));
   client.once('close', onClose);
   upstream.once('close', onClose);
   client.pipe(upstream);

@@ -123,6 +123,29 @@ describe('agent: HTTP listeners', () => {
     expect(await inFlight).to.deep.equal({ status: 200, body: 'finished' });
   });
 
+  it('rebinds a listener whose traffic type or scheme changed', async () => {
+    const backend = await upstream('a');
+    const endpoints = [endpoint(UPSTREAM, backend.port)];
+    const asTcp: ServiceSpec = { ...web(endpoints), ports: [{ port, trafficType: 'tcp', endpoints }] };
+    await agent.apply(meshConfig([asTcp]));
+    expect(await get(VIP, port, '/piped')).to.deep.equal({ status: 200, body: 'a /piped' });
+    expect(await metricValue(agent.adminPort, 'plexus_requests_total')).to.equal(0);
+
+    const toHttp = await agent.apply(meshConfig([web(endpoints)]));
+    expect(toHttp.replaced).to.deep.equal([`${VIP}:${port}/TCP`]);
+    // The kept-alive connection still drains through the old TCP pipe: call on a new one.
+    await client.close();
+    client = new Agent({ connections: 8 });
+    expect(await get(VIP, port, '/proxied')).to.deep.equal({ status: 200, body: 'a /proxied' });
+    expect(await eventually(async () => (await metricValue(agent.adminPort, 'plexus_requests_total')) === 1)).to.equal(true);
+
+    const asH2c: ServiceSpec = { ...web(endpoints), ports: [{ port, trafficType: 'http', scheme: 'h2c', endpoints }] };
+    const toH2c = await agent.apply(meshConfig([asH2c]));
+    expect(toH2c.replaced).to.deep.equal([`${VIP}:${port}/TCP`]);
+    expect(await metricValue(agent.adminPort, 'plexus_listeners', { traffic_type: 'h2c' })).to.equal(1);
+    expect(await metricValue(agent.adminPort, 'plexus_listeners', { traffic_type: 'http' })).to.equal(0);
+  });
+
   it('fails no request across 20 reloads (weights, endpoints added and removed) under steady load', async () => {
     const backends = await Promise.all(['a', 'b', 'c'].map(upstream));
     const endpoints = backends.map((backend) => endpoint(UPSTREAM, backend.port));

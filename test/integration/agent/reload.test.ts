@@ -134,6 +134,27 @@ describe('agent: hot reload', () => {
     expect(await roundTrip(OTHER_VIP, otherPort, 'x')).to.equal('xbye');
   });
 
+  it('cuts what a removed listener still holds after the drain timeout, on both sides', async () => {
+    await agent.stop();
+    ({ agent } = startAgent({ drainTimeoutMs: 100 }));
+    await agent.start();
+    let upstreamEnded!: () => void;
+    const upstreamSide = new Promise<void>((resolve) => (upstreamEnded = resolve));
+    const held = await server(tcpServer(UPSTREAM, (socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', (data) => socket.write(data));
+      socket.once('end', () => upstreamEnded());
+    }));
+    await agent.apply(meshConfig([cart([endpoint(UPSTREAM, held.port)])]));
+    const open = await openConnection(VIP, port);
+    expect(await open.say('idle')).to.equal('idle');
+    // Both test sockets are half-open capable: the agent's FIN shows as `end`.
+    const clientSide = new Promise<void>((resolve) => open.socket.once('end', () => resolve()));
+    open.socket.on('error', () => undefined);
+    await agent.apply(meshConfig([]));
+    await Promise.all([clientSide, upstreamSide]);
+  });
+
   it('rebinds an address and port that another Service takes over', async () => {
     const echo = await server(tcpServer(UPSTREAM, echoUntilEnd));
     await agent.apply(meshConfig([cart([endpoint(UPSTREAM, echo.port)])]));

@@ -91,7 +91,7 @@ describe('agent: UDP relay', () => {
   });
 
   it('ends an idle flow, records it, and opens a new one for the next datagram', async () => {
-    ({ agent, log } = startAgent({ udpIdleTimeoutMs: 100 }));
+    ({ agent, log } = startAgent({ udpIdleTimeoutMs: 300 }));
     await agent.start();
     await agent.apply(meshConfig([service()]));
     const socket = await client();

@@ -224,6 +224,9 @@ describe('fake API server: reads and writes through client-node', () => {
     expect(lost.code).to.equal(409);
     const bad = await statusOf(() => coordination.createNamespacedLease({ namespace: 'default', body: { metadata: { name: 'x' }, spec: { leaseDurationSeconds: 0 } } }));
     expect(bad.code).to.equal(422);
+    // client-node sends MicroTime fields as millisecond ISO strings, which the real server cannot decode.
+    const millis = await statusOf(() => coordination.createNamespacedLease({ namespace: 'default', body: { metadata: { name: 'y' }, spec: { renewTime: new Date() } } }));
+    expect(millis.code).to.equal(400);
   });
 
   it('keeps its data and port across stop and restart, and logs writes', async () => {

@@ -112,6 +112,12 @@ describe('manifests/parse: YAML text to located objects', () => {
     expect(result.objects).to.deep.equal([{ object: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'j' } }, source: { file: 'svc.json', line: 1 } }]);
   });
 
+  it('reads files with a byte-order mark and CRLF line endings', () => {
+    const result = parseManifestText('\ufeffapiVersion: v1\r\nkind: Service\r\n---\r\napiVersion: v1\r\nkind: Pod\r\n', 'win.yaml');
+    expect(result.errors).to.deep.equal([]);
+    expect(result.objects.map((o) => [o.object['kind'], o.source.line])).to.deep.equal([['Service', 1], ['Pod', 4]]);
+  });
+
   it('treats an empty file or a comments-only file as no objects', () => {
     expect(parseManifestText('', 'e.yaml')).to.deep.equal({ objects: [], errors: [] });
     expect(parseManifestText('# nothing\n---\n', 'e.yaml')).to.deep.equal({ objects: [], errors: [] });

@@ -145,7 +145,7 @@ class StreamProxy {
     const incoming = this.#info.headers;
     const headers: http2.OutgoingHttpHeaders = {};
     for (const name of Object.keys(incoming)) {
-      if (name === 'te' || !CONNECTION_SPECIFIC.has(name)) headers[name] = incoming[name];
+      if (!CONNECTION_SPECIFIC.has(name)) headers[name] = incoming[name];
     }
     const forwardedFor = this.#info.header('x-forwarded-for');
     headers['x-forwarded-for'] = forwardedFor === undefined ? this.#sourceIp : `${forwardedFor}, ${this.#sourceIp}`;

@@ -171,7 +171,8 @@ export class Http1ConnectionPool {
 
   close(): void {
     this.#closed = true;
-    for (const connection of [...this.#all]) connection.destroy();
+    // Owners hear of it through onUpstreamClose, like any other failure.
+    for (const connection of [...this.#all]) connection.socket.destroy();
     this.#idle.clear();
   }
 }

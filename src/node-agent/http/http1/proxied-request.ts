@@ -141,7 +141,9 @@ export class ProxiedRequest implements UpstreamOwner {
   onClientGone(): void {
     if (this.#done) return;
     if (this.#tunnel) {
-      this.#upstream?.socket.end();
+      // Nobody is left to read the endpoint's side: flush what the client sent, then close.
+      this.#upstream?.socket.destroySoon();
+      this.#closeTunnel();
       return;
     }
     this.#abortUpstream(false);
@@ -180,10 +182,8 @@ export class ProxiedRequest implements UpstreamOwner {
   onUpstreamClose(error: Error | null): void {
     if (this.#tunnel) {
       this.#upstream = null;
-      this.#client.socket.destroy();
-      this.#endEndpoint(false);
-      this.#log.report(this.#ctx.telemetry);
-      this.#done = true;
+      this.#client.socket.destroySoon();
+      this.#closeTunnel();
       return;
     }
     this.#upstream = null;
@@ -473,6 +473,13 @@ export class ProxiedRequest implements UpstreamOwner {
     if (pending !== null) this.#writeUpstream(pending);
     client.resume();
     this.#client.tunnelOpened();
+  }
+
+  #closeTunnel(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#endEndpoint(false);
+    this.#log.report(this.#ctx.telemetry);
   }
 
   // Local answers and the end --------------------------------------------------------------

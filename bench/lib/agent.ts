@@ -1,0 +1,67 @@
+/** Starts `plexus agent --manifests DIR` (local mode) and talks to its admin port. */
+import { httpGet, waitForHttp } from './net.js';
+import { PLEXUS_ARGV } from './paths.js';
+import { start, type Managed } from './processes.js';
+import { sumOfMetric } from './prometheus-text.js';
+
+export interface AgentStart {
+  readonly manifestsDir: string;
+  readonly vipCidr: string;
+  readonly acl: boolean;
+  readonly cpu: number | null;
+  /** Raise the agent's open-files limit (one per listener and per connection). */
+  readonly openFiles?: number;
+  readonly readyTimeoutMs: number;
+}
+
+export interface LocalAgent {
+  readonly process: Managed;
+  readonly adminPort: number;
+  /** `namespace/name` → VIP, as the agent logged when ready. */
+  readonly vips: Readonly<Record<string, string>>;
+  /** Milliseconds from spawn to the `agent ready` line (first config compiled and bound). */
+  readonly startupMs: number;
+  /** The exact command line, for the output. */
+  readonly commandLine: string;
+}
+
+interface ReadyLine {
+  readonly msg: string;
+  readonly adminPort: number;
+  readonly vips: Record<string, string>;
+}
+
+export async function startAgent(options: AgentStart): Promise<LocalAgent> {
+  const args = [
+    ...PLEXUS_ARGV, 'agent', '--manifests', options.manifestsDir, '--vip-cidr', options.vipCidr,
+    '--dns-port', '0', '--admin-port', '0', ...(options.acl ? ['--acl'] : []),
+  ];
+  const began = performance.now();
+  const child = start({ name: 'plexus agent', command: process.execPath, args, cpu: options.cpu, openFiles: options.openFiles });
+  const line = await child.waitForLine((l) => l.includes('"msg":"agent ready"'), options.readyTimeoutMs)
+    .catch(async (err: unknown) => {
+      await child.stop();
+      throw err;
+    });
+  const startupMs = performance.now() - began;
+  const ready = JSON.parse(line) as ReadyLine;
+  await waitForHttp(`http://127.0.0.1:${ready.adminPort}/readyz`, 10_000);
+  const pin = options.cpu === null ? '' : `taskset -c ${options.cpu} `;
+  const limit = options.openFiles === undefined ? '' : `ulimit -n ${options.openFiles}; `;
+  return {
+    process: child, adminPort: ready.adminPort, vips: ready.vips, startupMs,
+    commandLine: `${limit}${pin}node bin/plexus.js ${args.slice(PLEXUS_ARGV.length).join(' ')}`,
+  };
+}
+
+/** The generation `/readyz` reports (0 before the first apply). */
+export async function appliedGeneration(agent: LocalAgent): Promise<number> {
+  const answer = await httpGet(`http://127.0.0.1:${agent.adminPort}/readyz`);
+  if (answer.status !== 200) return 0;
+  return (JSON.parse(answer.body) as { generation?: number }).generation ?? 0;
+}
+
+export async function agentMetric(agent: LocalAgent, metric: string): Promise<number | null> {
+  const answer = await httpGet(`http://127.0.0.1:${agent.adminPort}/metrics`);
+  return sumOfMetric(answer.body, metric);
+}

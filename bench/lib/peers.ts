@@ -1,0 +1,76 @@
+/** Starts the upstreams and the reference proxies (nginx, haproxy) the agent is compared with. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, waitForHttp } from './net.js';
+import { NAMED_BACKENDS_JS } from './paths.js';
+import { haproxyConfig, nginxProxyConfig, nginxUpstreamConfig, type Address } from './peer-configs.js';
+import { start, type Managed } from './processes.js';
+import { commandPath } from './tools.js';
+
+export interface Peer {
+  readonly process: Managed;
+  readonly address: Address;
+  /** What it is, for the output. */
+  readonly label: string;
+}
+
+const READY_TIMEOUT_MS = 15_000;
+
+async function ready(peer: Peer): Promise<Peer> {
+  let waiting = true;
+  const exited = peer.process.exited.then((code) => {
+    if (waiting) throw new Error(`${peer.label} exited (${code}):\n${peer.process.output()}`);
+  });
+  try {
+    await Promise.race([waitForHttp(`http://${peer.address.host}:${peer.address.port}/`, READY_TIMEOUT_MS), exited]);
+  } finally {
+    waiting = false;
+  }
+  return peer;
+}
+
+function nginxPrefix(workDir: string, name: string, config: string): string {
+  const prefix = join(workDir, name);
+  mkdirSync(prefix, { recursive: true });
+  writeFileSync(join(prefix, 'nginx.conf'), config);
+  return prefix;
+}
+
+export async function startNginxUpstream(workDir: string, host: string, cpu: number | null): Promise<Peer> {
+  const address = { host, port: await freePort(host) };
+  const prefix = join(workDir, 'nginx-upstream');
+  nginxPrefix(workDir, 'nginx-upstream', nginxUpstreamConfig(prefix, address));
+  const child = start({ name: 'nginx upstream', command: commandPath('nginx'), args: ['-e', 'stderr', '-p', `${prefix}/`, '-c', 'nginx.conf'], cpu });
+  return ready({ process: child, address, label: 'nginx upstream (return 200 "ok")' });
+}
+
+/** node:http servers answering their names, on one port; `ok@host` is a plain upstream. */
+export async function startNamedBackends(backends: readonly { name: string; host: string }[], cpu: number | null): Promise<{ process: Managed; port: number }> {
+  const child = start({
+    name: 'node backends', command: process.execPath,
+    args: [NAMED_BACKENDS_JS, '0', ...backends.map((b) => `${b.name}@${b.host}`)], cpu,
+  });
+  const line = await child.waitForLine((l) => l.startsWith('{"port"'), READY_TIMEOUT_MS);
+  return { process: child, port: (JSON.parse(line) as { port: number }).port };
+}
+
+export async function startNodeUpstream(host: string, cpu: number | null): Promise<Peer> {
+  const { process: child, port } = await startNamedBackends([{ name: 'ok', host }], cpu);
+  return ready({ process: child, address: { host, port }, label: 'node:http upstream (200 "ok")' });
+}
+
+export async function startNginxProxy(workDir: string, host: string, upstream: Address, cpu: number | null): Promise<Peer> {
+  const address = { host, port: await freePort(host) };
+  const prefix = join(workDir, 'nginx-proxy');
+  nginxPrefix(workDir, 'nginx-proxy', nginxProxyConfig(prefix, address, upstream));
+  const child = start({ name: 'nginx proxy', command: commandPath('nginx'), args: ['-e', 'stderr', '-p', `${prefix}/`, '-c', 'nginx.conf'], cpu });
+  return ready({ process: child, address, label: 'nginx reverse proxy' });
+}
+
+export async function startHaproxy(workDir: string, host: string, upstream: Address, cpu: number | null): Promise<Peer> {
+  const address = { host, port: await freePort(host) };
+  const file = join(workDir, 'haproxy.cfg');
+  writeFileSync(file, haproxyConfig(address, upstream));
+  const child = start({ name: 'haproxy', command: commandPath('haproxy'), args: ['-db', '-f', file], cpu });
+  return ready({ process: child, address, label: 'haproxy' });
+}

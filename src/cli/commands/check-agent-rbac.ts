@@ -1,0 +1,54 @@
+/**
+ * Every Kubernetes API call the agent makes, with the scope it makes it in. `plexus check` asks
+ * the API server whether the agent's ServiceAccount may make each one, and
+ * test/unit/manifests-install checks that manifests/30-rbac.yaml grants them. Add a line here
+ * with every new call in src/kube/ or src/dns/ (the CLI commands use the user's credentials).
+ */
+export type Scope =
+  /** any namespace, or cluster-scoped resources */
+  | 'cluster'
+  /** the mesh namespace only */
+  | 'mesh'
+  | 'kube-system';
+
+export interface ApiCall {
+  readonly group: string;
+  readonly resource: string;
+  readonly verbs: readonly string[];
+  readonly scope: Scope;
+  /** Set when the call names one object (RBAC may limit it with resourceNames). */
+  readonly resourceName?: string;
+  /** Who makes it, for the reader. */
+  readonly by: string;
+}
+
+const WATCH = ['get', 'list', 'watch'];
+
+export const AGENT_API_CALLS: readonly ApiCall[] = [
+  { group: '', resource: 'services', verbs: WATCH, scope: 'cluster', by: 'kube provider: meshed Services' },
+  { group: 'discovery.k8s.io', resource: 'endpointslices', verbs: WATCH, scope: 'cluster', by: 'kube provider: endpoints' },
+  { group: '', resource: 'endpoints', verbs: WATCH, scope: 'cluster', by: 'kube provider: clusters without EndpointSlices' },
+  { group: '', resource: 'namespaces', verbs: WATCH, scope: 'cluster', by: 'kube provider: namespace opt-in annotation' },
+  { group: '', resource: 'pods', verbs: WATCH, scope: 'cluster', by: 'kube provider: pods of its node (field selector)' },
+  { group: 'split.smi-spec.io', resource: 'trafficsplits', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
+  { group: 'access.smi-spec.io', resource: 'traffictargets', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
+  { group: 'specs.smi-spec.io', resource: 'httproutegroups', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
+  { group: 'specs.smi-spec.io', resource: 'tcproutes', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
+  { group: 'specs.smi-spec.io', resource: 'udproutes', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
+  { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', verbs: ['get', 'list'], scope: 'cluster', by: 'kube provider: which SMI versions are served' },
+  { group: '', resource: 'events', verbs: ['create', 'patch'], scope: 'cluster', by: 'leader: problems as Events on the offending objects' },
+  { group: 'events.k8s.io', resource: 'events', verbs: ['create', 'patch'], scope: 'cluster', by: 'leader: problems as Events (events.k8s.io API)' },
+  { group: '', resource: 'services', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], scope: 'mesh', by: 'leader: shadow Services' },
+  { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'], scope: 'mesh', by: 'leader election' },
+  { group: '', resource: 'secrets', verbs: ['get', 'create', 'update'], scope: 'mesh', by: 'secure mode: the mesh CA' },
+  { group: '', resource: 'configmaps', verbs: ['get', 'create', 'update'], scope: 'mesh', by: 'saved agent state' },
+  { group: 'apps', resource: 'deployments', verbs: ['list'], scope: 'kube-system', by: 'CoreDNS patch: find CoreDNS by label (src/dns/coredns-api.ts)' },
+  { group: 'apps', resource: 'deployments', verbs: ['get', 'patch'], scope: 'kube-system', resourceName: 'coredns', by: 'CoreDNS patch: roll by pod-template annotation' },
+  { group: '', resource: 'configmaps', verbs: ['get', 'update'], scope: 'kube-system', resourceName: 'coredns', by: 'CoreDNS patch: the Corefile and its saved original' },
+  { group: '', resource: 'configmaps', verbs: ['get', 'update'], scope: 'kube-system', resourceName: 'coredns-custom', by: 'CoreDNS patch: AKS coredns-custom' },
+];
+
+/** The namespace a call is made in, or undefined for cluster-wide calls. */
+export function namespaceOf(call: ApiCall, meshNamespace: string): string | undefined {
+  return call.scope === 'mesh' ? meshNamespace : call.scope === 'kube-system' ? 'kube-system' : undefined;
+}

@@ -1,0 +1,171 @@
+/**
+ * `plexus check`: is the installation healthy? One line per check (`ok`, `FAIL` with a hint, or
+ * `skip`), exit code 1 when any check fails. Reads only; runs with the user's credentials.
+ */
+import { ApiException, ApiextensionsV1Api, AppsV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { inspectCoreDns } from '../../dns/coredns-api.js';
+import { SMI_RESOURCES } from '../../smi/resources.js';
+import { CliError, EXIT } from '../errors.js';
+import { meshDomainOption } from '../options.js';
+import { AGENT_API_CALLS, namespaceOf } from './check-agent-rbac.js';
+import { clusterOptions, describeFailure, loadKubeConfig, meshedServices, type ClusterArgs } from './prepare.js';
+
+/** The agent's ServiceAccount and DaemonSet, as named in manifests/. */
+const AGENT_NAME = 'plexus-agent';
+
+interface CheckArgs extends ClusterArgs {
+  readonly meshDomain: string;
+}
+
+interface Outcome {
+  readonly status: 'ok' | 'FAIL' | 'skip';
+  readonly detail: string;
+  readonly hint?: string;
+}
+
+interface Check {
+  readonly name: string;
+  readonly run: (kc: KubeConfig, args: CheckArgs) => Promise<Outcome>;
+}
+
+const ok = (detail: string): Outcome => ({ status: 'ok', detail });
+const fail = (detail: string, hint: string): Outcome => ({ status: 'FAIL', detail, hint });
+const isStatus = (err: unknown, code: number): boolean => err instanceof ApiException && err.code === code;
+const INSTALL_HINT = 'install with: kubectl apply -f manifests/';
+
+const CHECKS: readonly Check[] = [
+  {
+    name: 'namespace',
+    run: async (kc, args) => {
+      try {
+        await kc.makeApiClient(CoreV1Api).readNamespace({ name: args.namespace });
+        return ok(`${args.namespace} exists`);
+      } catch (err) {
+        if (isStatus(err, 404)) return fail(`namespace ${args.namespace} does not exist`, INSTALL_HINT);
+        throw err;
+      }
+    },
+  },
+  {
+    name: 'SMI CRDs',
+    run: async (kc) => {
+      const api = kc.makeApiClient(ApiextensionsV1Api);
+      const missing: string[] = [];
+      const partial: string[] = [];
+      for (const resource of SMI_RESOURCES) {
+        const name = `${resource.plural}.${resource.group}`;
+        try {
+          const crd = await api.readCustomResourceDefinition({ name });
+          const served = crd.spec.versions.filter((v) => v.served).map((v) => v.name);
+          const absent = resource.versions.filter((v) => !served.includes(v));
+          if (absent.length > 0) partial.push(`${name} does not serve ${absent.join(', ')}`);
+        } catch (err) {
+          if (!isStatus(err, 404)) throw err;
+          missing.push(name);
+        }
+      }
+      if (missing.length > 0) return fail(`missing: ${missing.join(', ')}`, INSTALL_HINT);
+      return ok(partial.length > 0 ? `all present; ${partial.join('; ')} (objects of those versions cannot be created)` : 'all served in every version Plexus reads');
+    },
+  },
+  {
+    name: 'RBAC',
+    run: async (kc, args) => {
+      const api = kc.makeApiClient(AuthorizationV1Api);
+      const user = `system:serviceaccount:${args.namespace}:${AGENT_NAME}`;
+      const denied: string[] = [];
+      for (const call of AGENT_API_CALLS) {
+        for (const verb of call.verbs) {
+          const namespace = namespaceOf(call, args.namespace);
+          const review = {
+            spec: {
+              user,
+              groups: ['system:serviceaccounts', `system:serviceaccounts:${args.namespace}`, 'system:authenticated'],
+              resourceAttributes: { group: call.group, resource: call.resource, verb, ...(namespace ? { namespace } : {}), ...(call.resourceName ? { name: call.resourceName } : {}) },
+            },
+          };
+          try {
+            const answer = await api.createSubjectAccessReview({ body: review });
+            if (!answer.status?.allowed) denied.push(`${verb} ${call.group || 'core'}/${call.resource}${call.resourceName ? `/${call.resourceName}` : ''}${namespace ? ` in ${namespace}` : ''}`);
+          } catch (err) {
+            if (isStatus(err, 404)) return { status: 'skip', detail: 'the API server does not serve SubjectAccessReview' };
+            throw err;
+          }
+        }
+      }
+      if (denied.length > 0) return fail(`${user} may not: ${denied.join(', ')}`, 'apply manifests/30-rbac.yaml (and add your CoreDNS object names to the plexus-coredns Role)');
+      return ok(`${user} may make every call the agent makes`);
+    },
+  },
+  {
+    name: 'CoreDNS',
+    run: async (kc, args) => {
+      const services = await meshedServices(kc, args.namespace);
+      const dns = await inspectCoreDns(kc, { meshDomain: args.meshDomain, namespace: args.namespace, services });
+      const warnings = dns.warnings.length > 0 ? ` (${dns.warnings.join('; ')})` : '';
+      if (dns.state === 'current') return ok(`${dns.target} serves *.${args.meshDomain}${warnings}`);
+      const what = dns.state === 'missing' ? `${dns.target} has no block for *.${args.meshDomain}` : `the *.${args.meshDomain} block in ${dns.target} is out of date`;
+      return fail(`${what}${warnings}`, 'the leader agent writes it when it starts; or run: plexus prepare');
+    },
+  },
+  {
+    name: 'agents',
+    run: async (kc, args) => {
+      try {
+        const ds = await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ namespace: args.namespace, name: AGENT_NAME });
+        const desired = ds.status?.desiredNumberScheduled ?? 0;
+        const ready = ds.status?.numberReady ?? 0;
+        if (desired === 0) return fail('no node runs an agent yet', `kubectl -n ${args.namespace} describe daemonset ${AGENT_NAME}`);
+        if (ready < desired) return fail(`${ready} of ${desired} nodes have a ready agent`, `kubectl -n ${args.namespace} get pods -o wide; kubectl -n ${args.namespace} logs <pod>`);
+        return ok(`ready on all ${desired} nodes`);
+      } catch (err) {
+        if (isStatus(err, 404)) return fail(`DaemonSet ${args.namespace}/${AGENT_NAME} does not exist`, INSTALL_HINT);
+        throw err;
+      }
+    },
+  },
+  {
+    name: 'leader',
+    run: async (kc, args) => {
+      const leases = await kc.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: args.namespace });
+      const now = Date.now();
+      for (const lease of leases.items) {
+        const holder = lease.spec?.holderIdentity;
+        const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : NaN;
+        const duration = (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
+        if (holder && renewed + duration >= now) return ok(`${holder} holds Lease ${lease.metadata?.name ?? ''}`);
+      }
+      return fail('no agent holds a current Lease', `kubectl -n ${args.namespace} logs -l app.kubernetes.io/component=agent`);
+    },
+  },
+];
+
+function builder(yargs: Argv): Argv<CheckArgs> {
+  return clusterOptions(yargs)
+    .option('mesh-domain', meshDomainOption)
+    .example('$0 check', 'Check the installation in the current kubeconfig context') as unknown as Argv<CheckArgs>;
+}
+
+async function handler(args: ArgumentsCamelCase<CheckArgs>): Promise<void> {
+  const kc = loadKubeConfig(args.kubeconfig);
+  let failures = 0;
+  for (const check of CHECKS) {
+    let outcome: Outcome;
+    try {
+      outcome = await check.run(kc, args);
+    } catch (err) {
+      outcome = fail(describeFailure(err), 'check the kubeconfig context and your permissions');
+    }
+    if (outcome.status === 'FAIL') failures++;
+    console.log(`${outcome.status.padEnd(4)}  ${check.name}: ${outcome.detail}${outcome.hint ? `\n      hint: ${outcome.hint}` : ''}`);
+  }
+  if (failures > 0) throw new CliError(`${failures} check${failures === 1 ? '' : 's'} failed`, EXIT.PROBLEMS);
+}
+
+export const checkCommand: CommandModule<object, CheckArgs> = {
+  command: 'check',
+  describe: 'Check the installation: CRDs, RBAC, CoreDNS, agents on every node, a leader',
+  builder,
+  handler,
+};

@@ -1,0 +1,122 @@
+/**
+ * `plexus prepare`: add (or refresh) the mesh block in CoreDNS, once, from the user's machine.
+ * The agent holding the Lease does the same continuously; this is for setting DNS up before the
+ * agents run, or for repairing it by hand. Safe to run twice: the second run writes nothing and
+ * restarts nothing.
+ *
+ * Also home of what prepare, cleanup and check share: the cluster options and error wording.
+ */
+import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { ClusterDnsError, prepareCoreDns } from '../../dns/coredns-api.js';
+import { CorefilePatchError, MarkerError, type ServiceRef } from '../../dns/corefile.js';
+import { SHADOW_OF_NAME, SHADOW_OF_NAMESPACE, SHADOW_SELECTOR } from '../../kube/labels.js';
+import { CliError, EXIT } from '../errors.js';
+import { meshDomainOption } from '../options.js';
+
+export interface ClusterArgs {
+  readonly kubeconfig: string | undefined;
+  readonly namespace: string;
+}
+
+export function clusterOptions<T>(yargs: Argv<T>): Argv<T & ClusterArgs> {
+  return yargs
+    .option('kubeconfig', {
+      type: 'string',
+      normalize: true,
+      describe: 'Kubeconfig file (default: in-cluster credentials, then $KUBECONFIG, then ~/.kube/config)',
+    })
+    .option('namespace', { type: 'string', default: 'plexus', describe: 'The mesh namespace Plexus is installed in' }) as Argv<T & ClusterArgs>;
+}
+
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (path) kc.loadFromFile(path);
+    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new CliError(`cannot read the kubeconfig${path ? ` ${path}` : ''}: ${err instanceof Error ? err.message : String(err)}`, EXIT.FAILURE);
+  }
+  if (!kc.getCurrentCluster()) throw new CliError('the kubeconfig names no current cluster; pass --kubeconfig', EXIT.FAILURE);
+  return kc;
+}
+
+/** One line for a failed API call or a refused patch; anything else is a bug and rethrown. */
+export function describeFailure(err: unknown): string {
+  if (err instanceof ClusterDnsError || err instanceof CorefilePatchError || err instanceof MarkerError) return err.message;
+  if (err instanceof ApiException) {
+    const body: unknown = typeof err.body === 'string' ? safeJson(err.body) : err.body;
+    const message = typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : `HTTP ${err.code}`;
+    const hint = err.code === 403 ? ' (your credentials lack this permission)' : '';
+    return `the API server refused: ${message}${hint}`;
+  }
+  if (err instanceof Error && /ECONNREFUSED|ENOTFOUND|fetch failed|certificate/i.test(`${err.message} ${String(err.cause)}`)) {
+    return `cannot reach the API server: ${err.cause instanceof Error ? err.cause.message : err.message}`;
+  }
+  throw err;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+export function failure(err: unknown): CliError {
+  return new CliError(describeFailure(err), EXIT.FAILURE);
+}
+
+/** The meshed Services, read back from the shadow Services' labels (or annotations). */
+export async function meshedServices(kc: KubeConfig, namespace: string): Promise<ServiceRef[]> {
+  const list = await kc.makeApiClient(CoreV1Api).listNamespacedService({ namespace, labelSelector: SHADOW_SELECTOR });
+  const refs: ServiceRef[] = [];
+  for (const svc of list.items) {
+    const meta = svc.metadata ?? {};
+    const of = (key: string): string | undefined => meta.labels?.[key] ?? meta.annotations?.[key];
+    const ns = of(SHADOW_OF_NAMESPACE);
+    const name = of(SHADOW_OF_NAME);
+    if (ns && name) refs.push({ namespace: ns, name });
+  }
+  return refs;
+}
+
+interface PrepareArgs extends ClusterArgs {
+  readonly meshDomain: string;
+  readonly clusterDomain: string | undefined;
+}
+
+function builder(yargs: Argv): Argv<PrepareArgs> {
+  return clusterOptions(yargs)
+    .option('mesh-domain', meshDomainOption)
+    .option('cluster-domain', { type: 'string', describe: "The cluster's DNS domain (default: read from the Corefile, else cluster.local)" })
+    .example('$0 prepare', 'Patch CoreDNS of the current kubeconfig context') as unknown as Argv<PrepareArgs>;
+}
+
+async function handler(args: ArgumentsCamelCase<PrepareArgs>): Promise<void> {
+  const kc = loadKubeConfig(args.kubeconfig);
+  try {
+    const services = await meshedServices(kc, args.namespace);
+    const result = await prepareCoreDns(kc, {
+      meshDomain: args.meshDomain,
+      namespace: args.namespace,
+      services,
+      ...(args.clusterDomain ? { clusterDomain: args.clusterDomain } : {}),
+    });
+    for (const warning of result.warnings) console.error(`warning: ${warning}`);
+    console.log(result.changed
+      ? `CoreDNS: patched ${result.target} for *.${args.meshDomain}; CoreDNS is rolling out`
+      : `CoreDNS: ${result.target} already serves *.${args.meshDomain}; nothing written, nothing restarted`);
+  } catch (err) {
+    throw failure(err);
+  }
+}
+
+export const prepareCommand: CommandModule<object, PrepareArgs> = {
+  command: 'prepare',
+  describe: 'Add the mesh domain to CoreDNS (the leader agent also does this); safe to run twice',
+  builder,
+  handler,
+};

@@ -1,0 +1,38 @@
+/** Facts read from a user's Corefile: its cluster domain, and whether it imports `*.server` files. */
+import { tokenize, zoneOfKey, type Token } from './corefile-lexer.js';
+
+/** The first zone of the first `kubernetes` directive that is not a reverse zone, or null. */
+export function clusterDomainOf(corefile: string): string | null {
+  const tokens = tokenize(corefile);
+  for (const [i, token] of tokens.entries()) {
+    if (token.quoted || token.text !== 'kubernetes') continue;
+    for (const zone of sameLineWords(tokens, i)) {
+      const domain = zoneOfKey(zone);
+      if (domain !== '' && !domain.endsWith('.arpa')) return domain;
+    }
+  }
+  return null;
+}
+
+/** True when a top-level `import` pulls in `*.server` files (AKS, k3s `coredns-custom`). */
+export function importsServerFiles(corefile: string): boolean {
+  const tokens = tokenize(corefile);
+  let depth = 0;
+  for (const [i, token] of tokens.entries()) {
+    if (!token.quoted && token.text === '{') depth++;
+    else if (!token.quoted && token.text === '}') depth--;
+    else if (depth === 0 && !token.quoted && token.text === 'import' && sameLineWords(tokens, i).some((w) => w.endsWith('*.server'))) return true;
+  }
+  return false;
+}
+
+function sameLineWords(tokens: readonly Token[], index: number): string[] {
+  const line = (tokens[index] as Token).line;
+  const words: string[] = [];
+  for (let i = index + 1; i < tokens.length && (tokens[i] as Token).line === line; i++) {
+    const t = tokens[i] as Token;
+    if (!t.quoted && t.text === '{') break;
+    words.push(t.text);
+  }
+  return words;
+}

@@ -1,0 +1,121 @@
+/**
+ * Requests and watches of any API path through client-node's authentication and transport (TLS,
+ * bearer tokens re-read from disk, exec plugins). Plexus talks to kinds generically, by path,
+ * and sends exactly the JSON the API server expects.
+ */
+import { HttpMethod, RequestContext, Watch, type KubeConfig } from '@kubernetes/client-node';
+import { fetch } from 'undici';
+
+/** A non-2xx answer from the API server, with the `Status` reason when it sent one. */
+export class KubeApiError extends Error {
+  constructor(readonly code: number, readonly reason: string, message: string) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RequestOptions {
+  readonly query?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+  /** Default `application/json`; a patch names its type (`application/merge-patch+json`, ...). */
+  readonly contentType?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  readonly object: Record<string, unknown>;
+}
+
+export class ApiClient {
+  readonly #kubeConfig: KubeConfig;
+  readonly #watch: Watch;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.#kubeConfig = kubeConfig;
+    this.#watch = new Watch(kubeConfig);
+  }
+
+  get kubeConfig(): KubeConfig {
+    return this.#kubeConfig;
+  }
+
+  /** GET `path` and return the parsed JSON body; a non-2xx answer is a KubeApiError. */
+  get(path: string, query: Readonly<Record<string, string>> = {}, signal?: AbortSignal): Promise<unknown> {
+    return this.request('GET', path, signal ? { query, signal } : { query });
+  }
+
+  /**
+   * One request with a JSON body (or a patch of `contentType`); resolves to the parsed answer.
+   * Writes go through here too so the JSON sent is exactly what the API server expects (client-node
+   * serialises MicroTime fields with milliseconds, which the real server rejects).
+   */
+  async request(method: HttpVerb, path: string, options: RequestOptions = {}): Promise<unknown> {
+    const cluster = this.#kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    const url = new URL(cluster.server + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
+    const context = new RequestContext(url.toString(), HttpMethod[method]);
+    await this.#kubeConfig.applySecurityAuthentication(context);
+    const headers: Record<string, string> = { ...context.getHeaders(), Accept: 'application/json' };
+    if (options.body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
+    const response = await fetch(url, {
+      method,
+      headers,
+      dispatcher: context.getDispatcher(),
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const text = await response.text();
+    if (!response.ok) throw errorFromResponse(response.status, text);
+    return text === '' ? null : (JSON.parse(text) as unknown);
+  }
+
+  /**
+   * Streams watch events to `onEvent` until the server ends the stream (resolves) or the
+   * connection fails (rejects). `onConnected` runs once the server accepted the watch. An abort
+   * of `signal` ends it quietly.
+   */
+  watch(path: string, query: Readonly<Record<string, string>>, onEvent: (event: WatchEvent) => void, onConnected: () => void, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let controller: AbortController | undefined;
+      let ended = false;
+      const onAbort = (): void => controller?.abort();
+      const done = (error: unknown): void => {
+        ended = true;
+        signal.removeEventListener('abort', onAbort);
+        // client-node reports its own inactivity timeout as an error; it is a normal end.
+        if (!error || signal.aborted || (error instanceof Error && error.name === 'TimeoutError')) resolve();
+        else reject(errorFromWatch(error));
+      };
+      signal.addEventListener('abort', onAbort);
+      this.#watch
+        .watch(path, query, (type: string, object: Record<string, unknown>) => onEvent({ type: type as WatchEvent['type'], object }), done)
+        .then((c) => {
+          controller = c;
+          if (signal.aborted) c.abort();
+          else if (!ended) onConnected();
+        }, done);
+    });
+  }
+}
+
+function errorFromResponse(code: number, text: string): KubeApiError {
+  try {
+    const status = JSON.parse(text) as { reason?: unknown; message?: unknown };
+    return new KubeApiError(code, typeof status.reason === 'string' ? status.reason : '', typeof status.message === 'string' ? status.message : text);
+  } catch {
+    return new KubeApiError(code, '', text.slice(0, 200) || `HTTP ${code}`);
+  }
+}
+
+function errorFromWatch(error: unknown): Error {
+  if (error instanceof Error) {
+    const code = (error as Error & { statusCode?: unknown }).statusCode;
+    if (typeof code === 'number') return new KubeApiError(code, '', `watch failed: ${error.message}`);
+    return error;
+  }
+  return new Error(String(error));
+}

@@ -1,0 +1,17 @@
+/** Labels and annotations Plexus puts on (and selects) Kubernetes objects. */
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_PLEXUS = 'plexus';
+
+/** Selects the agent pods (as labelled by manifests/40-daemonset.yaml). */
+export const AGENT_POD_SELECTOR: Readonly<Record<string, string>> = {
+  'app.kubernetes.io/name': 'plexus',
+  'app.kubernetes.io/component': 'agent',
+};
+
+/** On a shadow Service: the original Service it stands for. */
+export const SHADOW_OF_NAMESPACE = 'plexus.dev/shadow-of-namespace';
+export const SHADOW_OF_NAME = 'plexus.dev/shadow-of-name';
+
+/** The label selector of shadow Services (in the mesh namespace). */
+export const SHADOW_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_PLEXUS}`;

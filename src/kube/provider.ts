@@ -1,0 +1,186 @@
+/**
+ * The kube provider: watches the API server and emits Snapshots for the compiler.
+ *
+ * Watched: Services (all; the shadow Services in the mesh namespace are split off and handed
+ * out separately, they are not user Services), EndpointSlices, Namespaces, Pods (all: access
+ * rules need the destination pods' ServiceAccounts; compile keeps only this node's identities),
+ * and every SMI kind in the newest version the cluster serves. A kind the cluster does not serve
+ * is a reported condition, and discovery runs again periodically so a CRD installed later is
+ * picked up.
+ *
+ * Emissions are debounced and only start once every watched kind has been listed. Unchanged
+ * objects keep their references between snapshots. When the API server is unreachable the last
+ * snapshot stays in force; the status callback says what is failing.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ProviderStatus } from '../node-agent/agent.js';
+import type { RawObject, Snapshot } from '../routing/snapshot.js';
+import { ApiClient } from './api-client.js';
+import { DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from './labels.js';
+import { Reflector, type ReflectorSpec } from './reflector.js';
+import { discoverSmi, type SmiServing } from './smi-discovery.js';
+
+export interface ProviderUpdate {
+  /** User objects for the compiler (shadow Services excluded). */
+  readonly snapshot: Snapshot;
+  /** The shadow Services found in the mesh namespace: the stored port allocation. */
+  readonly shadowServices: readonly RawObject[];
+}
+
+export interface KubeProviderOptions {
+  readonly kubeConfig: KubeConfig;
+  /** The mesh namespace (where shadow Services live). */
+  readonly namespace: string;
+  readonly onUpdate: (update: ProviderUpdate) => void;
+  readonly onStatus?: (status: ProviderStatus) => void;
+  /** Quiet time before a change is emitted (default 100 ms), so bursts compile once. */
+  readonly debounceMs?: number;
+  readonly backoff?: BackoffPolicy;
+  /** How often SMI discovery runs again (default 30 s). */
+  readonly discoveryIntervalMs?: number;
+}
+
+const CORE_KINDS: readonly ReflectorSpec[] = [
+  { path: '/api/v1/services', apiVersion: 'v1', kind: 'Service' },
+  { path: '/apis/discovery.k8s.io/v1/endpointslices', apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' },
+  { path: '/api/v1/namespaces', apiVersion: 'v1', kind: 'Namespace' },
+  { path: '/api/v1/pods', apiVersion: 'v1', kind: 'Pod' },
+];
+
+interface Running {
+  readonly reflector: Reflector;
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+}
+
+export class KubeProvider {
+  readonly #options: KubeProviderOptions;
+  readonly #client: ApiClient;
+  readonly #controller = new AbortController();
+  readonly #core: Running[] = [];
+  /** SMI reflectors by kind. */
+  readonly #smi = new Map<string, Running>();
+  readonly #errors = new Map<string, string>();
+  #smiConditions: string[] = [];
+  #discovered = false;
+  #discoveryLoop: Promise<void> | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #lastStatus = '';
+
+  constructor(options: KubeProviderOptions) {
+    this.#options = options;
+    this.#client = new ApiClient(options.kubeConfig);
+  }
+
+  start(): void {
+    for (const spec of CORE_KINDS) this.#core.push(this.#startReflector(spec));
+    this.#discoveryLoop = this.#discover();
+  }
+
+  async stop(): Promise<void> {
+    this.#controller.abort();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    for (const running of [...this.#core, ...this.#smi.values()]) running.controller.abort();
+    await Promise.all([...this.#core, ...this.#smi.values()].map((r) => r.done));
+    await this.#discoveryLoop;
+  }
+
+  #startReflector(spec: ReflectorSpec): Running {
+    const controller = new AbortController();
+    const stop = (): void => controller.abort();
+    this.#controller.signal.addEventListener('abort', stop, { once: true });
+    const reflector = new Reflector(this.#client, spec, {
+      onChange: () => this.#schedule(),
+      onHealth: (error) => this.#setError(`watch ${spec.kind}`, error ? error.message : null),
+    }, this.#options.backoff ?? DEFAULT_BACKOFF);
+    const done = reflector.run(controller.signal).finally(() => this.#controller.signal.removeEventListener('abort', stop));
+    return { reflector, controller, done };
+  }
+
+  async #discover(): Promise<void> {
+    const signal = this.#controller.signal;
+    while (!signal.aborted) {
+      try {
+        this.#applyDiscovery(await discoverSmi(this.#client, signal));
+        this.#setError('discovery', null);
+      } catch (error) {
+        if (signal.aborted) return;
+        this.#setError('discovery', `SMI discovery: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      await sleep(this.#discovered ? this.#options.discoveryIntervalMs ?? 30_000 : (this.#options.backoff ?? DEFAULT_BACKOFF).initialMs, signal);
+    }
+  }
+
+  #applyDiscovery(serving: readonly SmiServing[]): void {
+    const conditions: string[] = [];
+    for (const entry of serving) {
+      const kind = entry.resource.kind;
+      const running = this.#smi.get(kind);
+      const apiVersion = entry.version ? `${entry.resource.group}/${entry.version}` : null;
+      if (entry.version === null) conditions.push(`${kind}: ${entry.reason}`);
+      if (running && running.reflector.spec.apiVersion === apiVersion) continue;
+      if (running) {
+        running.controller.abort();
+        this.#smi.delete(kind);
+        this.#setError(`watch ${kind}`, null);
+        this.#schedule();
+      }
+      if (entry.version === null) continue;
+      this.#smi.set(kind, this.#startReflector({
+        path: `/apis/${entry.resource.group}/${entry.version}/${entry.resource.plural}`,
+        apiVersion: apiVersion!,
+        kind,
+      }));
+    }
+    this.#smiConditions = conditions;
+    this.#discovered = true;
+    this.#reportStatus();
+    this.#schedule();
+  }
+
+  #setError(source: string, message: string | null): void {
+    if (message === null) this.#errors.delete(source);
+    else this.#errors.set(source, message);
+    this.#reportStatus();
+  }
+
+  #reportStatus(): void {
+    const healthy = this.#errors.size === 0;
+    const parts = [...this.#errors.values(), ...this.#smiConditions];
+    const message = parts.length > 0 ? parts.join('; ') : 'watching the API server';
+    const key = `${healthy}:${message}`;
+    if (key === this.#lastStatus) return;
+    this.#lastStatus = key;
+    this.#options.onStatus?.({ healthy, message: healthy ? message : `API server unreachable or failing, serving the last config: ${message}` });
+  }
+
+  #schedule(): void {
+    if (this.#controller.signal.aborted || this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#emit();
+    }, this.#options.debounceMs ?? 100);
+  }
+
+  #emit(): void {
+    if (this.#controller.signal.aborted || !this.#discovered) return;
+    const running = [...this.#core, ...this.#smi.values()];
+    if (!running.every((r) => r.reflector.synced)) return;
+    const objects: RawObject[] = [];
+    const shadowServices: RawObject[] = [];
+    for (const { reflector } of running) {
+      for (const object of reflector.objects()) {
+        if (reflector.spec.kind === 'Service' && this.#isShadow(object)) shadowServices.push(object);
+        else objects.push(object);
+      }
+    }
+    this.#options.onUpdate({ snapshot: { objects }, shadowServices });
+  }
+
+  #isShadow(service: RawObject): boolean {
+    const metadata = service.metadata as { namespace?: unknown; labels?: Record<string, unknown> } | undefined;
+    return metadata?.namespace === this.#options.namespace && metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_PLEXUS;
+  }
+}

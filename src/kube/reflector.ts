@@ -1,0 +1,199 @@
+/**
+ * A list+watch loop for one kind, kept in a local cache. Our own rather than client-node's
+ * informer, which stops for good on a watch error (the caller must notice and restart it), lists
+ * without paging, and forgets the kind of listed built-in objects.
+ *
+ * - Lists in pages (limit/continue); a 410 on a continue token restarts the list.
+ * - Watches from the list's resourceVersion with bookmarks; a clean end or client timeout
+ *   re-watches from the last resourceVersion seen; a 410 (ERROR event or status) relists.
+ * - Any other failure backs off and retries: the cache is kept meanwhile (last known state).
+ * - An object whose resourceVersion did not change keeps its reference across relists, so the
+ *   memoizing compiler does no work for it.
+ */
+import type { RawObject } from '../routing/snapshot.js';
+import { ApiClient, KubeApiError, type WatchEvent } from './api-client.js';
+import { Backoff, sleep, type BackoffPolicy } from './backoff.js';
+
+export interface ReflectorSpec {
+  /** Collection path, e.g. `/api/v1/services` or `/apis/split.smi-spec.io/v1alpha4/trafficsplits`. */
+  readonly path: string;
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+}
+
+export interface ReflectorEvents {
+  /** The cache changed (after a list or a watch event). */
+  readonly onChange: () => void;
+  /** Healthy again, or failing with an error (retrying). */
+  readonly onHealth: (error: Error | null) => void;
+}
+
+export const LIST_PAGE_SIZE = 500;
+/** A watch that ends sooner than this counts as a failure for backoff purposes. */
+const QUICK_END_MS = 1000;
+
+export class Reflector {
+  readonly spec: ReflectorSpec;
+  readonly #client: ApiClient;
+  readonly #events: ReflectorEvents;
+  readonly #backoff: Backoff;
+  #objects = new Map<string, RawObject>();
+  #resourceVersion: string | null = null;
+  #synced = false;
+
+  constructor(client: ApiClient, spec: ReflectorSpec, events: ReflectorEvents, backoff: BackoffPolicy) {
+    this.#client = client;
+    this.spec = spec;
+    this.#events = events;
+    this.#backoff = new Backoff(backoff);
+  }
+
+  /** True once the first list completed. */
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  /** The cached objects (the same references until they change). */
+  objects(): IterableIterator<RawObject> {
+    return this.#objects.values();
+  }
+
+  /** Runs until `signal` aborts. Never throws. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        if (this.#resourceVersion === null) await this.#list(signal);
+        if (signal.aborted) return;
+        await this.#watch(signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof KubeApiError && error.code === 410) {
+          this.#resourceVersion = null;
+          continue;
+        }
+        this.#events.onHealth(error instanceof Error ? error : new Error(String(error)));
+        await sleep(this.#backoff.next(), signal);
+      }
+    }
+  }
+
+  async #list(signal: AbortSignal): Promise<void> {
+    const fresh = new Map<string, RawObject>();
+    let continueToken: string | undefined;
+    let listVersion = '';
+    do {
+      const query: Record<string, string> = { limit: String(LIST_PAGE_SIZE) };
+      if (continueToken) query.continue = continueToken;
+      if (this.spec.labelSelector) query.labelSelector = this.spec.labelSelector;
+      if (this.spec.fieldSelector) query.fieldSelector = this.spec.fieldSelector;
+      let page: ListBody;
+      try {
+        page = asList(await this.#client.get(this.spec.path, query, signal));
+      } catch (error) {
+        // The continue token expired mid-list: start over from a fresh list.
+        if (error instanceof KubeApiError && error.code === 410 && continueToken) {
+          fresh.clear();
+          continueToken = undefined;
+          continue;
+        }
+        throw error;
+      }
+      for (const item of page.items) {
+        const object = this.#withKind(item);
+        const key = keyOf(object);
+        const known = this.#objects.get(key);
+        fresh.set(key, known && resourceVersionOf(known) === resourceVersionOf(object) ? known : object);
+      }
+      continueToken = page.continue;
+      listVersion = page.resourceVersion;
+    } while (continueToken);
+    this.#objects = fresh;
+    this.#resourceVersion = listVersion;
+    this.#synced = true;
+    this.#backoff.reset();
+    this.#events.onHealth(null);
+    this.#events.onChange();
+  }
+
+  async #watch(signal: AbortSignal): Promise<void> {
+    const query: Record<string, string> = {
+      resourceVersion: this.#resourceVersion ?? '',
+      allowWatchBookmarks: 'true',
+      // Server-side end after a while spreads reconnects; we resume from the last version.
+      timeoutSeconds: String(240 + Math.floor(Math.random() * 120)),
+    };
+    if (this.spec.labelSelector) query.labelSelector = this.spec.labelSelector;
+    if (this.spec.fieldSelector) query.fieldSelector = this.spec.fieldSelector;
+    let gone = false;
+    const started = Date.now();
+    await this.#client.watch(this.spec.path, query, (event) => {
+      if (this.#apply(event)) this.#events.onChange();
+      if (event.type === 'ERROR' && statusCode(event.object) === 410) gone = true;
+    }, () => this.#events.onHealth(null), signal);
+    if (gone) {
+      this.#resourceVersion = null;
+    } else if (Date.now() - started < QUICK_END_MS) {
+      // A server that ends watches at once must not make us spin.
+      await sleep(this.#backoff.next(), signal);
+    } else {
+      this.#backoff.reset();
+    }
+  }
+
+  /** Applies one event to the cache; true when the cache changed. */
+  #apply(event: WatchEvent): boolean {
+    if (event.type === 'ERROR') {
+      if (statusCode(event.object) !== 410) throw new KubeApiError(statusCode(event.object) ?? 500, '', `watch ${this.spec.path}: ${String(event.object.message ?? 'error event')}`);
+      return false;
+    }
+    const version = resourceVersionOf(event.object);
+    if (version) this.#resourceVersion = version;
+    if (event.type === 'BOOKMARK') return false;
+    const object = this.#withKind(event.object);
+    const key = keyOf(object);
+    if (event.type === 'DELETED') return this.#objects.delete(key);
+    this.#objects.set(key, object);
+    return true;
+  }
+
+  /** List items of built-in kinds come without kind/apiVersion; the compiler needs both. */
+  #withKind(object: Record<string, unknown>): RawObject {
+    if (object.kind === this.spec.kind && object.apiVersion === this.spec.apiVersion) return object;
+    return { ...object, apiVersion: this.spec.apiVersion, kind: this.spec.kind };
+  }
+}
+
+interface ListBody {
+  readonly items: readonly Record<string, unknown>[];
+  readonly continue: string | undefined;
+  readonly resourceVersion: string;
+}
+
+function asList(body: unknown): ListBody {
+  const list = (typeof body === 'object' && body !== null ? body : {}) as { items?: unknown; metadata?: { continue?: unknown; resourceVersion?: unknown } };
+  const items = Array.isArray(list.items) ? list.items.filter((i): i is Record<string, unknown> => typeof i === 'object' && i !== null) : [];
+  const token = list.metadata?.continue;
+  const version = list.metadata?.resourceVersion;
+  return { items, continue: typeof token === 'string' && token !== '' ? token : undefined, resourceVersion: typeof version === 'string' ? version : '' };
+}
+
+function metadataOf(object: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const metadata = object.metadata;
+  return typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>) : {};
+}
+
+function resourceVersionOf(object: Readonly<Record<string, unknown>>): string {
+  const version = metadataOf(object).resourceVersion;
+  return typeof version === 'string' ? version : '';
+}
+
+function keyOf(object: Readonly<Record<string, unknown>>): string {
+  const metadata = metadataOf(object);
+  return `${String(metadata.namespace ?? '')}/${String(metadata.name ?? '')}`;
+}
+
+function statusCode(object: Readonly<Record<string, unknown>>): number | undefined {
+  return typeof object.code === 'number' ? object.code : undefined;
+}

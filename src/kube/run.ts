@@ -1,0 +1,138 @@
+/**
+ * `plexus agent` in Kubernetes mode: kube provider → compile (previous allocation read from the
+ * shadow Services) → node agent; leader election; the leader writes shadow Services and Events.
+ * Serves until `signal` aborts, then releases the lease and drains.
+ */
+import { hostname } from 'node:os';
+import type { AgentOptions } from '../cli/agent-options.js';
+import { NodeAgent } from '../node-agent/agent.js';
+import { Compiler } from '../routing/compile.js';
+import type { Allocation, MeshConfig } from '../routing/mesh-config.js';
+import { formatProblem, problem, type Problem } from '../routing/problem.js';
+import { DEFAULT_LISTENER_PORTS } from '../routing/snapshot.js';
+import { ApiClient } from './api-client.js';
+import { EventRecorder } from './events.js';
+import { loadKubeConfig } from './kubeconfig.js';
+import { DEFAULT_LEASE_DURATION_SECONDS, LeaderElector } from './leader.js';
+import { KubeProvider, type ProviderUpdate } from './provider.js';
+import { allocationFromShadowServices, planShadowServices, ShadowServiceWriter } from './shadow.js';
+
+/** Tuning not exposed as CLI flags; the environment can set it (tests use short leases). */
+export interface KubernetesTuning {
+  readonly leaseDurationSeconds: number;
+}
+
+export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): KubernetesTuning {
+  const lease = Number(env.PLEXUS_LEASE_DURATION_SECONDS);
+  return { leaseDurationSeconds: Number.isInteger(lease) && lease > 0 ? lease : DEFAULT_LEASE_DURATION_SECONDS };
+}
+
+/** Shadow Services are authoritative; the last compile fills in what no shadow holds yet. */
+function previousAllocation(update: ProviderUpdate, last: MeshConfig | null): Allocation {
+  const stored = allocationFromShadowServices(update.shadowServices);
+  return { ports: { ...(last?.allocation.ports ?? {}), ...stored.ports }, vips: {} };
+}
+
+export async function runKubernetesAgent(options: AgentOptions, signal: AbortSignal, tuning: KubernetesTuning = tuningFromEnv()): Promise<void> {
+  const { logger } = options;
+  const kubeConfig = loadKubeConfig(options.kubeconfig);
+  const client = new ApiClient(kubeConfig);
+  const identity = `${options.nodeName}/${process.env.POD_NAME ?? hostname()}/${process.pid}`;
+  const agent = new NodeAgent({
+    mode: 'kubernetes',
+    listenAddress: options.listenAddress,
+    acl: options.acl,
+    adminAddress: options.adminAddress,
+    adminPort: options.adminPort,
+    logger,
+    accessLog: options.accessLog,
+  });
+  const compiler = new Compiler();
+  const writer = new ShadowServiceWriter(client, options.namespace);
+  const recorder = new EventRecorder(client, options.nodeName);
+  let last: MeshConfig | null = null;
+  let latest: ProviderUpdate | null = null;
+  let reported = new Set<string>();
+  let markApplied: () => void = () => undefined;
+  const firstApplied = new Promise<void>((resolve) => (markApplied = resolve));
+  const aborted = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+
+  const writeClusterState = async (update: ProviderUpdate, config: MeshConfig): Promise<void> => {
+    const failures = await writer.apply(planShadowServices(config, update.shadowServices, options.namespace));
+    const writeProblems: Problem[] = failures.map((f) => problem({ kind: 'Service', namespace: f.service.namespace, name: f.service.name }, f.message));
+    for (const p of writeProblems) logger.warn({ problem: formatProblem(p) }, 'shadow Service not written');
+    await recorder.report([...config.problems, ...writeProblems]);
+  };
+
+  const applyUpdate = async (update: ProviderUpdate): Promise<void> => {
+    const config = compiler.compile(update.snapshot, {
+      nodeName: options.nodeName,
+      meshDomain: options.meshDomain,
+      listenerPorts: DEFAULT_LISTENER_PORTS,
+      previous: previousAllocation(update, last),
+    });
+    last = config;
+    const current = new Set(config.problems.map((p) => `${p.severity}: ${formatProblem(p)}`));
+    for (const line of current) if (!reported.has(line)) logger.warn({ problem: line }, 'config problem');
+    reported = current;
+    await agent.apply(config);
+    markApplied();
+    if (leader.isLeader) await writeClusterState(update, config);
+  };
+
+  // One update at a time; while one is processed only the newest waiting one is kept.
+  let processing: Promise<void> = Promise.resolve();
+  let waiting = false;
+  const enqueue = (): void => {
+    if (waiting) return;
+    waiting = true;
+    processing = processing.then(async () => {
+      waiting = false;
+      if (latest) await applyUpdate(latest).catch((err: unknown) => logger.error({ err }, 'config not applied'));
+    });
+  };
+
+  const leader = new LeaderElector({
+    kubeConfig,
+    namespace: options.namespace,
+    identity,
+    leaseDurationSeconds: tuning.leaseDurationSeconds,
+    onStartedLeading: () => {
+      logger.info({ identity }, 'leading: writing shadow Services and Events');
+      enqueue();
+    },
+    onStoppedLeading: () => logger.info({ identity }, 'no longer leading'),
+    onError: (err) => logger.warn({ err }, 'leader election'),
+  });
+  const provider = new KubeProvider({
+    kubeConfig,
+    namespace: options.namespace,
+    onUpdate: (update) => {
+      latest = update;
+      enqueue();
+    },
+    onStatus: (status) => {
+      agent.setProviderStatus(status);
+      if (status.healthy) logger.info({ status: status.message }, 'kube provider');
+      else logger.warn({ status: status.message }, 'kube provider');
+    },
+  });
+
+  await agent.start();
+  provider.start();
+  leader.start();
+  logger.info({ adminPort: agent.adminPort, nodeName: options.nodeName, namespace: options.namespace, identity }, 'agent started');
+  await Promise.race([firstApplied, aborted]);
+  if (!signal.aborted) logger.info({ adminPort: agent.adminPort, nodeName: options.nodeName, listenerPorts: last === null ? {} : (last as MeshConfig).allocation.ports }, 'agent ready');
+
+  await aborted;
+  logger.info('stopping: releasing the lease, draining in-flight traffic');
+  await provider.stop();
+  await processing;
+  await leader.stop();
+  await agent.stop();
+  logger.info('stopped');
+}

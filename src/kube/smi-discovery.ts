@@ -1,0 +1,66 @@
+/**
+ * Which version of each SMI kind the cluster serves. One version per kind is watched (the API
+ * server serves the same objects through every served version): the newest one Plexus reads.
+ */
+import { SMI_RESOURCES, type SmiResource } from '../smi/resources.js';
+import { ApiClient, KubeApiError } from './api-client.js';
+
+export type SmiServing =
+  | { readonly resource: SmiResource; readonly version: string }
+  | { readonly resource: SmiResource; readonly version: null; readonly reason: string };
+
+interface ResourceListBody {
+  readonly resources?: readonly { readonly name?: unknown }[];
+}
+
+interface GroupBody {
+  readonly versions?: readonly { readonly version?: unknown }[];
+}
+
+/** Asks the API server; throws only when it cannot be reached (not for a missing CRD). */
+export async function discoverSmi(client: ApiClient, signal?: AbortSignal): Promise<SmiServing[]> {
+  const groups = new Map<string, Promise<Map<string, Set<string>> | null>>();
+  const servedIn = (group: string): Promise<Map<string, Set<string>> | null> => {
+    let served = groups.get(group);
+    if (!served) {
+      served = groupResources(client, group, signal);
+      groups.set(group, served);
+    }
+    return served;
+  };
+  const result: SmiServing[] = [];
+  for (const resource of SMI_RESOURCES) {
+    const served = await servedIn(resource.group);
+    if (!served) {
+      result.push({ resource, version: null, reason: `API group ${resource.group} is not served (are the SMI CRDs installed?)` });
+      continue;
+    }
+    const version = [...resource.versions].reverse().find((v) => served.get(v)?.has(resource.plural));
+    result.push(version
+      ? { resource, version }
+      : { resource, version: null, reason: `${resource.plural}.${resource.group} is not served in any version Plexus reads (${resource.versions.join(', ')})` });
+  }
+  return result;
+}
+
+/** version → plurals served, or null when the group is unknown. */
+async function groupResources(client: ApiClient, group: string, signal?: AbortSignal): Promise<Map<string, Set<string>> | null> {
+  let body: GroupBody;
+  try {
+    body = (await client.get(`/apis/${group}`, {}, signal)) as GroupBody;
+  } catch (error) {
+    if (error instanceof KubeApiError && error.code === 404) return null;
+    throw error;
+  }
+  const served = new Map<string, Set<string>>();
+  for (const entry of body.versions ?? []) {
+    if (typeof entry.version !== 'string') continue;
+    try {
+      const list = (await client.get(`/apis/${group}/${entry.version}`, {}, signal)) as ResourceListBody;
+      served.set(entry.version, new Set((list.resources ?? []).map((r) => r.name).filter((n): n is string => typeof n === 'string')));
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.code === 404)) throw error;
+    }
+  }
+  return served;
+}

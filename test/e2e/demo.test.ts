@@ -1,0 +1,51 @@
+/** `plexus demo`, started and stopped by a test: it serves, counts, and leaves nothing behind. */
+import { spawn } from 'node:child_process';
+import { expect } from 'chai';
+import { PLEXUS_ARGV } from '../helpers/paths.js';
+import { runPlexus } from './helpers/plexus.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('plexus demo (the real binary)', function () {
+  this.timeout(90_000);
+
+  it('runs for --duration seconds, prints what to try and live counts, then stops cleanly', async () => {
+    const result = await runPlexus(['demo', '--duration', '4', '--admin-port', '0', '--dns-port', '0', '--vip-cidr', '127.128.0.0/24'], 80_000);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/curl --interface 127\.0\.10\.100 http:\/\/127\.128\.0\.\d+:8080\//);
+    expect(result.stdout).to.match(/shop\/web-v1: \d+/);
+    expect(result.stdout).to.match(/web\.shop\.plexus:8080 \(http from shop\/frontend\): \d+ sent, \d+ answered, 0 failed/);
+    expect(result.stdout).to.contain('plexus_requests_total');
+    const pid = Number(/agent pid (\d+)/.exec(result.stdout)?.[1]);
+    expect(pid).to.be.greaterThan(0);
+    expect(alive(pid)).to.equal(false);
+  });
+
+  it('stops cleanly on SIGTERM, stopping its agent', async () => {
+    const child = spawn(process.execPath, [...PLEXUS_ARGV, 'demo', '--admin-port', '0', '--dns-port', '0', '--vip-cidr', '127.129.0.0/24'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    try {
+      const agentPid = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          const match = /agent pid (\d+)/.exec(stdout);
+          if (match && stdout.includes('sent,')) resolve(Number(match[1]));
+        });
+        child.on('exit', (code) => reject(new Error(`demo exited early (${code}): ${stdout}`)));
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).to.equal(0);
+      expect(alive(agentPid)).to.equal(false);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+});

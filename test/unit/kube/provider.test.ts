@@ -1,0 +1,134 @@
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type V1EndpointSlice, type V1Service } from '@kubernetes/client-node';
+import { expect } from 'chai';
+import type { ProviderStatus } from '../../../src/node-agent/agent.js';
+import { KubeProvider, type ProviderUpdate } from '../../../src/kube/provider.js';
+import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
+import { FakeApiServer } from '../../fake-apiserver/server.js';
+import { eventually } from '../fake-apiserver/support.js';
+import { endpointSlice, meshedService, smiCrd } from './fixtures.js';
+
+function names(update: ProviderUpdate | undefined, kind: string): string[] {
+  return (update?.snapshot.objects ?? [])
+    .filter((o) => o.kind === kind)
+    .map((o) => { const m = o.metadata as { namespace?: string; name: string }; return m.namespace ? `${m.namespace}/${m.name}` : m.name; })
+    .sort();
+}
+
+describe('kube provider', () => {
+  let server: FakeApiServer;
+  let provider: KubeProvider | undefined;
+  let updates: ProviderUpdate[];
+  let statuses: ProviderStatus[];
+  const latest = (): ProviderUpdate | undefined => updates[updates.length - 1];
+
+  function startProvider(): void {
+    provider = new KubeProvider({
+      kubeConfig: kubeconfigFor(server),
+      namespace: 'plexus',
+      onUpdate: (u) => updates.push(u),
+      onStatus: (s) => statuses.push(s),
+      debounceMs: 20,
+      backoff: { initialMs: 50, maxMs: 200 },
+      discoveryIntervalMs: 100,
+    });
+    provider.start();
+  }
+
+  beforeEach(async () => {
+    server = new FakeApiServer({ bookmarkIntervalMs: 100, allowLoopbackEndpoints: true });
+    await server.start();
+    updates = [];
+    statuses = [];
+    const core = kubeconfigFor(server).makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'plexus' } } });
+    await core.createNamespace({ body: { metadata: { name: 'shop' } } });
+  });
+  afterEach(async () => {
+    await provider?.stop();
+    provider = undefined;
+    await server.stop();
+  });
+
+  it('emits the watched kinds with their kind set, and the shadow Services apart', async () => {
+    const kc = kubeconfigFor(server);
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', 'web', [80]) as V1Service });
+    await core.createNamespacedService({
+      namespace: 'plexus',
+      body: { metadata: { name: 'web--shop', labels: { 'app.kubernetes.io/managed-by': 'plexus' } }, spec: { ports: [{ port: 80, targetPort: 10000 }] } },
+    });
+    await kc.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({ namespace: 'shop', body: endpointSlice('shop', 'web', 'web-1', ['127.0.0.1'], 8080) as unknown as V1EndpointSlice });
+    await core.createNamespacedPod({ namespace: 'shop', body: { metadata: { name: 'web-1' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i' }] } } });
+    startProvider();
+    await eventually(() => (names(latest(), 'Pod').length === 1 ? true : undefined));
+    expect(names(latest(), 'Service')).to.deep.equal(['shop/web']);
+    expect(names(latest(), 'EndpointSlice')).to.deep.equal(['shop/web-1']);
+    expect(names(latest(), 'Namespace')).to.include.members(['default', 'plexus', 'shop']);
+    expect(latest()!.shadowServices.map((s) => (s.metadata as { name: string }).name)).to.deep.equal(['web--shop']);
+    expect(latest()!.snapshot.objects.find((o) => o.kind === 'Service')!.apiVersion).to.equal('v1');
+  });
+
+  it('reports missing SMI kinds as a condition and picks a CRD up once installed', async () => {
+    startProvider();
+    const status = await eventually(() => statuses.find((s) => s.message.includes('TrafficSplit')));
+    expect(status.healthy).to.equal(true);
+    expect(status.message).to.contain('split.smi-spec.io');
+    const custom = kubeconfigFor(server).makeApiClient(CustomObjectsApi);
+    await custom.createClusterCustomObject({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', body: smiCrd('TrafficSplit') });
+    await custom.createNamespacedCustomObject({
+      group: 'split.smi-spec.io', version: 'v1alpha2', namespace: 'shop', plural: 'trafficsplits',
+      body: { apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit', metadata: { name: 'web' }, spec: { service: 'web', backends: [] } },
+    });
+    await eventually(() => (names(latest(), 'TrafficSplit').length === 1 ? true : undefined));
+    const split = latest()!.snapshot.objects.find((o) => o.kind === 'TrafficSplit')!;
+    expect(split.apiVersion).to.equal('split.smi-spec.io/v1alpha4');
+    await eventually(() => (statuses[statuses.length - 1]!.message.includes('TrafficSplit') ? undefined : true));
+  });
+
+  it('keeps unchanged objects as the same references', async () => {
+    const core = kubeconfigFor(server).makeApiClient(CoreV1Api);
+    await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', 'web', [80]) as V1Service });
+    startProvider();
+    await eventually(() => (names(latest(), 'Service').length === 1 ? true : undefined));
+    const before = latest()!.snapshot.objects.find((o) => o.kind === 'Service');
+    await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', 'api', [80]) as V1Service });
+    await eventually(() => (names(latest(), 'Service').length === 2 ? true : undefined));
+    const after = latest()!.snapshot.objects.find((o) => o.kind === 'Service' && (o.metadata as { name: string }).name === 'web');
+    expect(after).to.equal(before);
+    // A relist (after a 410) also keeps it.
+    server.compact();
+    server.breakWatches();
+    await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', 'db', [5432]) as V1Service });
+    await eventually(() => (names(latest(), 'Service').length === 3 ? true : undefined));
+    expect(latest()!.snapshot.objects.find((o) => o.kind === 'Service' && (o.metadata as { name: string }).name === 'web')).to.equal(before);
+  });
+
+  it('keeps the last state while the server is down, reports it, and converges after a restart', async () => {
+    const core = kubeconfigFor(server).makeApiClient(CoreV1Api);
+    await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', 'web', [80]) as V1Service });
+    await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', 'api', [80]) as V1Service });
+    startProvider();
+    await eventually(() => (names(latest(), 'Service').length === 2 ? true : undefined));
+    await server.stop();
+    await eventually(() => statuses.find((s) => !s.healthy));
+    expect(names(latest(), 'Service')).to.deep.equal(['shop/api', 'shop/web']);
+    // Changes made while the agent could not watch (and the history compacted) are not lost.
+    await server.start();
+    await core.deleteNamespacedService({ name: 'api', namespace: 'shop' });
+    await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', 'db', [5432]) as V1Service });
+    server.compact();
+    await eventually(() => (names(latest(), 'Service').join() === 'shop/db,shop/web' ? true : undefined), 15_000, 'convergence');
+    await eventually(() => (statuses[statuses.length - 1]!.healthy ? true : undefined));
+  });
+
+  it('follows changes across broken watches', async () => {
+    const core = kubeconfigFor(server).makeApiClient(CoreV1Api);
+    startProvider();
+    await eventually(() => (updates.length > 0 ? true : undefined));
+    for (let i = 0; i < 5; i++) {
+      await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', `s${i}`, [80]) as V1Service });
+      server.breakWatches();
+    }
+    await eventually(() => (names(latest(), 'Service').length === 5 ? true : undefined));
+  });
+});

@@ -1,0 +1,139 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { ApiClient } from '../../../src/kube/api-client.js';
+import { EventRecorder } from '../../../src/kube/events.js';
+import { allocationFromShadowServices, desiredShadowServices, planShadowServices, ShadowServiceWriter } from '../../../src/kube/shadow.js';
+import { Compiler } from '../../../src/routing/compile.js';
+import type { MeshConfig } from '../../../src/routing/mesh-config.js';
+import { problem } from '../../../src/routing/problem.js';
+import { DEFAULT_LISTENER_PORTS, type RawObject } from '../../../src/routing/snapshot.js';
+import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
+import { FakeApiServer } from '../../fake-apiserver/server.js';
+import { meshedService } from './fixtures.js';
+
+function compile(objects: readonly RawObject[], previous?: MeshConfig['allocation']): MeshConfig {
+  return new Compiler().compile({ objects }, { nodeName: 'n1', meshDomain: 'plexus', listenerPorts: DEFAULT_LISTENER_PORTS, ...(previous ? { previous } : {}) });
+}
+
+const LONG_NAMESPACE = 'a-namespace-with-a-rather-long-name-for-testing';
+const LONG_NAME = 'a-service-whose-name-is-long-enough-to-overflow-a-label';
+
+describe('shadow Services: planning', () => {
+  it('plans one valid shadow per meshed Service, even for long names', () => {
+    const config = compile([meshedService('shop', 'web', [80, 443]), meshedService(LONG_NAMESPACE, LONG_NAME, [8080])]);
+    const desired = desiredShadowServices(config, 'plexus');
+    expect(desired).to.have.length(2);
+    for (const shadow of desired) {
+      expect(shadow.metadata.name.length).to.be.at.most(63);
+      expect(shadow.metadata.name).to.match(/^[a-z]([-a-z0-9]*[a-z0-9])?$/);
+      expect(shadow.metadata.namespace).to.equal('plexus');
+      expect(shadow.metadata.labels).to.deep.equal({ 'app.kubernetes.io/managed-by': 'plexus' });
+      expect(shadow.spec.internalTrafficPolicy).to.equal('Local');
+    }
+    const web = desired.find((s) => s.metadata.annotations['plexus.dev/shadow-of-name'] === 'web')!;
+    expect(web.metadata.annotations['plexus.dev/shadow-of-namespace']).to.equal('shop');
+    const listeners = config.services.find((s) => s.name === 'web')!.ports.map((p) => p.listenerPort);
+    expect(web.spec.ports.map((p) => [p.port, p.targetPort])).to.deep.equal([[80, listeners[0]], [443, listeners[1]]]);
+  });
+
+  it('skips headless and ExternalName Services', () => {
+    const headless = { ...meshedService('shop', 'db', [5432]), spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ port: 5432 }] } };
+    const external = { ...meshedService('shop', 'ext', [80]), spec: { type: 'ExternalName', externalName: 'example.com' } };
+    expect(desiredShadowServices(compile([headless, external]), 'plexus')).to.deep.equal([]);
+  });
+
+  it('reads the allocation back from shadow Services, so ports never move', () => {
+    const first = compile([meshedService('shop', 'web', [80]), meshedService('shop', 'zeta', [80])]);
+    const shadows = desiredShadowServices(first, 'plexus') as unknown as RawObject[];
+    const allocation = allocationFromShadowServices(shadows);
+    expect(allocation.ports).to.deep.equal(first.allocation.ports);
+    // A new Service sorting first must not take the others' ports when compiled from the shadows.
+    const second = compile([meshedService('shop', 'api', [80]), meshedService('shop', 'web', [80]), meshedService('shop', 'zeta', [80])], allocation);
+    for (const [key, port] of Object.entries(first.allocation.ports)) expect(second.allocation.ports[key]).to.equal(port);
+    const plan = planShadowServices(second, shadows, 'plexus');
+    expect(plan.create.map((s) => s.metadata.name)).to.deep.equal(['api--shop']);
+    expect(plan.update).to.deep.equal([]);
+    expect(plan.delete).to.deep.equal([]);
+  });
+
+  it('updates a shadow whose original changed and deletes orphans', () => {
+    const first = compile([meshedService('shop', 'web', [80]), meshedService('shop', 'old', [80])]);
+    const shadows = desiredShadowServices(first, 'plexus') as unknown as RawObject[];
+    const second = compile([meshedService('shop', 'web', [80, 81])], allocationFromShadowServices(shadows));
+    const plan = planShadowServices(second, shadows, 'plexus');
+    expect(plan.create).to.deep.equal([]);
+    expect(plan.update.map((u) => u.desired.spec.ports.map((p) => p.port))).to.deep.equal([[80, 81]]);
+    expect(plan.delete.map((s) => (s.metadata as { name: string }).name)).to.deep.equal(['old--shop']);
+  });
+});
+
+describe('shadow Services and Events: writing', () => {
+  let server: FakeApiServer;
+  let client: ApiClient;
+
+  beforeEach(async () => {
+    server = new FakeApiServer();
+    await server.start();
+    client = new ApiClient(kubeconfigFor(server));
+    const core = kubeconfigFor(server).makeApiClient(CoreV1Api);
+    for (const name of ['plexus', 'shop', LONG_NAMESPACE]) await core.createNamespace({ body: { metadata: { name } } });
+  });
+  afterEach(async () => {
+    await server.stop();
+  });
+
+  async function shadows(): Promise<RawObject[]> {
+    const list = (await client.get('/api/v1/namespaces/plexus/services', { labelSelector: 'app.kubernetes.io/managed-by=plexus' })) as { items: RawObject[] };
+    return list.items;
+  }
+
+  it('creates, updates and deletes shadow Services the real server accepts', async () => {
+    const writer = new ShadowServiceWriter(client, 'plexus');
+    const first = compile([meshedService('shop', 'web', [80]), meshedService(LONG_NAMESPACE, LONG_NAME, [8080])]);
+    expect(await writer.apply(planShadowServices(first, await shadows(), 'plexus'))).to.deep.equal([]);
+    const created = await shadows();
+    expect(created).to.have.length(2);
+    expect(allocationFromShadowServices(created).ports).to.deep.equal(first.allocation.ports);
+    const web = created.find((s) => (s.metadata as { name: string }).name === 'web--shop')!;
+    expect((web.spec as { clusterIP: string }).clusterIP).to.match(/^10\./);
+
+    const second = compile([meshedService('shop', 'web', [80, 81])], allocationFromShadowServices(created));
+    expect(await writer.apply(planShadowServices(second, created, 'plexus'))).to.deep.equal([]);
+    const after = await shadows();
+    expect(after.map((s) => (s.metadata as { name: string }).name)).to.deep.equal(['web--shop']);
+    const ports = (after[0]!.spec as { ports: { port: number; targetPort: number }[] }).ports;
+    expect(ports.map((p) => p.port)).to.deep.equal([80, 81]);
+    expect(ports[0]!.targetPort).to.equal(first.allocation.ports['shop/web:80/TCP']);
+    // Re-applying the same plan against the new state changes nothing.
+    const writes = server.writes().length;
+    expect(await writer.apply(planShadowServices(second, after, 'plexus'))).to.deep.equal([]);
+    expect(server.writes().length).to.equal(writes);
+  });
+
+  it('reports a name taken by a Service Plexus does not manage', async () => {
+    const core = kubeconfigFor(server).makeApiClient(CoreV1Api);
+    await core.createNamespacedService({ namespace: 'plexus', body: { metadata: { name: 'web--shop' }, spec: { ports: [{ port: 1 }] } } });
+    const failures = await new ShadowServiceWriter(client, 'plexus').apply(planShadowServices(compile([meshedService('shop', 'web', [80])]), [], 'plexus'));
+    expect(failures).to.have.length(1);
+    expect(failures[0]!.service).to.deep.equal({ namespace: 'shop', name: 'web' });
+    expect(failures[0]!.message).to.contain('does not manage');
+  });
+
+  it('records one Event per object and message, bumping its count when reported again', async () => {
+    const p = problem({ kind: 'Service', namespace: 'shop', name: 'web' }, 'plexus.dev/timeout: "soon" is not a duration');
+    const events = async (): Promise<{ count: number; message: string; involvedObject: { name: string } }[]> =>
+      ((await client.get('/api/v1/namespaces/shop/events')) as { items: { count: number; message: string; involvedObject: { name: string } }[] }).items;
+    const recorder = new EventRecorder(client, 'n1');
+    await recorder.report([p]);
+    await recorder.report([p]);
+    expect((await events()).map((e) => e.count)).to.deep.equal([1]);
+    await recorder.report([]);
+    await recorder.report([p]);
+    // Another agent (a new leader) reporting the same problem bumps the same Event.
+    await new EventRecorder(client, 'n2').report([p]);
+    const list = await events();
+    expect(list).to.have.length(1);
+    expect(list[0]).to.deep.include({ count: 3, message: p.message });
+    expect(list[0]!.involvedObject.name).to.equal('web');
+  });
+});

@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { at, loadManifests, type Json } from './load-manifests.js';
+import { AGENT_API_CALLS, namespaceOf } from '../../../src/cli/commands/check-agent-rbac.js';
+import { allows, rulesFor } from './rbac.js';
+
+const manifests = loadManifests();
+const agent = { namespace: 'plexus', name: 'plexus-agent' };
+const MESH_NAMESPACE = 'plexus';
+
+
+describe('manifests/: RBAC covers every call the agent makes', () => {
+  for (const call of AGENT_API_CALLS) {
+    for (const verb of call.verbs) {
+      const target = `${verb} ${call.group || 'core'}/${call.resource}${call.resourceName ? `/${call.resourceName}` : ''} in ${call.scope}`;
+      it(`${target} (${call.by})`, () => {
+        const namespace = namespaceOf(call, MESH_NAMESPACE);
+        const request = { group: call.group, resource: call.resource, verb, ...(namespace ? { namespace } : {}), ...(call.resourceName ? { name: call.resourceName } : {}) };
+        expect(allows(manifests, agent, request), target).to.equal(true);
+      });
+    }
+  }
+});
+
+describe('manifests/: RBAC is least privilege', () => {
+  const verbsOf = (rules: Json[]): string[] => rules.flatMap((r) => at(r, 'verbs') as string[]);
+
+  it('uses no wildcards', () => {
+    for (const { object } of manifests.filter((m) => m.object['kind'] === 'Role' || m.object['kind'] === 'ClusterRole')) {
+      for (const rule of (at(object, 'rules') as Json[]) ?? []) {
+        for (const field of ['apiGroups', 'resources', 'verbs']) expect(at(rule, field) as string[], field).not.to.include('*');
+      }
+    }
+  });
+
+  it('writes nothing cluster-wide but Events, and reads no Secrets outside the mesh namespace', () => {
+    for (const rule of rulesFor(manifests, agent, undefined)) {
+      const writes = (at(rule, 'verbs') as string[]).filter((v) => !['get', 'list', 'watch'].includes(v));
+      if (writes.length > 0) expect(at(rule, 'resources'), JSON.stringify(rule)).to.deep.equal(['events']);
+      expect(at(rule, 'resources') as string[]).not.to.include('secrets');
+    }
+    expect(allows(manifests, agent, { group: '', resource: 'secrets', verb: 'get', namespace: 'default' })).to.equal(false);
+    expect(allows(manifests, agent, { group: '', resource: 'services', verb: 'delete', namespace: 'default' })).to.equal(false);
+  });
+
+  it('in kube-system, writes only the named CoreDNS objects and reads no Secrets', () => {
+    expect(allows(manifests, agent, { group: '', resource: 'configmaps', verb: 'update', namespace: 'kube-system', name: 'kube-proxy' })).to.equal(false);
+    expect(allows(manifests, agent, { group: 'apps', resource: 'deployments', verb: 'patch', namespace: 'kube-system', name: 'metrics-server' })).to.equal(false);
+    expect(allows(manifests, agent, { group: '', resource: 'secrets', verb: 'get', namespace: 'kube-system' })).to.equal(false);
+    const kubeSystemOnly = rulesFor(manifests, agent, 'kube-system').filter((r) => !rulesFor(manifests, agent, undefined).includes(r));
+    for (const rule of kubeSystemOnly) {
+      const writes = (at(rule, 'verbs') as string[]).filter((v) => !['get', 'list', 'watch'].includes(v));
+      if (writes.length > 0) expect(at(rule, 'resourceNames'), JSON.stringify(rule)).to.be.an('array').that.is.not.empty;
+    }
+    expect(verbsOf(kubeSystemOnly)).not.to.include('delete');
+  });
+});
