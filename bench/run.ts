@@ -8,7 +8,7 @@
  * --rounds 3 for numbers worth publishing.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { coreLayout, installCleanup, pinSelf, stopAll } from './lib/processes.js';
@@ -43,7 +43,7 @@ function settings(argv: readonly string[]): Settings {
     args: [...argv],
     options: {
       suite: { type: 'string', multiple: true },
-      duration: { type: 'string', default: '3' },
+      duration: { type: 'string', default: '2' },
       rounds: { type: 'string', default: '1' },
       sizes: { type: 'string', default: '1000,10000' },
       changes: { type: 'string', default: '50' },
@@ -77,9 +77,10 @@ async function main(): Promise<void> {
   const layout = coreLayout();
   pinSelf(layout.loadCpu);
   const workDir = mkdtempSync(join(tmpdir(), 'plexus-bench-'));
+  process.once('exit', () => rmSync(workDir, { recursive: true, force: true }));
   const tools = ensureTools(options.install && options.suites.includes('proxy'));
   const began = new Date();
-  process.stdout.write(`plexus bench: ${options.suites.join(', ')}; ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${loadavg()[0]?.toFixed(2)}\n`);
+  process.stdout.write(`plexus bench: ${options.suites.join(', ')}; ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${loadavg()[0]?.toFixed(2)}\n`);
   for (const note of tools.notes) process.stdout.write(`tools: ${note}\n`);
 
   const reports: SuiteReport[] = [];
@@ -93,7 +94,6 @@ async function main(): Promise<void> {
     }
   } finally {
     await stopAll();
-    rmSync(workDir, { recursive: true, force: true });
   }
 
   const out: string[] = [];

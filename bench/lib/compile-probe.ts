@@ -5,6 +5,7 @@
  *   node --expose-gc compile-probe.js N
  */
 import { Compiler } from '../../src/routing/compile.js';
+import { formatProblem } from '../../src/routing/problem.js';
 import { DEFAULT_LISTENER_PORTS, type CompileOptions, type RawObject } from '../../src/routing/snapshot.js';
 import { namespaceObjects, serviceObjects, splitObjects } from './scale-cluster.js';
 
@@ -13,6 +14,8 @@ export interface CompileProbeResult {
   readonly objects: number;
   readonly meshedServices: number;
   readonly problems: number;
+  /** The first problem, to show what kind they are. */
+  readonly firstProblem: string | null;
   readonly fullMs: number;
   readonly fullCpuMs: number;
   /** Heap held by the compiler and its config, after gc (input objects excluded). */
@@ -51,6 +54,7 @@ function main(): void {
   compiler.compile({ objects }, { ...options, previous: config.allocation });
   const result: CompileProbeResult = {
     services, objects: objects.length, meshedServices: config.services.length, problems: config.problems.length,
+    firstProblem: config.problems[0] ? formatProblem(config.problems[0]) : null,
     fullMs, fullCpuMs: (used.user + used.system) / 1000, heapMb: heap, incrementalMs: performance.now() - again,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -57,7 +57,7 @@ export function nginxProxyConfig(prefix: string, listen: Address, upstream: Addr
 export function haproxyConfig(listen: Address, upstream: Address): string {
   return `global
   nbthread 1
-  maxconn 20000
+  maxconn 4096
 defaults
   mode http
   option http-keep-alive

@@ -4,7 +4,7 @@
  * interrupted (SIGINT / SIGTERM).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 
 /** Which core runs what. Null cores = not pinned (no taskset, or a single core). */
 export interface CoreLayout {
@@ -17,7 +17,7 @@ export interface CoreLayout {
 }
 
 export function coreLayout(): CoreLayout {
-  const cores = availableParallelism();
+  const cores = cpus().length;
   const taskset = spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
   if (!taskset || cores < 2) {
     return {

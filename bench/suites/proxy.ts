@@ -122,7 +122,14 @@ export async function runProxySuite(options: ProxySuiteOptions): Promise<SuiteRe
   try {
     for (let round = 1; round <= options.rounds; round++) {
       for (const open of setups(options, upstream, manifestsDir, notes, agentCommands, round === 1)) {
-        const setup = await open();
+        let setup: Setup;
+        try {
+          setup = await open();
+        } catch (err) {
+          // One proxy that cannot start costs its rows, not the suite.
+          notes.push(`round ${round}: a setup did not start: ${err instanceof Error ? err.message.split('\n').slice(0, 4).join(' / ') : String(err)}`);
+          continue;
+        }
         try {
           const foreign = await waitForQuiet([upstream.process.pid, setup.measured.pid], 0.15, options.quietWaitS);
           const pid = setup.measured.pid;

@@ -26,6 +26,7 @@ const COMMANDS: readonly AnyCommand[] = [
   prepareCommand,
   cleanupCommand,
   checkCommand,
+  (await import('./commands/ca.js')).caCommand,
 ];
 
 function buildParser(argv: readonly string[]): Argv {
@@ -43,8 +44,9 @@ function buildParser(argv: readonly string[]): Argv {
     .epilogue('Every option also reads the environment variable PLEXUS_<OPTION>, e.g. PLEXUS_ADMIN_PORT. '
       + 'Exit codes: 0 success, 1 problems found, 2 usage error or failure. Docs: docs/cli.md')
     .fail((message: string | null, error: Error | undefined) => {
-      if (error) throw error;
-      throw new UsageError(message ?? 'invalid command line');
+      // YError: the parser's own (e.g. an option's coerce rejected a value); others come from handlers.
+      if (error && error.name !== 'YError') throw error;
+      throw new UsageError(message ?? error?.message ?? 'invalid command line');
     });
   for (const command of COMMANDS) parser = parser.command(command);
   return parser;

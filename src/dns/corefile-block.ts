@@ -5,12 +5,16 @@
  * - `rewrite stop { name regex … answer name … }`: the block form with an answer rewrite has
  *   the same syntax in every supported version. Rules are tried in order and the first match
  *   stops, so the per-Service rules for hashed shadow names come before the generic rule.
- * - `kubernetes <cluster domain>` resolves the rewritten name to the shadow ClusterIP. Before
+ * - `kubernetes <cluster domain> { namespaces <mesh namespace> }` resolves the rewritten name
+ *   to the shadow ClusterIP, and nothing outside the mesh namespace can be reached through the
+ *   mesh domain. Before
  *   CoreDNS 1.7 it carries `upstream` like the default Corefiles of those versions did; from 1.7
  *   on `upstream` is a fatal parse error, so it is never written there (or when unknown).
- * - `errors`, `cache 30`, `reload`: as in the default server block. No `health`/`ready`
- *   (their listen address may only be claimed once) and no `forward`: names under the mesh
- *   domain that are not meshed Services must not leak to upstream resolvers.
+ * - `errors`, `cache 30`: as in the default server block. No `reload`: it is global to the
+ *   CoreDNS instance, so a second one would override the user's interval (Plexus rolls CoreDNS
+ *   itself when the block changes). No `health`/`ready` (their listen address may only be
+ *   claimed once) and no `forward`: names under the mesh domain that are not meshed Services
+ *   must not leak to upstream resolvers.
  */
 import { NAMESPACE_PATTERN, SHORT_FORM_SEPARATOR, SHORT_FORM_SERVICE_PATTERN, hasShortShadowName, shadowServiceName } from './shadow-name.js';
 import { compareVersions, type CoreDnsVersion } from './corefile-version.js';
@@ -26,7 +30,8 @@ export interface MeshDnsOptions {
   readonly version: CoreDnsVersion | null;
   /**
    * The meshed Services. Only those whose shadow name is hashed get a rule of their own; the
-   * others are covered by the generic rule. Without it, only short-form names resolve.
+   * others are covered by the generic rule. Names Kubernetes would reject are left out (no query
+   * can name them). Without it, only short-form names resolve.
    */
   readonly services?: readonly ServiceRef[];
 }
@@ -53,11 +58,10 @@ export function renderMeshBlock(opts: MeshDnsOptions): string[] {
   const hashed = hashedServices(opts.services ?? []);
   const lines = [
     beginMarker(meshDomain),
-    '# Written by `plexus prepare`, removed by `plexus cleanup`; edits inside the markers are overwritten.',
+    '# Managed by Plexus (the leader agent, `plexus prepare`); `plexus cleanup` removes it. Edits here are overwritten.',
     `${meshDomain}:53 {`,
     `${INDENT}errors`,
     `${INDENT}cache 30`,
-    `${INDENT}reload`,
   ];
   for (const svc of hashed) {
     const shadow = shadowServiceName(svc.namespace, svc.name);
@@ -79,8 +83,9 @@ export function renderMeshBlock(opts: MeshDnsOptions): string[] {
     ),
   );
   const needsUpstream = version !== null && compareVersions(version, UPSTREAM_REMOVED) < 0;
-  if (needsUpstream) lines.push(`${INDENT}kubernetes ${clusterDomain} {`, `${INDENT}${INDENT}upstream`, `${INDENT}}`);
-  else lines.push(`${INDENT}kubernetes ${clusterDomain}`);
+  lines.push(`${INDENT}kubernetes ${clusterDomain} {`, `${INDENT}${INDENT}namespaces ${namespace}`);
+  if (needsUpstream) lines.push(`${INDENT}${INDENT}upstream`);
+  lines.push(`${INDENT}}`);
   lines.push('}', endMarker(meshDomain));
   return lines;
 }
@@ -94,11 +99,18 @@ function rewriteRule(nameFrom: string, nameTo: string, answerFrom: string, answe
   ];
 }
 
+const serviceName = /^[a-z](?:[-a-z0-9]*[a-z0-9])?$/;
+const namespaceName = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
+
+/** A name the API server accepts; anything else cannot be queried and must not reach the Corefile. */
+const isValidService = (s: ServiceRef): boolean =>
+  s.name.length <= 63 && serviceName.test(s.name) && s.namespace.length <= 63 && namespaceName.test(s.namespace);
+
 /** Services needing their own rule, deduplicated and sorted so the block is deterministic. */
 function hashedServices(services: readonly ServiceRef[]): ServiceRef[] {
   const byKey = new Map<string, ServiceRef>();
   for (const s of services) {
-    if (!hasShortShadowName(s.namespace, s.name)) byKey.set(`${s.namespace}/${s.name}`, { namespace: s.namespace, name: s.name });
+    if (isValidService(s) && !hasShortShadowName(s.namespace, s.name)) byKey.set(`${s.namespace}/${s.name}`, { namespace: s.namespace, name: s.name });
   }
   return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
 }

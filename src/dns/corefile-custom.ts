@@ -4,7 +4,7 @@
  * key per mesh domain and never edits the managed Corefile.
  */
 import { renderMeshBlock, type MeshDnsOptions } from './corefile-block.js';
-import { assertNoForeignBlock, patchCorefile, unpatchCorefile } from './corefile.js';
+import { CorefilePatchError, assertNoForeignBlock, unpatchCorefile, validateOptions } from './corefile.js';
 
 export interface CustomKeyEdit {
   readonly key: string;
@@ -21,15 +21,14 @@ export const customServerKey = (meshDomain: string): string => `plexus-${meshDom
  * the mesh domain.
  */
 export function patchCustomConfigMap(data: Readonly<Record<string, string>>, opts: MeshDnsOptions): CustomKeyEdit {
-  // patchCorefile on an empty text validates the options and checks the version.
-  patchCorefile('', opts);
+  validateOptions(opts);
   const key = customServerKey(opts.meshDomain);
   for (const [otherKey, text] of Object.entries(data)) {
     if (otherKey === key || !otherKey.endsWith('.server')) continue;
     try {
       assertNoForeignBlock(unpatchCorefile(text).corefile, opts.meshDomain);
     } catch (err) {
-      throw new Error(`coredns-custom key ${otherKey}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new CorefilePatchError(`coredns-custom key ${otherKey}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   const value = `${renderMeshBlock(opts).join('\n')}\n`;

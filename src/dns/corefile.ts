@@ -75,23 +75,18 @@ export function assertNoForeignBlock(corefile: string, meshDomain: string): void
 }
 
 const dnsLabel = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
-const serviceName = /^[a-z](?:[-a-z0-9]*[a-z0-9])?$/;
 
 function isDnsName(name: string): boolean {
   return name.length <= 253 && name.split('.').every((label) => label.length <= 63 && dnsLabel.test(label));
 }
 
-function validateOptions(opts: MeshDnsOptions): void {
+/** Throws CorefilePatchError for options no Corefile may be patched with. */
+export function validateOptions(opts: MeshDnsOptions): void {
   if (!isDnsName(opts.meshDomain)) throw new CorefilePatchError(`mesh domain "${opts.meshDomain}" is not a lower-case DNS name`);
   if (!isDnsName(opts.clusterDomain)) throw new CorefilePatchError(`cluster domain "${opts.clusterDomain}" is not a lower-case DNS name`);
   if (opts.meshDomain === opts.clusterDomain) throw new CorefilePatchError(`mesh domain and cluster domain are both "${opts.meshDomain}"`);
   if (opts.namespace.length > 63 || !dnsLabel.test(opts.namespace)) throw new CorefilePatchError(`namespace "${opts.namespace}" is not a DNS-1123 label`);
   if (opts.version && compareVersions(opts.version, OLDEST_SUPPORTED) < 0) {
     throw new CorefilePatchError(`CoreDNS ${formatVersion(opts.version)} is older than ${formatVersion(OLDEST_SUPPORTED)}, the oldest version Plexus supports`);
-  }
-  for (const svc of opts.services ?? []) {
-    if (svc.name.length > 63 || !serviceName.test(svc.name) || svc.namespace.length > 63 || !dnsLabel.test(svc.namespace)) {
-      throw new CorefilePatchError(`Service ${svc.namespace}/${svc.name}: not a valid Service name and namespace, so it cannot be written into the Corefile`);
-    }
   }
 }

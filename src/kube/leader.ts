@@ -59,6 +59,7 @@ export class LeaderElector {
   readonly #client: ApiClient;
   readonly #path: string;
   readonly #durationMs: number;
+  readonly #renewDeadlineMs: number;
   readonly #controller = new AbortController();
   #loop: Promise<void> | null = null;
   #leading = false;
@@ -72,10 +73,15 @@ export class LeaderElector {
     const name = options.leaseName ?? DEFAULT_LEASE_NAME;
     this.#path = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(options.namespace)}/leases/${encodeURIComponent(name)}`;
     this.#durationMs = (options.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS) * 1000;
+    this.#renewDeadlineMs = options.renewDeadlineMs ?? Math.floor((this.#durationMs * 2) / 3);
   }
 
+  /**
+   * True while this agent holds the lease and renewed it within the renew deadline: a leader
+   * stalled past the deadline stops claiming leadership even before its loop notices.
+   */
   get isLeader(): boolean {
-    return this.#leading;
+    return this.#leading && Date.now() - this.#lastRenew <= this.#renewDeadlineMs;
   }
 
   start(): void {
@@ -86,6 +92,7 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.#controller.abort();
     await this.#loop;
+    // Releasing is safe even past the renew deadline: the PUT only succeeds if we still hold it.
     if (!this.#leading) return;
     try {
       const lease = (await this.#client.get(this.#path)) as Lease;
@@ -103,7 +110,6 @@ export class LeaderElector {
   async #run(): Promise<void> {
     const signal = this.#controller.signal;
     const renewIntervalMs = this.#options.renewIntervalMs ?? Math.max(100, Math.floor(this.#durationMs / 3));
-    const renewDeadlineMs = this.#options.renewDeadlineMs ?? Math.floor((this.#durationMs * 2) / 3);
     while (!signal.aborted) {
       try {
         await this.#tryAcquireOrRenew();
@@ -111,13 +117,14 @@ export class LeaderElector {
         if (signal.aborted) break;
         this.#options.onError?.(asError(error));
       }
-      if (this.#leading && Date.now() - this.#lastRenew > renewDeadlineMs) this.#setLeading(false);
+      if (this.#leading && Date.now() - this.#lastRenew > this.#renewDeadlineMs) this.#setLeading(false);
       await sleep(renewIntervalMs, signal);
     }
   }
 
   async #tryAcquireOrRenew(): Promise<void> {
     const me = this.#options.identity;
+    // Leadership is counted from before the request: a slow answer must not extend it.
     const now = new Date();
     const durationSeconds = Math.round(this.#durationMs / 1000);
     let lease: Lease;
@@ -131,7 +138,7 @@ export class LeaderElector {
         metadata: { name: this.#options.leaseName ?? DEFAULT_LEASE_NAME, namespace: this.#options.namespace },
         spec: { holderIdentity: me, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
       };
-      await this.#write('POST', this.#path.slice(0, this.#path.lastIndexOf('/')), created);
+      await this.#write('POST', this.#path.slice(0, this.#path.lastIndexOf('/')), created, now);
       return;
     }
     const spec = lease.spec ?? {};
@@ -139,7 +146,7 @@ export class LeaderElector {
     const record = JSON.stringify([holder, spec.renewTime ?? null, spec.leaseDurationSeconds ?? null]);
     if (this.#observed?.record !== record) this.#observed = { record, at: Date.now() };
     if (holder === me) {
-      await this.#write('PUT', this.#path, { ...lease, spec: { ...spec, renewTime: microTime(now), leaseDurationSeconds: durationSeconds } });
+      await this.#write('PUT', this.#path, { ...lease, spec: { ...spec, renewTime: microTime(now), leaseDurationSeconds: durationSeconds } }, now);
       return;
     }
     if (this.#leading) this.#setLeading(false);
@@ -155,11 +162,11 @@ export class LeaderElector {
         renewTime: microTime(now),
         leaseTransitions: (spec.leaseTransitions ?? 0) + 1,
       },
-    });
+    }, now);
   }
 
   /** Writes the lease; success means we lead, 409 means another agent won this round. */
-  async #write(method: 'POST' | 'PUT', path: string, lease: Lease): Promise<void> {
+  async #write(method: 'POST' | 'PUT', path: string, lease: Lease, attemptedAt: Date): Promise<void> {
     try {
       await this.#client.request(method, path, { body: lease, signal: this.#controller.signal });
     } catch (error) {
@@ -169,7 +176,7 @@ export class LeaderElector {
       }
       throw error;
     }
-    this.#lastRenew = Date.now();
+    this.#lastRenew = attemptedAt.getTime();
     this.#setLeading(true);
   }
 

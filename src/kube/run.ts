@@ -1,6 +1,7 @@
 /**
  * `plexus agent` in Kubernetes mode: kube provider → compile (previous allocation read from the
- * shadow Services) → node agent; leader election; the leader writes shadow Services and Events.
+ * shadow Services) → node agent; leader election; the leader writes shadow Services and Events
+ * and keeps the CoreDNS mesh block current.
  * Serves until `signal` aborts, then releases the lease and drains.
  */
 import { hostname } from 'node:os';
@@ -11,19 +12,23 @@ import type { Allocation, MeshConfig } from '../routing/mesh-config.js';
 import { formatProblem, problem, type Problem } from '../routing/problem.js';
 import { DEFAULT_LISTENER_PORTS } from '../routing/snapshot.js';
 import { ApiClient } from './api-client.js';
+import { DNS_CHECK_INTERVAL_MS, DnsKeeper } from './dns-keeper.js';
 import { EventRecorder } from './events.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { DEFAULT_LEASE_DURATION_SECONDS, LeaderElector } from './leader.js';
 import { KubeProvider, type ProviderUpdate } from './provider.js';
 import { allocationFromShadowServices, planShadowServices, ShadowServiceWriter } from './shadow.js';
 
-/** Tuning not exposed as CLI flags; the environment can set it (tests use short leases). */
+/**
+ * Tuning not exposed as CLI flags; the environment can set it (tests use short leases). Not
+ * `PLEXUS_*`: the CLI reads every `PLEXUS_<OPTION>` variable as an option and rejects unknown ones.
+ */
 export interface KubernetesTuning {
   readonly leaseDurationSeconds: number;
 }
 
 export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): KubernetesTuning {
-  const lease = Number(env.PLEXUS_LEASE_DURATION_SECONDS);
+  const lease = Number(env.KUBE_LEASE_DURATION_SECONDS);
   return { leaseDurationSeconds: Number.isInteger(lease) && lease > 0 ? lease : DEFAULT_LEASE_DURATION_SECONDS };
 }
 
@@ -50,6 +55,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   const compiler = new Compiler();
   const writer = new ShadowServiceWriter(client, options.namespace);
   const recorder = new EventRecorder(client, options.nodeName);
+  const dns = new DnsKeeper({ kubeConfig, namespace: options.namespace, meshDomain: options.meshDomain, logger });
   let last: MeshConfig | null = null;
   let latest: ProviderUpdate | null = null;
   let reported = new Set<string>();
@@ -65,6 +71,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     const writeProblems: Problem[] = failures.map((f) => problem({ kind: 'Service', namespace: f.service.namespace, name: f.service.name }, f.message));
     for (const p of writeProblems) logger.warn({ problem: formatProblem(p) }, 'shadow Service not written');
     await recorder.report([...config.problems, ...writeProblems]);
+    await dns.keep(config);
   };
 
   const applyUpdate = async (update: ProviderUpdate): Promise<void> => {
@@ -101,7 +108,8 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     identity,
     leaseDurationSeconds: tuning.leaseDurationSeconds,
     onStartedLeading: () => {
-      logger.info({ identity }, 'leading: writing shadow Services and Events');
+      logger.info({ identity }, 'leading: writing shadow Services, Events and the CoreDNS block');
+      dns.reset();
       enqueue();
     },
     onStoppedLeading: () => logger.info({ identity }, 'no longer leading'),
@@ -121,6 +129,14 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     },
   });
 
+  // A quiet cluster brings no updates: the leader still re-checks CoreDNS periodically.
+  const dnsCheck = setInterval(() => {
+    if (!leader.isLeader || last === null) return;
+    const config = last;
+    processing = processing.then(() => dns.keep(config));
+  }, DNS_CHECK_INTERVAL_MS);
+  dnsCheck.unref();
+
   await agent.start();
   provider.start();
   leader.start();
@@ -130,6 +146,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
 
   await aborted;
   logger.info('stopping: releasing the lease, draining in-flight traffic');
+  clearInterval(dnsCheck);
   await provider.stop();
   await processing;
   await leader.stop();

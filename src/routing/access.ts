@@ -53,7 +53,7 @@ function resolveGrants(target: TrafficTarget, catalog: Catalog, problems: Proble
     if (rule.kind === 'HTTPRouteGroup') {
       const group = catalog.routeGroups.get(key);
       if (!group) {
-        report(`HTTPRouteGroup ${key} does not exist (rule skipped)`);
+        report(`HTTPRouteGroup ${key} is missing or invalid (rule skipped)`);
         continue;
       }
       const unknown = rule.matches.filter((name) => !group.matches.some((m) => m.name === name));
@@ -66,7 +66,7 @@ function resolveGrants(target: TrafficTarget, catalog: Catalog, problems: Proble
     } else {
       const route = (rule.kind === 'TCPRoute' ? catalog.tcpRoutes : catalog.udpRoutes).get(key);
       if (!route) {
-        report(`${rule.kind} ${key} does not exist (rule skipped)`);
+        report(`${rule.kind} ${key} is missing or invalid (rule skipped)`);
         continue;
       }
       grants.push({ kind: rule.kind === 'TCPRoute' ? 'tcp' : 'udp', ports: route.ports });

@@ -52,6 +52,18 @@ interface Assembled {
   readonly problems: readonly Problem[];
 }
 
+/** One assembled Service and everything its assembly read: while all are the same, so is it. */
+interface AssemblyMemo {
+  readonly service: ServiceInfo;
+  readonly endpoints: ServiceEndpoints;
+  readonly targets: unknown;
+  readonly vip: string | null;
+  readonly listenerPorts: readonly number[];
+  /** What its TrafficSplit resolution read; null without a split. */
+  readonly split: readonly unknown[] | null;
+  readonly value: Assembled;
+}
+
 interface Allocated<T> {
   /** Also the record put in the MeshConfig, so feeding it back as `previous` is recognised. */
   readonly record: Readonly<Record<string, T>>;
@@ -64,10 +76,11 @@ export class Compiler {
   private readonly meshedPortsCache = new WeakMap<ServiceInfo, MeshedPorts>();
   private readonly facts = new WeakMap<readonly Endpoint[], EndpointFacts>();
   private endpointCache = new Map<string, EndpointEntry>();
-  private assembled = new Map<string, Memo<Assembled>>();
+  private assembled = new Map<string, AssemblyMemo>();
   private targets: Memo<{ byDestination: Map<string, ResolvedTarget[]>; problems: Problem[] }> | null = null;
   private ports: Memo<Allocated<number>> | null = null;
   private vips: Memo<Allocated<string>> | null = null;
+  private meshed: Memo<{ list: readonly MeshedService[]; problems: readonly Problem[] }> | null = null;
   private pods: PodIndex = new PodIndex(new Map());
   private identities: { pods: PodIndex; nodeName: string; list: SourceIdentity[]; problems: Problem[] } | null = null;
 
@@ -77,7 +90,8 @@ export class Compiler {
     problems.push(...catalog.problems);
     this.updatePods(catalog.pods);
 
-    const meshed = this.meshedServices(catalog, problems);
+    const { list: meshed, problems: meshedProblems } = this.meshedServices(catalog);
+    problems.push(...meshedProblems);
     const meshedKeys = new Set(meshed.map((m) => m.service.key));
     const splits = selectSplits(catalog, (key) => meshedKeys.has(key), problems);
     const targets = this.resolveTargets(catalog);
@@ -98,18 +112,26 @@ export class Compiler {
       factsOf: (list) => this.factsOf(list),
       listenerPortOf: (port) => ports.map.get(port.allocationKey) ?? 0,
     };
-    const assembled = new Map<string, Memo<Assembled>>();
+    const assembled = new Map<string, AssemblyMemo>();
     const services: MeshService[] = [];
     for (const { service, ports: servicePorts } of meshed) {
       const vip = vips.map.get(service.key) ?? null;
-      const inputs = assemblyInputs(service, servicePorts, vip, context, splits.get(service.key));
+      const split = splits.get(service.key);
+      const endpoints = endpointsOf(service);
+      const splitInputs = split ? splitAssemblyInputs(split, context) : null;
       const cached = this.assembled.get(service.key);
-      const memo = cached && sameItems(cached.inputs, inputs)
-        ? cached
-        : { inputs, value: assembleService(service, servicePorts, vip, context) };
+      const unchanged = cached !== undefined && cached.service === service && cached.endpoints === endpoints
+        && cached.targets === targets.byDestination && cached.vip === vip
+        && servicePorts.every((port, i) => cached.listenerPorts[i] === context.listenerPortOf(port))
+        && (cached.split === splitInputs || (cached.split !== null && splitInputs !== null && sameItems(cached.split, splitInputs)));
+      const memo: AssemblyMemo = unchanged ? cached : {
+        service, endpoints, targets: targets.byDestination, vip, split: splitInputs,
+        listenerPorts: servicePorts.map((port) => context.listenerPortOf(port)),
+        value: assembleService(service, servicePorts, vip, context),
+      };
       assembled.set(service.key, memo);
       services.push(memo.value.service);
-      problems.push(...memo.value.problems);
+      if (memo.value.problems.length > 0) problems.push(...memo.value.problems);
     }
     // Keep only what Services still present use, so deleted ones can be collected.
     this.assembled = assembled;
@@ -148,7 +170,7 @@ export class Compiler {
         this.reads.set(raw, entry);
       }
       if (entry.result.object) objects.push(entry.result.object);
-      problems.push(...entry.result.problems);
+      if (entry.result.problems.length > 0) problems.push(...entry.result.problems);
     }
     return objects;
   }
@@ -161,20 +183,27 @@ export class Compiler {
     if (!same) this.pods = new PodIndex(pods);
   }
 
-  private meshedServices(catalog: Catalog, problems: Problem[]): MeshedService[] {
-    const meshed: MeshedService[] = [];
-    for (const service of catalog.services.values()) {
-      if (!isMeshed(service, catalog.namespaces)) continue;
+  /** The meshed Services, sorted; the previous list is reused while the same Services are meshed. */
+  private meshedServices(catalog: Catalog): { list: readonly MeshedService[]; problems: readonly Problem[] } {
+    const candidates: ServiceInfo[] = [];
+    for (const service of catalog.services.values()) if (isMeshed(service, catalog.namespaces)) candidates.push(service);
+    if (this.meshed && sameItems(this.meshed.inputs, candidates)) return this.meshed.value;
+    const list: MeshedService[] = [];
+    const problems: Problem[] = [];
+    for (const service of candidates) {
       let result = this.meshedPortsCache.get(service);
       if (!result) {
         result = meshedPorts(service);
         this.meshedPortsCache.set(service, result);
       }
       problems.push(...result.problems);
-      if (result.ports) meshed.push({ service, ports: result.ports });
+      if (result.ports) list.push({ service, ports: result.ports });
     }
-    return meshed.sort((a, b) => compareStrings(a.service.id.namespace, b.service.id.namespace) || compareStrings(a.service.id.name, b.service.id.name));
+    list.sort((a, b) => compareStrings(a.service.id.namespace, b.service.id.namespace) || compareStrings(a.service.id.name, b.service.id.name));
+    this.meshed = { inputs: candidates, value: { list, problems } };
+    return this.meshed.value;
   }
+
 
   private endpointsOf(service: ServiceInfo, catalog: Catalog, deriveFromPods: boolean, live: Map<string, EndpointEntry>): ServiceEndpoints {
     const current = live.get(service.key);
@@ -201,12 +230,10 @@ export class Compiler {
   /** Listener ports; the previous result is reused while the keys, range and previous allocation stay. */
   private allocatePorts(meshed: readonly MeshedService[], options: CompileOptions): Allocated<number> {
     const range = options.listenerPorts;
-    const keys = meshed.flatMap(({ ports }) => ports.map((p) => p.allocationKey));
     const previous = options.previous?.ports ?? EMPTY_RECORD;
-    const inputs = [range.min, range.max, previous, ...keys];
-    if (this.ports && (this.ports.value.record === previous || this.ports.inputs[2] === previous) && sameItems(this.ports.inputs, [range.min, range.max, this.ports.inputs[2], ...keys])) {
-      return this.ports.value;
-    }
+    const inputs = [range.min, range.max, previous, meshed];
+    if (this.ports && sameAllocationInputs(this.ports, inputs, 2)) return this.ports.value;
+    const keys = meshed.flatMap(({ ports }) => ports.map((p) => p.allocationKey));
     const problems: Problem[] = [];
     let map = new Map<string, number>();
     if (!validPortRange(range)) {
@@ -229,12 +256,10 @@ export class Compiler {
   private allocateVips(meshed: readonly MeshedService[], options: CompileOptions): Allocated<string> {
     const cidr = options.vipCidr;
     if (cidr === undefined) return NO_VIPS;
-    const keys = meshed.map((m) => m.service.key);
     const previous = options.previous?.vips ?? EMPTY_RECORD;
-    const inputs = [cidr, previous, ...keys];
-    if (this.vips && (this.vips.value.record === previous || this.vips.inputs[1] === previous) && sameItems(this.vips.inputs, [cidr, this.vips.inputs[1], ...keys])) {
-      return this.vips.value;
-    }
+    const inputs = [cidr, previous, meshed];
+    if (this.vips && sameAllocationInputs(this.vips, inputs, 1)) return this.vips.value;
+    const keys = meshed.map((m) => m.service.key);
     const problems: Problem[] = [];
     const map = new Map<string, string>();
     const block = parseIpv4Cidr(cidr);
@@ -281,22 +306,14 @@ function optionRef(name: string) {
   return { kind: 'Option', namespace: '', name };
 }
 
-/**
- * Everything the assembly of one Service reads, by identity: when all are the same as last
- * time, so is the assembled MeshService (and its problems).
- */
-function assemblyInputs(
-  service: ServiceInfo, ports: readonly MeshedPort[], vip: string | null, context: AssemblyContext, split: ActiveSplit | undefined,
-): unknown[] {
-  const inputs: unknown[] = [service, context.endpointsOf(service), context.targetsByDestination, vip];
-  for (const port of ports) inputs.push(context.listenerPortOf(port));
-  if (split) {
-    inputs.push(split.split);
-    for (const name of split.split.matches) inputs.push(context.catalog.routeGroups.get(`${split.split.namespace}/${name}`));
-    for (const backend of split.split.backends) {
-      const backendService = context.catalog.services.get(`${split.split.namespace}/${backend.service}`);
-      inputs.push(backendService, backendService && context.endpointsOf(backendService));
-    }
+/** Everything the resolution of a TrafficSplit reads, by identity. */
+function splitAssemblyInputs(split: ActiveSplit, context: AssemblyContext): unknown[] {
+  const { namespace, matches, backends } = split.split;
+  const inputs: unknown[] = [split.split];
+  for (const name of matches) inputs.push(context.catalog.routeGroups.get(`${namespace}/${name}`));
+  for (const backend of backends) {
+    const backendService = context.catalog.services.get(`${namespace}/${backend.service}`);
+    inputs.push(backendService, backendService && context.endpointsOf(backendService));
   }
   return inputs;
 }
@@ -318,6 +335,16 @@ function readSafely(raw: RawObject, source: SourceLocation | undefined): ReadRes
     };
     return { object: null, problems: [problem(ref, `could not be read: ${(error as Error).message}`, 'error', source)] };
   }
+}
+
+/**
+ * An allocation memo holds when its other inputs are the same and `previous` (at `at`) is the
+ * same object as last time, or the very record that compile produced (fed back as previous).
+ */
+function sameAllocationInputs<T>(memo: Memo<Allocated<T>>, inputs: readonly unknown[], at: number): boolean {
+  const previous = inputs[at];
+  return (previous === memo.inputs[at] || previous === memo.value.record)
+    && inputs.every((input, i) => i === at || input === memo.inputs[i]);
 }
 
 function sameItems(a: readonly unknown[] | null, b: readonly unknown[] | null): boolean {

@@ -6,6 +6,7 @@
 import type { Endpoint } from './mesh-config.js';
 import type { Catalog } from './catalog.js';
 import type { EndpointAddress, EndpointGroup, PodInfo, ServiceInfo, ServicePortInfo } from './kube/types.js';
+import { compareAddresses } from './ip-order.js';
 import type { PodIndex } from './pod-index.js';
 
 /** The endpoint lists of a Service, by `servicePortId()`. */
@@ -98,23 +99,8 @@ function fromPods(service: ServiceInfo, port: ServicePortInfo, pods: PodIndex): 
 /** Sorted by ip:port (IPv4 numerically); one endpoint per ip:port, a ready one preferred. */
 function sortEndpoints(endpoints: Endpoint[]): readonly Endpoint[] {
   if (endpoints.length === 0) return EMPTY;
-  const keyed = endpoints.map((e) => ({ key: sortKey(e), endpoint: e }));
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : Number(b.endpoint.ready) - Number(a.endpoint.ready)));
-  const out: Endpoint[] = [];
-  let last = '';
-  for (const { key, endpoint } of keyed) {
-    if (key === last) continue;
-    out.push(endpoint);
-    last = key;
-  }
-  return out;
+  endpoints.sort((a, b) => compareAddresses(a.ip, a.port, b.ip, b.port) || Number(b.ready) - Number(a.ready));
+  return endpoints.filter((e, i) => i === 0 || e.ip !== endpoints[i - 1]!.ip || e.port !== endpoints[i - 1]!.port);
 }
 
 const EMPTY: readonly Endpoint[] = [];
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-function sortKey(endpoint: Endpoint): string {
-  const v4 = IPV4.exec(endpoint.ip);
-  const ip = v4 ? `4:${v4.slice(1).map((o) => o.padStart(3, '0')).join('.')}` : `6:${endpoint.ip}`;
-  return `${ip}#${String(endpoint.port).padStart(5, '0')}`;
-}

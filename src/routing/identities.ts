@@ -5,6 +5,7 @@
  */
 import type { SourceIdentity } from './mesh-config.js';
 import type { PodInfo } from './kube/types.js';
+import { compareAddresses } from './ip-order.js';
 import { problem, type Problem } from './problem.js';
 
 export function nodeIdentities(pods: Iterable<PodInfo>, nodeName: string, problems: Problem[]): SourceIdentity[] {
@@ -23,5 +24,5 @@ export function nodeIdentities(pods: Iterable<PodInfo>, nodeName: string, proble
       byIp.set(ip, { ip, namespace: pod.id.namespace, pod: pod.id.name, serviceAccount: pod.serviceAccount });
     }
   }
-  return [...byIp.values()].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+  return [...byIp.values()].sort((a, b) => compareAddresses(a.ip, 0, b.ip, 0));
 }

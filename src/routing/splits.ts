@@ -73,7 +73,7 @@ function resolveMatches(split: TrafficSplit, catalog: Catalog, problems: Problem
     const group = catalog.routeGroups.get(objectKey(split.namespace, name));
     if (group) merged.push(...group.matches);
     else {
-      problems.push(splitProblem(split, `HTTPRouteGroup ${split.namespace}/${name} does not exist (split not applied)`));
+      problems.push(splitProblem(split, `HTTPRouteGroup ${split.namespace}/${name} is missing or invalid (split not applied)`));
       missing = true;
     }
   }

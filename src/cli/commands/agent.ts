@@ -130,8 +130,10 @@ async function handler(args: ArgumentsCamelCase<AgentArgs>): Promise<void> {
   try {
     await run(options, signal);
   } catch (err) {
-    options.logger.fatal({ err }, 'agent failed');
-    throw new CliError(err instanceof Error ? err.message : String(err), EXIT.FAILURE);
+    const message = err instanceof Error ? err.message : String(err);
+    options.logger.fatal({ error: message }, 'agent failed');
+    options.logger.debug({ err }, 'agent failure detail');
+    throw new CliError(message, EXIT.FAILURE);
   } finally {
     dispose();
   }

@@ -3,6 +3,7 @@
  * the API server whether the agent's ServiceAccount may make each one, and
  * test/unit/manifests-install checks that manifests/30-rbac.yaml grants them. Add a line here
  * with every new call in src/kube/ or src/dns/ (the CLI commands use the user's credentials).
+ * API discovery (`/apis/...` group and version documents) needs no grant.
  */
 export type Scope =
   /** any namespace, or cluster-scoped resources */
@@ -27,7 +28,6 @@ const WATCH = ['get', 'list', 'watch'];
 export const AGENT_API_CALLS: readonly ApiCall[] = [
   { group: '', resource: 'services', verbs: WATCH, scope: 'cluster', by: 'kube provider: meshed Services' },
   { group: 'discovery.k8s.io', resource: 'endpointslices', verbs: WATCH, scope: 'cluster', by: 'kube provider: endpoints' },
-  { group: '', resource: 'endpoints', verbs: WATCH, scope: 'cluster', by: 'kube provider: clusters without EndpointSlices' },
   { group: '', resource: 'namespaces', verbs: WATCH, scope: 'cluster', by: 'kube provider: namespace opt-in annotation' },
   { group: '', resource: 'pods', verbs: WATCH, scope: 'cluster', by: 'kube provider: pods of its node (field selector)' },
   { group: 'split.smi-spec.io', resource: 'trafficsplits', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
@@ -35,13 +35,10 @@ export const AGENT_API_CALLS: readonly ApiCall[] = [
   { group: 'specs.smi-spec.io', resource: 'httproutegroups', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
   { group: 'specs.smi-spec.io', resource: 'tcproutes', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
   { group: 'specs.smi-spec.io', resource: 'udproutes', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
-  { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', verbs: ['get', 'list'], scope: 'cluster', by: 'kube provider: which SMI versions are served' },
-  { group: '', resource: 'events', verbs: ['create', 'patch'], scope: 'cluster', by: 'leader: problems as Events on the offending objects' },
-  { group: 'events.k8s.io', resource: 'events', verbs: ['create', 'patch'], scope: 'cluster', by: 'leader: problems as Events (events.k8s.io API)' },
+  { group: '', resource: 'events', verbs: ['create', 'get', 'patch'], scope: 'cluster', by: 'leader: problems as Events, count bumped when repeated (src/kube/events.ts)' },
   { group: '', resource: 'services', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], scope: 'mesh', by: 'leader: shadow Services' },
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'], scope: 'mesh', by: 'leader election' },
   { group: '', resource: 'secrets', verbs: ['get', 'create', 'update'], scope: 'mesh', by: 'secure mode: the mesh CA' },
-  { group: '', resource: 'configmaps', verbs: ['get', 'create', 'update'], scope: 'mesh', by: 'saved agent state' },
   { group: 'apps', resource: 'deployments', verbs: ['list'], scope: 'kube-system', by: 'CoreDNS patch: find CoreDNS by label (src/dns/coredns-api.ts)' },
   { group: 'apps', resource: 'deployments', verbs: ['get', 'patch'], scope: 'kube-system', resourceName: 'coredns', by: 'CoreDNS patch: roll by pod-template annotation' },
   { group: '', resource: 'configmaps', verbs: ['get', 'update'], scope: 'kube-system', resourceName: 'coredns', by: 'CoreDNS patch: the Corefile and its saved original' },

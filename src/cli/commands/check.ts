@@ -141,6 +141,15 @@ const CHECKS: readonly Check[] = [
   },
 ];
 
+/** One failing check never stops the others, whatever it threw. */
+function failureDetail(err: unknown): string {
+  try {
+    return describeFailure(err);
+  } catch {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
 function builder(yargs: Argv): Argv<CheckArgs> {
   return clusterOptions(yargs)
     .option('mesh-domain', meshDomainOption)
@@ -155,7 +164,7 @@ async function handler(args: ArgumentsCamelCase<CheckArgs>): Promise<void> {
     try {
       outcome = await check.run(kc, args);
     } catch (err) {
-      outcome = fail(describeFailure(err), 'check the kubeconfig context and your permissions');
+      outcome = fail(failureDetail(err), 'check the kubeconfig context and your permissions');
     }
     if (outcome.status === 'FAIL') failures++;
     console.log(`${outcome.status.padEnd(4)}  ${check.name}: ${outcome.detail}${outcome.hint ? `\n      hint: ${outcome.hint}` : ''}`);

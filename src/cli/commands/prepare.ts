@@ -9,7 +9,7 @@
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ClusterDnsError, prepareCoreDns } from '../../dns/coredns-api.js';
-import { CorefilePatchError, MarkerError, type ServiceRef } from '../../dns/corefile.js';
+import { CorefilePatchError, CorefileSyntaxError, MarkerError, type ServiceRef } from '../../dns/corefile.js';
 import { SHADOW_OF_NAME, SHADOW_OF_NAMESPACE, SHADOW_SELECTOR } from '../../kube/labels.js';
 import { CliError, EXIT } from '../errors.js';
 import { meshDomainOption } from '../options.js';
@@ -44,7 +44,7 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
 
 /** One line for a failed API call or a refused patch; anything else is a bug and rethrown. */
 export function describeFailure(err: unknown): string {
-  if (err instanceof ClusterDnsError || err instanceof CorefilePatchError || err instanceof MarkerError) return err.message;
+  if (err instanceof ClusterDnsError || err instanceof CorefilePatchError || err instanceof MarkerError || err instanceof CorefileSyntaxError) return err.message;
   if (err instanceof ApiException) {
     const body: unknown = typeof err.body === 'string' ? safeJson(err.body) : err.body;
     const message = typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : `HTTP ${err.code}`;

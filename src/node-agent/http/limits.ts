@@ -4,10 +4,11 @@ export interface HttpLimits {
   readonly maxHeaderBytes: number;
   /** Time a client has to send a complete request head once it opened a connection or began one → 408. */
   readonly headersTimeoutMs: number;
-  /** How long a keep-alive client connection may sit idle between requests before it is closed. */
+  /**
+   * How long a client connection may see no bytes either way before it is closed: idle between
+   * requests, or a stalled request body. (Waiting for an endpoint is bounded by the policy timeout.)
+   */
   readonly keepAliveTimeoutMs: number;
-  /** How long a request body may stall (no bytes from the client) before the connection is closed. */
-  readonly bodyIdleTimeoutMs: number;
   /** Request bodies up to this size that arrive with their head are held, so they can be retried. */
   readonly maxReplayBodyBytes: number;
 }
@@ -16,6 +17,5 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
   maxHeaderBytes: 16 * 1024,
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 60_000,
-  bodyIdleTimeoutMs: 60_000,
   maxReplayBodyBytes: 64 * 1024,
 });

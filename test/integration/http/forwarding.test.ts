@@ -103,6 +103,30 @@ describe('HTTP/1.1 proxy: forwarding', function () {
     }
   });
 
+  it('serves concurrent keep-alive clients with one record per request and no failures', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+    try {
+      const total = 500;
+      let next = 0;
+      const statuses: number[] = [];
+      const worker = async (): Promise<void> => {
+        while (next < total) {
+          const index = next++;
+          const reply = index % 5 === 0
+            ? await request(proxy.port, { agent, method: 'POST', path: '/echo', body: `body-${index}` })
+            : await request(proxy.port, { agent, path: `/n${index}` });
+          statuses.push(reply.status);
+        }
+      };
+      await Promise.all(Array.from({ length: 10 }, worker));
+      expect(statuses.filter((status) => status !== 200)).to.deep.equal([]);
+      expect(proxy.records).to.have.length(total);
+      expect(upstream.connections).to.be.at.most(10);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('passes request bodies with Content-Length and chunked coding', async () => {
     const body = Buffer.alloc(1000, 'x');
     const expected = createHash('sha256').update(body).digest('hex');

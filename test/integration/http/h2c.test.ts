@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { type ProxyUnderTest, meshConfig, startProxy } from './harness.js';
+import { type ProxyUnderTest, meshConfig, refusedPort, startProxy } from './harness.js';
 
 interface UnaryReply {
   readonly headers: http2.IncomingHttpHeaders;
@@ -99,6 +99,46 @@ describe('h2c proxy answers', () => {
     } finally {
       client.destroy();
       await proxy.close();
+    }
+  });
+});
+
+describe('h2c proxy resilience', () => {
+  it('retries a refused endpoint on the healthy one, and answers 504 on timeout', async () => {
+    const healthy = await grpcServer('ok');
+    const stalled = http2.createServer();
+    stalled.on('stream', () => { /* never answers */ });
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    const retrying = await startProxy(meshConfig({
+      scheme: 'h2c', endpoints: [{ port: await refusedPort() }, { port: healthy.port }], policy: { retryAttempts: 1 },
+    }));
+    const timing = await startProxy(meshConfig({
+      scheme: 'h2c', endpoints: [{ port: (stalled.address() as AddressInfo).port }], policy: { timeoutMs: 200 },
+    }));
+    const clients = [retrying, timing].map((proxy) => {
+      const session = http2.connect(`http://127.0.0.1:${proxy.port}`);
+      session.on('error', () => undefined);
+      return session;
+    });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const reply = await unaryCall(clients[0] as http2.ClientHttp2Session, '/demo.Greeter/Hello', `r${i}`);
+        expect(reply.headers[':status']).to.equal(200);
+        expect(reply.trailers['grpc-status']).to.equal('0');
+      }
+      expect(healthy.calls).to.equal(4);
+      expect(retrying.records.some((r) => r.retries === 1)).to.equal(true);
+
+      const timedOut = await unaryCall(clients[1] as http2.ClientHttp2Session, '/demo.Greeter/Hello', 'slow');
+      expect(timedOut.headers[':status']).to.equal(504);
+      expect(timedOut.headers['grpc-status']).to.equal('4');
+      expect(timing.records[0]).to.include({ status: 504, reason: 'timeout' });
+    } finally {
+      for (const client of clients) client.destroy();
+      await retrying.close();
+      await timing.close();
+      await new Promise<void>((resolve) => healthy.server.close(() => resolve()));
+      stalled.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES } from '../../helpers/paths.js';
+import { FIXTURES, REPO_ROOT } from '../../helpers/paths.js';
 import { CorefilePatchError, MarkerError, patchCorefile, unpatchCorefile, type CoreDnsVersion, type MeshDnsOptions, type ServiceRef } from '../../../src/dns/corefile.js';
 import { shadowServiceName } from '../../../src/dns/shadow-name.js';
 import { parseStructure, pick, prng, randomEdit, randomLabel, rewriteRules, simulate, walk, type Node } from './corefile-structure.js';
@@ -34,6 +34,7 @@ function checkPatched(patched: string, opts: MeshDnsOptions): void {
   expect(upstream.length, `upstream in the mesh block for ${JSON.stringify(opts.version)}`).to.equal(modern ? 0 : 1);
   const kubernetes = (block.children ?? []).find((n) => n.words[0] === 'kubernetes');
   expect(kubernetes?.words).to.deep.equal(['kubernetes', opts.clusterDomain]);
+  expect(kubernetes?.children?.map((n) => n.words), 'only the mesh namespace is visible').to.deep.include(['namespaces', opts.namespace]);
 }
 
 describe('patchCorefile / unpatchCorefile on the corpus', () => {
@@ -141,7 +142,6 @@ describe('patchCorefile refuses', () => {
     expect(() => patchCorefile('', { ...base, meshDomain: 'cluster.local' })).to.throw(CorefilePatchError, /both/);
     expect(() => patchCorefile('', { ...base, namespace: 'a.b' })).to.throw(CorefilePatchError, /namespace/);
     expect(() => patchCorefile('', { ...base, version: [1, 2, 6] })).to.throw(CorefilePatchError, /older than 1\.3/);
-    expect(() => patchCorefile('', { ...base, services: [{ namespace: 'shop', name: 'web api' }] })).to.throw(CorefilePatchError, /shop\/web api/);
   });
 });
 
@@ -171,9 +171,23 @@ describe('the mesh block resolves every Service to its shadow Service', () => {
     }
   });
 
+  it('leaves out names Kubernetes would reject instead of writing them into the Corefile', () => {
+    const services = [{ namespace: 'shop', name: 'web api}' }, { namespace: 'Shop', name: 'a--b' }, { namespace: 'shop', name: 'x'.repeat(64) }];
+    expect(patchCorefile('', { ...base, services }).corefile).to.equal(patchCorefile('', base).corefile);
+  });
+
   it('writes one rule per hashed Service only', () => {
     const services = [{ namespace: 'shop', name: 'web' }, { namespace: 'shop', name: 'web--v2' }];
     const block = meshBlock(parseStructure(patchCorefile('', { ...base, services }).corefile), 'plexus');
     expect(rewriteRules(block)).to.have.length(2);
+  });
+});
+
+describe('docs/dns.md', () => {
+  it('shows exactly the block Plexus writes', () => {
+    const docs = readFileSync(join(REPO_ROOT, 'docs', 'dns.md'), 'utf8');
+    const shown = /```\n(# BEGIN plexus[\s\S]*?# END plexus mesh-domain=plexus\n)```/.exec(docs)?.[1];
+    const written = patchCorefile('', { ...base, services: [{ namespace: 'shop', name: 'a--b' }] }).corefile.slice(1);
+    expect(shown).to.equal(written);
   });
 });

@@ -42,7 +42,7 @@ describe('routing: access rules from TrafficTargets', () => {
     ])]);
     expect(findPort(config, 'shop/web').access).to.deep.equal([]);
     expect(problemsOf(config, 'TrafficTarget', 't')).to.deep.equal([
-      'HTTPRouteGroup shop/nope does not exist (rule skipped)',
+      'HTTPRouteGroup shop/nope is missing or invalid (rule skipped)',
       'HTTPRouteGroup shop/web-routes has no match named delete (rule skipped)',
     ]);
   });
@@ -75,7 +75,7 @@ describe('routing: access rules from TrafficTargets', () => {
 
   it('reports a missing TCPRoute', () => {
     const config = compileObjects([...cluster, trafficTarget('t', 'db', ['web'], [{ kind: 'TCPRoute', name: 'missing' }])]);
-    expect(problemsOf(config, 'TrafficTarget', 't')).to.deep.equal(['TCPRoute shop/missing does not exist (rule skipped)']);
+    expect(problemsOf(config, 'TrafficTarget', 't')).to.deep.equal(['TCPRoute shop/missing is missing or invalid (rule skipped)']);
   });
 
   it('grants everything for a v1alpha2 TrafficTarget without specs, filtered by destination.port', () => {

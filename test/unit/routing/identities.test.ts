@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { compileObjects, pod } from './builders.js';
 
 describe('routing: source identities of the node', () => {
-  it('lists running pods of this node (and pods without a node) by IP', () => {
+  it('lists running pods of this node (and pods without a node), IPv4 numerically first', () => {
     const config = compileObjects([
       pod('web-1', { ip: '10.0.0.20', nodeName: 'node-a', serviceAccount: 'web' }),
       pod('web-2', { ip: '10.0.0.3', nodeName: 'node-b', serviceAccount: 'web' }),
@@ -13,8 +13,8 @@ describe('routing: source identities of the node', () => {
       pod('pending', { nodeName: 'node-a' }),
     ]);
     expect(config.identities).to.deep.equal([
-      { ip: '10.0.0.20', namespace: 'shop', pod: 'web-1', serviceAccount: 'web' },
       { ip: '10.0.0.5', namespace: 'tools', pod: 'cli', serviceAccount: 'default' },
+      { ip: '10.0.0.20', namespace: 'shop', pod: 'web-1', serviceAccount: 'web' },
       { ip: 'fd00::5', namespace: 'tools', pod: 'cli', serviceAccount: 'default' },
     ]);
   });

@@ -117,7 +117,7 @@ describe('routing: TrafficSplit', () => {
       const port = findPort(config, 'shop/web');
       expect(port.rules).to.deep.equal([]);
       expect(backends(port.destination).split).to.equal(null);
-      expect(problemsOf(config, 'TrafficSplit', 'ab')).to.deep.equal(['HTTPRouteGroup shop/nope does not exist (split not applied)']);
+      expect(problemsOf(config, 'TrafficSplit', 'ab')).to.deep.equal(['HTTPRouteGroup shop/nope is missing or invalid (split not applied)']);
     });
 
     it('applies to tcp ports only without matches', () => {

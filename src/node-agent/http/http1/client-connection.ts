@@ -46,8 +46,10 @@ export class ClientConnection implements ClientSide {
     socket.on('close', () => this.#onClose());
     socket.on('drain', () => this.#request?.onClientDrain());
     socket.on('timeout', () => this.#onSocketTimeout());
-    // A new connection has the head timeout to send its first request.
-    socket.setTimeout(ctx.limits.headersTimeoutMs);
+    // One inactivity timer for the socket's life (re-armed by every read and write); what a
+    // timeout means depends on the state (#onSocketTimeout). The first head has its own deadline.
+    socket.setTimeout(ctx.limits.keepAliveTimeoutMs);
+    this.#startHeadTimer();
   }
 
   get draining(): boolean {
@@ -167,23 +169,23 @@ export class ClientConnection implements ClientSide {
     if (headLength < pending.length) used = request.onClientData(pending, headLength);
     this.#pending = used < pending.length ? pending.subarray(used) : null;
     if (this.#request === null || this.#closing) return true;
-    this.socket.setTimeout(request.wantsClientData ? limits.bodyIdleTimeoutMs : 0);
     if (this.#pending !== null) this.socket.pause();
     request.start();
     return true;
   }
 
   #becomeIdle(): void {
-    this.socket.setTimeout(this.#ctx.limits.keepAliveTimeoutMs);
     this.#owner.connectionIdle(this);
   }
 
   #startHeadTimer(): void {
     if (this.#headTimer !== null) return;
-    this.socket.setTimeout(0);
     this.#headTimer = setTimeout(() => {
       this.#headTimer = null;
-      this.#reject(408, 'request head not received in time');
+      if (this.#request !== null) return;
+      // A connection that never sent a byte is just closed.
+      if (this.#pending === null) this.#close();
+      else this.#reject(408, 'request head not received in time');
     }, this.#ctx.limits.headersTimeoutMs);
   }
 
@@ -194,12 +196,12 @@ export class ClientConnection implements ClientSide {
   }
 
   #onSocketTimeout(): void {
-    if (this.#request !== null) {
-      // The request body stalled.
-      this.socket.destroy();
-      return;
-    }
-    this.#close();
+    const request = this.#request;
+    // A client that does not close after the last response, or a stalled request body.
+    if (this.#closing || (request !== null && request.wantsClientData && !request.tunneling)) this.socket.destroy();
+    // Idle between requests.
+    else if (request === null) this.#close();
+    // Otherwise the request waits for its endpoint (bounded by the policy timeout) or is a tunnel.
   }
 
   /** Answers a malformed or too slow request and closes the connection. */
@@ -221,9 +223,8 @@ export class ClientConnection implements ClientSide {
     this.#closing = true;
     this.#stopHeadTimer();
     this.#pending = null;
+    // A client that never closes its side is destroyed by the inactivity timer.
     this.socket.end();
-    // A client that never reads the end of the response must not hold the socket forever.
-    this.socket.setTimeout(this.#ctx.limits.keepAliveTimeoutMs);
   }
 
   #onClose(): void {

@@ -60,7 +60,6 @@ export class UpstreamConnection {
   /** Marks it idle (called by the pool). */
   setIdle(idle: boolean): void {
     this.#idle = idle;
-    this.socket.setTimeout(idle ? this.pool.options.idleTimeoutMs : 0);
   }
 
   destroy(): void {
@@ -71,7 +70,9 @@ export class UpstreamConnection {
   #onConnect(): void {
     const callback = this.#connecting;
     this.#connecting = null;
-    this.socket.setTimeout(0);
+    // One inactivity timer for the socket's life, re-armed by every read and write: it only
+    // closes the connection while idle in the pool (see #onTimeout), so a request never resets it.
+    this.socket.setTimeout(this.pool.options.idleTimeoutMs);
     callback?.(null, this);
   }
 

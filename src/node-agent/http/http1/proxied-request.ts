@@ -55,6 +55,8 @@ export class ProxiedRequest implements UpstreamOwner {
   #bodyWritten = 0;
   #bodyBytes = 0;
   #replayable = true;
+  /** Body bytes went out and were not kept: the request can no longer be sent again. */
+  #bodyDiscarded = false;
 
   // Forwarding.
   #backend: BackendRuntime | null = null;
@@ -115,7 +117,6 @@ export class ProxiedRequest implements UpstreamOwner {
       return chunk.length;
     }
     if (end > start) this.#addBody(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
-    if (scanner.done) this.#client.socket.setTimeout(0);
     return end;
   }
 
@@ -167,8 +168,15 @@ export class ProxiedRequest implements UpstreamOwner {
       return;
     }
     this.#responseSeen = true;
-    if (this.#response === null) this.#readResponseHead(chunk);
-    else this.#relayResponseBody(chunk, 0);
+    if (this.#response !== null) {
+      this.#relayResponseBody(chunk, 0);
+      return;
+    }
+    // Head and first body bytes leave in one write.
+    const client = this.#client.socket;
+    client.cork();
+    this.#readResponseHead(chunk);
+    client.uncork();
   }
 
   onUpstreamEnd(): void {
@@ -186,7 +194,7 @@ export class ProxiedRequest implements UpstreamOwner {
       this.#closeTunnel();
       return;
     }
-    this.#upstream = null;
+    // #upstream stays set so a failure can tell a reused connection (destroying it again is harmless).
     this.#upstreamEnded(error);
   }
 
@@ -239,9 +247,10 @@ export class ProxiedRequest implements UpstreamOwner {
     const chunks = this.#bodyChunks;
     for (let i = this.#bodyWritten; i < chunks.length; i++) connection.socket.write(chunks[i] as Buffer);
     this.#bodyWritten = chunks.length;
-    if (!this.#replayable) {
+    if (!this.#replayable && chunks.length > 0) {
       this.#bodyChunks = [];
       this.#bodyWritten = 0;
+      this.#bodyDiscarded = true;
     }
   }
 
@@ -264,19 +273,20 @@ export class ProxiedRequest implements UpstreamOwner {
     if (upstream !== null && !upstream.socket.write(piece)) this.#client.socket.pause();
   }
 
-  /** Bytes already sent can be sent again to another connection. */
+  /** Everything sent so far can be sent again to another connection. */
   get #canResend(): boolean {
-    return this.#replayable || this.#bodyWritten === 0;
+    return !this.#bodyDiscarded;
   }
 
-  #connectionFailed(detail: string, countsAsFailure: boolean): void {
+  /** `reachedEndpoint`: the connection was up and the request (partly) written to it. */
+  #connectionFailed(detail: string, reachedEndpoint: boolean): void {
     const connection = this.#upstream;
     this.#upstream = null;
     connection?.destroy();
     const endpoint = this.#endpoint as EndpointRuntime;
     // A reused keep-alive connection the endpoint closed just as it was reused: the request
     // never reached it; resend once on a fresh connection without blaming the endpoint.
-    if (countsAsFailure && connection?.reused === true && !this.#staleResendUsed && this.#canResend && isIdempotent(this.#head.method)) {
+    if (reachedEndpoint && connection?.reused === true && !this.#staleResendUsed && this.#canResend && isIdempotent(this.#head.method)) {
       this.#staleResendUsed = true;
       endpoint.end(false);
       this.#bodyWritten = 0;
@@ -466,7 +476,6 @@ export class ProxiedRequest implements UpstreamOwner {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     const client = this.#client.socket;
-    client.setTimeout(0);
     client.write(serializeResponseHead(response, false, true), 'latin1');
     if (headLength < buffer.length) client.write(buffer.subarray(headLength));
     const pending = this.#client.takePending();

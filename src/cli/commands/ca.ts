@@ -1,0 +1,72 @@
+/**
+ * `plexus ca init|rotate|retire --dir DIR`: the mesh CA of local secure mode, kept in a folder
+ * (`ca.crt` 0644, `ca.key` 0600; `ca-previous.crt` while a rotation is in progress).
+ * See docs/secure-mode.md for the lifecycle.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { CaError, initCaDir, retireCaDir, rotateCaDir, type MeshCa } from '../../secure/ca.js';
+import { DEFAULT_TRUST_DOMAIN } from '../../secure/defaults.js';
+import { CliError, EXIT } from '../errors.js';
+
+interface CaArgs {
+  readonly action: 'init' | 'rotate' | 'retire';
+  readonly dir: string;
+  readonly trustDomain: string;
+  readonly force: boolean;
+}
+
+function builder(yargs: Argv): Argv<CaArgs> {
+  return yargs
+    .positional('action', {
+      choices: ['init', 'rotate', 'retire'] as const,
+      demandOption: true,
+      describe: 'init: create a CA; rotate: add a new signing root, keeping the old one trusted; retire: drop the old root',
+    })
+    .option('dir', { type: 'string', demandOption: true, describe: 'The CA folder (the agent\'s --ca-dir)' })
+    .option('trust-domain', {
+      type: 'string',
+      default: DEFAULT_TRUST_DOMAIN,
+      describe: 'init: the SPIFFE trust domain of the mesh (the agent\'s --trust-domain)',
+    })
+    .option('force', {
+      type: 'boolean',
+      default: false,
+      describe: 'init: replace an existing CA; retire: retire before every certificate of the old root has expired',
+    })
+    .example('$0 ca init --dir ~/.plexus/ca', 'Create the CA for local secure mode')
+    .example('$0 ca rotate --dir ~/.plexus/ca', 'Start a rotation; run "ca retire" a day later') as unknown as Argv<CaArgs>;
+}
+
+async function handler(args: ArgumentsCamelCase<CaArgs>): Promise<void> {
+  try {
+    const ca = await run(args);
+    process.stdout.write(describe(args.action, args.dir, ca));
+  } catch (err) {
+    if (err instanceof CaError) throw new CliError(err.message, EXIT.FAILURE);
+    throw err;
+  }
+}
+
+function run(args: CaArgs): Promise<MeshCa> {
+  switch (args.action) {
+    case 'init': return initCaDir(args.dir, { trustDomain: args.trustDomain, force: args.force });
+    case 'rotate': return rotateCaDir(args.dir);
+    case 'retire': return retireCaDir(args.dir, { force: args.force });
+  }
+}
+
+function describe(action: CaArgs['action'], dir: string, ca: MeshCa): string {
+  const root = `root "${ca.cert.subject.replaceAll('\n', ', ')}" valid until ${new Date(ca.cert.validTo).toISOString()}`;
+  switch (action) {
+    case 'init': return `created the CA of trust domain ${ca.trustDomain} in ${dir}: ${root}\n`;
+    case 'rotate': return `new signing ${root}; the old root stays trusted until 'plexus ca retire --dir ${dir}'\n`;
+    case 'retire': return `retired the old root; only the ${root} is trusted now\n`;
+  }
+}
+
+export const caCommand: CommandModule<object, CaArgs> = {
+  command: 'ca <action>',
+  describe: 'Create, rotate or retire the mesh CA of local secure mode',
+  builder,
+  handler,
+};

@@ -1,0 +1,216 @@
+/**
+ * The real `plexus agent` in Kubernetes mode, against the fake API server, serving real traffic
+ * to loopback endpoints. The fake server runs with its TEST-ONLY switch that accepts loopback
+ * endpoint addresses (a real API server rejects them).
+ */
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { AgentProcess } from '../../src/local/demo/agent-process.js';
+import { writeKubeconfig } from '../fake-apiserver/kubeconfig.js';
+import { FakeApiServer } from '../fake-apiserver/server.js';
+import { PLEXUS_ARGV } from '../helpers/paths.js';
+
+interface Shadow {
+  readonly metadata: { readonly name: string; readonly annotations: Record<string, string> };
+  readonly spec: { readonly ports: readonly { readonly port: number; readonly targetPort: number }[] };
+}
+
+const LEASE_SECONDS = '2';
+
+async function backend(name: string, address: string): Promise<{ server: Server; port: number }> {
+  const server = createServer((_req, res) => res.end(name));
+  server.listen(0, address);
+  await once(server, 'listening');
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('kube agent end to end (fake API server)', function () {
+  this.timeout(120_000);
+  let server: FakeApiServer;
+  let dir: string;
+  let kubeconfig: string;
+  const agents: AgentProcess[] = [];
+  const backends: Server[] = [];
+  let ports: { a: number; b: number };
+
+  async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: await res.json() };
+  }
+
+  async function create(path: string, body: unknown): Promise<void> {
+    const res = await api('POST', path, body);
+    if (res.status !== 201) throw new Error(`create ${path}: ${JSON.stringify(res.body)}`);
+  }
+
+  function slice(name: string, ip: string, port: number): unknown {
+    return {
+      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+      metadata: { name, labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [ip], conditions: { ready: true } }],
+      ports: [{ name: 'http', port, protocol: 'TCP' }],
+    };
+  }
+
+  async function shadows(): Promise<Shadow[]> {
+    const res = await api('GET', '/api/v1/namespaces/plexus/services?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dplexus');
+    return (res.body as { items: Shadow[] }).items;
+  }
+
+  async function listenerPort(): Promise<number> {
+    return until('the shadow Service of shop/web', async () => (await shadows()).find((s) => s.metadata.annotations['plexus.dev/shadow-of-name'] === 'web')?.spec.ports[0]?.targetPort);
+  }
+
+  async function answers(port: number, count: number, address = '127.0.0.1'): Promise<Set<string>> {
+    const seen = new Set<string>();
+    for (let i = 0; i < count; i++) {
+      const res = await fetch(`http://${address}:${port}/`).catch(() => null);
+      if (res) seen.add(`${res.status} ${await res.text()}`);
+    }
+    return seen;
+  }
+
+  /** Each agent stands for one node: its own listen address, as each pod has its own IP. */
+  async function startAgent(node: string, listenAddress = '127.0.0.1'): Promise<{ agent: AgentProcess; adminPort: number }> {
+    const agent = new AgentProcess([process.execPath, ...PLEXUS_ARGV], [
+      'agent', '--kubeconfig', kubeconfig, '--namespace', 'plexus', '--node-name', node,
+      '--listen-address', listenAddress, '--admin-port', '0', '--admin-address', '127.0.0.1',
+    ]);
+    agents.push(agent);
+    const ready = await agent.ready();
+    return { agent, adminPort: ready.adminPort };
+  }
+
+  async function leaseHolder(): Promise<string | null> {
+    const res = await api('GET', '/apis/coordination.k8s.io/v1/namespaces/plexus/leases/plexus-leader');
+    return res.status === 200 ? ((res.body as { spec: { holderIdentity?: string | null } }).spec.holderIdentity ?? null) : null;
+  }
+
+  before(() => {
+    process.env.KUBE_LEASE_DURATION_SECONDS = LEASE_SECONDS;
+  });
+  after(() => {
+    delete process.env.KUBE_LEASE_DURATION_SECONDS;
+  });
+
+  beforeEach(async () => {
+    server = new FakeApiServer({ allowLoopbackEndpoints: true, bookmarkIntervalMs: 500 });
+    await server.start();
+    dir = await mkdtemp(join(tmpdir(), 'plexus-kube-'));
+    kubeconfig = writeKubeconfig(server, join(dir, 'kubeconfig'));
+    await create('/api/v1/namespaces', { metadata: { name: 'plexus' } });
+    await create('/api/v1/namespaces', { metadata: { name: 'shop', annotations: { 'plexus.dev/mesh': 'true' } } });
+    await create('/api/v1/namespaces/shop/services', { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
+    const a = await backend('web-a', '127.0.0.2');
+    const b = await backend('web-b', '127.0.0.3');
+    backends.push(a.server, b.server);
+    ports = { a: a.port, b: b.port };
+    await create('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', slice('web-a', '127.0.0.2', a.port));
+  });
+
+  afterEach(async () => {
+    await Promise.all(agents.splice(0).map((agent) => agent.stop()));
+    await Promise.all(backends.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves traffic, follows endpoints, and removes the shadow Service with the Service', async () => {
+    await create('/api/v1/namespaces/shop/services', { metadata: { name: 'bad', annotations: { 'plexus.dev/retry-attempts': 'many' } }, spec: { ports: [{ port: 80 }] } });
+    await startAgent('node-a');
+    const port = await listenerPort();
+    await until('traffic to web-a', async () => ((await answers(port, 1)).has('200 web-a') ? true : undefined));
+    // The leader records the problem as an Event on the offending Service.
+    const event = await until('an Event on shop/bad', async () => {
+      const list = (await api('GET', '/api/v1/namespaces/shop/events')).body as { items: { involvedObject: { name: string }; message: string; reason: string }[] };
+      return list.items.find((e) => e.involvedObject.name === 'bad');
+    });
+    expect(event.reason).to.equal('PlexusConfigProblem');
+    expect(event.message).to.contain('retry-attempts');
+
+    await create('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', slice('web-b', '127.0.0.3', ports.b));
+    await until('both endpoints', async () => ((await answers(port, 10)).size === 2 ? true : undefined));
+
+    await api('DELETE', '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices/web-a');
+    await until('only web-b', async () => {
+      const seen = await answers(port, 6);
+      return seen.size === 1 && seen.has('200 web-b') ? true : undefined;
+    });
+
+    await api('DELETE', '/api/v1/namespaces/shop/services/web');
+    await until('the shadow Service deleted', async () => ((await shadows()).length === 0 ? true : undefined));
+    await until('the listener closed', async () => ((await answers(port, 1)).size === 0 ? true : undefined));
+    // Exactly one create and one delete of the shadow Service: nothing leaked or written twice.
+    const shadowWrites = server.writes().filter((w) => w.path.startsWith('/api/v1/namespaces/plexus/services')
+      && (w.path.endsWith('/web--shop') || (w.body as { metadata?: { name?: string } } | undefined)?.metadata?.name === 'web--shop'));
+    expect(shadowWrites.map((w) => `${w.method} ${w.status}`)).to.deep.equal(['POST 201', 'DELETE 200']);
+  });
+
+  it('converges after broken watches and an API server restart, without moving the port', async () => {
+    await startAgent('node-a');
+    const port = await listenerPort();
+    await until('traffic to web-a', async () => ((await answers(port, 1)).has('200 web-a') ? true : undefined));
+
+    server.breakWatches();
+    await create('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', slice('web-b', '127.0.0.3', ports.b));
+    await until('both endpoints after a broken watch', async () => ((await answers(port, 10)).size === 2 ? true : undefined));
+
+    await server.stop();
+    // The agent keeps serving the last config while the API server is away.
+    expect((await answers(port, 4)).size).to.equal(2);
+    await server.start();
+    await api('DELETE', '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices/web-b');
+    server.compact();
+    await until('only web-a after the restart', async () => {
+      const seen = await answers(port, 6);
+      return seen.size === 1 && seen.has('200 web-a') ? true : undefined;
+    });
+    expect(await listenerPort()).to.equal(port);
+  });
+
+  it('two agents: one leads; kill it and the other takes over; ports never move', async () => {
+    const first = await startAgent('node-a');
+    const holder = await until('a leader', async () => (await leaseHolder()) ?? undefined);
+    expect(holder.startsWith('node-a/')).to.equal(true);
+    const port = await listenerPort();
+    await startAgent('node-b', '127.0.0.4');
+    // Every agent serves the port it read from the shadow Service, leader or not.
+    await until('traffic through the second agent', async () => ((await answers(port, 1, '127.0.0.4')).has('200 web-a') ? true : undefined));
+    expect(await leaseHolder()).to.equal(holder);
+
+    process.kill(first.agent.pid!, 'SIGKILL');
+    await first.agent.exited;
+    const next = await until('the second agent to lead', async () => {
+      const h = await leaseHolder();
+      return h && h.startsWith('node-b/') ? h : undefined;
+    });
+    expect(next).not.to.equal(holder);
+    // The new leader owns the shadow Services: a new Service gets one, the old port stays.
+    await create('/api/v1/namespaces/shop/services', { metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80 }] } });
+    await until('the shadow Service of shop/api', async () => ((await shadows()).length === 2 ? true : undefined));
+    expect(await listenerPort()).to.equal(port);
+    const creates = server.writes().filter((w) => w.method === 'POST' && w.path === '/api/v1/namespaces/plexus/services' && w.status === 201);
+    expect(creates).to.have.length(2);
+    expect((await answers(port, 1, '127.0.0.4')).has('200 web-a')).to.equal(true);
+  });
+});
