@@ -115,17 +115,18 @@ export class KubeProvider {
 
   #applyDiscovery(serving: readonly SmiServing[]): void {
     const conditions: string[] = [];
+    let changed = !this.#discovered;
     for (const entry of serving) {
       const kind = entry.resource.kind;
       const running = this.#smi.get(kind);
       const apiVersion = entry.version ? `${entry.resource.group}/${entry.version}` : null;
       if (entry.version === null) conditions.push(`${kind}: ${entry.reason}`);
       if (running && running.reflector.spec.apiVersion === apiVersion) continue;
+      changed = true;
       if (running) {
         running.controller.abort();
         this.#smi.delete(kind);
         this.#setError(`watch ${kind}`, null);
-        this.#schedule();
       }
       if (entry.version === null) continue;
       this.#smi.set(kind, this.#startReflector({
@@ -137,7 +138,7 @@ export class KubeProvider {
     this.#smiConditions = conditions;
     this.#discovered = true;
     this.#reportStatus();
-    this.#schedule();
+    if (changed) this.#schedule();
   }
 
   #setError(source: string, message: string | null): void {

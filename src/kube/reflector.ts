@@ -126,14 +126,30 @@ export class Reflector {
     };
     if (this.spec.labelSelector) query.labelSelector = this.spec.labelSelector;
     if (this.spec.fieldSelector) query.fieldSelector = this.spec.fieldSelector;
-    let gone = false;
+    // An ERROR event ends this watch (client-node swallows exceptions thrown from its callback).
+    let failure: KubeApiError | null = null;
+    const stream = new AbortController();
+    const stop = (): void => stream.abort();
+    signal.addEventListener('abort', stop, { once: true });
     const started = Date.now();
-    await this.#client.watch(this.spec.path, query, (event) => {
-      if (this.#apply(event)) this.#events.onChange();
-      if (event.type === 'ERROR' && statusCode(event.object) === 410) gone = true;
-    }, () => this.#events.onHealth(null), signal);
-    if (gone) {
+    try {
+      await this.#client.watch(this.spec.path, query, (event) => {
+        if (failure) return;
+        if (event.type === 'ERROR') {
+          const code = statusCode(event.object) ?? 500;
+          failure = new KubeApiError(code, '', `watch ${this.spec.path}: ${String(event.object.message ?? 'error event')}`);
+          stream.abort();
+        } else if (this.#apply(event)) {
+          this.#events.onChange();
+        }
+      }, () => this.#events.onHealth(null), stream.signal);
+    } finally {
+      signal.removeEventListener('abort', stop);
+    }
+    if (failure !== null) {
+      // 410: the resourceVersion is gone, relist at once. Anything else: relist after a backoff.
       this.#resourceVersion = null;
+      if ((failure as KubeApiError).code !== 410) throw failure;
     } else if (Date.now() - started < QUICK_END_MS) {
       // A server that ends watches at once must not make us spin.
       await sleep(this.#backoff.next(), signal);
@@ -142,12 +158,8 @@ export class Reflector {
     }
   }
 
-  /** Applies one event to the cache; true when the cache changed. */
+  /** Applies one ADDED / MODIFIED / DELETED / BOOKMARK event; true when the cache changed. */
   #apply(event: WatchEvent): boolean {
-    if (event.type === 'ERROR') {
-      if (statusCode(event.object) !== 410) throw new KubeApiError(statusCode(event.object) ?? 500, '', `watch ${this.spec.path}: ${String(event.object.message ?? 'error event')}`);
-      return false;
-    }
     const version = resourceVersionOf(event.object);
     if (version) this.#resourceVersion = version;
     if (event.type === 'BOOKMARK') return false;

@@ -38,6 +38,11 @@ function previousAllocation(update: ProviderUpdate, last: MeshConfig | null): Al
   return { ports: { ...(last?.allocation.ports ?? {}), ...stored.ports }, vips: {} };
 }
 
+function sameObjects(a: ProviderUpdate, b: ProviderUpdate): boolean {
+  const same = (x: readonly unknown[], y: readonly unknown[]): boolean => x.length === y.length && x.every((o, i) => o === y[i]);
+  return same(a.snapshot.objects, b.snapshot.objects) && same(a.shadowServices, b.shadowServices);
+}
+
 export async function runKubernetesAgent(options: AgentOptions, signal: AbortSignal, tuning: KubernetesTuning = tuningFromEnv()): Promise<void> {
   const { logger } = options;
   const kubeConfig = loadKubeConfig(options.kubeconfig);
@@ -74,7 +79,15 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     await dns.keep(config);
   };
 
+  let compiledFrom: ProviderUpdate | null = null;
   const applyUpdate = async (update: ProviderUpdate): Promise<void> => {
+    // The same objects (by identity) compile to the same config: do not bump the generation.
+    if (compiledFrom === null || !sameObjects(compiledFrom, update)) await compileAndApply(update);
+    compiledFrom = update;
+    if (leader.isLeader && last !== null) await writeClusterState(update, last);
+  };
+
+  const compileAndApply = async (update: ProviderUpdate): Promise<void> => {
     const config = compiler.compile(update.snapshot, {
       nodeName: options.nodeName,
       meshDomain: options.meshDomain,
@@ -87,7 +100,6 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     reported = current;
     await agent.apply(config);
     markApplied();
-    if (leader.isLeader) await writeClusterState(update, config);
   };
 
   // One update at a time; while one is processed only the newest waiting one is kept.

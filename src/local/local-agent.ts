@@ -92,8 +92,12 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
   };
 
   try {
-    await agent.start();
-    await dns?.start();
+    await agent.start().catch((err: Error) => {
+      throw new Error(`admin server: cannot listen on ${options.adminAddress}:${options.adminPort}: ${err.message} (see --admin-port)`);
+    });
+    await dns?.start().catch((err: Error) => {
+      throw new Error(`DNS responder: cannot listen on ${options.dnsAddress}:${options.dnsPort}: ${err.message} (see --dns-port)`);
+    });
     enqueue(await provider.start());
     await applying;
   } catch (err) {

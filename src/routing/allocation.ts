@@ -3,6 +3,7 @@
  * for as long as it exists (and the value is still in range); new keys take the lowest free
  * value in sorted key order, so the result does not depend on the order objects arrived in.
  */
+import { ipv4Value } from './ip-order.js';
 import type { PortRange } from './snapshot.js';
 
 export interface AllocationRequest {
@@ -59,22 +60,14 @@ export interface Ipv4Block {
  * (a /31 or /32 has neither). Null when `cidr` is not a valid IPv4 CIDR.
  */
 export function parseIpv4Cidr(cidr: string): Ipv4Block | null {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr.trim());
+  const match = /^([\d.]+)\/(\d{1,2})$/.exec(cidr.trim());
   if (!match) return null;
-  const octets = match.slice(1, 5).map(Number);
-  const prefix = Number(match[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return null;
+  const address = ipv4Value(match[1]!);
+  const prefix = Number(match[2]);
+  if (address < 0 || prefix > 32) return null;
   const size = 2 ** (32 - prefix);
-  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
   const network = address - (address % size);
   return size <= 2 ? { first: network, last: network + size - 1 } : { first: network + 1, last: network + size - 2 };
-}
-
-export function ipv4ToNumber(ip: string): number | null {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!match) return null;
-  const octets = match.slice(1).map(Number);
-  return octets.some((o) => o > 255) ? null : octets.reduce((acc, o) => acc * 256 + o, 0);
 }
 
 export function numberToIpv4(n: number): string {

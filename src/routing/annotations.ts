@@ -35,12 +35,18 @@ export const MAX_RETRY_ATTEMPTS = 10;
 
 type Annotations = Readonly<Record<string, string>>;
 
-/** Warns about every `plexus.dev/` key that is not one of `known`. */
-function checkUnknownKeys(annotations: Annotations, known: ReadonlySet<string>, sink: ProblemSink): void {
+/**
+ * Warns about every `plexus.dev/` key that is not one of `known`, and about values written
+ * unquoted in YAML (Kubernetes itself would refuse them; Plexus reads them as text).
+ */
+function checkKeys(annotations: Annotations, unquoted: readonly string[], known: ReadonlySet<string>, sink: ProblemSink): void {
   for (const key of Object.keys(annotations)) {
     if (key.startsWith(ANNOTATION_PREFIX) && !known.has(key)) {
       sink.warning(`unknown annotation ${key} (ignored; see docs/annotations.md)`);
     }
+  }
+  for (const key of unquoted) {
+    if (key.startsWith(ANNOTATION_PREFIX)) sink.warning(`${key}: ${annotations[key]} is not a string; read as "${annotations[key]}" (quote it: Kubernetes rejects it as is)`);
   }
 }
 
@@ -54,8 +60,8 @@ function readMesh(annotations: Annotations, sink: ProblemSink): boolean | null {
 }
 
 /** `plexus.dev/mesh` and unknown-key warnings of a Namespace. */
-export function readNamespaceAnnotations(annotations: Annotations, sink: ProblemSink): boolean | null {
-  checkUnknownKeys(annotations, NAMESPACE_KEYS, sink);
+export function readNamespaceAnnotations(annotations: Annotations, unquoted: readonly string[], sink: ProblemSink): boolean | null {
+  checkKeys(annotations, unquoted, NAMESPACE_KEYS, sink);
   return readMesh(annotations, sink);
 }
 
@@ -135,8 +141,10 @@ function readPolicy(annotations: Annotations, sink: ProblemSink): Policy {
  * through `sink` (always); problems with the other values only matter once the Service is
  * meshed, so they are returned apart in `meshedProblems`.
  */
-export function readServiceAnnotations(annotations: Annotations, sink: ProblemSink, meshedSink: ProblemSink): ServiceAnnotations {
-  checkUnknownKeys(annotations, SERVICE_KEYS, sink);
+export function readServiceAnnotations(
+  annotations: Annotations, unquoted: readonly string[], sink: ProblemSink, meshedSink: ProblemSink,
+): ServiceAnnotations {
+  checkKeys(annotations, unquoted, SERVICE_KEYS, sink);
   const mesh = readMesh(annotations, sink);
   const trafficType = readChoice<TrafficType>(annotations, ANNOTATIONS.trafficType, ['http', 'tcp', 'udp'], meshedSink);
   const scheme = readChoice<Scheme>(annotations, ANNOTATIONS.scheme, ['http', 'h2c'], meshedSink) ?? 'http';

@@ -9,7 +9,8 @@
  * immutable.
  */
 import { resolveTargets, type ResolvedTarget } from './access.js';
-import { allocate, numberToIpv4, ipv4ToNumber, parseIpv4Cidr, validPortRange } from './allocation.js';
+import { allocate, numberToIpv4, parseIpv4Cidr, validPortRange } from './allocation.js';
+import { ipv4Value } from './ip-order.js';
 import { assembleService, endpointFacts, type AssemblyContext, type EndpointFacts } from './assemble.js';
 import { buildCatalog, type Catalog } from './catalog.js';
 import { endpointSources, resolveEndpoints, type ServiceEndpoints } from './endpoints.js';
@@ -29,6 +30,8 @@ interface ReadEntry {
 }
 
 interface EndpointEntry {
+  /** The compile that last used it; entries no compile used are dropped. */
+  generation: number;
   readonly service: ServiceInfo;
   readonly sources: readonly object[] | null;
   readonly pods: PodIndex;
@@ -39,6 +42,13 @@ interface EndpointEntry {
 interface MeshedService {
   readonly service: ServiceInfo;
   readonly ports: readonly MeshedPort[];
+}
+
+interface MeshedServices {
+  /** Sorted by namespace, then name. */
+  readonly list: readonly MeshedService[];
+  readonly keys: ReadonlySet<string>;
+  readonly problems: readonly Problem[];
 }
 
 /** A memo: `value` holds for as long as the inputs are the same (by identity, in order). */
@@ -54,6 +64,7 @@ interface Assembled {
 
 /** One assembled Service and everything its assembly read: while all are the same, so is it. */
 interface AssemblyMemo {
+  generation: number;
   readonly service: ServiceInfo;
   readonly endpoints: ServiceEndpoints;
   readonly targets: unknown;
@@ -75,31 +86,32 @@ export class Compiler {
   private readonly reads = new WeakMap<RawObject, ReadEntry>();
   private readonly meshedPortsCache = new WeakMap<ServiceInfo, MeshedPorts>();
   private readonly facts = new WeakMap<readonly Endpoint[], EndpointFacts>();
-  private endpointCache = new Map<string, EndpointEntry>();
-  private assembled = new Map<string, AssemblyMemo>();
+  /** Counts compiles: memo entries stamped with an older one belong to deleted Services. */
+  private generation = 0;
+  private readonly endpointCache = new Map<string, EndpointEntry>();
+  private readonly assembled = new Map<string, AssemblyMemo>();
   private targets: Memo<{ byDestination: Map<string, ResolvedTarget[]>; problems: Problem[] }> | null = null;
   private ports: Memo<Allocated<number>> | null = null;
   private vips: Memo<Allocated<string>> | null = null;
-  private meshed: Memo<{ list: readonly MeshedService[]; problems: readonly Problem[] }> | null = null;
+  private meshed: Memo<MeshedServices> | null = null;
   private pods: PodIndex = new PodIndex(new Map());
   private identities: { pods: PodIndex; nodeName: string; list: SourceIdentity[]; problems: Problem[] } | null = null;
 
   compile(snapshot: Snapshot, options: CompileOptions): MeshConfig {
+    this.generation++;
     const problems: Problem[] = [];
     const catalog = buildCatalog(this.readAll(snapshot, problems));
     problems.push(...catalog.problems);
     this.updatePods(catalog.pods);
 
-    const { list: meshed, problems: meshedProblems } = this.meshedServices(catalog);
+    const { list: meshed, keys: meshedKeys, problems: meshedProblems } = this.meshedServices(catalog);
     problems.push(...meshedProblems);
-    const meshedKeys = new Set(meshed.map((m) => m.service.key));
     const splits = selectSplits(catalog, (key) => meshedKeys.has(key), problems);
     const targets = this.resolveTargets(catalog);
     problems.push(...targets.problems);
 
-    const liveEndpoints = new Map<string, EndpointEntry>();
     const derive = options.deriveEndpointsFromPods === true;
-    const endpointsOf = (service: ServiceInfo): ServiceEndpoints => this.endpointsOf(service, catalog, derive, liveEndpoints);
+    const endpointsOf = (service: ServiceInfo): ServiceEndpoints => this.endpointsOf(service, catalog, derive);
     const ports = this.allocatePorts(meshed, options);
     const vips = this.allocateVips(meshed, options);
     problems.push(...ports.problems, ...vips.problems);
@@ -112,30 +124,10 @@ export class Compiler {
       factsOf: (list) => this.factsOf(list),
       listenerPortOf: (port) => ports.map.get(port.allocationKey) ?? 0,
     };
-    const assembled = new Map<string, AssemblyMemo>();
-    const services: MeshService[] = [];
-    for (const { service, ports: servicePorts } of meshed) {
-      const vip = vips.map.get(service.key) ?? null;
-      const split = splits.get(service.key);
-      const endpoints = endpointsOf(service);
-      const splitInputs = split ? splitAssemblyInputs(split, context) : null;
-      const cached = this.assembled.get(service.key);
-      const unchanged = cached !== undefined && cached.service === service && cached.endpoints === endpoints
-        && cached.targets === targets.byDestination && cached.vip === vip
-        && servicePorts.every((port, i) => cached.listenerPorts[i] === context.listenerPortOf(port))
-        && (cached.split === splitInputs || (cached.split !== null && splitInputs !== null && sameItems(cached.split, splitInputs)));
-      const memo: AssemblyMemo = unchanged ? cached : {
-        service, endpoints, targets: targets.byDestination, vip, split: splitInputs,
-        listenerPorts: servicePorts.map((port) => context.listenerPortOf(port)),
-        value: assembleService(service, servicePorts, vip, context),
-      };
-      assembled.set(service.key, memo);
-      services.push(memo.value.service);
-      if (memo.value.problems.length > 0) problems.push(...memo.value.problems);
-    }
-    // Keep only what Services still present use, so deleted ones can be collected.
-    this.assembled = assembled;
-    this.endpointCache = liveEndpoints;
+    const services = this.assembleAll(meshed, context, vips.map, problems);
+    // Forget what deleted Services used, so it can be collected.
+    dropStale(this.endpointCache, this.generation);
+    dropStale(this.assembled, this.generation);
 
     const identities = this.nodeIdentities(options.nodeName);
     problems.push(...identities.problems);
@@ -147,6 +139,31 @@ export class Compiler {
       allocation: { ports: ports.record, vips: vips.record },
       problems: sortProblems(problems),
     };
+  }
+
+  /** Every meshed Service's MeshService; reassembled only when something it reads changed. */
+  private assembleAll(
+    meshed: readonly MeshedService[], context: AssemblyContext, vips: ReadonlyMap<string, string>, problems: Problem[],
+  ): MeshService[] {
+    const services: MeshService[] = [];
+    for (const { service, ports } of meshed) {
+      const vip = vips.get(service.key) ?? null;
+      const active = context.splits.get(service.key);
+      const endpoints = context.endpointsOf(service);
+      const split = active ? splitAssemblyInputs(active, context) : null;
+      let memo = this.assembled.get(service.key);
+      if (!memo || !sameAssemblyInputs(memo, service, endpoints, context.targetsByDestination, vip, split, ports, context)) {
+        memo = {
+          generation: 0, service, endpoints, targets: context.targetsByDestination, vip, split,
+          listenerPorts: ports.map(context.listenerPortOf), value: assembleService(service, ports, vip, context),
+        };
+        this.assembled.set(service.key, memo);
+      }
+      memo.generation = this.generation;
+      services.push(memo.value.service);
+      if (memo.value.problems.length > 0) problems.push(...memo.value.problems);
+    }
+    return services;
   }
 
   /** TrafficTargets with their routes, re-resolved only when one of those objects changed. */
@@ -184,7 +201,7 @@ export class Compiler {
   }
 
   /** The meshed Services, sorted; the previous list is reused while the same Services are meshed. */
-  private meshedServices(catalog: Catalog): { list: readonly MeshedService[]; problems: readonly Problem[] } {
+  private meshedServices(catalog: Catalog): MeshedServices {
     const candidates: ServiceInfo[] = [];
     for (const service of catalog.services.values()) if (isMeshed(service, catalog.namespaces)) candidates.push(service);
     if (this.meshed && sameItems(this.meshed.inputs, candidates)) return this.meshed.value;
@@ -200,23 +217,23 @@ export class Compiler {
       if (result.ports) list.push({ service, ports: result.ports });
     }
     list.sort((a, b) => compareStrings(a.service.id.namespace, b.service.id.namespace) || compareStrings(a.service.id.name, b.service.id.name));
-    this.meshed = { inputs: candidates, value: { list, problems } };
+    this.meshed = { inputs: candidates, value: { list, keys: new Set(list.map((m) => m.service.key)), problems } };
     return this.meshed.value;
   }
 
-
-  private endpointsOf(service: ServiceInfo, catalog: Catalog, deriveFromPods: boolean, live: Map<string, EndpointEntry>): ServiceEndpoints {
-    const current = live.get(service.key);
-    if (current) return current.endpoints;
+  /** A Service's endpoints, once per compile; recomputed only when what they come from changed. */
+  private endpointsOf(service: ServiceInfo, catalog: Catalog, deriveFromPods: boolean): ServiceEndpoints {
+    let entry = this.endpointCache.get(service.key);
+    if (entry?.generation === this.generation && entry.service === service) return entry.endpoints;
     const sources = endpointSources(service, catalog, deriveFromPods);
-    const cached = this.endpointCache.get(service.key);
-    const entry = cached && cached.service === service && cached.pods === this.pods
-      && cached.deriveFromPods === deriveFromPods && sameItems(cached.sources, sources)
-      ? cached
-      : { service, sources, pods: this.pods, deriveFromPods, endpoints: resolveEndpoints(service, catalog, this.pods, deriveFromPods) };
-    live.set(service.key, entry);
+    if (!entry || entry.service !== service || entry.pods !== this.pods || entry.deriveFromPods !== deriveFromPods || !sameItems(entry.sources, sources)) {
+      entry = { generation: 0, service, sources, pods: this.pods, deriveFromPods, endpoints: resolveEndpoints(service, catalog, this.pods, deriveFromPods) };
+      this.endpointCache.set(service.key, entry);
+    }
+    entry.generation = this.generation;
     return entry.endpoints;
   }
+
 
   private factsOf(list: readonly Endpoint[]): EndpointFacts {
     let facts = this.facts.get(list);
@@ -268,8 +285,8 @@ export class Compiler {
     } else {
       const previousNumbers: Record<string, number> = {};
       for (const [key, ip] of Object.entries(previous)) {
-        const n = ipv4ToNumber(ip);
-        if (n !== null) previousNumbers[key] = n;
+        const n = ipv4Value(ip);
+        if (n >= 0) previousNumbers[key] = n;
       }
       const given = allocate({ keys, min: block.first, max: block.last, previous: previousNumbers });
       for (const { service } of meshed) {
@@ -306,6 +323,19 @@ function optionRef(name: string) {
   return { kind: 'Option', namespace: '', name };
 }
 
+function sameAssemblyInputs(
+  memo: AssemblyMemo, service: ServiceInfo, endpoints: ServiceEndpoints, targets: unknown, vip: string | null,
+  split: readonly unknown[] | null, ports: readonly MeshedPort[], context: AssemblyContext,
+): boolean {
+  return memo.service === service && memo.endpoints === endpoints && memo.targets === targets && memo.vip === vip
+    && ports.every((port, i) => memo.listenerPorts[i] === context.listenerPortOf(port))
+    && (memo.split === split || (memo.split !== null && split !== null && sameItems(memo.split, split)));
+}
+
+function dropStale(memos: Map<string, { generation: number }>, generation: number): void {
+  for (const [key, memo] of memos) if (memo.generation !== generation) memos.delete(key);
+}
+
 /** Everything the resolution of a TrafficSplit reads, by identity. */
 function splitAssemblyInputs(split: ActiveSplit, context: AssemblyContext): unknown[] {
   const { namespace, matches, backends } = split.split;
@@ -333,7 +363,7 @@ function readSafely(raw: RawObject, source: SourceLocation | undefined): ReadRes
       namespace: typeof metadata.namespace === 'string' ? metadata.namespace : '',
       name: typeof metadata.name === 'string' && metadata.name ? metadata.name : '(unnamed)',
     };
-    return { object: null, problems: [problem(ref, `could not be read: ${(error as Error).message}`, 'error', source)] };
+    return { object: null, problems: [problem(ref, `could not be read: ${error instanceof Error ? error.message : String(error)}`, 'error', source)] };
   }
 }
 

@@ -100,7 +100,8 @@ function fromPods(service: ServiceInfo, port: ServicePortInfo, pods: PodIndex): 
 function sortEndpoints(endpoints: Endpoint[]): readonly Endpoint[] {
   if (endpoints.length === 0) return EMPTY;
   endpoints.sort((a, b) => compareAddresses(a.ip, a.port, b.ip, b.port) || Number(b.ready) - Number(a.ready));
-  return endpoints.filter((e, i) => i === 0 || e.ip !== endpoints[i - 1]!.ip || e.port !== endpoints[i - 1]!.port);
+  const repeated = (e: Endpoint, i: number) => i > 0 && e.ip === endpoints[i - 1]!.ip && e.port === endpoints[i - 1]!.port;
+  return endpoints.some(repeated) ? endpoints.filter((e, i) => !repeated(e, i)) : endpoints;
 }
 
 const EMPTY: readonly Endpoint[] = [];

@@ -46,7 +46,12 @@ export interface ObjectIdentity {
   readonly namespace: string;
   /** `(unnamed)` when absent, so a problem about it still names something. */
   readonly name: string;
+  /**
+   * Numbers and booleans are read as their text: `plexus.dev/retry-attempts: 3` unquoted in YAML
+   * means "3". Their keys are listed in `unquotedAnnotations` so readers can warn.
+   */
   readonly annotations: Readonly<Record<string, string>>;
+  readonly unquotedAnnotations: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   readonly creationTimestamp: string;
 }
@@ -62,10 +67,26 @@ export function readIdentity(raw: RawObject, clusterScoped: boolean): ObjectIden
     apiVersion: stringAt(raw, 'apiVersion') ?? '',
     namespace: clusterScoped ? '' : namespace || 'default',
     name: name || UNNAMED,
-    annotations: stringMapAt(metadata, 'annotations'),
+    ...readAnnotations(metadata),
     labels: stringMapAt(metadata, 'labels'),
     creationTimestamp: stringAt(metadata, 'creationTimestamp') ?? '',
   };
+}
+
+const NO_ANNOTATIONS: Pick<ObjectIdentity, 'annotations' | 'unquotedAnnotations'> = { annotations: {}, unquotedAnnotations: [] };
+
+function readAnnotations(metadata: Fields | undefined): Pick<ObjectIdentity, 'annotations' | 'unquotedAnnotations'> {
+  if (fieldsAt(metadata, 'annotations') === undefined) return NO_ANNOTATIONS;
+  const annotations: Record<string, string> = {};
+  const unquotedAnnotations: string[] = [];
+  for (const [key, value] of Object.entries(fieldsAt(metadata, 'annotations') ?? {})) {
+    if (typeof value === 'string') annotations[key] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') {
+      annotations[key] = String(value);
+      unquotedAnnotations.push(key);
+    }
+  }
+  return { annotations, unquotedAnnotations };
 }
 
 export function objectKey(namespace: string, name: string): string {

@@ -28,9 +28,14 @@ describe('plexus config (the real binary)', () => {
   });
 
   it('reads every option from PLEXUS_<OPTION> too', async () => {
-    const result = await runPlexus(['config', '--manifests', join(CONFIG_FIXTURES, 'valid')], 60_000, { PLEXUS_OUTPUT: 'json', PLEXUS_NODE: 'from-env' });
+    // Variables for other commands' options (PLEXUS_NODE_NAME is the agent's) are ignored.
+    const env = { PLEXUS_OUTPUT: 'json', PLEXUS_NODE: 'from-env', PLEXUS_NODE_NAME: 'agent-only', PLEXUS_UNRELATED: 'x' };
+    const result = await runPlexus(['config', '--manifests', join(CONFIG_FIXTURES, 'valid')], 60_000, env);
     expect(result.code, result.stderr).to.equal(0);
     expect((JSON.parse(result.stdout) as MeshConfig).nodeName).to.equal('from-env');
+    // The command line wins over the environment.
+    const text = await runPlexus(['config', '--manifests', join(CONFIG_FIXTURES, 'valid'), '-o', 'text'], 60_000, env);
+    expect(text.stdout).to.match(/^node from-env, mesh domain plexus/);
   });
 
   it('compiles the shipped example without problems', async () => {

@@ -158,7 +158,7 @@ describe('kube agent end to end (fake API server)', function () {
     });
 
     await api('DELETE', '/api/v1/namespaces/shop/services/web');
-    await until('the shadow Service deleted', async () => ((await shadows()).length === 0 ? true : undefined));
+    await until('the shadow Service deleted', async () => ((await shadows()).some((x) => x.metadata.name === 'web--shop') ? undefined : true));
     await until('the listener closed', async () => ((await answers(port, 1)).size === 0 ? true : undefined));
     // Exactly one create and one delete of the shadow Service: nothing leaked or written twice.
     const shadowWrites = server.writes().filter((w) => w.path.startsWith('/api/v1/namespaces/plexus/services')
@@ -167,7 +167,7 @@ describe('kube agent end to end (fake API server)', function () {
   });
 
   it('converges after broken watches and an API server restart, without moving the port', async () => {
-    await startAgent('node-a');
+    const { adminPort } = await startAgent('node-a');
     const port = await listenerPort();
     await until('traffic to web-a', async () => ((await answers(port, 1)).has('200 web-a') ? true : undefined));
 
@@ -176,8 +176,14 @@ describe('kube agent end to end (fake API server)', function () {
     await until('both endpoints after a broken watch', async () => ((await answers(port, 10)).size === 2 ? true : undefined));
 
     await server.stop();
-    // The agent keeps serving the last config while the API server is away.
+    // The agent keeps serving the last config while the API server is away, stays ready, and says so.
     expect((await answers(port, 4)).size).to.equal(2);
+    const readiness = await until('an unhealthy provider in /readyz', async () => {
+      const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
+      const body = (await res.json()) as { provider: { healthy: boolean; message: string } | null };
+      return res.status === 200 && body.provider?.healthy === false ? body.provider : undefined;
+    });
+    expect(readiness.message).to.contain('serving the last config');
     await server.start();
     await api('DELETE', '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices/web-b');
     server.compact();
@@ -186,6 +192,10 @@ describe('kube agent end to end (fake API server)', function () {
       return seen.size === 1 && seen.has('200 web-a') ? true : undefined;
     });
     expect(await listenerPort()).to.equal(port);
+    await until('a healthy provider again', async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).json()) as { provider: { healthy: boolean } | null };
+      return body.provider?.healthy ? true : undefined;
+    });
   });
 
   it('two agents: one leads; kill it and the other takes over; ports never move', async () => {

@@ -11,8 +11,9 @@ import { apiVersionOf, BUILTIN_TYPES, storageKey, type ResourceType } from './re
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError, type FieldSelector, type LabelSelector } from './selectors.js';
 import * as status from './status.js';
 import { ApiError } from './status.js';
-import { Store, TooOldResourceVersionError, type StoredEvent } from './store.js';
+import { Store, TooOldResourceVersionError } from './store.js';
 import { applyDefaults, decodeError, validate, validateName } from './validation.js';
+import { openWatch, type WatchStream } from './watch.js';
 
 export interface FakeApiServerOptions {
   readonly host?: string;
@@ -44,11 +45,6 @@ interface Target {
   readonly name: string | null;
   readonly subresource: string | null;
   readonly watchPrefix: boolean;
-}
-
-interface WatchStream {
-  readonly response: ServerResponse;
-  readonly close: () => void;
 }
 
 const KINDS_WITH_GENERATION = new Set(['apps/Deployment', 'apps/DaemonSet', 'networking.k8s.io/NetworkPolicy', 'apiextensions.k8s.io/CustomResourceDefinition']);
@@ -467,66 +463,15 @@ export class FakeApiServer {
     const labels = parseSelectors(() => parseLabelSelector(query.labelSelector ?? null));
     let fields = parseSelectors(() => parseFieldSelector(query.fieldSelector ?? null, type.kind));
     if (name !== null) fields = [...fields, { field: 'metadata.name', equal: true, value: name }];
-    const storage = storageKey(type.group, type.plural);
-    const matches = (o: JsonObject | null): boolean => o !== null && this.selects(o, namespace, labels, fields);
-    const requested = query.resourceVersion ?? '';
-
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
-    // The real server sends the headers at once; a client waits for them before reading events.
-    res.flushHeaders();
-    const write = (event: object): void => {
-      res.write(`${JSON.stringify(event)}\n`);
-    };
-    const emit = (event: StoredEvent): void => {
-      if (event.storage !== storage) return;
-      const before = matches(event.previous);
-      const now = event.type !== 'DELETED' && matches(event.object);
-      let kind: string | null = null;
-      if (event.type === 'DELETED') kind = before ? 'DELETED' : null;
-      else if (before && now) kind = 'MODIFIED';
-      else if (now) kind = 'ADDED';
-      else if (before) kind = 'DELETED';
-      if (kind) write({ type: kind, object: this.present(type, event.object) });
-    };
-
-    let backlog: StoredEvent[] = [];
-    let initial: JsonObject[] = [];
-    if (requested === '' || requested === '0') {
-      initial = this.store.list(storage).filter((o) => matches(o));
-    } else {
-      try {
-        backlog = this.store.eventsSince(storage, Number(requested));
-      } catch (error) {
-        if (!(error instanceof TooOldResourceVersionError)) throw error;
-        write({ type: 'ERROR', object: status.gone(error.message).status });
-        res.end();
-        return;
-      }
-    }
-    for (const object of initial) write({ type: 'ADDED', object: this.present(type, object) });
-    for (const event of backlog) emit(event);
-    const unsubscribe = this.store.subscribe(emit);
-
-    const timers: NodeJS.Timeout[] = [];
-    if (query.allowWatchBookmarks === 'true') {
-      const bookmark = (): void => write({
-        type: 'BOOKMARK',
-        object: { kind: type.kind, apiVersion: apiVersionOf(type), metadata: { resourceVersion: String(this.store.resourceVersion) } },
-      });
-      timers.push(setInterval(bookmark, this.bookmarkIntervalMs));
-    }
-    const stream: WatchStream = {
-      response: res,
-      close: () => {
-        unsubscribe();
-        for (const timer of timers) clearInterval(timer);
-        this.watches.delete(stream);
-        if (!res.writableEnded) res.end();
-      },
-    };
-    if (query.timeoutSeconds) timers.push(setTimeout(stream.close, Number(query.timeoutSeconds) * 1000));
-    this.watches.add(stream);
-    res.on('close', stream.close);
+    const stream = openWatch(this.store, {
+      type,
+      storage: storageKey(type.group, type.plural),
+      matches: (o) => o !== null && this.selects(o, namespace, labels, fields),
+      present: (o) => this.present(type, o),
+      query,
+      bookmarkIntervalMs: this.bookmarkIntervalMs,
+    }, res, (closed) => this.watches.delete(closed));
+    if (stream) this.watches.add(stream);
   }
 }
 

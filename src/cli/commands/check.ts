@@ -5,14 +5,18 @@
 import { ApiException, ApiextensionsV1Api, AppsV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { inspectCoreDns } from '../../dns/coredns-api.js';
+import { AGENT_POD_SELECTOR } from '../../kube/labels.js';
+import { formatProblem, type Problem } from '../../routing/problem.js';
 import { SMI_RESOURCES } from '../../smi/resources.js';
 import { CliError, EXIT } from '../errors.js';
 import { meshDomainOption } from '../options.js';
 import { AGENT_API_CALLS, namespaceOf } from './check-agent-rbac.js';
 import { clusterOptions, describeFailure, loadKubeConfig, meshedServices, type ClusterArgs } from './prepare.js';
 
-/** The agent's ServiceAccount and DaemonSet, as named in manifests/. */
+/** The agent's ServiceAccount and DaemonSet, and its admin port, as in manifests/. */
 const AGENT_NAME = 'plexus-agent';
+const ADMIN_PORT = 9901;
+const SHOWN_PROBLEMS = 3;
 
 interface CheckArgs extends ClusterArgs {
   readonly meshDomain: string;
@@ -139,7 +143,48 @@ const CHECKS: readonly Check[] = [
       return fail('no agent holds a current Lease', `kubectl -n ${args.namespace} logs -l app.kubernetes.io/component=agent`);
     },
   },
+  {
+    name: 'config problems',
+    run: async (kc, args) => {
+      const core = kc.makeApiClient(CoreV1Api);
+      const selector = Object.entries(AGENT_POD_SELECTOR).map(([k, v]) => `${k}=${v}`).join(',');
+      const pods = await core.listNamespacedPod({ namespace: args.namespace, labelSelector: selector });
+      const ready = pods.items.find((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      const name = ready?.metadata?.name;
+      if (!name) return { status: 'skip', detail: 'no ready agent to ask' };
+      let body: string;
+      try {
+        // Through the API server's pod proxy: the agent's admin port is not exposed otherwise.
+        body = await core.connectGetNamespacedPodProxyWithPath({ namespace: args.namespace, name: `${name}:${ADMIN_PORT}`, path: 'config' });
+      } catch (err) {
+        if (isStatus(err, 404) || isStatus(err, 403)) return { status: 'skip', detail: `cannot reach agent ${name} through the API server's pod proxy` };
+        throw err;
+      }
+      const problems = problemsOf(body);
+      if (problems === null) return { status: 'skip', detail: `agent ${name} answered /config with something else than its config` };
+      const errors = problems.filter((p) => p.severity === 'error');
+      const warnings = problems.length - errors.length;
+      const counts = `${errors.length} error${errors.length === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+      if (errors.length === 0) return ok(`${counts} in the config of agent ${name}`);
+      const shown = errors.slice(0, SHOWN_PROBLEMS).map(formatProblem).join('; ');
+      return fail(`${counts}: ${shown}${errors.length > SHOWN_PROBLEMS ? '; …' : ''}`, 'kubectl get events -A --field-selector reason=PlexusConfigProblem');
+    },
+  },
 ];
+
+/** The problems in an agent's /config answer, or null when it is not one. */
+function problemsOf(body: string): Problem[] | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body) as unknown;
+  } catch {
+    return null;
+  }
+  const holder = typeof parsed === 'object' && parsed !== null ? (parsed as { problems?: unknown; config?: { problems?: unknown } }) : {};
+  const problems = holder.problems ?? holder.config?.problems;
+  if (!Array.isArray(problems)) return null;
+  return problems.filter((p): p is Problem => typeof p === 'object' && p !== null && typeof (p as Problem).message === 'string' && typeof (p as Problem).kind === 'string');
+}
 
 /** One failing check never stops the others, whatever it threw. */
 function failureDetail(err: unknown): string {
@@ -174,7 +219,7 @@ async function handler(args: ArgumentsCamelCase<CheckArgs>): Promise<void> {
 
 export const checkCommand: CommandModule<object, CheckArgs> = {
   command: 'check',
-  describe: 'Check the installation: CRDs, RBAC, CoreDNS, agents on every node, a leader',
+  describe: 'Check the installation: CRDs, RBAC, CoreDNS, agents on every node, a leader, config problems',
   builder,
   handler,
 };

@@ -53,12 +53,14 @@ export class LiveView {
   #drawn = 0;
   #draws = 0;
 
-  constructor(private readonly out: Writable & { isTTY?: boolean }, private readonly plainEvery = 5) {}
+  constructor(private readonly out: Writable & { isTTY?: boolean; columns?: number }, private readonly plainEvery = 5) {}
 
   draw(lines: readonly string[]): void {
     if (this.out.isTTY) {
+      // A wrapped line would break the cursor-up count: cut lines to the terminal width.
+      const width = Math.max(20, (this.out.columns ?? 100) - 1);
       const up = this.#drawn > 0 ? `\x1b[${this.#drawn}A` : '';
-      this.out.write(`${up}${lines.map((line) => `\x1b[2K${line}`).join('\n')}\n`);
+      this.out.write(`${up}${lines.map((line) => `\x1b[2K${line.slice(0, width)}`).join('\n')}\n`);
       this.#drawn = lines.length;
       return;
     }

@@ -31,6 +31,10 @@ export function rateLimited(runtime: PortRuntime): LocalAnswer {
   return { status: 429, reason: 'rate-limited', body: `rate limit exceeded for service ${serviceName(runtime)}\n` };
 }
 
+export function badRequest(reason: string): LocalAnswer {
+  return { status: 400, reason: 'bad-request', body: `bad request: ${reason}\n` };
+}
+
 export function routeRejected(status: number, reason: string): LocalAnswer {
   return { status, reason: 'no-route', body: `${reason}\n` };
 }

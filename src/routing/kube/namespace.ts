@@ -9,7 +9,7 @@ import type { NamespaceInfo, ReadResult } from './types.js';
 export function readNamespace(raw: RawObject, source?: SourceLocation): ReadResult<NamespaceInfo> {
   const id = readIdentity(raw, true);
   const sink = new ProblemSink({ kind: 'Namespace', namespace: '', name: id.name }, source);
-  const mesh = readNamespaceAnnotations(id.annotations, sink);
+  const mesh = readNamespaceAnnotations(id.annotations, id.unquotedAnnotations, sink);
   const object: NamespaceInfo = { kind: 'Namespace', id, key: id.name, ...(source ? { source } : {}), mesh };
   return { object, problems: sink.problems };
 }

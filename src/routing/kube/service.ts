@@ -50,7 +50,7 @@ export function readService(raw: RawObject, source?: SourceLocation): ReadResult
   const clusterIP = stringAt(spec, 'clusterIP') ?? null;
   const selector = fieldsAt(spec, 'selector') ? stringMapAt(spec, 'selector') : null;
   const ports = readPorts(spec, sink);
-  const annotations = readServiceAnnotations(id.annotations, sink, new ProblemSink(ref, source));
+  const annotations = readServiceAnnotations(id.annotations, id.unquotedAnnotations, sink, new ProblemSink(ref, source));
   const object: ServiceInfo = {
     kind: 'Service',
     id,

@@ -148,9 +148,8 @@ export class TunnelServer {
         this.#metrics.tunnelConnection('plaintext-refused');
         this.#options.logger.warn({ remote: socket.remoteAddress }, 'tunnel: plaintext caller refused (TLS required)');
         socket.destroy();
-        return;
       }
-      socket.resume();
+      // No resume(): TLS and HTTP/2 take over the socket and read the unshifted bytes themselves.
     });
   }
 

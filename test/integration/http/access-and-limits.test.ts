@@ -66,6 +66,7 @@ describe('HTTP/1.1 proxy: authorization, rate limit, client limits', () => {
     expect(complete).to.match(/^HTTP\/1\.1 431 /);
     const endless = await rawExchange(proxy.port, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(2000)}`);
     expect(endless).to.match(/^HTTP\/1\.1 431 /);
+    expect(proxy.records.map((r) => [r.status, r.reason])).to.deep.equal([[431, 'header-too-large'], [431, 'header-too-large']]);
   });
 
   it('answers 408 to a client whose head never finishes, then closes', async () => {
@@ -79,6 +80,7 @@ describe('HTTP/1.1 proxy: authorization, rate limit, client limits', () => {
     clearInterval(interval);
     expect(Buffer.concat(received).toString()).to.match(/^HTTP\/1\.1 408 /);
     await waitFor(() => proxy?.handler.activeConnections === 0);
+    expect(proxy.records.map((r) => [r.status, r.reason])).to.deep.equal([[408, 'header-timeout']]);
   });
 
   it('closes idle keep-alive connections and resolves drain', async () => {

@@ -89,6 +89,29 @@ describe('HTTP/1.1 proxy: connection edge cases', () => {
     }
   });
 
+  it('answers a client that half-closes after its request', async () => {
+    const upstream = await startUpstream((req, res) => {
+      req.resume();
+      setImmediate(() => res.end('still here'));
+    });
+    const proxy = await startProxy(meshConfig({ endpoints: [{ port: upstream.port }] }));
+    try {
+      const text = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port: proxy.port });
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
+        socket.end('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      });
+      expect(text).to.match(/^HTTP\/1\.1 200 /);
+      expect(text.endsWith('still here')).to.equal(true);
+    } finally {
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+
   it('answers HTTP/1.0 clients and closes after the response', async () => {
     const upstream = await startUpstream((req, res) => {
       req.resume();

@@ -209,6 +209,28 @@ describe('HTTP/1.1 proxy: forwarding', function () {
     expect(proxy.records.map((r) => r.path)).to.deep.equal(['/one', '/two', '/three']);
   });
 
+  it('parses heads and chunked bodies that arrive one byte at a time', async () => {
+    const message = 'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n' +
+      'GET /next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n';
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port: proxy.port });
+      socket.setNoDelay(true);
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
+      let offset = 0;
+      const writeNext = (): void => {
+        if (offset >= message.length) return;
+        socket.write(message[offset++] as string, () => setImmediate(writeNext));
+      };
+      writeNext();
+    });
+    expect(text).to.include(createHash('sha256').update('abcde').digest('hex'));
+    expect(text.endsWith('path=/next')).to.equal(true);
+    expect(proxy.records.map((r) => r.status)).to.deep.equal([200, 200]);
+  });
+
   it('rejects a smuggling attempt with 400 and closes, without reaching the endpoint', async () => {
     const text = await rawExchange(proxy.port,
       'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n');
@@ -216,6 +238,7 @@ describe('HTTP/1.1 proxy: forwarding', function () {
     expect(text).to.include('both Content-Length and Transfer-Encoding');
     expect(text.match(/HTTP\/1\.1/g)).to.have.length(1);
     expect(seen).to.have.length(0);
+    expect(proxy.records.map((r) => [r.status, r.reason])).to.deep.equal([[400, 'bad-request']]);
   });
 
   it('rejects a malformed chunked body with 400', async () => {

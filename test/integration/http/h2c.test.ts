@@ -83,6 +83,15 @@ describe('h2c proxy (gRPC)', () => {
     expect(proxy.records).to.have.length(10);
     expect(proxy.records[0]).to.include({ protocol: 'h2c', status: 200, method: 'POST', path: '/demo.Greeter/Hello', backend: 'shop/web' });
   });
+
+  it('drains: sends GOAWAY, lets the client connection close, then resolves', async () => {
+    const goaway = new Promise<void>((resolve) => client.once('goaway', () => resolve()));
+    const drained = proxy.handler.drain();
+    await goaway;
+    client.close();
+    await drained;
+    expect(proxy.handler.activeConnections).to.equal(0);
+  });
 });
 
 describe('h2c proxy answers', () => {

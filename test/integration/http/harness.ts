@@ -71,12 +71,16 @@ export interface ProxyUnderTest {
   readonly records: RequestRecord[];
   readonly handler: ConnectionHandler;
   readonly upstreams: UpstreamPool;
+  /** Applies a new config the way the agent does on reload: a new runtime built on the old one. */
+  reload(config: MeshConfig): void;
   close(): Promise<void>;
 }
 
 export async function startProxy(config: MeshConfig, options: { acl?: boolean; limits?: Partial<HttpLimits> } = {}): Promise<ProxyUnderTest> {
-  const runtime = buildRuntime(config, { acl: options.acl ?? false });
-  const portRuntime = runtime.ports.get(portKey('shop', 'web', SERVICE_PORT, 'TCP')) as PortRuntime;
+  const acl = options.acl ?? false;
+  let runtime = buildRuntime(config, { acl });
+  const key = portKey('shop', 'web', SERVICE_PORT, 'TCP');
+  let portRuntime = runtime.ports.get(key) as PortRuntime;
   const records: RequestRecord[] = [];
   const upstreams = new UpstreamPool();
   const ctx = {
@@ -93,6 +97,10 @@ export async function startProxy(config: MeshConfig, options: { acl?: boolean; l
     records,
     handler,
     upstreams,
+    reload(next: MeshConfig) {
+      runtime = buildRuntime(next, { acl }, runtime);
+      portRuntime = runtime.ports.get(key) as PortRuntime;
+    },
     async close() {
       handler.destroy();
       upstreams.close();

@@ -64,7 +64,9 @@ describe('leader election', () => {
     await first.stop();
     expect(first.isLeader).to.equal(false);
     await eventually(() => (second.isLeader ? true : undefined));
-    expect(await holder()).to.equal(second === a ? 'agent-a' : 'agent-b');
+    const [firstName, secondName] = first === a ? ['agent-a', 'agent-b'] : ['agent-b', 'agent-a'];
+    expect(await holder()).to.equal(secondName);
+    expect(transitions).to.include.members([`${firstName} leads`, `${firstName} stops`, `${secondName} leads`]);
   });
 
   it('takes over after the lease duration when the leader dies without releasing', async () => {

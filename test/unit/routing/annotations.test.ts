@@ -29,6 +29,17 @@ describe('routing: meshed Services and annotations', () => {
     expect(problemsOf(config, 'Namespace', 'shop')).to.have.length(1);
   });
 
+  it('reads unquoted YAML numbers and booleans as text, with a warning', () => {
+    const raw = service('web', { annotations: {} }) as { metadata: Record<string, unknown> };
+    raw.metadata.annotations = { 'plexus.dev/mesh': true, 'plexus.dev/retry-attempts': 3, 'other.io/x': 1 };
+    const config = compileObjects([raw]);
+    expect(findService(config, 'shop/web').policy.retryAttempts).to.equal(3);
+    expect(problemsOf(config, 'Service', 'web')).to.deep.equal([
+      'plexus.dev/mesh: true is not a string; read as "true" (quote it: Kubernetes rejects it as is)',
+      'plexus.dev/retry-attempts: 3 is not a string; read as "3" (quote it: Kubernetes rejects it as is)',
+    ]);
+  });
+
   it('skips headless and ExternalName Services with a warning', () => {
     const config = compileObjects([
       service('headless', { clusterIP: 'None' }),

@@ -38,6 +38,15 @@ describe('routing: endpoints', () => {
     expect(endpoints.map((e) => `${e.ip}:${e.port}`)).to.deep.equal(['10.0.0.2:8081', '10.0.0.9:8080', '10.0.0.10:8080']);
   });
 
+  it('keeps one endpoint per ip:port, preferring a ready one (slices overlap while they move)', () => {
+    const endpoints = rootEndpoints([
+      service('web'),
+      slice('web', [{ ip: '10.0.0.1', ready: false }, { ip: '10.0.0.2' }]),
+      slice('web', [{ ip: '10.0.0.1' }], { name: 'web-new' }),
+    ]);
+    expect(endpoints.map((e) => [e.ip, e.ready])).to.deep.equal([['10.0.0.1', true], ['10.0.0.2', true]]);
+  });
+
   it('reads legacy Endpoints: addresses ready, notReadyAddresses not', () => {
     const endpoints = rootEndpoints([
       service('web'),

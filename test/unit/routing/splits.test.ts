@@ -51,6 +51,25 @@ describe('routing: TrafficSplit', () => {
     expect(problemsOf(config, 'TrafficSplit', 's')).to.deep.equal(['backend Service shop/web-v3 has no port 80/TCP (dropped for that port)']);
   });
 
+  it('drops an ExternalName backend: it has no endpoints', () => {
+    const config = compileObjects([...cluster, service('web-ext', { annotations: {}, type: 'ExternalName' }), trafficSplit('s', 'web', [{ service: 'web-v1', weight: 1 }, { service: 'web-ext', weight: 1 }])]);
+    expect(backends(findPort(config, 'shop/web').destination).backends.map((b) => b.service)).to.deep.equal(['shop/web-v1']);
+    expect(problemsOf(config, 'TrafficSplit', 's')).to.deep.equal(['backend Service shop/web-ext is an ExternalName Service without endpoints (dropped)']);
+  });
+
+  it('splits udp ports too, matching the backend port by number and protocol', () => {
+    const config = compileObjects([
+      service('dns', { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }),
+      service('dns-v2', { annotations: {}, ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }),
+      service('dns-tcp', { annotations: {}, ports: [{ name: 'dns', port: 53 }] }),
+      slice('dns-v2', [{ ip: '10.0.0.53' }], { ports: [{ name: 'dns', port: 5353, protocol: 'UDP' }] }),
+      trafficSplit('s', 'dns', [{ service: 'dns-v2', weight: 1 }, { service: 'dns-tcp', weight: 1 }]),
+    ]);
+    const destination = backends(findPort(config, 'shop/dns', 53).destination);
+    expect(destination.backends.map((b) => [b.service, b.endpoints.map((e) => `${e.ip}:${e.port}`)])).to.deep.equal([['shop/dns-v2', ['10.0.0.53:5353']]]);
+    expect(problemsOf(config, 'TrafficSplit', 's')).to.deep.equal(['backend Service shop/dns-tcp has no port 53/UDP (dropped for that port)']);
+  });
+
   it('answers 503 when every weight is zero or no backend is left', () => {
     const zero = compileObjects([...cluster, trafficSplit('s', 'web', [{ service: 'web-v1', weight: 0 }, { service: 'web-v2', weight: 0 }])]);
     expect(findPort(zero, 'shop/web').destination).to.deep.equal({ kind: 'reject', split: 'shop/s', status: 503, reason: 'every backend of TrafficSplit shop/s has weight 0' });

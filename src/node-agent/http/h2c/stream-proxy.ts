@@ -7,7 +7,7 @@
 import * as http2 from 'node:http2';
 import { admit, isGatewayFailure, isIdempotent } from '../admission.js';
 import type { HttpProxyContext } from '../context.js';
-import { type LocalAnswer, badGateway, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
+import { type LocalAnswer, badGateway, badRequest, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
 import { RequestLog } from '../request-log.js';
 import { pathOf } from '../http1/request-head.js';
 import { normalizeIp } from '../../runtime/ip.js';
@@ -75,6 +75,10 @@ class StreamProxy {
     const stream = this.#stream;
     stream.on('error', () => { /* 'close' follows */ });
     stream.on('close', () => this.#onClientClose());
+    if (this.#info.method === 'CONNECT') {
+      this.#answer(badRequest('CONNECT is not supported'));
+      return;
+    }
     const admission = admit(this.#runtime, this.#sourceIp, this.#info);
     this.#log.authz = admission.authz;
     if (admission.kind === 'answer') {

@@ -6,6 +6,7 @@
 import type * as net from 'node:net';
 import type { HttpProxyContext } from '../context.js';
 import { normalizeIp } from '../../runtime/ip.js';
+import { RequestLog } from '../request-log.js';
 import { HeadError } from './head-error.js';
 import { ProxiedRequest, type ClientSide } from './proxied-request.js';
 import { parseRequestHead } from './request-head.js';
@@ -40,6 +41,9 @@ export class ClientConnection implements ClientSide {
     this.#ctx = ctx;
     this.#owner = owner;
     socket.setNoDelay(true);
+    // A client may half-close after its request and still expect the response: the end of the
+    // client's side is handled in #onEnd, whatever the listener's own setting.
+    socket.allowHalfOpen = true;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', () => { /* 'close' follows and cleans up */ });
@@ -204,10 +208,15 @@ export class ClientConnection implements ClientSide {
     // Otherwise the request waits for its endpoint (bounded by the policy timeout) or is a tunnel.
   }
 
-  /** Answers a malformed or too slow request and closes the connection. */
+  /** Answers a malformed or too slow request, reports it, and closes the connection. */
   #reject(status: 400 | 408 | 431 | 502, reason: string): void {
     if (this.#closing) return;
     writeLocalAnswer(this.socket, status, `${reason}\n`, true, false);
+    // Method and path are unknown: the head was never parsed.
+    const log = new RequestLog('http', this.#ctx.current(), this.clientIp, '', '');
+    log.status = status;
+    log.reason = REJECT_REASONS[status];
+    log.report(this.#ctx.telemetry);
     this.#close();
   }
 
@@ -236,6 +245,8 @@ export class ClientConnection implements ClientSide {
     this.#owner.connectionClosed(this);
   }
 }
+
+const REJECT_REASONS = { 400: 'bad-request', 408: 'header-timeout', 431: 'header-too-large', 502: 'upstream-error' } as const;
 
 function hasBareLineFeed(bytes: Buffer): boolean {
   let index = bytes.indexOf(0x0a);

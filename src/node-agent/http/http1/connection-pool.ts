@@ -131,7 +131,12 @@ export class Http1ConnectionPool {
       return;
     }
     const idle = this.#idle.get(key);
-    const connection = idle?.pop();
+    let connection = idle?.pop();
+    // Skip connections destroyed since they went idle (their 'close' has not run yet).
+    while (connection !== undefined && connection.socket.destroyed) {
+      connection.setIdle(false);
+      connection = idle?.pop();
+    }
     if (connection !== undefined) {
       connection.setIdle(false);
       connection.reused = true;

@@ -7,6 +7,7 @@
  * connection failed) while they fit in `maxReplayBodyBytes`; past that the request can no longer
  * be retried once bytes went out.
  */
+import type * as net from 'node:net';
 import { admit, isGatewayFailure, isIdempotent } from '../admission.js';
 import type { HttpProxyContext } from '../context.js';
 import { type LocalAnswer, badGateway, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
@@ -22,7 +23,7 @@ import { writeLocalAnswer } from './write-answer.js';
 
 /** What a request needs from its client connection. */
 export interface ClientSide {
-  readonly socket: import('node:net').Socket;
+  readonly socket: net.Socket;
   readonly clientIp: string;
   readonly draining: boolean;
   /** The request is over; `keepAlive` = the connection may carry the next one. */
@@ -36,7 +37,7 @@ const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 /** An endpoint's response head larger than this is refused (502). */
 const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 
-export function requestScanner(head: RequestHead, maxTrailerBytes: number): BodyScanner | null {
+function requestScanner(head: RequestHead, maxTrailerBytes: number): BodyScanner | null {
   if (head.chunked) return new ChunkedScanner(maxTrailerBytes);
   if (head.contentLength > 0) return new LengthScanner(head.contentLength);
   return null;

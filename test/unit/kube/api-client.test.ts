@@ -1,0 +1,50 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { ApiClient, KubeApiError } from '../../../src/kube/api-client.js';
+import { FakeApiServer } from '../../fake-apiserver/server.js';
+
+describe('API client', () => {
+  let server: FakeApiServer;
+  let dir: string;
+
+  beforeEach(async () => {
+    server = new FakeApiServer();
+    await server.start();
+    dir = await mkdtemp(join(tmpdir(), 'plexus-token-'));
+  });
+  afterEach(async () => {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('authenticates with the token file, as the in-cluster configuration does', async () => {
+    const tokenFile = join(dir, 'token');
+    await writeFile(tokenFile, 'projected-token-1');
+    const kc = new KubeConfig();
+    // The shape loadFromCluster() builds: the token is read from the file, and re-read every minute.
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: server.url, skipTLSVerify: true }],
+      users: [{ name: 'u', authProvider: { name: 'tokenFile', config: { tokenFile } } }],
+      contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }],
+      currentContext: 'ctx',
+    });
+    await new ApiClient(kc).get('/api/v1/namespaces');
+    expect(server.requests[server.requests.length - 1]!.authorization).to.equal('Bearer projected-token-1');
+  });
+
+  it('turns error answers into KubeApiError with the Status reason', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: server.url, skipTLSVerify: true }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }],
+      currentContext: 'ctx',
+    });
+    const error = await new ApiClient(kc).get('/api/v1/namespaces/nope').catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(KubeApiError);
+    expect(error).to.include({ code: 404, reason: 'NotFound' });
+  });
+});
