@@ -2,6 +2,7 @@
  * Two "agents" on loopback addresses: A (node-a, the caller) holds certificates for the pods of
  * its node; B (node-b) runs a tunnel listener in front of a TCP echo "pod". Streams cross the
  * tunnel and are authorized at B by the caller's certificate identity.
+ * Addresses of this file: 127.88.0.0/16.
  */
 import { expect } from 'chai';
 import { connect as h2connect, constants as h2 } from 'node:http2';
