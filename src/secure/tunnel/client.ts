@@ -51,6 +51,10 @@ interface PooledSession {
   /** Serial of the certificate it presented. */
   readonly serialNumber: string;
   readonly ready: Promise<void>;
+  /** Streams requested on it and not yet closed. */
+  active: number;
+  /** Replaced after a renewal: it closes once its last stream has. */
+  retired: boolean;
 }
 
 export class TunnelClient {
@@ -72,16 +76,28 @@ export class TunnelClient {
    * pod endpoint on `peer`'s node. Rejects with TunnelError when refused or unreachable.
    */
   async openStream(source: string, peer: TunnelPeer, target: TunnelTarget): Promise<Duplex> {
-    const cert = this.#options.certificate(source);
-    if (cert === undefined) throw new TunnelError(`no certificate held for ${source}`, 0);
-    const pooled = this.#session(source, peer, cert);
-    await pooled.ready;
+    let pooled: PooledSession;
+    // A session may start closing (renewal, GOAWAY) while this call waits for it: take the next one.
+    for (let attempt = 0; ; attempt++) {
+      const cert = this.#options.certificate(source);
+      if (cert === undefined) throw new TunnelError(`no certificate held for ${source}`, 0);
+      pooled = this.#session(source, peer, cert);
+      await pooled.ready;
+      if (!pooled.session.closed && !pooled.session.destroyed) break;
+      if (attempt === 2) throw new TunnelError(`tunnel to ${peer.nodeName} (${peer.host}:${peer.port}) keeps closing`, 0);
+    }
     const headers: Record<string, string> = {
       [h2.HTTP2_HEADER_METHOD]: 'CONNECT',
       [h2.HTTP2_HEADER_AUTHORITY]: formatAuthority(target.host, target.port),
     };
     if (target.service !== null) headers[SERVICE_HEADER] = target.service;
     const stream = pooled.session.request(headers, { endStream: false });
+    const owner = pooled;
+    owner.active++;
+    stream.once('close', () => {
+      owner.active--;
+      if (owner.retired && owner.active === 0) owner.session.close();
+    });
     return awaitResponse(stream, this.#options.timeoutMs ?? 10_000);
   }
 
@@ -96,7 +112,12 @@ export class TunnelClient {
     const current = this.#pool.get(key);
     if (current !== undefined && !current.session.closed && !current.session.destroyed) {
       if (current.serialNumber === cert.serialNumber) return current;
-      current.session.close(); // renewed: drain the old session, open one with the new certificate
+      // Renewed: the old session takes no new streams and closes after its last one. Closing
+      // it earlier (GOAWAY) would refuse requests queued on it but not yet sent.
+      current.retired = true;
+      current.ready.then(() => {
+        if (current.active === 0) current.session.close();
+      }, () => {});
     }
     const pooled = this.#connect(peer, cert);
     this.#pool.set(key, pooled);
@@ -133,7 +154,7 @@ export class TunnelClient {
       const timer = setTimeout(() => session.destroy(new Error('TLS handshake timed out')), this.#options.timeoutMs ?? 10_000);
       session.once('connect', () => {
         clearTimeout(timer);
-        session.setLocalWindowSize(SESSION_WINDOW_BYTES);
+        if (!session.destroyed) session.setLocalWindowSize(SESSION_WINDOW_BYTES);
         resolve();
       });
       session.once('close', () => {
@@ -147,7 +168,7 @@ export class TunnelClient {
     });
     // Later session errors are reported on its streams; without a listener they would crash.
     session.on('error', () => {});
-    return { session, serialNumber: cert.serialNumber, ready };
+    return { session, serialNumber: cert.serialNumber, ready, active: 0, retired: false };
   }
 }
 

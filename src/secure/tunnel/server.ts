@@ -10,10 +10,12 @@
 import { constants as h2, createSecureServer, createServer as createH2cServer, type Http2Server, type Http2Session,
   type Http2SecureServer, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { connect as tcpConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { NO_METRICS, type SecureMetrics } from '../metrics.js';
 import { verifyPeer } from '../workload-cert.js';
+import { plainDuplex } from './stream-adapter.js';
 import { parseAuthority, REASON_HEADER, SERVICE_HEADER, SESSION_WINDOW_BYTES, STREAM_WINDOW_BYTES, TUNNEL_ALPN,
   type TunnelTarget } from './protocol.js';
 
@@ -54,6 +56,13 @@ export interface TunnelServerOptions {
   readonly metrics?: SecureMetrics;
   /** Epoch ms for certificate validity; default `Date.now`. */
   readonly clock?: () => number;
+  /**
+   * Claims an allowed stream instead of piping it to the pod: return a handler to take it (it
+   * gets the stream after the `200`), or null for the default L4 relay. The agent uses this to
+   * serve HTTP ports with its HTTP proxy, so that every request on the stream is authorized (L7)
+   * with `identity`, e.g. `httpServer.emit('connection', stream)`.
+   */
+  readonly deliver?: (identity: string | null, target: TunnelTarget) => ((stream: Duplex) => void) | null;
   /** Give up on a caller that sends nothing, and on a pod that does not accept; default 10 s. */
   readonly timeoutMs?: number;
 }
@@ -156,25 +165,35 @@ export class TunnelServer {
   #onSecureSession(session: Http2Session): void {
     this.#track(session);
     const socket = session.socket as TLSSocket;
-    const peer = socket.getPeerX509Certificate();
-    const verified = peer === undefined
-      ? { ok: false as const, error: 'no client certificate' }
-      : verifyPeer(peer, this.#trustBundle, this.#clock(), this.#options.trustDomain);
-    if (!verified.ok) {
+    const refuse = (reason: string): void => {
       this.#metrics.tunnelConnection('rejected');
-      this.#options.logger.warn({ remote: socket.remoteAddress, reason: verified.error }, 'tunnel: caller refused');
+      this.#options.logger.warn({ remote: socket.remoteAddress, reason }, 'tunnel: caller refused');
       session.destroy();
+    };
+    const peer = socket.getPeerX509Certificate();
+    if (peer === undefined) {
+      refuse('no client certificate');
+      return;
+    }
+    const verified = verifyPeer(peer, this.#trustBundle, this.#clock(), this.#options.trustDomain);
+    if (!verified.ok) {
+      refuse(verified.error);
       return;
     }
     this.#metrics.tunnelConnection('accepted');
     this.#identities.set(session, verified.identity);
+    // A session lives no longer than the certificate that opened it (callers renew at half-life).
+    const expiresIn = Date.parse(peer.validTo) - this.#clock();
+    const expiry = setTimeout(() => session.close(), Math.max(0, Math.min(expiresIn, 2 ** 31 - 1)));
+    expiry.unref();
+    session.once('close', () => clearTimeout(expiry));
   }
 
   #track(session: Http2Session): void {
     this.#sessions.add(session);
     session.once('close', () => this.#sessions.delete(session));
     session.on('error', () => session.destroy());
-    session.setLocalWindowSize(SESSION_WINDOW_BYTES);
+    if (!session.destroyed) session.setLocalWindowSize(SESSION_WINDOW_BYTES);
   }
 
   #onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
@@ -206,7 +225,13 @@ export class TunnelServer {
       refuse(stream, 403, decision.reason);
       return;
     }
-    this.#pipeToPod(stream, target);
+    const handler = this.#options.deliver?.(caller, target) ?? null;
+    if (handler === null) {
+      this.#pipeToPod(stream, target);
+      return;
+    }
+    stream.respond({ [h2.HTTP2_HEADER_STATUS]: 200 });
+    handler(plainDuplex(stream));
   }
 
   #pipeToPod(stream: ServerHttp2Stream, target: TunnelTarget): void {

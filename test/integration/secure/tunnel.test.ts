@@ -5,6 +5,7 @@
  * Addresses of this file: 127.88.0.0/16.
  */
 import { expect } from 'chai';
+import { createServer as createHttpServer } from 'node:http';
 import { connect as h2connect, constants as h2 } from 'node:http2';
 import { connect as tcpConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -16,7 +17,7 @@ import { LocalIssuer } from '../../../src/secure/issuer.js';
 import type { HandshakeOutcome, SecureMetrics } from '../../../src/secure/metrics.js';
 import { TunnelClient, TunnelError, type TunnelPeer } from '../../../src/secure/tunnel/client.js';
 import type { TunnelTarget } from '../../../src/secure/tunnel/protocol.js';
-import { TunnelServer, type TunnelAuthorizer } from '../../../src/secure/tunnel/server.js';
+import { TunnelServer, type TunnelAuthorizer, type TunnelServerOptions } from '../../../src/secure/tunnel/server.js';
 import { issueNodeCert, issueWorkloadCert } from '../../../src/secure/workload-cert.js';
 
 const TRUST_DOMAIN = 'cluster.local';
@@ -81,7 +82,7 @@ describe('secure tunnel (two agents on loopback)', function () {
   });
 
   /** An agent's tunnel listener on `host`, presenting `nodeName`'s certificate from `signer`. */
-  async function startAgent(host: string, nodeName: string, options: { signer?: MeshCa; permissive?: boolean; clock?: () => number } = {}): Promise<Agent> {
+  async function startAgent(host: string, nodeName: string, options: { signer?: MeshCa; permissive?: boolean; clock?: () => number; deliver?: TunnelServerOptions['deliver'] } = {}): Promise<Agent> {
     const recorder = new Recorder();
     const seen: Agent['seen'] = [];
     const authorize: TunnelAuthorizer = (identity, target) => {
@@ -96,6 +97,7 @@ describe('secure tunnel (two agents on loopback)', function () {
       credentials: { certPem: own.certPem, keyPem: own.keyPem, trustBundle: bundle },
       permissive: options.permissive ?? false,
       clock: options.clock ?? Date.now,
+      deliver: options.deliver,
     });
     const address = await server.listen();
     const agent = { server, peer: { host, port: address.port, nodeName }, recorder, seen };
@@ -258,6 +260,31 @@ describe('secure tunnel (two agents on loopback)', function () {
     for (const stream of [...streams, api, toC]) stream.end();
   });
 
+  it('hands a stream to a deliver handler that authorizes every HTTP request on it with the caller identity (L7)', async () => {
+    // Stands in for the agent's HTTP proxy: per request, the tunnel identity decides.
+    const identityOf = new WeakMap<object, string | null>();
+    const http = createHttpServer((req, res) => {
+      const identity = identityOf.get(req.socket) ?? null;
+      const allowed = identity === 'shop/web' && req.url === '/public';
+      const body = `${identity ?? 'none'} ${req.url}`;
+      res.writeHead(allowed ? 200 : 403, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) }).end(body);
+    });
+    const b = await startAgent('127.88.0.3', 'node-b', {
+      deliver: (identity) => (stream) => {
+        identityOf.set(stream, identity);
+        http.emit('connection', stream);
+      },
+    });
+    const { client } = await startCaller();
+    const stream = await client.openStream('shop/web', b.peer, target());
+    const first = await httpExchange(stream, 'GET /public HTTP/1.1\r\nHost: echo\r\nX-Forwarded-For: 10.9.9.9\r\n\r\n');
+    expect(first).to.match(/^HTTP\/1\.1 200 /).and.match(/shop\/web \/public$/);
+    const second = await httpExchange(stream, 'GET /admin HTTP/1.1\r\nHost: echo\r\n\r\n');
+    expect(second).to.match(/^HTTP\/1\.1 403 /).and.match(/shop\/web \/admin$/);
+    stream.end();
+    http.close();
+  });
+
   it('renewal while a stream is open drops nothing: the old session drains, new streams use the new certificate', async () => {
     const b = await startAgent('127.88.0.3', 'node-b');
     const { client, store } = await startCaller(['shop/web']);
@@ -285,6 +312,27 @@ describe('secure tunnel (two agents on loopback)', function () {
     expect(await echoOf(renewed, 'still here')).to.equal('still here');
     renewed.end();
   });
+
+  it('streams opened before, during and after a renewal all succeed (bounded load)', async () => {
+    const b = await startAgent('127.88.0.3', 'node-b');
+    const { client, store } = await startCaller(['shop/web']);
+    const roundTrip = async (i: number): Promise<string> => {
+      const stream = await client.openStream('shop/web', b.peer, target());
+      const answer = await echoOf(stream, `request ${i}`);
+      stream.end();
+      return answer;
+    };
+    const first = Array.from({ length: 15 }, (_, i) => roundTrip(i));
+    storeOffsetMs = 13 * HOUR;
+    const renewal = store.renewDue();
+    const during = Array.from({ length: 15 }, (_, i) => roundTrip(15 + i));
+    await renewal;
+    storeOffsetMs = 0;
+    const after = Array.from({ length: 15 }, (_, i) => roundTrip(30 + i));
+    const answers = await Promise.all([...first, ...during, ...after]);
+    expect(answers).to.deep.equal(Array.from({ length: 45 }, (_, i) => `request ${i}`));
+    expect(b.recorder.decisions.filter((d) => d.allowed)).to.have.length(45);
+  });
 });
 
 /** Writes `text` and resolves with as many bytes read back. */
@@ -307,6 +355,27 @@ function echoOf(stream: Duplex, text: string): Promise<string> {
     stream.once('error', reject);
     stream.resume(); // a stream paused by an earlier call does not flow again by itself
     stream.write(text);
+  });
+}
+
+/** Sends one HTTP/1.1 request and resolves with its whole response (the body is the last line). */
+function httpExchange(stream: Duplex, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const onData = (chunk: Buffer): void => {
+      received += chunk.toString();
+      const headEnd = received.indexOf('\r\n\r\n');
+      const length = /content-length: (\d+)/i.exec(received);
+      if (headEnd >= 0 && length !== null && received.length >= headEnd + 4 + Number(length[1])) {
+        stream.off('data', onData);
+        stream.off('error', reject);
+        resolve(received);
+      }
+    };
+    stream.on('data', onData);
+    stream.once('error', reject);
+    stream.resume();
+    stream.write(request);
   });
 }
 
