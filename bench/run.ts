@@ -4,7 +4,7 @@
  *   node dist/bench/run.js [--suite proxy|scale|convergence]... [--duration S] [--rounds N]
  *                          [--sizes 1000,10000] [--changes 50] [--quiet-wait S] [--json FILE] [--no-install]
  *
- * Defaults are short (the whole run takes about 2-3 minutes on 2 cores); use --duration 10
+ * Defaults are short (the whole run takes under 3 minutes on 2 cores); use --duration 5
  * --rounds 3 for numbers worth publishing.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

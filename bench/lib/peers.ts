@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitForHttp } from './net.js';
-import { NAMED_BACKENDS_JS } from './paths.js';
+import { NAMED_BACKENDS_JS, TCP_PIPE_JS } from './paths.js';
 import { haproxyConfig, nginxProxyConfig, nginxUpstreamConfig, type Address } from './peer-configs.js';
 import { start, type Managed } from './processes.js';
 import { commandPath } from './tools.js';
@@ -73,4 +73,11 @@ export async function startHaproxy(workDir: string, host: string, upstream: Addr
   writeFileSync(file, haproxyConfig(address, upstream));
   const child = start({ name: 'haproxy', command: commandPath('haproxy'), args: ['-db', '-f', file], cpu });
   return ready({ process: child, address, label: 'haproxy' });
+}
+
+/** The bare Node TCP pipe (bench/lib/tcp-pipe.ts): what the agent's TCP path is measured against. */
+export async function startTcpPipe(host: string, upstream: Address, cpu: number | null): Promise<Peer> {
+  const child = start({ name: 'node tcp pipe', command: process.execPath, args: [TCP_PIPE_JS, host, upstream.host, String(upstream.port)], cpu });
+  const line = await child.waitForLine((l) => l.startsWith('{"port"'), READY_TIMEOUT_MS);
+  return ready({ process: child, address: { host, port: (JSON.parse(line) as { port: number }).port }, label: 'bare node TCP pipe' });
 }

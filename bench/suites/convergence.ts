@@ -73,7 +73,7 @@ export async function runConvergenceSuite(options: ConvergenceSuiteOptions): Pro
     writeFileSync(join(dir, 'static.yaml'), toYaml(staticObjects(backends.port)));
     replaceFile(dir, 'split.yaml', splitFile(false));
     replaceFile(dir, 'pool.yaml', poolFile(backends.port, [B2.host]));
-    const agent = await startAgent({ manifestsDir: dir, vipCidr: '127.79.0.0/24', acl: false, cpu: layout.proxyCpu, readyTimeoutMs: 30_000 });
+    const agent = await startAgent({ manifestsDir: dir, vipCidr: '127.202.0.0/24', acl: false, cpu: layout.proxyCpu, readyTimeoutMs: 30_000 });
     commandLine = agent.commandLine;
     try {
       const url = (name: string): string => `http://${agent.vips[`${NS}/${name}`]}:${PORT}/`;

@@ -31,7 +31,10 @@ export interface FileProviderOptions {
   readonly dir: string;
   /** Called for every change after `start` (never for a rescan that changed nothing). */
   readonly onSnapshot: (update: FileSnapshot) => void;
-  /** The folder could not be read (e.g. deleted); the last snapshot stays in force. */
+  /**
+   * The folder could not be read (e.g. deleted): called once per distinct error; the last
+   * snapshot stays in force, and the next good read is emitted even if nothing changed.
+   */
   readonly onError: (err: Error) => void;
   readonly debounceMs?: number;
   readonly rescanIntervalMs?: number;
@@ -60,6 +63,8 @@ export class FileProvider {
   #scanning: Promise<void> | null = null;
   #rescanRequested = false;
   #stopped = false;
+  /** The folder error last reported: each is reported once, not on every rescan. */
+  #folderError: string | null = null;
 
   constructor(options: FileProviderOptions) {
     this.#options = options;
@@ -115,9 +120,14 @@ export class FileProvider {
     }
     this.#scanning = this.#scan()
       .then(({ update, changed }) => {
-        if (changed && !this.#stopped) this.#options.onSnapshot(update);
+        const recovered = this.#folderError !== null;
+        this.#folderError = null;
+        if ((changed || recovered) && !this.#stopped) this.#options.onSnapshot(update);
       }, (err: unknown) => {
-        if (!this.#stopped) this.#options.onError(err instanceof Error ? err : new Error(String(err)));
+        const error = err instanceof Error ? err : new Error(String(err));
+        if (this.#stopped || error.message === this.#folderError) return;
+        this.#folderError = error.message;
+        this.#options.onError(error);
       })
       .finally(() => {
         this.#scanning = null;

@@ -82,7 +82,10 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
   const provider = new FileProvider({
     dir,
     onSnapshot: enqueue,
-    onError: (err) => logger.error({ err }, 'manifest folder not readable'),
+    onError: (err) => {
+      logger.error({ error: err.message }, 'manifest folder not readable: the last good config stays in force');
+      agent.setProviderStatus({ healthy: false, message: err.message });
+    },
   });
 
   const stopAll = async (): Promise<void> => {

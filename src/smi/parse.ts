@@ -1,13 +1,21 @@
 /**
  * One raw SMI object of any served version → the internal model, or null with the problems
  * that made it invalid (as an API server would have rejected it). Never throws.
+ *
+ * Objects from files are read strictly by their apiVersion: it is what the user wrote. Objects
+ * from the API server (no `source`) may carry the shape of another version: the CRDs serve every
+ * version from one schema without conversion, so an object written as v1alpha1 comes back
+ * labelled with whichever version the client asked for. Such an object, when it has problems
+ * under its label, is read in the first other version's shape (nearest first) that has none.
  */
 import type { RawObject } from '../routing/snapshot.js';
 import { type Problem, type SourceLocation, problem } from '../routing/problem.js';
 import type { SmiObject } from './model.js';
 import { type Fields, FieldIssues, describe, isFields } from './fields.js';
 import { type SmiObjectMeta, readMeta } from './meta.js';
-import { type SmiKind, SMI_RESOURCES, alphaNumber, isSmiApiVersion, splitApiVersion } from './resources.js';
+import {
+  type SmiKind, type SmiResource, SMI_RESOURCES, alphaNumber, isSmiApiVersion, otherVersionsNearestFirst, splitApiVersion,
+} from './resources.js';
 import { parseTrafficSplit } from './split.js';
 import { parseTrafficTarget } from './access.js';
 import { parseHTTPRouteGroup, parseTCPRoute, parseUDPRoute } from './specs.js';
@@ -58,8 +66,40 @@ export function parseSmiObject(raw: RawObject, source?: SourceLocation): SmiPars
   const meta: SmiObjectMeta = source
     ? { namespace, name, apiVersion, creationTimestamp, source }
     : { namespace, name, apiVersion, creationTimestamp };
-  const object = PARSERS[resource.kind](issues, fields, alphaNumber(parts.version), meta) ?? null;
-  return result(issues, ref, object, source);
+  const reading = source ? readAs(resource, parts.version, fields, meta) : readAsServed(resource, parts.version, fields, meta);
+  issues.errors.push(...reading.issues.errors);
+  issues.warnings.push(...reading.issues.warnings);
+  return result(issues, ref, reading.object, source);
+}
+
+interface Reading {
+  readonly issues: FieldIssues;
+  readonly object: SmiObject | null;
+}
+
+function readAs(resource: SmiResource, version: string, fields: Fields, meta: SmiObjectMeta): Reading {
+  const issues = new FieldIssues();
+  const object = PARSERS[resource.kind](issues, fields, alphaNumber(version), meta) ?? null;
+  return { issues, object };
+}
+
+/**
+ * The reading under the served version, unless it has problems and another version's shape has
+ * none. Warnings count too: a v1alpha2 TrafficTarget served as v1alpha3 reads without errors but
+ * loses its `destination.port` (a warning), while its own shape keeps it.
+ */
+function readAsServed(resource: SmiResource, version: string, fields: Fields, meta: SmiObjectMeta): Reading {
+  const served = readAs(resource, version, fields, meta);
+  if (isClean(served)) return served;
+  for (const other of otherVersionsNearestFirst(resource, version)) {
+    const reading = readAs(resource, other, fields, meta);
+    if (isClean(reading)) return reading;
+  }
+  return served;
+}
+
+function isClean(reading: Reading): boolean {
+  return reading.issues.errors.length === 0 && reading.issues.warnings.length === 0;
 }
 
 /** Any error rejects the object, even one a kind reader could still build around. */

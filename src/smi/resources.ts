@@ -65,3 +65,14 @@ export function alphaNumber(version: string): number {
   const match = /^v1alpha([1-9])$/.exec(version);
   return match ? Number(match[1]) : 0;
 }
+
+/**
+ * The served versions of `resource` other than `version`, nearest first (the newer of two at the
+ * same distance first): the shapes an object served as `version` may really have been written in.
+ */
+export function otherVersionsNearestFirst(resource: SmiResource, version: string): string[] {
+  const at = resource.versions.indexOf(version);
+  const distance = (other: string): number => Math.abs(resource.versions.indexOf(other) - at);
+  // filter() copies, so reverse() is safe; sort() is stable, so ties keep newest-first order.
+  return resource.versions.filter((other) => other !== version).reverse().sort((a, b) => distance(a) - distance(b));
+}

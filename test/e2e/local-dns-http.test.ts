@@ -67,6 +67,19 @@ describe('local mode: DNS → VIP → HTTP (real agent)', () => {
     expect(view.config.allocation.vips[`${NS}/web`]).to.equal(ready.vips[`${NS}/web`]);
   });
 
+  it('keeps serving the last good version of a file with a YAML error, and reports it', async () => {
+    const ready = agent!.ready;
+    await folder.write('web.yaml', 'apiVersion: v1\nkind: Service\nmetadata: { name: web\n');
+    const readiness = await eventually(async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${ready.adminPort}/readyz`)).json()) as { provider: { healthy: boolean; message: string } };
+      expect(body.provider.healthy).to.equal(false);
+      return body;
+    });
+    expect(readiness.provider.message).to.contain('file error');
+    expect(addresses(await dnsQuery(ready.dnsPort, `web.${NS}.plexus`))).to.deep.equal([ready.vips[`${NS}/web`]]);
+    expect((await httpCall({ host: ready.vips[`${NS}/web`]!, port: 8080 })).body).to.equal('web-1');
+  });
+
   it('stops gracefully on SIGTERM with exit code 0', async () => {
     const running = agent!;
     agent = null;

@@ -43,7 +43,10 @@ export function renderDashboard(stats: readonly TargetStats[], metrics: Readonly
     for (const [status, count] of s.byStatus) lines.push(`    HTTP ${status}: ${count} (${percent(count, s.answered)})`);
   }
   if (metrics) {
-    lines.push(`  agent /metrics: ${[...metrics.entries()].map(([name, value]) => `${name} ${value}`).join(', ')}`);
+    // Two metrics per line keeps each line short enough for a terminal.
+    const samples = [...metrics.entries()].map(([name, value]) => `${name} ${value}`);
+    lines.push('  agent /metrics:');
+    for (let i = 0; i < samples.length; i += 2) lines.push(`    ${samples.slice(i, i + 2).join('   ')}`);
   }
   return lines;
 }
@@ -58,7 +61,7 @@ export class LiveView {
   draw(lines: readonly string[]): void {
     if (this.out.isTTY) {
       // A wrapped line would break the cursor-up count: cut lines to the terminal width.
-      const width = Math.max(20, (this.out.columns ?? 100) - 1);
+      const width = Math.max(20, (this.out.columns || 100) - 1);
       const up = this.#drawn > 0 ? `\x1b[${this.#drawn}A` : '';
       this.out.write(`${up}${lines.map((line) => `\x1b[2K${line.slice(0, width)}`).join('\n')}\n`);
       this.#drawn = lines.length;

@@ -11,7 +11,7 @@ import { connect as tcpConnect, createServer, type AddressInfo, type Server, typ
 import type { Duplex } from 'node:stream';
 import { pino } from 'pino';
 import type { SourceIdentity } from '../../../src/routing/mesh-config.js';
-import { createRootCa, trustBundle, type MeshCa } from '../../../src/secure/ca.js';
+import { createRootCa, retireRoot, rotateRoot, trustBundle, type MeshCa } from '../../../src/secure/ca.js';
 import { CertificateStore } from '../../../src/secure/certificate-store.js';
 import { LocalIssuer } from '../../../src/secure/issuer.js';
 import type { HandshakeOutcome, SecureMetrics } from '../../../src/secure/metrics.js';
@@ -311,6 +311,35 @@ describe('secure tunnel (two agents on loopback)', function () {
     await until(() => client.sessionCount === 1);
     expect(await echoOf(renewed, 'still here')).to.equal('still here');
     renewed.end();
+  });
+
+  it('CA rotation: both roots are trusted during the rotation, the old one is refused after retirement', async () => {
+    const rotated = rotateRoot(ca);
+    const b = await startAgent('127.88.0.3', 'node-b');
+    const clientWith = (signer: MeshCa, trusted: string[]): TunnelClient => {
+      const cert = issueWorkloadCert(signer, 'shop/web');
+      const client = new TunnelClient({ certificate: () => cert, trustBundle: () => trusted, trustDomain: TRUST_DOMAIN });
+      clients.push(client);
+      return client;
+    };
+    const before = await clientWith(ca, bundle).openStream('shop/web', b.peer, target());
+
+    // B learns the new bundle and moves its own certificate to the new root.
+    const own = issueNodeCert(rotated, 'node-b');
+    b.server.updateCredentials({ certPem: own.certPem, keyPem: own.keyPem, trustBundle: trustBundle(rotated) });
+    const oldRootCaller = await clientWith(ca, trustBundle(rotated)).openStream('shop/web', b.peer, target());
+    const newRootCaller = await clientWith(rotated, trustBundle(rotated)).openStream('shop/web', b.peer, target());
+    expect(await echoOf(before, 'opened before')).to.equal('opened before');
+    expect(await echoOf(oldRootCaller, 'old root')).to.equal('old root');
+    expect(await echoOf(newRootCaller, 'new root')).to.equal('new root');
+
+    const retired = retireRoot(rotated, { force: true });
+    b.server.updateCredentials({ certPem: own.certPem, keyPem: own.keyPem, trustBundle: trustBundle(retired) });
+    const refused = await rejectionOf(clientWith(ca, trustBundle(retired)).openStream('shop/web', b.peer, target()));
+    expect(refused.status).to.equal(0);
+    const stillFine = await clientWith(rotated, trustBundle(retired)).openStream('shop/web', b.peer, target());
+    expect(await echoOf(stillFine, 'after retire')).to.equal('after retire');
+    for (const stream of [before, oldRootCaller, newRootCaller, stillFine]) stream.end();
   });
 
   it('streams opened before, during and after a renewal all succeed (bounded load)', async () => {

@@ -123,6 +123,23 @@ describe('file provider', () => {
     expect(folderErrors).to.deep.equal([]);
   });
 
+  it('reports a folder that disappears once, keeps the last snapshot, and reads it again when it is back', async () => {
+    await provider.start();
+    const moved = `${dir}-moved`;
+    await rename(dir, moved);
+    try {
+      const deadline = Date.now() + 10_000;
+      while (folderErrors.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(folderErrors).to.have.length(1);
+      expect(folderErrors[0]?.message).to.contain(dir);
+    } finally {
+      const back = next(() => true);
+      await rename(moved, dir);
+      expect(names(await back)).to.deep.equal(['alpha', 'beta', 'gamma']);
+    }
+    expect(folderErrors).to.have.length(1);
+  });
+
   it('does not start on a folder that does not exist', async () => {
     const missing = new FileProvider({ dir: join(dir, 'nope'), onSnapshot: () => undefined, onError: () => undefined });
     let error: unknown = null;
