@@ -27,7 +27,24 @@ export interface AgentOptions {
   readonly accessLog: { readonly enabled: boolean; readonly sampleRate: number };
   /** A UDP flow (one client address) with no datagram for this long is closed and counted. */
   readonly udpIdleTimeoutMs: number;
+  /** `--secure`: workload certificates, the mTLS tunnel between agents, authorization on the destination node; null = off. */
+  readonly secure: SecureAgentOptions | null;
   readonly logger: Logger;
+}
+
+export interface SecureAgentOptions {
+  readonly trustDomain: string;
+  readonly tunnelPort: number;
+  /** Where the tunnel listener binds. */
+  readonly tunnelAddress: string;
+  /** Local mode: the CA folder made by `plexus ca init`. */
+  readonly caDir: string | null;
+  /** Node name → that node's agent tunnel listener (local mode, `--tunnel-peer`). */
+  readonly peers: ReadonlyMap<string, { readonly host: string; readonly port: number }>;
+  /** Workload and agent certificate lifetime (default 24 h); renewed at half of it. */
+  readonly certLifetimeMs: number;
+  /** Let plaintext callers into the tunnel port (migration). */
+  readonly permissive: boolean;
 }
 
 export type AgentRunner = (options: AgentOptions, signal: AbortSignal) => Promise<void>;

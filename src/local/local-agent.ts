@@ -15,12 +15,15 @@ import { Compiler } from '../routing/compile.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
 import { formatProblem } from '../routing/problem.js';
 import { DEFAULT_LISTENER_PORTS } from '../routing/snapshot.js';
+import type { SecureMode } from '../secure/secure-mode.js';
 import { FileProvider, type FileSnapshot } from './file-provider.js';
 
 export async function runLocalAgent(options: AgentOptions, signal: AbortSignal): Promise<void> {
   const { logger } = options;
   const dir = options.manifests;
   if (dir === null) throw new Error('local mode needs --manifests');
+  // Secure mode is loaded only when asked for: plain local mode never loads node-forge or the tunnel.
+  let secure: SecureMode | null = null;
   const agent = new NodeAgent({
     mode: 'local',
     listenAddress: options.listenAddress,
@@ -30,6 +33,12 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     logger,
     accessLog: options.accessLog,
     udpIdleTimeoutMs: options.udpIdleTimeoutMs,
+    ...(options.secure === null ? {} : {
+      dialer: (endpoint, source, port) => secure === null
+        ? { kind: 'refused', reason: 'secure mode is starting' }
+        : secure.dialer(endpoint, source, port),
+      secureView: () => secure?.view() ?? { starting: true },
+    }),
   });
   const dns = options.dnsPort === 0
     ? null
@@ -61,6 +70,8 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
         ? `${update.files.length} files in ${dir}`
         : `${update.errors.length} file errors in ${dir} (last good versions kept)`,
     });
+    // Certificates for new pods first, so their first call through the tunnel finds one.
+    await secure?.setConfig(config);
     await agent.apply(config);
     dns?.setTable(dnsTableFromConfig(config));
   };
@@ -92,12 +103,24 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     provider.stop();
     await applying;
     await Promise.all([dns?.stop(), agent.stop()]);
+    await secure?.stop();
   };
 
   try {
     await agent.start().catch((err: Error) => {
       throw new Error(`admin server: cannot listen on ${options.adminAddress}:${options.adminPort}: ${err.message} (see --admin-port)`);
     });
+    if (options.secure !== null) {
+      const { SecureMode } = await import('../secure/secure-mode.js');
+      const settings = options.secure;
+      if (settings.caDir === null) throw new Error('secure mode in local mode needs --ca-dir');
+      secure = await SecureMode.start({
+        nodeName: options.nodeName, trustDomain: settings.trustDomain, caDir: settings.caDir,
+        tunnelAddress: settings.tunnelAddress, tunnelPort: settings.tunnelPort, peers: settings.peers,
+        permissive: settings.permissive, acl: options.acl, logger, registry: agent.registry,
+        certLifetimeMs: settings.certLifetimeMs,
+      });
+    }
     await dns?.start().catch((err: Error) => {
       throw new Error(`DNS responder: cannot listen on ${options.dnsAddress}:${options.dnsPort}: ${err.message} (see --dns-port)`);
     });
@@ -110,6 +133,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
   logger.info({
     adminPort: agent.adminPort,
     dnsPort: dns?.port ?? 0,
+    ...(secure === null ? {} : { tunnelPort: (secure as SecureMode).tunnelPort }),
     nodeName: options.nodeName,
     manifests: dir,
     vips: previous === null ? {} : (previous as MeshConfig).allocation.vips,
@@ -120,3 +144,4 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
   await stopAll();
   logger.info('stopped');
 }
+

@@ -16,6 +16,7 @@ import { listenerFactory } from './listeners/factory.js';
 import { ListenerManager, type ReconcileResult } from './listeners/listener-manager.js';
 import { planListeners } from './listeners/plan.js';
 import { buildRuntime } from './runtime/build.js';
+import { DIRECT_DIALER, type Dialer } from './runtime/dialer.js';
 import type { MeshRuntime, PortRuntime } from './runtime/types.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from './tcp/tcp-proxy.js';
 import { AccessLog } from './telemetry/access-log.js';
@@ -41,6 +42,10 @@ export interface AgentOptions {
   readonly udpIdleTimeoutMs?: number;
   /** How long removed listeners (and `stop`) wait for in-flight traffic before cutting it. */
   readonly drainTimeoutMs?: number;
+  /** How upstream connections reach endpoints; default direct. Secure mode supplies its tunnel. */
+  readonly dialer?: Dialer;
+  /** Shown as `secure` in `/config` (secure mode's state: identities held, permissive, ...). */
+  readonly secureView?: () => object;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
@@ -80,12 +85,14 @@ export class NodeAgent {
     this.#options = options;
     this.#logger = options.logger;
     const telemetry = new TelemetrySink(this.#metrics, new AccessLog(options.logger, options.accessLog));
-    this.#http = createHttpHandlerFactory({ telemetry, limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits } });
+    const dialer = options.dialer ?? DIRECT_DIALER;
+    this.#http = createHttpHandlerFactory({ telemetry, limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits }, dialer });
     const factory = listenerFactory({
       telemetry,
       http: this.#http.create,
       maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+      dialer,
       udpIdleTimeoutMs: options.udpIdleTimeoutMs ?? DEFAULT_UDP_IDLE_TIMEOUT_MS,
       udpMaxFlows: DEFAULT_UDP_MAX_FLOWS,
       onError: (spec, error) => this.#logger.warn({ listener: spec.id, err: error }, 'listener error'),
@@ -105,6 +112,16 @@ export class NodeAgent {
 
   get adminPort(): number {
     return this.#admin.port;
+  }
+
+  /** The Prometheus registry of `/metrics` (secure mode adds its series to it). */
+  get registry(): MeshMetrics['registry'] {
+    return this.#metrics.registry;
+  }
+
+  /** The config now serving, null before the first apply. */
+  get config(): MeshConfig | null {
+    return this.#applied?.runtime.config ?? null;
   }
 
   get generation(): number {
@@ -183,6 +200,7 @@ export class NodeAgent {
       generation: this.#applied.generation,
       appliedAt: this.#applied.appliedAt.toISOString(),
       acl: this.#options.acl,
+      ...(this.#options.secureView ? { secure: this.#options.secureView() } : {}),
       listeners: this.#listeners.listeners.map((listener) => ({
         listener: listener.spec.id, kind: listener.spec.kind, port: listener.spec.portKey, active: listener.active,
       })),

@@ -82,6 +82,15 @@ export class CertificateStore {
     this.#reschedule();
   }
 
+  /**
+   * Re-issue every held certificate now (after a CA rotation, so each moves to the new root).
+   * Each old certificate stays in use until its replacement is in place.
+   */
+  async renewAll(): Promise<void> {
+    await Promise.all([...this.#wanted].map((identity) => this.#obtain(identity)));
+    this.#reschedule();
+  }
+
   /** When the next renewal is due (epoch ms), or null when nothing is held. */
   nextRenewalAt(): number | null {
     let next: number | null = null;

@@ -5,7 +5,8 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { runLocalAgent } from '../../local/local-agent.js';
-import type { AgentOptions, AgentRunner } from '../agent-options.js';
+import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_TRUST_DOMAIN, DEFAULT_TUNNEL_PORT } from '../../secure/defaults.js';
+import type { AgentOptions, AgentRunner, SecureAgentOptions } from '../agent-options.js';
 import { CliError, EXIT } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
 import { defaultNodeName, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
@@ -27,6 +28,14 @@ interface AgentArgs {
   readonly accessLog: boolean;
   readonly accessLogSampleRate: number;
   readonly udpIdleTimeout: number;
+  readonly secure: boolean;
+  readonly trustDomain: string;
+  readonly tunnelPort: number;
+  readonly tunnelAddress: string | undefined;
+  readonly caDir: string | undefined;
+  readonly tunnelPeer: readonly string[];
+  readonly permissive: boolean;
+  readonly certLifetime: number;
 }
 
 export const DEFAULT_DNS_PORT = 8053;
@@ -71,6 +80,24 @@ function builder(yargs: Argv): Argv<AgentArgs> {
         return value;
       },
     })
+    .option('secure', { type: 'boolean', default: false, describe: 'Secure mode: per-ServiceAccount certificates, mTLS tunnel between agents, authorization on the destination node (docs/secure-mode.md)' })
+    .option('trust-domain', { type: 'string', default: DEFAULT_TRUST_DOMAIN, describe: 'Secure mode: the SPIFFE trust domain (must match the CA)' })
+    .option('tunnel-port', portOption('Secure mode: the port of the mTLS tunnel listener (0 = any free port, logged when ready)', DEFAULT_TUNNEL_PORT))
+    .option('tunnel-address', { type: 'string', describe: 'Secure mode: where the tunnel listener binds', defaultDescription: '127.0.0.1 in local mode, --listen-address in Kubernetes mode' })
+    .option('ca-dir', { type: 'string', normalize: true, describe: 'Secure mode, local mode: the CA folder made by plexus ca init' })
+    .option('tunnel-peer', {
+      type: 'string', array: true, default: [] as string[],
+      describe: 'Secure mode, local mode: NODE=HOST:PORT, the tunnel listener of another node\'s agent (repeat per node)',
+    })
+    .option('cert-lifetime', {
+      type: 'number', default: DEFAULT_CERT_LIFETIME_MS / 1000,
+      describe: 'Secure mode: seconds a workload or agent certificate lives; renewed at half of it',
+      coerce: (value: number) => {
+        if (!(value >= 10)) throw new Error(`--cert-lifetime: "${value}" is not a number of seconds >= 10`);
+        return value;
+      },
+    })
+    .option('permissive', { type: 'boolean', default: false, describe: 'Secure mode: let plaintext callers into the tunnel port, without an identity (migration only)' })
     .example('$0 agent --manifests examples/shop --dns-port 8053', 'Local mode on the example shop')
     .example('$0 agent --node-name node-b --vip-cidr 127.78.0.0/16 --dns-port 8054 --admin-port 9902 --manifests dir/', 'A second agent on the same machine') as unknown as Argv<AgentArgs>;
 }
@@ -92,7 +119,34 @@ function toOptions(args: ArgumentsCamelCase<AgentArgs>): AgentOptions {
     adminAddress: args.adminAddress ?? (local ? '127.0.0.1' : '0.0.0.0'),
     accessLog: { enabled: args.accessLog, sampleRate: args.accessLogSampleRate },
     udpIdleTimeoutMs: args.udpIdleTimeout * 1000,
+    secure: secureOptions(args, local),
     logger: createLogger(args.logLevel),
+  };
+}
+
+function secureOptions(args: ArgumentsCamelCase<AgentArgs>, local: boolean): SecureAgentOptions | null {
+  if (!args.secure) return null;
+  if (!local) {
+    throw new CliError('--secure is not available in Kubernetes mode yet (the leader-issued certificates are not built); use it in local mode with --manifests and --ca-dir');
+  }
+  if (args.caDir === undefined) throw new CliError('--secure in local mode needs --ca-dir DIR (create it with: plexus ca init --dir DIR)');
+  const peers = new Map<string, { host: string; port: number }>();
+  for (const entry of args.tunnelPeer) {
+    const match = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)=(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[5]);
+    if (match === null || !(port >= 1 && port <= 65535)) {
+      throw new CliError(`--tunnel-peer: "${entry}" is not NODE=HOST:PORT`);
+    }
+    peers.set(match[1]!, { host: match[3] ?? match[4]!, port });
+  }
+  return {
+    trustDomain: args.trustDomain,
+    tunnelPort: args.tunnelPort,
+    tunnelAddress: args.tunnelAddress ?? (local ? '127.0.0.1' : args.listenAddress),
+    caDir: args.caDir,
+    peers,
+    permissive: args.permissive,
+    certLifetimeMs: args.certLifetime * 1000,
   };
 }
 

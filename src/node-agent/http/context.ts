@@ -3,6 +3,7 @@
  * takes over accepted client sockets of one listener.
  */
 import type * as net from 'node:net';
+import type { Dialer } from '../runtime/dialer.js';
 import type { PortRuntime } from '../runtime/types.js';
 import type { Telemetry } from '../telemetry/types.js';
 import type { HttpLimits } from './limits.js';
@@ -16,6 +17,8 @@ export interface HttpProxyContext {
   readonly limits: HttpLimits;
   /** Shared by the whole agent, keyed by endpoint `ip:port`; survives reloads. */
   readonly upstreams: UpstreamPool;
+  /** Direct when absent; secure mode's tunnel for endpoints on other nodes. */
+  readonly dialer?: Dialer;
 }
 
 export interface ConnectionHandler {

@@ -1,5 +1,6 @@
 /** Builds the listener for a spec: the right proxy for its kind, behind a stream or datagram socket. */
 import { createTcpHandler } from '../tcp/tcp-proxy.js';
+import type { Dialer } from '../runtime/dialer.js';
 import type { Telemetry } from '../telemetry/types.js';
 import { UdpRelay } from '../udp/udp-relay.js';
 import type { ConnectionHandler, CurrentPort } from './connection-handler.js';
@@ -15,6 +16,8 @@ export interface ListenerSettings {
   readonly http: HttpHandlerFactory;
   readonly maxConnections: number;
   readonly connectTimeoutMs: number;
+  /** How TCP connections reach endpoints (direct, or secure mode's tunnel). */
+  readonly dialer: Dialer;
   readonly udpIdleTimeoutMs: number;
   readonly udpMaxFlows: number;
   /** Errors of a bound listener (e.g. EMFILE while accepting): reported, never fatal. */
@@ -29,7 +32,7 @@ export function listenerFactory(settings: ListenerSettings): ListenerFactory {
       }));
     }
     const handler = spec.kind === 'tcp'
-      ? createTcpHandler({ current, telemetry: settings.telemetry, connectTimeoutMs: settings.connectTimeoutMs })
+      ? createTcpHandler({ current, telemetry: settings.telemetry, connectTimeoutMs: settings.connectTimeoutMs, dialer: settings.dialer })
       : settings.http(spec.kind, current);
     return new StreamListener(spec, handler, settings.maxConnections, (error) => settings.onError(spec, error));
   };

@@ -5,6 +5,7 @@
 import {
   UpstreamPool, createH2cHandler, createHttp1Handler, type ConnectionHandler, type HttpLimits,
 } from '../http/index.js';
+import type { Dialer } from '../runtime/dialer.js';
 import type { Telemetry } from '../telemetry/types.js';
 import type { CurrentPort } from './connection-handler.js';
 
@@ -14,11 +15,11 @@ export interface HttpHandlers {
   close(): void;
 }
 
-export function createHttpHandlerFactory(settings: { readonly telemetry: Telemetry; readonly limits: HttpLimits }): HttpHandlers {
+export function createHttpHandlerFactory(settings: { readonly telemetry: Telemetry; readonly limits: HttpLimits; readonly dialer: Dialer }): HttpHandlers {
   const upstreams = new UpstreamPool();
   return {
     create: (kind, current) => {
-      const context = { current, telemetry: settings.telemetry, limits: settings.limits, upstreams };
+      const context = { current, telemetry: settings.telemetry, limits: settings.limits, upstreams, dialer: settings.dialer };
       return kind === 'h2c' ? createH2cHandler(context) : createHttp1Handler(context);
     },
     close: () => upstreams.close(),

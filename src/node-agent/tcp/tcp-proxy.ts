@@ -9,6 +9,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { ConnectionHandler, CurrentPort } from '../listeners/connection-handler.js';
+import type { Dialer, UpstreamPath } from '../runtime/dialer.js';
 import { normalizeIp } from '../runtime/ip.js';
 import type { AuthzResult, BackendRuntime, EndpointRuntime, PortRuntime } from '../runtime/types.js';
 import type { ConnectionRecord, Telemetry } from '../telemetry/types.js';
@@ -18,6 +19,8 @@ export interface TcpProxyContext {
   readonly telemetry: Telemetry;
   /** Connect timeout when the Service sets no `timeout`. */
   readonly connectTimeoutMs: number;
+  /** Direct, or secure mode's tunnel for endpoints on other nodes. */
+  readonly dialer: Dialer;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -65,7 +68,7 @@ class TcpProxy implements ConnectionHandler {
     this.#track(client);
     // Until the pipe takes over, a client error only has to end the client.
     client.on('error', () => client.destroy());
-    new UpstreamConnector(port, route.backend, client, this.#timeout(port), (result) => {
+    new UpstreamConnector(port, route.backend, client, this.#timeout(port), (endpoint) => this.#context.dialer(endpoint.endpoint, authz.identity, port), (result) => {
       if (result.kind !== 'connected') {
         client.destroy();
         // A client that left while we were connecting ended normally, from its side.
@@ -123,6 +126,7 @@ class UpstreamConnector {
     readonly backend: BackendRuntime,
     readonly client: Socket,
     readonly timeoutMs: number,
+    readonly path: (endpoint: EndpointRuntime) => UpstreamPath,
     readonly done: (result: ConnectResult) => void,
   ) {}
 
@@ -134,10 +138,19 @@ class UpstreamConnector {
     }
     this.#tried.add(endpoint);
     endpoint.begin();
-    const upstream = connect({
-      host: endpoint.endpoint.ip, port: endpoint.endpoint.port, noDelay: true, allowHalfOpen: true,
-      timeout: this.timeoutMs,
-    });
+    const path = this.path(endpoint);
+    if (path.kind === 'refused') {
+      // Fail closed (secure mode cannot send it through a tunnel); never counted against the endpoint.
+      endpoint.end(false);
+      this.done({ kind: 'failed', endpoint });
+      return;
+    }
+    const upstream = path.kind === 'via'
+      ? path.connect().setNoDelay(true).setTimeout(this.timeoutMs)
+      : connect({
+        host: endpoint.endpoint.ip, port: endpoint.endpoint.port, noDelay: true, allowHalfOpen: true,
+        timeout: this.timeoutMs,
+      });
     let settled = false;
     const settle = (): void => {
       settled = true;

@@ -34,6 +34,8 @@ export interface TunnelDecision {
   readonly reason: string;
   /** The destination's identity label for metrics (`ns/sa` of the target pod, or the Service). */
   readonly destination: string;
+  /** The stream only opens the way: its deliver handler authorizes (and counts) each request on it. */
+  readonly perRequest?: boolean;
 }
 
 /**
@@ -219,7 +221,7 @@ export class TunnelServer {
     const target: TunnelTarget = { ...endpoint, service: typeof service === 'string' ? service : null };
     const caller = identity ?? null;
     const decision = this.#options.authorize(caller, target);
-    this.#metrics.authorization(caller ?? 'plaintext', decision.destination, decision.allowed);
+    if (decision.perRequest !== true) this.#metrics.authorization(caller ?? 'plaintext', decision.destination, decision.allowed);
     if (!decision.allowed) {
       this.#options.logger.info({ source: caller, target: authority, reason: decision.reason }, 'tunnel: stream refused');
       refuse(stream, 403, decision.reason);

@@ -4,6 +4,7 @@
  * that fails, is told to go away or sits idle is dropped and the next stream opens a new one.
  */
 import * as http2 from 'node:http2';
+import type * as net from 'node:net';
 
 export interface H2SessionPoolOptions {
   readonly idleTimeoutMs: number;
@@ -20,13 +21,15 @@ export class H2SessionPool {
     this.options = { ...DEFAULT_H2_SESSION_POOL_OPTIONS, ...options };
   }
 
-  /** The live session to `host:port`, connecting it when there is none. */
-  session(key: string, host: string, port: number): http2.ClientHttp2Session {
+  /** The live session to `host:port`, connecting it when there is none (through `connect` when given). */
+  session(key: string, host: string, port: number, connect?: () => net.Socket): http2.ClientHttp2Session {
     if (this.#closed) throw new Error('upstream pool closed');
     const existing = this.#sessions.get(key);
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
     const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    const session = http2.connect(`http://${authority}`);
+    const session = connect !== undefined
+      ? http2.connect(`http://${authority}`, { createConnection: connect })
+      : http2.connect(`http://${authority}`);
     this.#sessions.set(key, session);
     const forget = (): void => {
       if (this.#sessions.get(key) === session) this.#sessions.delete(key);

@@ -13,6 +13,7 @@ import { pathOf } from '../http1/request-head.js';
 import { normalizeIp } from '../../runtime/ip.js';
 import type { BackendRuntime, EndpointRuntime, HttpRequestInfo, PortRuntime } from '../../runtime/types.js';
 import { grpcStatusFor } from './grpc-status.js';
+import { DIRECT_DIALER } from '../../runtime/dialer.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM } = http2.constants;
 
@@ -120,7 +121,11 @@ class StreamProxy {
     endpoint.begin();
     let upstream: http2.ClientHttp2Stream;
     try {
-      const session = this.#ctx.upstreams.h2.session(endpoint.key, endpoint.endpoint.ip, endpoint.endpoint.port);
+      const path = (this.#ctx.dialer ?? DIRECT_DIALER)(endpoint.endpoint, this.#log.authz?.identity ?? null, this.#runtime);
+      if (path.kind === 'refused') throw new Error(path.reason);
+      const session = path.kind === 'via'
+        ? this.#ctx.upstreams.h2.session(path.key, endpoint.endpoint.ip, endpoint.endpoint.port, path.connect)
+        : this.#ctx.upstreams.h2.session(endpoint.key, endpoint.endpoint.ip, endpoint.endpoint.port);
       upstream = session.request(this.#upstreamHeaders(), { endStream: false });
     } catch (error) {
       this.#failed(error instanceof Error ? error.message : String(error));

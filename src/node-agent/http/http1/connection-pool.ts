@@ -123,9 +123,10 @@ export class Http1ConnectionPool {
 
   /**
    * Lends a connection to `host:port` (`key` = its `ip:port`): an idle one at once, or a new one
-   * once connected. The callback runs synchronously for an idle connection.
+   * once connected. The callback runs synchronously for an idle connection. `connect` replaces
+   * the direct dial (secure mode's tunnel); `key` must then name the path, not just the endpoint.
    */
-  acquire(key: string, host: string, port: number, callback: AcquireCallback): void {
+  acquire(key: string, host: string, port: number, callback: AcquireCallback, connect?: () => net.Socket): void {
     if (this.#closed) {
       callback(new Error('upstream pool closed'), null);
       return;
@@ -143,7 +144,7 @@ export class Http1ConnectionPool {
       callback(null, connection);
       return;
     }
-    const socket = net.connect({ host, port });
+    const socket = connect !== undefined ? connect() : net.connect({ host, port });
     this.#all.add(new UpstreamConnection(socket, key, this, callback));
   }
 

@@ -20,6 +20,7 @@ import type { RequestHead } from './request-head.js';
 import { type ResponseHead, parseResponseHead } from './response-head.js';
 import { serializeRequestHead, serializeResponseHead } from './serialize.js';
 import { writeLocalAnswer } from './write-answer.js';
+import { DIRECT_DIALER } from '../../runtime/dialer.js';
 
 /** What a request needs from its client connection. */
 export interface ClientSide {
@@ -219,7 +220,14 @@ export class ProxiedRequest implements UpstreamOwner {
     this.#endpoint = endpoint;
     this.#log.endpoint = endpoint.key;
     endpoint.begin();
-    this.#ctx.upstreams.http1.acquire(endpoint.key, endpoint.endpoint.ip, endpoint.endpoint.port, (error, connection) => {
+    const path = (this.#ctx.dialer ?? DIRECT_DIALER)(endpoint.endpoint, this.#log.authz?.identity ?? null, this.#runtime);
+    if (path.kind === 'refused') {
+      this.#connectionFailed(path.reason, false);
+      return;
+    }
+    const key = path.kind === 'via' ? path.key : endpoint.key;
+    const connect = path.kind === 'via' ? path.connect : undefined;
+    this.#ctx.upstreams.http1.acquire(key, endpoint.endpoint.ip, endpoint.endpoint.port, (error, connection) => {
       if (this.#done || this.#endpoint !== endpoint) {
         if (connection !== null) this.#ctx.upstreams.http1.release(connection);
         return;
@@ -231,7 +239,7 @@ export class ProxiedRequest implements UpstreamOwner {
       connection.owner = this;
       this.#upstream = connection;
       this.#send(connection);
-    });
+    }, connect);
   }
 
   #send(connection: UpstreamConnection): void {

@@ -1,0 +1,234 @@
+/**
+ * Secure mode in a running agent (local mode, `--secure --ca-dir`): the certificates of this
+ * node's ServiceAccounts and of the agent itself, the tunnel listener other agents call, and the
+ * dialer that sends the data plane's connections to endpoints on other nodes through the tunnel
+ * of the calling pod's identity.
+ *
+ * Order of an apply: `setConfig` first (certificates for new pods, destination rules), then the
+ * data plane's apply, so a new pod's first call finds its certificate.
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Dialer, UpstreamPath } from '../node-agent/runtime/dialer.js';
+import { identityKey } from '../node-agent/runtime/identities.js';
+import type { MeshConfig, SourceIdentity } from '../routing/mesh-config.js';
+import { trustBundle } from './ca.js';
+import { CaFolder } from './ca-folder.js';
+import { CertificateStore } from './certificate-store.js';
+import { DestinationPolicy } from './destination.js';
+import { secureFindings, type SecureFinding } from './health.js';
+import { LocalIssuer } from './issuer.js';
+import { PromSecureMetrics } from './prom-metrics.js';
+import { TunnelClient, type TunnelPeer } from './tunnel/client.js';
+import { formatAuthority } from './tunnel/protocol.js';
+import { OutboundRelay } from './tunnel/relay.js';
+import { TunnelServer } from './tunnel/server.js';
+import { nodeIdentity, type IssuedCert } from './workload-cert.js';
+
+/** Another node's tunnel listener. */
+export interface PeerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface SecureModeOptions {
+  readonly nodeName: string;
+  readonly trustDomain: string;
+  readonly caDir: string;
+  /** Where this agent's tunnel listener binds. */
+  readonly tunnelAddress: string;
+  readonly tunnelPort: number;
+  /** Node name → its agent's tunnel listener. */
+  readonly peers: ReadonlyMap<string, PeerAddress>;
+  readonly permissive: boolean;
+  readonly acl: boolean;
+  readonly logger: Logger;
+  /** The agent's `/metrics` registry. */
+  readonly registry: Registry;
+  /** Certificate lifetime; default 24 h (tests shorten it to watch renewals). */
+  readonly certLifetimeMs?: number;
+  /** How often the CA folder is re-read; default 10 s. */
+  readonly caReloadMs?: number;
+}
+
+const DIRECT: UpstreamPath = Object.freeze({ kind: 'direct' });
+
+export class SecureMode {
+  readonly #options: SecureModeOptions;
+  readonly #ca: CaFolder;
+  readonly #store: CertificateStore;
+  readonly #client: TunnelClient;
+  readonly #relay: OutboundRelay;
+  readonly #policy: DestinationPolicy;
+  readonly #metrics: PromSecureMetrics;
+  #server: TunnelServer | null = null;
+  #identities: readonly SourceIdentity[] = [];
+
+  private constructor(options: SecureModeOptions, ca: CaFolder) {
+    this.#options = options;
+    this.#ca = ca;
+    const { logger, nodeName } = options;
+    const metrics = new PromSecureMetrics(options.registry, options.permissive);
+    this.#metrics = metrics;
+    const issuer = new LocalIssuer({
+      nodeName, ca: () => this.#ca.current, identities: () => this.#identities, logger, metrics,
+      ...(options.certLifetimeMs === undefined ? {} : { lifetimeMs: options.certLifetimeMs }),
+    });
+    this.#store = new CertificateStore({
+      source: issuer.issue,
+      metrics,
+      onError: (identity, err) => logger.warn({ identity, err: err.message }, 'certificate not obtained (the old one, if any, stays in use)'),
+      onChange: (cert) => this.#onCertificate(cert),
+    });
+    this.#client = new TunnelClient({
+      certificate: (identity) => this.#store.get(identity),
+      trustBundle: () => this.#ca.trustBundle(),
+      trustDomain: options.trustDomain,
+    });
+    this.#relay = new OutboundRelay((request) => {
+      const peer = this.#peer(request.node);
+      if (peer === null) return Promise.reject(new Error(`no tunnel peer for node ${request.node}`));
+      return this.#client.openStream(request.identity, peer, { host: request.host, port: request.port, service: request.service });
+    }, logger);
+    this.#policy = new DestinationPolicy({ nodeName, acl: options.acl, logger, metrics });
+  }
+
+  /** Reads the CA, obtains the agent's certificate and opens the tunnel listener. */
+  static async start(options: SecureModeOptions): Promise<SecureMode> {
+    let secure: SecureMode | null = null;
+    const ca = await CaFolder.open(options.caDir, {
+      intervalMs: options.caReloadMs ?? 10_000,
+      onError: (err) => options.logger.error({ err: err.message }, 'CA folder not readable: the last good CA stays in use'),
+      onChange: () => {
+        if (secure !== null) secure.#onCaChange();
+      },
+    });
+    if (ca.current.trustDomain !== options.trustDomain) {
+      throw new Error(`--trust-domain ${options.trustDomain} does not match the CA in ${options.caDir} (trust domain ${ca.current.trustDomain})`);
+    }
+    const started = new SecureMode(options, ca);
+    secure = started;
+    try {
+      await started.#open();
+    } catch (err) {
+      await started.stop();
+      throw err;
+    }
+    return started;
+  }
+
+  async #open(): Promise<void> {
+    const { logger, nodeName } = this.#options;
+    await this.#store.sync([nodeIdentity(nodeName)]);
+    const own = this.#store.get(nodeIdentity(nodeName));
+    if (own === undefined) throw new Error(`no certificate for the agent of node ${nodeName}`);
+    const server = new TunnelServer({
+      host: this.#options.tunnelAddress,
+      port: this.#options.tunnelPort,
+      trustDomain: this.#options.trustDomain,
+      credentials: { certPem: own.certPem, keyPem: own.keyPem, trustBundle: this.#ca.trustBundle() },
+      authorize: this.#policy.authorize,
+      deliver: this.#policy.deliver,
+      permissive: this.#options.permissive,
+      logger,
+      metrics: this.#metrics,
+    });
+    await server.listen().catch((err: Error) => {
+      throw new Error(`tunnel: cannot listen on ${formatAuthority(this.#options.tunnelAddress, this.#options.tunnelPort)}: ${err.message} (see --tunnel-port)`);
+    });
+    this.#server = server;
+    await this.#relay.listen();
+    this.#store.start();
+    this.#ca.start();
+    logger.info({ address: this.#options.tunnelAddress, port: server.address?.port, trustDomain: this.#options.trustDomain,
+      permissive: this.#options.permissive, peers: Object.fromEntries(this.#options.peers) }, 'secure mode: tunnel listening');
+  }
+
+  get tunnelPort(): number {
+    return this.#server?.address?.port ?? 0;
+  }
+
+  /** Hold certificates for exactly this node's ServiceAccounts (and the agent), and judge streams by `config`. */
+  async setConfig(config: MeshConfig): Promise<void> {
+    this.#identities = config.identities;
+    this.#policy.setConfig(config);
+    const wanted = new Set(config.identities.map(identityKey));
+    wanted.add(nodeIdentity(this.#options.nodeName));
+    await this.#store.sync(wanted);
+  }
+
+  /** The data plane's dialer: same node direct, other nodes through the caller identity's tunnel. */
+  readonly dialer: Dialer = (endpoint, source, port): UpstreamPath => {
+    if (endpoint.nodeName === null || endpoint.nodeName === this.#options.nodeName) return DIRECT;
+    if (source === null) return { kind: 'refused', reason: 'secure mode: the caller is not a known pod of this node, so it has no identity (fail closed)' };
+    const identity = identityKey(source);
+    if (this.#peer(endpoint.nodeName) === null) {
+      return { kind: 'refused', reason: `secure mode: no tunnel peer for node ${endpoint.nodeName} (see --tunnel-peer)` };
+    }
+    const { service, port: meshPort } = port;
+    const serviceKey = `${service.namespace}/${service.name}:${meshPort.port}/${meshPort.protocol}`;
+    const request = { identity, node: endpoint.nodeName, host: endpoint.ip, port: endpoint.port, service: serviceKey };
+    return {
+      kind: 'via',
+      // One pool per (identity, endpoint): a pooled connection never carries another identity.
+      key: `${identity}|${endpoint.nodeName}|${formatAuthority(endpoint.ip, endpoint.port)}`,
+      connect: () => this.#relay.connect(request),
+    };
+  };
+
+  /** For `/config`: what secure mode is doing (no key material). */
+  view(): object {
+    const ca = this.#ca.current;
+    return {
+      trustDomain: this.#options.trustDomain,
+      permissive: this.#options.permissive,
+      tunnel: { address: this.#options.tunnelAddress, port: this.tunnelPort },
+      peers: Object.fromEntries([...this.#options.peers].map(([node, peer]) => [node, formatAuthority(peer.host, peer.port)])),
+      ca: { root: ca.cert.subject.replaceAll('\n', ', '), notAfter: new Date(ca.cert.validTo).toISOString(), rotating: ca.previousCert !== null },
+      certificates: this.#certificates().map((cert) => ({
+        identity: cert.identity, spiffeId: cert.spiffeId,
+        notBefore: new Date(cert.notBefore).toISOString(), notAfter: new Date(cert.notAfter).toISOString(),
+      })),
+      findings: this.findings(),
+    };
+  }
+
+  /** What `plexus check` warns about: certificates near expiry, a CA near its end. */
+  findings(now = Date.now()): SecureFinding[] {
+    return secureFindings(this.#ca.current, this.#certificates(), now);
+  }
+
+  async stop(): Promise<void> {
+    this.#ca.stop();
+    this.#store.stop();
+    this.#client.close();
+    this.#policy.close();
+    await Promise.all([this.#server?.close(), this.#relay.close()]);
+  }
+
+  #certificates(): IssuedCert[] {
+    return this.#store.identities().map((identity) => this.#store.get(identity)).filter((cert): cert is IssuedCert => cert !== undefined);
+  }
+
+  #peer(node: string): TunnelPeer | null {
+    const address = this.#options.peers.get(node);
+    return address === undefined ? null : { host: address.host, port: address.port, nodeName: node };
+  }
+
+  /** A rotation or retirement: the new trust bundle applies to new connections, and every certificate moves to the new root now. */
+  #onCaChange(): void {
+    this.#options.logger.info({ roots: this.#ca.trustBundle().length }, 'CA changed: new trust bundle, re-issuing certificates');
+    this.#pushCredentials();
+    void this.#store.renewAll();
+  }
+
+  #onCertificate(cert: IssuedCert): void {
+    if (cert.identity === nodeIdentity(this.#options.nodeName)) this.#pushCredentials();
+  }
+
+  #pushCredentials(): void {
+    const own = this.#store.get(nodeIdentity(this.#options.nodeName));
+    if (this.#server === null || own === undefined) return;
+    this.#server.updateCredentials({ certPem: own.certPem, keyPem: own.keyPem, trustBundle: trustBundle(this.#ca.current) });
+  }
+}
