@@ -28,6 +28,8 @@ export interface CertificateStoreOptions {
 
 export class CertificateStore {
   readonly #certs = new Map<string, IssuedCert>();
+  /** When each certificate arrived: renewal counts from there, not from notBefore (backdated for clock skew). */
+  readonly #obtainedAt = new WeakMap<IssuedCert, number>();
   readonly #wanted = new Set<string>();
   readonly #pending = new Map<string, Promise<void>>();
   readonly #options: CertificateStoreOptions;
@@ -76,7 +78,7 @@ export class CertificateStore {
     const now = this.#clock();
     const due = [...this.#wanted].filter((identity) => {
       const cert = this.#certs.get(identity);
-      return cert === undefined || now >= renewalPoint(cert);
+      return cert === undefined || now >= this.#renewalPoint(cert);
     });
     await Promise.all(due.map((identity) => this.#obtain(identity)));
     this.#reschedule();
@@ -96,7 +98,7 @@ export class CertificateStore {
     let next: number | null = null;
     for (const identity of this.#wanted) {
       const cert = this.#certs.get(identity);
-      const at = cert === undefined ? this.#clock() : renewalPoint(cert);
+      const at = cert === undefined ? this.#clock() : this.#renewalPoint(cert);
       if (next === null || at < next) next = at;
     }
     return next;
@@ -121,6 +123,7 @@ export class CertificateStore {
       // The pod may have left the node while the certificate was being issued.
       if (!this.#wanted.has(identity)) return;
       this.#certs.set(identity, cert);
+      this.#obtainedAt.set(cert, this.#clock());
       this.#metrics.certificateExpiry(identity, cert.notAfter);
       this.#options.onChange?.(cert);
     }, (err: Error) => {
@@ -136,6 +139,15 @@ export class CertificateStore {
     return attempt;
   }
 
+  /**
+   * Half-way through the time left when the certificate arrived. notBefore is backdated (5 min of
+   * clock-skew allowance), so counting from it would renew a short-lived certificate at once.
+   */
+  #renewalPoint(cert: IssuedCert): number {
+    const from = Math.max(cert.notBefore, this.#obtainedAt.get(cert) ?? cert.notBefore);
+    return from + (cert.notAfter - from) * RENEW_AT_FRACTION;
+  }
+
   #reschedule(): void {
     if (!this.#running) return;
     if (this.#timer !== null) clearTimeout(this.#timer);
@@ -149,8 +161,4 @@ export class CertificateStore {
     this.#timer = setTimeout(() => { void this.renewDue(); }, Math.min(delay, 2 ** 31 - 1));
     this.#timer.unref();
   }
-}
-
-function renewalPoint(cert: IssuedCert): number {
-  return cert.notBefore + (cert.notAfter - cert.notBefore) * RENEW_AT_FRACTION;
 }

@@ -7,6 +7,7 @@
  * Order of an apply: `setConfig` first (certificates for new pods, destination rules), then the
  * data plane's apply, so a new pod's first call finds its certificate.
  */
+import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Dialer, UpstreamPath } from '../node-agent/runtime/dialer.js';
@@ -186,7 +187,7 @@ export class SecureMode {
       peers: Object.fromEntries([...this.#options.peers].map(([node, peer]) => [node, formatAuthority(peer.host, peer.port)])),
       ca: { root: ca.cert.subject.replaceAll('\n', ', '), notAfter: new Date(ca.cert.validTo).toISOString(), rotating: ca.previousCert !== null },
       certificates: this.#certificates().map((cert) => ({
-        identity: cert.identity, spiffeId: cert.spiffeId,
+        identity: cert.identity, spiffeId: cert.spiffeId, signedBy: new X509Certificate(cert.certPem).issuer.replaceAll('\n', ', '),
         notBefore: new Date(cert.notBefore).toISOString(), notAfter: new Date(cert.notAfter).toISOString(),
       })),
       findings: this.findings(),

@@ -204,3 +204,118 @@ describe('local mode, secure: two agents, traffic across the tunnel', function (
     expect(accepted).to.equal(false);
   });
 });
+
+interface SecureView {
+  readonly secure: {
+    readonly permissive: boolean;
+    readonly ca: { readonly root: string; readonly rotating: boolean };
+    readonly certificates: readonly { readonly identity: string; readonly signedBy: string; readonly notBefore: string }[];
+  };
+}
+
+async function secureView(adminPort: number): Promise<SecureView['secure']> {
+  return ((await (await fetch(`http://127.0.0.1:${adminPort}/config`)).json()) as SecureView).secure;
+}
+
+/** Polls until `accept` holds for the agent's secure view (fails after `timeoutMs`). */
+async function waitForSecure(adminPort: number, accept: (view: SecureView['secure']) => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (accept(await secureView(adminPort))) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`secure view of agent on admin port ${adminPort} did not reach the expected state in ${timeoutMs} ms`);
+}
+
+describe('local mode, secure: renewal and CA rotation under load drop nothing', function () {
+  this.timeout(120_000);
+  const CLIENT = '127.0.41.30';
+  const WEB = '127.0.41.31';
+  let caDir: string;
+  let folder: ManifestFolder;
+  const agents: RunningAgent[] = [];
+  let backend: Backend | null = null;
+
+  before(async () => {
+    caDir = join(await mkdtemp(join(tmpdir(), 'plexus-secure-')), 'ca');
+    expect((await runPlexus(['ca', 'init', '--dir', caDir])).code).to.equal(0);
+    folder = await manifestFolder();
+    await folder.write('ns.yaml', namespace(NS));
+    await folder.write('workloads.yaml',
+      service({ name: 'web', namespace: NS, port: 8081, selector: { app: 'web' } }),
+      pod({ name: 'client-a', namespace: NS, ip: CLIENT, serviceAccount: 'client', nodeName: 'node-a' }),
+      pod({ name: 'web-b', namespace: NS, ip: WEB, labels: { app: 'web' }, serviceAccount: 'web', nodeName: 'node-b' }));
+    await folder.write('access.yaml', httpAccess(NS, 'client-to-web', 'web', 'client', [{ name: 'all', pathRegex: '/.*', methods: ['*'] }]));
+    backend = await httpBackend('web-b', WEB, 8081);
+    // 10 s certificates: renewed every 5 s, so the load below spans several renewals.
+    const common = ['--acl', '--secure', '--ca-dir', caDir, '--cert-lifetime', '10', '--tunnel-port', String(TUNNEL_PORT),
+      '--dns-port', '0', '--manifests', folder.dir];
+    agents.push(await startAgent([...common, '--node-name', 'node-a', '--vip-cidr', '127.141.1.0/24',
+      '--tunnel-address', '127.0.42.3', '--tunnel-peer', `node-b=127.0.42.4:${TUNNEL_PORT}`]));
+    agents.push(await startAgent([...common, '--node-name', 'node-b', '--vip-cidr', '127.142.1.0/24',
+      '--tunnel-address', '127.0.42.4', '--tunnel-peer', `node-a=127.0.42.3:${TUNNEL_PORT}`]));
+  });
+
+  after(async () => {
+    await Promise.all(agents.map((agent) => agent.stop()));
+    await backend?.close();
+    await folder?.dispose();
+    if (caDir !== undefined) await rm(join(caDir, '..'), { recursive: true, force: true });
+  });
+
+  /**
+   * Keeps 4 callers sending keep-alive-less requests from the client pod until `during` has
+   * resolved, at most 20 000 requests or 90 s in all; returns every status seen.
+   */
+  async function loadWhile(during: Promise<void>): Promise<Map<number, number>> {
+    const statuses = new Map<number, number>();
+    const vip = agents[0]!.ready.vips[`${NS}/web`]!;
+    let finished = false;
+    void during.finally(() => { finished = true; });
+    const deadline = Date.now() + 90_000;
+    let budget = 20_000;
+    const caller = async (): Promise<void> => {
+      while (!finished && budget-- > 0 && Date.now() < deadline) {
+        const status = await httpCall({ host: vip, port: 8081, from: CLIENT }).then((r) => r.status, () => 0);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    };
+    await Promise.all([caller(), caller(), caller(), caller(), during]);
+    return statuses;
+  }
+
+  it('certificates renew while requests flow, and every request succeeds', async () => {
+    const adminA = agents[0]!.ready.adminPort;
+    const issuedBefore = await metricValue(adminA, 'plexus_certificate_issuance_total', { identity: `${NS}/client`, outcome: 'issued' });
+    const renewedTwice = (async () => {
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const issued = await metricValue(adminA, 'plexus_certificate_issuance_total', { identity: `${NS}/client`, outcome: 'issued' });
+        if (issued >= issuedBefore + 2) return;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      throw new Error('the client certificate was not renewed twice');
+    })();
+    const statuses = await loadWhile(renewedTwice);
+    expect([...statuses.keys()]).to.deep.equal([200]);
+    expect(statuses.get(200)).to.be.greaterThan(10);
+  });
+
+  it('a root rotation and retirement while requests flow drop nothing', async () => {
+    const [a, b] = [agents[0]!.ready.adminPort, agents[1]!.ready.adminPort];
+    const oldRoot = (await secureView(a)).ca.root;
+    const rotation = (async () => {
+      expect((await runPlexus(['ca', 'rotate', '--dir', caDir])).code).to.equal(0);
+      // Every agent trusts both roots and has moved each certificate to the new one...
+      for (const port of [a, b]) {
+        await waitForSecure(port, (view) => view.ca.rotating && view.ca.root !== oldRoot
+          && view.certificates.every((cert) => cert.signedBy === view.ca.root));
+      }
+      // ...so the old root can go at once.
+      expect((await runPlexus(['ca', 'retire', '--dir', caDir, '--force'])).code).to.equal(0);
+      for (const port of [a, b]) await waitForSecure(port, (view) => !view.ca.rotating);
+    })();
+    const statuses = await loadWhile(rotation);
+    expect([...statuses.keys()]).to.deep.equal([200]);
+  });
+});

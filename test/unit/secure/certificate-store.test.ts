@@ -44,7 +44,8 @@ describe('secure/CertificateStore', () => {
     const store = new CertificateStore({ source: issue, clock });
     await store.sync(['shop/web']);
     const first = store.get('shop/web')!;
-    const half = first.notBefore + (first.notAfter - first.notBefore) / 2;
+    // Counted from when it arrived (now), not from notBefore, which is backdated for clock skew.
+    const half = now + (first.notAfter - now) / 2;
     expect(store.nextRenewalAt()).to.equal(half);
     now = half - 1000;
     await store.renewDue();
@@ -54,6 +55,17 @@ describe('secure/CertificateStore', () => {
     const second = store.get('shop/web')!;
     expect(second.serialNumber).not.to.equal(first.serialNumber);
     expect(second.notAfter).to.be.above(first.notAfter);
+  });
+
+  it('does not renew a short-lived certificate at once (the clock-skew backdating does not count)', async () => {
+    const short = (identity: string): Promise<IssuedCert> => Promise.resolve(issueWorkloadCert(ca, identity, { now, lifetimeMs: 10_000 }));
+    const store = new CertificateStore({ source: short, clock });
+    await store.sync(['shop/web']);
+    const first = store.get('shop/web')!;
+    expect(store.nextRenewalAt()).to.equal(now + 5_000);
+    now += 4_000;
+    await store.renewDue();
+    expect(store.get('shop/web')!.serialNumber).to.equal(first.serialNumber);
   });
 
   it('keeps serving the old certificate until the renewed one is in place', async () => {
