@@ -158,7 +158,12 @@ export class ProxiedRequest implements UpstreamOwner {
   }
 
   onClientEnd(): void {
-    if (this.#tunnel) this.#upstream?.socket.end();
+    if (this.#tunnel) {
+      this.#upstream?.socket.end();
+      return;
+    }
+    // No more bytes will come: a body still incomplete can never be forwarded whole.
+    if (!this.bodyDone && !this.#done) this.#failClientBody('the client closed its side before the request body was complete');
   }
 
   // UpstreamOwner ---------------------------------------------------------------------------
@@ -295,7 +300,9 @@ export class ProxiedRequest implements UpstreamOwner {
       return;
     }
     this.#endEndpoint(true);
-    if (this.#mayRetry(this.#canResend)) {
+    // Once written to an endpoint, a non-idempotent request may have been acted on: only a
+    // connection that never carried it (refused, timed out) makes it safe to send elsewhere.
+    if (this.#mayRetry(this.#canResend && (!reachedEndpoint || isIdempotent(this.#head.method)))) {
       this.#retry(endpoint);
       return;
     }
