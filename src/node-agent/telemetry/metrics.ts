@@ -6,14 +6,14 @@
  * and outcomes from small fixed sets. No pod IPs, no paths. When a reload removes a Service,
  * `retainDestinations` drops every series that names it.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { REQUEST_LABELS, RequestSeriesTable, SeriesHistogram } from './request-series.js';
 import type { ConnectionRecord, RequestRecord } from './types.js';
 
 /** Sub-millisecond resolution at the low end: a proxy's own latency is measured in hundreds of µs. */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 const DESTINATION_LABELS = ['destination_namespace', 'destination_service'] as const;
-const REQUEST_LABELS = ['source_namespace', ...DESTINATION_LABELS, 'status_code'] as const;
 const CONNECTION_LABELS = ['source_namespace', ...DESTINATION_LABELS, 'outcome'] as const;
 const BYTES_LABELS = [...DESTINATION_LABELS, 'direction'] as const;
 
@@ -21,8 +21,9 @@ type LabelSet = Partial<Record<string, string | number>>;
 
 export class MeshMetrics {
   readonly registry = new Registry();
+  /** Requests are counted here on the hot path and published at scrape (see request-series.ts). */
+  readonly #requestSeries = new RequestSeriesTable(DURATION_BUCKETS);
   readonly #requests: Counter<(typeof REQUEST_LABELS)[number]>;
-  readonly #requestDuration: Histogram<(typeof REQUEST_LABELS)[number]>;
   readonly #retries: Counter<(typeof DESTINATION_LABELS)[number]>;
   readonly #tcpConnections: Counter<(typeof CONNECTION_LABELS)[number]>;
   readonly #tcpBytes: Counter<(typeof BYTES_LABELS)[number]>;
@@ -35,14 +36,22 @@ export class MeshMetrics {
 
   constructor() {
     const registers = [this.registry];
+    const requestSeries = this.#requestSeries;
     this.#requests = new Counter({
       name: 'plexus_requests_total', help: 'HTTP requests (and h2c streams) proxied, by final status.',
       labelNames: REQUEST_LABELS, registers,
+      collect(this: Counter<(typeof REQUEST_LABELS)[number]>) {
+        for (const series of requestSeries.series) {
+          if (series.unpublished === 0) continue;
+          this.inc(series.labels, series.unpublished);
+          series.unpublished = 0;
+        }
+      },
     });
-    this.#requestDuration = new Histogram({
-      name: 'plexus_request_duration_seconds', help: 'Time from request start to the end of the response.',
-      labelNames: REQUEST_LABELS, buckets: DURATION_BUCKETS, registers,
-    });
+    // Registers itself and reads the table at scrape; nothing else talks to it.
+    new SeriesHistogram({
+      name: 'plexus_request_duration_seconds', help: 'Time from request start to the end of the response.', registry: this.registry,
+    }, requestSeries);
     this.#retries = new Counter({
       name: 'plexus_retries_total', help: 'Retries sent to another attempt after a failed one.',
       labelNames: DESTINATION_LABELS, registers,
@@ -80,14 +89,9 @@ export class MeshMetrics {
   }
 
   request(record: RequestRecord): void {
-    const labels = {
-      source_namespace: record.sourceNamespace,
-      destination_namespace: record.destinationNamespace,
-      destination_service: record.destinationService,
-      status_code: String(record.status),
-    };
-    this.#requests.inc(labels);
-    this.#requestDuration.observe(labels, record.durationSeconds);
+    this.#requestSeries.record(
+      record.sourceNamespace, record.destinationNamespace, record.destinationService, record.status, record.durationSeconds,
+    );
     if (record.retries > 0) {
       this.#retries.inc({
         destination_namespace: record.destinationNamespace, destination_service: record.destinationService,
@@ -132,8 +136,9 @@ export class MeshMetrics {
 
   /** Drops every series whose destination is not one of `live` (`namespace/name` keys). */
   async retainDestinations(live: ReadonlySet<string>): Promise<void> {
+    this.#requestSeries.retain(live);
     const perDestination = [
-      this.#requests, this.#requestDuration, this.#retries,
+      this.#requests, this.#retries,
       this.#tcpConnections, this.#tcpBytes, this.#udpFlows, this.#udpBytes,
     ];
     for (const metric of perDestination) {

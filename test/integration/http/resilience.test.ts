@@ -66,6 +66,27 @@ describe('HTTP/1.1 proxy: retries, budget, timeout, no endpoint', () => {
     expect(proxy.records.slice(4).every((r) => r.retries === 0)).to.equal(true);
   });
 
+  it('retries an endpoint that drops the connection after taking the request only for idempotent methods', async () => {
+    const dropper = await upstream((req) => req.socket.destroy());
+    const healthy = await upstream((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('healthy'));
+    });
+    const proxy = await proxyFor(meshConfig({
+      endpoints: [{ port: dropper.port }, { port: healthy.port }],
+      policy: { retryAttempts: 1 },
+    }));
+    for (let i = 0; i < 4; i++) expect((await request(proxy.port, { method: 'PUT', body: 'x' })).status).to.equal(200);
+    const dropsBefore = dropper.requests;
+    const postStatuses: number[] = [];
+    for (let i = 0; i < 4; i++) postStatuses.push((await request(proxy.port, { method: 'POST', body: 'order' })).status);
+    // The dropper may have acted on each POST it took: it is sent there once and answered 502.
+    const posted = dropper.requests - dropsBefore;
+    expect(posted).to.be.greaterThan(0);
+    expect(postStatuses.filter((status) => status === 502)).to.have.length(posted);
+    expect(proxy.records.slice(4).every((r) => r.retries === 0)).to.equal(true);
+  });
+
   it('stops retrying when the retry budget is spent', async () => {
     const proxy = await proxyFor(meshConfig({
       endpoints: [{ port: await refusedPort() }, { port: await refusedPort() }],
@@ -81,6 +102,8 @@ describe('HTTP/1.1 proxy: retries, budget, timeout, no endpoint', () => {
     // Without a budget every request would retry 3 times; the budget lets retries add at most
     // about as many attempts as the requests themselves (plus a small allowance).
     expect(retries).to.be.lessThan(requests * 3);
+    // Budget: the window's first attempts (ratio 1) plus 10 retries/s over the 10 s window.
+    expect(retries).to.be.at.most(requests + 100);
     expect(proxy.records.at(-1)?.retries).to.be.lessThan(3);
   });
 

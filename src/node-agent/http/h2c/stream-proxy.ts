@@ -15,7 +15,7 @@ import type { BackendRuntime, EndpointRuntime, HttpRequestInfo, PortRuntime } fr
 import { grpcStatusFor } from './grpc-status.js';
 import { DIRECT_DIALER } from '../../runtime/dialer.js';
 
-const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
 /** Fields HTTP/2 forbids or that describe one hop only (RFC 9113 §8.2.2). */
 const CONNECTION_SPECIFIC = new Set([
@@ -120,15 +120,19 @@ class StreamProxy {
     this.#log.endpoint = endpoint.key;
     endpoint.begin();
     let upstream: http2.ClientHttp2Stream;
+    // Whether the stream could have reached the endpoint: not while its session never connected.
+    let sessionUp = false;
     try {
       const path = (this.#ctx.dialer ?? DIRECT_DIALER)(endpoint.endpoint, this.#log.authz?.identity ?? null, this.#runtime);
       if (path.kind === 'refused') throw new Error(path.reason);
       const session = path.kind === 'via'
         ? this.#ctx.upstreams.h2.session(path.key, endpoint.endpoint.ip, endpoint.endpoint.port, path.connect)
         : this.#ctx.upstreams.h2.session(endpoint.key, endpoint.endpoint.ip, endpoint.endpoint.port);
+      sessionUp = !session.connecting;
+      if (!sessionUp) session.once('connect', () => { sessionUp = true; });
       upstream = session.request(this.#upstreamHeaders(), { endStream: false });
     } catch (error) {
-      this.#failed(error instanceof Error ? error.message : String(error));
+      this.#failed(error instanceof Error ? error.message : String(error), false);
       return;
     }
     this.#upstream = upstream;
@@ -143,7 +147,8 @@ class StreamProxy {
     upstream.on('trailers', (headers) => { trailers = headers; });
     upstream.on('close', () => {
       if (this.#upstream !== upstream) return;
-      if (!responded) this.#failed(`stream closed before a response (code ${upstream.rstCode ?? 0})`);
+      // REFUSED_STREAM: the endpoint did not process it (RFC 9113 §8.7).
+      if (!responded) this.#failed(`stream closed before a response (code ${upstream.rstCode ?? 0})`, sessionUp && upstream.rstCode !== NGHTTP2_REFUSED_STREAM);
       else this.#onUpstreamDone(upstream);
     });
     if (this.#replayable) for (const chunk of this.#bodyChunks) upstream.write(chunk);
@@ -224,9 +229,10 @@ class StreamProxy {
     this.#attempt();
   }
 
-  #failed(detail: string): void {
+  /** `reachedEndpoint`: the endpoint may have acted on the request, so only idempotent ones are retried. */
+  #failed(detail: string, reachedEndpoint: boolean): void {
     if (this.#done) return;
-    if (this.#mayRetry()) {
+    if (this.#mayRetry() && (!reachedEndpoint || isIdempotent(this.#info.method))) {
       this.#retry(this.#upstream);
       return;
     }

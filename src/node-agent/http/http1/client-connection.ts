@@ -13,6 +13,12 @@ import { parseRequestHead } from './request-head.js';
 import { writeLocalAnswer } from './write-answer.js';
 
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/**
+ * After our side ended and every byte was flushed, how long the client has to close its side.
+ * A fixed deadline: a client that keeps sending but never closes must not hold the socket by
+ * re-arming the inactivity timer.
+ */
+const CLOSE_LINGER_MS = 2_000;
 
 /** What a connection reports to the handler that tracks it. */
 export interface ConnectionOwner {
@@ -31,6 +37,7 @@ export class ClientConnection implements ClientSide {
   #pending: Buffer | null = null;
   #request: ProxiedRequest | null = null;
   #headTimer: NodeJS.Timeout | null = null;
+  #lingerTimer: NodeJS.Timeout | null = null;
   #parsing = false;
   #closing = false;
   #clientEnded = false;
@@ -232,12 +239,15 @@ export class ClientConnection implements ClientSide {
     this.#closing = true;
     this.#stopHeadTimer();
     this.#pending = null;
-    // A client that never closes its side is destroyed by the inactivity timer.
-    this.socket.end();
+    this.socket.end(() => {
+      if (this.socket.destroyed) return;
+      this.#lingerTimer = setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS);
+    });
   }
 
   #onClose(): void {
     this.#stopHeadTimer();
+    if (this.#lingerTimer !== null) clearTimeout(this.#lingerTimer);
     this.#closing = true;
     const request = this.#request;
     this.#request = null;
