@@ -232,6 +232,11 @@ describe('agent: bad clients and bad endpoints never crash it', () => {
     for (const socket of slow) socket.write('GET / HTTP/1.1\r\nHost: a\r\n');
     const drip = setInterval(() => { for (const socket of slow) if (socket.writable) socket.write('X: 1\r\n'); }, 50);
     const silent = await opened(HTTP_VIP, ports.http);
+    // h2c: nothing at all, half a preface, a preface without SETTINGS.
+    const h2Slow = await Promise.all([0, 1, 2].map(() => opened(H2C_VIP, ports.h2c)));
+    h2Slow[1]?.write('PRI * HTTP/2.0\r\n');
+    h2Slow[2]?.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+    for (const socket of h2Slow) socket.on('error', () => undefined);
     try {
       for (let i = 0; i < 5; i++) expect(await httpGet()).to.deep.equal({ status: 200, body: 'ok' });
       // Its kept-alive connection would count too.
@@ -239,9 +244,10 @@ describe('agent: bad clients and bad endpoints never crash it', () => {
       client = new Agent({ connections: 2 });
       // Bounded: 400 × 20 ms; the head timeout plus the close linger take about 2.3 s.
       expect(await eventually(async () => (await listenerActive(`${HTTP_VIP}:${ports.http}/TCP`)) === 0, 400)).to.equal(true);
+      expect(await eventually(async () => (await listenerActive(`${H2C_VIP}:${ports.h2c}/TCP`)) === 0, 400)).to.equal(true);
     } finally {
       clearInterval(drip);
-      for (const socket of [...slow, silent]) socket.destroy();
+      for (const socket of [...slow, silent, ...h2Slow]) socket.destroy();
     }
     await everythingServes();
   });

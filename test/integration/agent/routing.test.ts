@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import type { NodeAgent } from '../../../src/node-agent/agent.js';
 import type { Backend, Destination, Endpoint, HttpRule, MeshConfig, Policy } from '../../../src/routing/mesh-config.js';
 import { endpoint, eventually, freePort, meshConfig, metricValue, startAgent } from './fixtures.js';
@@ -73,8 +73,8 @@ describe('agent: routing and resilience over real HTTP', () => {
     return { kind: 'backends', split: 'shop/web-split', backends };
   }
 
-  async function get(path = '/', headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; body: string }> {
-    const response = await request(`http://${VIP}:${port}${path}`, { dispatcher: client, headers, method: method as 'GET' });
+  async function get(path = '/', headers: Record<string, string> = {}, method: Dispatcher.HttpMethod = 'GET'): Promise<{ status: number; body: string }> {
+    const response = await request(`http://${VIP}:${port}${path}`, { dispatcher: client, headers, method });
     return { status: response.statusCode, body: await response.body.text() };
   }
 
@@ -186,7 +186,8 @@ describe('agent: routing and resilience over real HTTP', () => {
     sick.failWith = 503;
     await agent.apply(config(
       { kind: 'backends', split: null, backends: [{ service: 'shop/web', weight: 1, endpoints: [ep(sick), ep(healthy)] }] },
-      { policy: { circuitBreaker: { consecutiveErrors: 2, ejectionMs: 500 } } },
+      // Long enough that the 10 requests below always fall inside it, even on a busy machine.
+      { policy: { circuitBreaker: { consecutiveErrors: 2, ejectionMs: 2_000 } } },
     ));
     const first = await tally(4);
     expect(first.get('sick failing')).to.equal(2);
@@ -197,8 +198,8 @@ describe('agent: routing and resilience over real HTTP', () => {
     expect(sick.requests).to.equal(sickBefore);
 
     sick.failWith = null;
-    // Bounded: at most 200 requests × 20 ms, far beyond the 500 ms ejection.
-    expect(await eventually(async () => (await get()).body === 'sick', 200)).to.equal(true);
+    // Bounded: at most 500 requests × 20 ms, far beyond the 2 s ejection.
+    expect(await eventually(async () => (await get()).body === 'sick', 500)).to.equal(true);
     const recovered = await tally(10);
     expect(Object.fromEntries(recovered)).to.deep.equal({ sick: 5, healthy: 5 });
   });
