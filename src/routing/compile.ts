@@ -247,6 +247,7 @@ export class Compiler {
   /** Listener ports; the previous result is reused while the keys, range and previous allocation stay. */
   private allocatePorts(meshed: readonly MeshedService[], options: CompileOptions): Allocated<number> {
     const range = options.listenerPorts;
+    if (range === null) return NO_PORTS;
     const previous = options.previous?.ports ?? EMPTY_RECORD;
     const inputs = [range.min, range.max, previous, meshed];
     if (this.ports && sameAllocationInputs(this.ports, inputs, 2)) return this.ports.value;
@@ -317,6 +318,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): MeshConfig
 
 const EMPTY_RECORD: Readonly<Record<string, never>> = {};
 const NO_VIPS: Allocated<string> = { record: EMPTY_RECORD, map: new Map(), problems: [] };
+const NO_PORTS: Allocated<number> = { record: EMPTY_RECORD, map: new Map(), problems: [] };
 
 /** Problems with compile options name the option (`Option vip-cidr: …`). */
 function optionRef(name: string) {
