@@ -6,7 +6,7 @@
  */
 import { Compiler } from '../../src/routing/compile.js';
 import { formatProblem } from '../../src/routing/problem.js';
-import { DEFAULT_LISTENER_PORTS, type CompileOptions, type RawObject } from '../../src/routing/snapshot.js';
+import { type CompileOptions, type RawObject } from '../../src/routing/snapshot.js';
 import { namespaceObjects, serviceObjects, splitObjects } from './scale-cluster.js';
 
 export interface CompileProbeResult {
@@ -36,7 +36,7 @@ function main(): void {
   for (let i = 0; i < services; i++) objects.push(...serviceObjects(i));
   const inputHeap = heapMb();
   const options: CompileOptions = {
-    nodeName: 'bench', meshDomain: 'plexus', listenerPorts: DEFAULT_LISTENER_PORTS, vipCidr: '127.100.0.0/16', deriveEndpointsFromPods: true,
+    nodeName: 'bench', meshDomain: 'plexus', listenerPorts: null, vipCidr: '127.100.0.0/16', deriveEndpointsFromPods: true,
   };
   const compiler = new Compiler();
   const began = performance.now();

@@ -5,12 +5,6 @@
  * PLEXUS_ADMIN_PORT; see env-args.ts); the command line wins over the environment.
  */
 import yargs, { type Argv, type CommandModule } from 'yargs';
-import { agentCommand } from './commands/agent.js';
-import { configCommand } from './commands/config.js';
-import { demoCommand } from './commands/demo.js';
-import { prepareCommand } from './commands/prepare.js';
-import { cleanupCommand } from './commands/cleanup.js';
-import { checkCommand } from './commands/check.js';
 import { argsFromEnv, type DeclaredOptions } from './env-args.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { packageVersion } from './package-root.js';
@@ -18,18 +12,37 @@ import { packageVersion } from './package-root.js';
 // Each command declares its own options, so the list holds command modules of any argv type.
 type AnyCommand = CommandModule<object, any>;
 
-/** Add a command here (one line) to make it available. */
-const COMMANDS: readonly AnyCommand[] = [
-  agentCommand,
-  configCommand,
-  demoCommand,
-  prepareCommand,
-  cleanupCommand,
-  checkCommand,
-  (await import('./commands/ca.js')).caCommand,
+/**
+ * Add a command here (one line) to make it available. Each module is imported only when its
+ * command runs: prepare/check/cleanup pull in @kubernetes/client-node (~90 MB RSS), which
+ * `plexus agent --manifests` and `plexus config` must not pay for.
+ */
+const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<AnyCommand>]> = [
+  ['agent', async () => (await import('./commands/agent.js')).agentCommand],
+  ['config', async () => (await import('./commands/config.js')).configCommand],
+  ['demo', async () => (await import('./commands/demo.js')).demoCommand],
+  ['prepare', async () => (await import('./commands/prepare.js')).prepareCommand],
+  ['cleanup', async () => (await import('./commands/cleanup.js')).cleanupCommand],
+  ['check', async () => (await import('./commands/check.js')).checkCommand],
+  ['ca', async () => (await import('./commands/ca.js')).caCommand],
 ];
 
-function buildParser(argv: readonly string[]): Argv {
+/** The invoked command's name: the first argument that is not an option (there are no global options). */
+function invokedName(argv: readonly string[]): string | undefined {
+  return argv.find((arg) => !arg.startsWith('-'));
+}
+
+/**
+ * The command modules the parser needs: only the invoked one when argv names a known command;
+ * every one otherwise (top-level --help lists them all, an unknown name gets suggestions).
+ */
+async function loadCommands(argv: readonly string[]): Promise<AnyCommand[]> {
+  const name = invokedName(argv);
+  const invoked = COMMANDS.find(([n]) => n === name);
+  return Promise.all((invoked ? [invoked] : COMMANDS).map(([, load]) => load()));
+}
+
+function buildParser(argv: readonly string[], commands: readonly AnyCommand[]): Argv {
   let parser: Argv = yargs([...argv])
     .scriptName('plexus')
     .usage('$0 <command> [options]\n\nPlexus: a per-node service mesh with SMI routing and authorization.')
@@ -47,7 +60,7 @@ function buildParser(argv: readonly string[]): Argv {
       if (error && error.name !== 'YError') throw error;
       throw new UsageError(message ?? error?.message ?? 'invalid command line');
     });
-  for (const command of COMMANDS) parser = parser.command(command);
+  for (const command of commands) parser = parser.command(command);
   return parser;
 }
 
@@ -65,10 +78,10 @@ function declaredOptions(command: AnyCommand): DeclaredOptions {
 }
 
 /** argv with the invoked command's options from PLEXUS_* variables added after the command name. */
-function withEnvironment(argv: readonly string[]): string[] {
+function withEnvironment(argv: readonly string[], commands: readonly AnyCommand[]): string[] {
   const index = argv.findIndex((arg) => !arg.startsWith('-'));
   const name = argv[index];
-  const command = COMMANDS.find((c) => typeof c.command === 'string' && c.command.split(' ')[0] === name);
+  const command = commands.find((c) => typeof c.command === 'string' && c.command.split(' ')[0] === name);
   if (!command) return [...argv];
   const rest = argv.slice(index + 1);
   return [...argv.slice(0, index + 1), ...argsFromEnv(declaredOptions(command), rest, process.env), ...rest];
@@ -76,7 +89,8 @@ function withEnvironment(argv: readonly string[]): string[] {
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    await buildParser(withEnvironment(argv)).parseAsync();
+    const commands = await loadCommands(argv);
+    await buildParser(withEnvironment(argv, commands), commands).parseAsync();
     return EXIT.OK;
   } catch (err) {
     if (err instanceof UsageError) {

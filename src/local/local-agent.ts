@@ -14,7 +14,6 @@ import { NodeAgent } from '../node-agent/agent.js';
 import { Compiler } from '../routing/compile.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
 import { formatProblem } from '../routing/problem.js';
-import { DEFAULT_LISTENER_PORTS } from '../routing/snapshot.js';
 import type { SecureMode } from '../secure/secure-mode.js';
 import { FileProvider, type FileSnapshot } from './file-provider.js';
 
@@ -51,7 +50,8 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     const config = compiler.compile(update.snapshot, {
       nodeName: options.nodeName,
       meshDomain: options.meshDomain,
-      listenerPorts: DEFAULT_LISTENER_PORTS,
+      // Local mode listens on VIP:port: no Kubernetes-mode listener ports.
+      listenerPorts: null,
       vipCidr: options.vipCidr,
       deriveEndpointsFromPods: true,
       ...(previous ? { previous: previous.allocation } : {}),

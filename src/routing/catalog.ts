@@ -25,6 +25,28 @@ export interface Catalog {
   readonly problems: readonly Problem[];
 }
 
+/**
+ * The catalog as built: mutable maps, so the Compiler can patch it in place for the next
+ * compile (patchCatalog) instead of re-indexing every object.
+ */
+export interface IndexedCatalog extends Catalog {
+  readonly services: Map<string, ServiceInfo>;
+  readonly namespaces: Map<string, NamespaceInfo>;
+  readonly slicesByService: Map<string, readonly EndpointSliceInfo[]>;
+  readonly endpointsByService: Map<string, EndpointsInfo>;
+  readonly splitsByRoot: Map<string, readonly TrafficSplit[]>;
+  readonly routeGroups: Map<string, HTTPRouteGroup>;
+  readonly tcpRoutes: Map<string, TCPRoute>;
+  readonly udpRoutes: Map<string, UDPRoute>;
+  readonly trafficTargets: Map<string, TrafficTarget>;
+}
+
+/** An object of the previous snapshot replaced, at the same position, by another. */
+export interface CatalogChange {
+  readonly before: ReadObject;
+  readonly after: ReadObject;
+}
+
 function namespaceOf(object: ReadObject): string {
   return 'id' in object ? object.id.namespace : object.namespace;
 }
@@ -46,7 +68,7 @@ class KindMap<T extends ReadObject> extends Map<string, T> {
   }
 }
 
-export function buildCatalog(objects: readonly ReadObject[]): Catalog {
+export function buildCatalog(objects: readonly ReadObject[]): IndexedCatalog {
   const problems: Problem[] = [];
   const services = new KindMap<ServiceInfo>(problems);
   const namespaces = new KindMap<NamespaceInfo>(problems);
@@ -81,6 +103,58 @@ export function buildCatalog(objects: readonly ReadObject[]): Catalog {
     services, namespaces, slicesByService, endpointsByService, pods, splitsByRoot,
     routeGroups, tcpRoutes, udpRoutes, trafficTargets, problems,
   };
+}
+
+/**
+ * Applies `changes` to `catalog` in place, as buildCatalog over the changed snapshot would have
+ * built it; false (and the catalog untouched) when a change could move an object to another key
+ * or index, which only a rebuild gets right: another kind or key, a slice of another Service, a
+ * split of another root, a Pod (the PodIndex is keyed by the pods map itself), or a catalog with
+ * duplicates (whose winners and problems depend on positions).
+ */
+export function patchCatalog(catalog: IndexedCatalog, changes: readonly CatalogChange[]): boolean {
+  if (catalog.problems.length > 0) return false;
+  for (const change of changes) if (!patchable(catalog, change)) return false;
+  for (const { before, after } of changes) {
+    switch (after.kind) {
+      case 'Service': catalog.services.set(after.key, after); break;
+      case 'Namespace': catalog.namespaces.set(after.key, after); break;
+      case 'Endpoints': catalog.endpointsByService.set(after.key, after); break;
+      case 'EndpointSlice': if (after.service) replaceIn(catalog.slicesByService, after.service, before, after); break;
+      case 'TrafficSplit': replaceIn(catalog.splitsByRoot, objectKey(after.namespace, after.service), before, after); break;
+      case 'HTTPRouteGroup': catalog.routeGroups.set(objectKey(after.namespace, after.name), after); break;
+      case 'TCPRoute': catalog.tcpRoutes.set(objectKey(after.namespace, after.name), after); break;
+      case 'UDPRoute': catalog.udpRoutes.set(objectKey(after.namespace, after.name), after); break;
+      case 'TrafficTarget': catalog.trafficTargets.set(objectKey(after.namespace, after.name), after); break;
+    }
+  }
+  return true;
+}
+
+function catalogKey(object: ReadObject): string {
+  return objectKey(namespaceOf(object), nameOf(object));
+}
+
+function patchable(catalog: IndexedCatalog, { before, after }: CatalogChange): boolean {
+  if (before.kind !== after.kind || catalogKey(before) !== catalogKey(after)) return false;
+  switch (before.kind) {
+    case 'Pod': return false;
+    case 'EndpointSlice': {
+      const service = (after as EndpointSliceInfo).service;
+      return service === before.service && (service === null || (catalog.slicesByService.get(service) ?? []).includes(before));
+    }
+    case 'TrafficSplit': {
+      const root = objectKey(before.namespace, before.service);
+      return (after as TrafficSplit).service === before.service && (catalog.splitsByRoot.get(root) ?? []).includes(before);
+    }
+    default: return true;
+  }
+}
+
+/** A new list, never the old one edited: memos compare these lists by identity. */
+function replaceIn<V>(map: Map<string, readonly V[]>, key: string, before: V, after: V): void {
+  const list = map.get(key);
+  if (list) map.set(key, list.map((item) => (item === before ? after : item)));
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -12,7 +12,7 @@ import { resolveTargets, type ResolvedTarget } from './access.js';
 import { allocate, numberToIpv4, parseIpv4Cidr, validPortRange } from './allocation.js';
 import { ipv4Value } from './ip-order.js';
 import { assembleService, endpointFacts, type AssemblyContext, type EndpointFacts } from './assemble.js';
-import { buildCatalog, type Catalog } from './catalog.js';
+import { buildCatalog, patchCatalog, type Catalog, type CatalogChange, type IndexedCatalog } from './catalog.js';
 import { endpointSources, resolveEndpoints, type ServiceEndpoints } from './endpoints.js';
 import { nodeIdentities } from './identities.js';
 import type { PodInfo, ReadResult, ServiceInfo } from './kube/types.js';
@@ -27,6 +27,14 @@ import { selectSplits, type ActiveSplit } from './splits.js';
 interface ReadEntry {
   readonly source: SourceLocation | undefined;
   readonly result: ReadResult<ReadObject>;
+}
+
+/** The previous compile's input, by position, and the catalog built from it. */
+interface LastRead {
+  /** A copy: callers may edit their snapshot's array in place between compiles. */
+  readonly raws: readonly RawObject[];
+  readonly entries: readonly ReadEntry[];
+  readonly catalog: IndexedCatalog;
 }
 
 interface EndpointEntry {
@@ -84,6 +92,7 @@ interface Allocated<T> {
 
 export class Compiler {
   private readonly reads = new WeakMap<RawObject, ReadEntry>();
+  private lastRead: LastRead | null = null;
   private readonly meshedPortsCache = new WeakMap<ServiceInfo, MeshedPorts>();
   private readonly facts = new WeakMap<readonly Endpoint[], EndpointFacts>();
   /** Counts compiles: memo entries stamped with an older one belong to deleted Services. */
@@ -100,7 +109,7 @@ export class Compiler {
   compile(snapshot: Snapshot, options: CompileOptions): MeshConfig {
     this.generation++;
     const problems: Problem[] = [];
-    const catalog = buildCatalog(this.readAll(snapshot, problems));
+    const catalog = this.readCatalog(snapshot, problems);
     problems.push(...catalog.problems);
     this.updatePods(catalog.pods);
 
@@ -177,19 +186,48 @@ export class Compiler {
     return this.targets.value;
   }
 
-  private readAll(snapshot: Snapshot, problems: Problem[]): ReadObject[] {
-    const objects: ReadObject[] = [];
-    for (const raw of snapshot.objects) {
+  /**
+   * Reads every object (once per object, WeakMap) and indexes them. When the snapshot has the
+   * same length as the previous one, objects are compared by position, and the previous catalog
+   * is patched with the replaced ones instead of re-indexing all (see patchCatalog).
+   */
+  private readCatalog(snapshot: Snapshot, problems: Problem[]): Catalog {
+    const raws = snapshot.objects;
+    const last = this.lastRead;
+    const samePositions = last !== null && last.raws.length === raws.length;
+    const entries: ReadEntry[] = new Array<ReadEntry>(raws.length);
+    const changes: CatalogChange[] = [];
+    let patch = samePositions;
+    for (let i = 0; i < raws.length; i++) {
+      const raw = raws[i]!;
       const source = snapshot.sources?.get(raw);
-      let entry = this.reads.get(raw);
+      const before = samePositions ? last.entries[i]! : undefined;
+      let entry = before !== undefined && last!.raws[i] === raw ? before : this.reads.get(raw);
       if (!entry || entry.source !== source) {
         entry = { source, result: readSafely(raw, source) };
         this.reads.set(raw, entry);
       }
-      if (entry.result.object) objects.push(entry.result.object);
+      entries[i] = entry;
       if (entry.result.problems.length > 0) problems.push(...entry.result.problems);
+      if (patch && entry !== before) {
+        const old = before!.result.object;
+        const now = entry.result.object;
+        if (old !== now) {
+          if (old && now) changes.push({ before: old, after: now });
+          else patch = false;
+        }
+      }
     }
-    return objects;
+    let catalog: IndexedCatalog;
+    if (patch && patchCatalog(last!.catalog, changes)) {
+      catalog = last!.catalog;
+    } else {
+      const objects: ReadObject[] = [];
+      for (const entry of entries) if (entry.result.object) objects.push(entry.result.object);
+      catalog = buildCatalog(objects);
+    }
+    this.lastRead = { raws: [...raws], entries, catalog };
+    return catalog;
   }
 
   /** Reuses the pod index while the set of Pods is unchanged (same objects). */
@@ -247,6 +285,7 @@ export class Compiler {
   /** Listener ports; the previous result is reused while the keys, range and previous allocation stay. */
   private allocatePorts(meshed: readonly MeshedService[], options: CompileOptions): Allocated<number> {
     const range = options.listenerPorts;
+    if (range === null) return NO_PORTS;
     const previous = options.previous?.ports ?? EMPTY_RECORD;
     const inputs = [range.min, range.max, previous, meshed];
     if (this.ports && sameAllocationInputs(this.ports, inputs, 2)) return this.ports.value;
@@ -317,6 +356,7 @@ export function compile(snapshot: Snapshot, options: CompileOptions): MeshConfig
 
 const EMPTY_RECORD: Readonly<Record<string, never>> = {};
 const NO_VIPS: Allocated<string> = { record: EMPTY_RECORD, map: new Map(), problems: [] };
+const NO_PORTS: Allocated<number> = { record: EMPTY_RECORD, map: new Map(), problems: [] };
 
 /** Problems with compile options name the option (`Option vip-cidr: …`). */
 function optionRef(name: string) {

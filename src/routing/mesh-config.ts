@@ -31,7 +31,7 @@ export interface MeshConfig {
 }
 
 export interface Allocation {
-  /** Agent listener port per Service port, keyed by `portKey()`. */
+  /** Kubernetes mode: agent listener port per Service port, keyed by `portKey()` (empty in local mode). */
   readonly ports: Readonly<Record<string, number>>;
   /** Local mode only: virtual IP per Service, keyed by `namespace/name`. */
   readonly vips: Readonly<Record<ObjectKey, string>>;
@@ -62,7 +62,7 @@ export interface MeshPort {
   readonly trafficType: TrafficType;
   /** Only meaningful for `http` ports: `h2c` proxies HTTP/2 cleartext end to end. */
   readonly scheme: Scheme;
-  /** The agent listener port (Kubernetes mode). 0 when none could be allocated (see problems). */
+  /** The agent listener port (Kubernetes mode). 0 in local mode, and when none could be allocated (see problems). */
   readonly listenerPort: number;
   /**
    * HTTP only: rules tried in order; the first whose `matches` accepts the request decides.

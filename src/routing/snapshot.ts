@@ -24,8 +24,11 @@ export interface CompileOptions {
   /** This agent's node: selects the source identities (pods of this node). */
   readonly nodeName: string;
   readonly meshDomain: string;
-  /** Where agent listener ports are allocated (Kubernetes mode). */
-  readonly listenerPorts: PortRange;
+  /**
+   * Where agent listener ports are allocated (Kubernetes mode). Null allocates none (every
+   * `listenerPort` is 0, no range-full problems): local mode listens on VIP:port instead.
+   */
+  readonly listenerPorts: PortRange | null;
   /** Local mode: the CIDR virtual IPs are allocated from; absent in Kubernetes mode. */
   readonly vipCidr?: string;
   /** The allocation of the previous compile (or read from shadow Services): never moved. */

@@ -11,7 +11,6 @@ import { formatManifestError } from '../../manifests/errors.js';
 import { readManifestDir } from '../../manifests/read.js';
 import { compile } from '../../routing/compile.js';
 import { formatProblem } from '../../routing/problem.js';
-import { DEFAULT_LISTENER_PORTS } from '../../routing/snapshot.js';
 import { CliError, EXIT } from '../errors.js';
 import { defaultNodeName, manifestsOption, meshDomainOption, vipCidrOption } from '../options.js';
 import { renderMeshConfig } from '../render-config.js';
@@ -56,7 +55,8 @@ async function handler(args: ArgumentsCamelCase<ConfigArgs>): Promise<void> {
   const config = compile(input.snapshot, {
     nodeName: args.node,
     meshDomain: args.meshDomain,
-    listenerPorts: DEFAULT_LISTENER_PORTS,
+    // Local mode listens on VIP:port: no Kubernetes-mode listener ports.
+    listenerPorts: null,
     vipCidr: args.vipCidr,
     deriveEndpointsFromPods: true,
   });

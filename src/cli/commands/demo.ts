@@ -16,7 +16,6 @@ import { formatManifestError } from '../../manifests/errors.js';
 import { readManifestDir } from '../../manifests/read.js';
 import { compile } from '../../routing/compile.js';
 import type { MeshConfig } from '../../routing/mesh-config.js';
-import { DEFAULT_LISTENER_PORTS } from '../../routing/snapshot.js';
 import { CliError, EXIT } from '../errors.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { defaultNodeName, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
@@ -68,7 +67,8 @@ async function compileFolder(args: DemoArgs, nodeName: string): Promise<MeshConf
   return compile(input.snapshot, {
     nodeName,
     meshDomain: args.meshDomain,
-    listenerPorts: DEFAULT_LISTENER_PORTS,
+    // Local mode listens on VIP:port: no Kubernetes-mode listener ports.
+    listenerPorts: null,
     vipCidr: args.vipCidr,
     deriveEndpointsFromPods: true,
   });

@@ -47,6 +47,39 @@ describe('routing: listener ports and virtual IPs', () => {
     expect(problemsOf(config, 'Service', 's03')).to.deep.equal(['port 80/TCP: no free listener port left in 20000-20002']);
   });
 
+  describe('without a listener port range (local mode: listenerPorts null)', () => {
+    const local: Partial<CompileOptions> = { listenerPorts: null, vipCidr: '127.77.0.0/16' };
+
+    it('allocates no listener ports and reports no full range, however many Service ports', () => {
+      // More Service ports than the default range holds: none of them needs a listener port.
+      const config = compileObjects(names('s', 40).map((n) => service(n)), local);
+      expect(config.allocation.ports).to.deep.equal({});
+      expect(config.services.flatMap((s) => s.ports.map((p) => p.listenerPort)).every((port) => port === 0)).to.equal(true);
+      expect(config.problems).to.deep.equal([]);
+      expect(config.services.map((s) => s.vip)).to.have.length(40).and.not.include(null);
+    });
+
+    it('still allocates virtual IPs stably, and ignores previous listener ports', () => {
+      const first = compileObjects([service('a'), service('b')], local);
+      const previous = { ports: { 'shop/a:80/TCP': 10000 }, vips: first.allocation.vips };
+      const second = compileObjects([service('0-first'), service('b')], { ...local, previous });
+      expect(second.allocation.ports).to.deep.equal({});
+      expect(second.allocation.vips['shop/b']).to.equal(first.allocation.vips['shop/b']);
+    });
+
+    it('changes nothing else: the same config as with a range, listener ports aside', () => {
+      const objects = names('s', 5).map((n) => service(n));
+      const withRange = compileObjects(objects, { vipCidr: '127.77.0.0/16' });
+      const without = compileObjects(objects, local);
+      const zeroed = {
+        ...withRange,
+        allocation: { ...withRange.allocation, ports: {} },
+        services: withRange.services.map((s) => ({ ...s, ports: s.ports.map((p) => ({ ...p, listenerPort: 0 })) })),
+      };
+      expect(without).to.deep.equal(zeroed);
+    });
+  });
+
   it('reallocates a previous port outside the range or given twice', () => {
     const previous = { ports: { 'shop/a:80/TCP': 5, 'shop/b:80/TCP': 10010, 'shop/c:80/TCP': 10010 }, vips: {} };
     const config = compileObjects([service('a'), service('b'), service('c')], { previous });

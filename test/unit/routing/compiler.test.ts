@@ -50,6 +50,27 @@ describe('routing: the remembering Compiler', () => {
     expect(second).to.deep.equal(compile({ objects }, { ...OPTIONS, previous: first.allocation }));
   });
 
+  it('follows objects replaced in place that move to another Service or key', () => {
+    const compiler = new Compiler();
+    const objects = cluster();
+    let previous = compiler.compile({ objects }, OPTIONS);
+    const recompile = () => {
+      const options = { ...OPTIONS, previous: previous.allocation };
+      previous = compiler.compile({ objects }, options);
+      expect(previous).to.deep.equal(compile({ objects }, options));
+      return previous;
+    };
+    // b's slice now labelled for a: a has two slices, b none.
+    objects[4] = slice('a', [{ ip: '10.0.0.2' }], { name: 'b-abc' });
+    const moved = recompile().services.find((s) => s.key === 'shop/a')!.ports[0]!.destination;
+    expect(moved.kind === 'backends' && moved.backends[0]!.endpoints.map((e) => e.ip)).to.deep.equal(['10.0.0.1', '10.0.0.2']);
+    // The split now splits b instead of c; then a Service renamed at the same position.
+    objects[9] = trafficSplit('c-split', 'b', [{ service: 'c-v2', weight: 1 }]);
+    recompile();
+    objects[5] = service('d');
+    expect(recompile().services.map((s) => s.key)).to.include('shop/d').and.not.include('shop/c');
+  });
+
   it('never changes a compiled config afterwards', () => {
     const compiler = new Compiler();
     const objects = cluster();

@@ -242,4 +242,30 @@ describe('routing: generated input', () => {
       }
     }
   });
+
+  it('gives the same config as a fresh compile when objects are replaced in place (the patched catalog)', () => {
+    // Same length, objects replaced at their positions: the Compiler patches its catalog when
+    // kinds and keys stay, and must rebuild it when they do not (or when there are duplicates).
+    const gen = new Gen(prng(11));
+    for (let run = 0; run < 20; run++) {
+      const compiler = new Compiler();
+      const objects = Array.from({ length: 40 }, () => gen.object());
+      let previous = compiler.compile({ objects, sources: locate(objects) }, OPTIONS);
+      for (let step = 0; step < 15; step++) {
+        for (let i = 0; i < objects.length; i++) {
+          if (!gen.chance(0.08)) continue;
+          const old = objects[i]!;
+          const fresh = gen.object();
+          // Mostly the same kind and name with new content; sometimes anything, or a copy of another object.
+          objects[i] = gen.chance(0.7) ? { ...fresh, apiVersion: old.apiVersion, kind: old.kind, metadata: old.metadata }
+            : gen.chance(0.5) ? fresh : structuredClone(objects[gen.int(objects.length)]!);
+        }
+        const options = { ...OPTIONS, previous: previous.allocation, deriveEndpointsFromPods: run % 2 === 0 };
+        const sources = locate(objects);
+        const remembered = compiler.compile({ objects, sources }, options);
+        expect(remembered, `run ${run} step ${step}`).to.deep.equal(compile({ objects, sources }, options));
+        previous = remembered;
+      }
+    }
+  });
 });
