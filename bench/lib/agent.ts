@@ -12,6 +12,8 @@ export interface AgentStart {
   /** Raise the agent's open-files limit (one per listener and per connection). */
   readonly openFiles?: number;
   readonly readyTimeoutMs: number;
+  /** More `plexus agent` options (e.g. secure mode's). */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface LocalAgent {
@@ -34,7 +36,7 @@ interface ReadyLine {
 export async function startAgent(options: AgentStart): Promise<LocalAgent> {
   const args = [
     ...PLEXUS_ARGV, 'agent', '--manifests', options.manifestsDir, '--vip-cidr', options.vipCidr,
-    '--dns-port', '0', '--admin-port', '0', ...(options.acl ? ['--acl'] : []),
+    '--dns-port', '0', '--admin-port', '0', ...(options.acl ? ['--acl'] : []), ...(options.extraArgs ?? []),
   ];
   const began = performance.now();
   const child = start({ name: 'plexus agent', command: process.execPath, args, cpu: options.cpu, openFiles: options.openFiles });

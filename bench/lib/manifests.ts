@@ -27,11 +27,12 @@ export function service(ns: string, name: string, spec: ServiceSpec): Manifest {
 }
 
 /** A running pod at `ip`: in local mode a process bound to that loopback address. */
-export function pod(ns: string, name: string, ip: string, serviceAccount: string, labels: Readonly<Record<string, string>>): Manifest {
+/** Without `nodeName` the pod is on every node (local mode's rule). */
+export function pod(ns: string, name: string, ip: string, serviceAccount: string, labels: Readonly<Record<string, string>>, nodeName?: string): Manifest {
   return {
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name, namespace: ns, labels: { ...labels } },
-    spec: { serviceAccountName: serviceAccount, containers: [{ name: 'main', image: 'bench' }] },
+    spec: { serviceAccountName: serviceAccount, ...(nodeName === undefined ? {} : { nodeName }), containers: [{ name: 'main', image: 'bench' }] },
     status: { phase: 'Running', podIP: ip },
   };
 }

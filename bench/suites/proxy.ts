@@ -6,6 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { initCaDir } from '../../src/secure/ca.js';
+import { DEFAULT_TRUST_DOMAIN } from '../../src/secure/defaults.js';
 import { startAgent, type LocalAgent } from '../lib/agent.js';
 import { allRoutes, namespace, pod, service, trafficSplit, trafficTarget, toYaml, type Manifest } from '../lib/manifests.js';
 import { httpGet } from '../lib/net.js';
@@ -45,7 +47,11 @@ const CLIENT_POD_IP = '127.0.0.1';
 /** Not a pod: the ACL check's refused caller. */
 const STRANGER_IP = '127.0.0.2';
 
-const TARGETS = ['direct', 'plexus http', 'plexus tcp', 'plexus split 2-way', 'plexus http, ACL on', 'nginx', 'haproxy', 'bare node TCP pipe'] as const;
+const TARGETS = ['direct', 'plexus http', 'plexus tcp', 'plexus split 2-way', 'plexus http, ACL on', 'plexus http, secure tunnel', 'plexus tcp, secure tunnel',
+  'nginx', 'haproxy', 'bare node TCP pipe'] as const;
+/** Secure mode: wrk's pod on node-a, the upstream pod on node-b, each node's agent on its tunnel address. */
+const SECURE_TUNNELS = { 'node-a': '127.0.43.1', 'node-b': '127.0.43.2' } as const;
+const SECURE_TUNNEL_PORT = 15008;
 type Target = typeof TARGETS[number];
 
 interface Probe {
@@ -99,6 +105,18 @@ function proxyManifests(upstreamPort: number): Manifest[] {
   ];
 }
 
+/** The same Services, with the pods placed on nodes: every request from wrk crosses to node-b. */
+function secureManifests(upstreamPort: number): Manifest[] {
+  const upstream = { app: 'upstream' };
+  return [
+    namespace(NS),
+    pod(NS, 'upstream', UPSTREAM_HOST, 'upstream', upstream, 'node-b'),
+    pod(NS, 'wrk', CLIENT_POD_IP, 'client', { app: 'client' }, 'node-a'),
+    service(NS, 'http', { port: SERVICE_PORT, targetPort: upstreamPort, selector: upstream }),
+    service(NS, 'tcp', { port: SERVICE_PORT, targetPort: upstreamPort, selector: upstream, annotations: { 'plexus.dev/traffic-type': 'tcp' } }),
+  ];
+}
+
 export async function runProxySuite(options: ProxySuiteOptions): Promise<SuiteReport> {
   const { layout, tools, workDir } = options;
   const notes: string[] = [`pinning: ${layout.description}`];
@@ -116,13 +134,18 @@ export async function runProxySuite(options: ProxySuiteOptions): Promise<SuiteRe
   const manifestsDir = join(workDir, 'manifests');
   mkdirSync(manifestsDir, { recursive: true });
   writeFileSync(join(manifestsDir, 'bench.yaml'), toYaml(proxyManifests(upstream.address.port)));
+  const secureDir = join(workDir, 'secure-manifests');
+  mkdirSync(secureDir, { recursive: true });
+  writeFileSync(join(secureDir, 'bench.yaml'), toYaml(secureManifests(upstream.address.port)));
+  const caDir = join(workDir, 'ca');
+  await initCaDir(caDir, { trustDomain: DEFAULT_TRUST_DOMAIN, force: true });
 
   const measurements: Measurement[] = [];
   const footprints: Footprint[] = [];
   const agentCommands = new Set<string>();
   try {
     for (let round = 1; round <= options.rounds; round++) {
-      for (const open of setups(options, upstream, manifestsDir, notes, agentCommands, round === 1)) {
+      for (const open of setups(options, upstream, manifestsDir, notes, agentCommands, round === 1, { manifestsDir: secureDir, caDir })) {
         let setup: Setup;
         try {
           setup = await open();
@@ -164,7 +187,8 @@ export async function runProxySuite(options: ProxySuiteOptions): Promise<SuiteRe
 }
 
 /** The setups of one round, opened lazily one at a time (each closed before the next opens). */
-function setups(options: ProxySuiteOptions, upstream: Peer, manifestsDir: string, notes: string[], agentCommands: Set<string>, firstRound: boolean): (() => Promise<Setup>)[] {
+function setups(options: ProxySuiteOptions, upstream: Peer, manifestsDir: string, notes: string[], agentCommands: Set<string>, firstRound: boolean,
+  secure: { readonly manifestsDir: string; readonly caDir: string }): (() => Promise<Setup>)[] {
   const { layout, tools, workDir } = options;
   const upstreamUrl = `http://${upstream.address.host}:${upstream.address.port}/`;
   const list: (() => Promise<Setup>)[] = [];
@@ -203,6 +227,36 @@ function setups(options: ProxySuiteOptions, upstream: Peer, manifestsDir: string
   if (tools.nginx) list.push(peerSetup('nginx', () => startNginxProxy(workDir, '127.0.21.1', upstream.address, layout.proxyCpu)));
   if (tools.haproxy) list.push(peerSetup('haproxy', () => startHaproxy(workDir, '127.0.22.1', upstream.address, layout.proxyCpu)));
   list.push(agentSetup(true));
+  list.push(async () => {
+    // Two agents as two nodes, both on the proxy core: A (measured) tunnels every request to B.
+    const started: LocalAgent[] = [];
+    const stop = async (): Promise<void> => { await Promise.all(started.map((agent) => agent.process.stop())); };
+    try {
+      for (const [node, peer, cidr] of [['node-b', 'node-a', '127.202.0.0/24'], ['node-a', 'node-b', '127.201.0.0/24']] as const) {
+        const agent = await startAgent({
+          manifestsDir: secure.manifestsDir, vipCidr: cidr, acl: false, cpu: layout.proxyCpu, readyTimeoutMs: 30_000,
+          extraArgs: ['--node-name', node, '--secure', '--ca-dir', secure.caDir, '--tunnel-address', SECURE_TUNNELS[node],
+            '--tunnel-port', String(SECURE_TUNNEL_PORT), '--tunnel-peer', `${peer}=${SECURE_TUNNELS[peer]}:${SECURE_TUNNEL_PORT}`],
+        });
+        started.push(agent);
+        agentCommands.add(`secure agent: ${agent.commandLine}`);
+      }
+      const caller = started[1] as LocalAgent;
+      const url = (name: string): string => `http://${vipOf(caller, name)}:${SERVICE_PORT}/`;
+      const probes: Probe[] = [
+        { target: 'plexus http, secure tunnel', url: url('http'), tests: ['keep-alive', 'moderate'] },
+        { target: 'plexus tcp, secure tunnel', url: url('tcp'), tests: ['keep-alive', 'moderate'] },
+      ];
+      await checkAgent(caller, probes);
+      if (firstRound) {
+        notes.push('secure tunnel rows: two agents (node-a, node-b) pinned to the proxy core; wrk\'s pod is on node-a, the upstream on node-b, so each request goes agent A → mTLS HTTP/2 tunnel → agent B → upstream. CPU and RSS columns are agent A\'s only; agent B adds its own. Compare with "plexus http" / "plexus tcp" (plaintext: agent A straight to the pod).');
+      }
+      return { name: 'plexus agents --secure', measured: caller.process, probes, stop };
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  });
   list.push(peerSetup('bare node TCP pipe', () => startTcpPipe('127.0.23.1', upstream.address, layout.proxyCpu), ['keep-alive', 'moderate']));
   return list;
 }
@@ -289,7 +343,8 @@ const p99 = (m: Measurement): number | null => m.wrk.latency.p99Ms;
 
 function footprintOf(footprints: readonly Footprint[], target: Target): { fresh: number | null; idle: number | null } {
   const setup = target === 'direct' ? 'direct (upstream)' : target === 'nginx' ? 'nginx reverse proxy' : target === 'haproxy' ? 'haproxy'
-    : target === 'bare node TCP pipe' ? target : target === 'plexus http, ACL on' ? 'plexus agent --acl' : 'plexus agent';
+    : target === 'bare node TCP pipe' ? target : target === 'plexus http, ACL on' ? 'plexus agent --acl'
+      : target.endsWith('secure tunnel') ? 'plexus agents --secure' : 'plexus agent';
   const list = footprints.filter((f) => f.setup === setup);
   return { fresh: median(list.map((f) => f.freshMb)), idle: median(list.map((f) => f.idleMb)) };
 }

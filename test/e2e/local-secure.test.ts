@@ -319,3 +319,44 @@ describe('local mode, secure: renewal and CA rotation under load drop nothing', 
     expect([...statuses.keys()]).to.deep.equal([200]);
   });
 });
+
+describe('local mode, secure: the permissive setting', function () {
+  this.timeout(60_000);
+  let caDir: string;
+  let folder: ManifestFolder;
+  let agent: RunningAgent | null = null;
+  const TUNNEL = '127.0.42.5';
+
+  before(async () => {
+    caDir = join(await mkdtemp(join(tmpdir(), 'plexus-secure-')), 'ca');
+    expect((await runPlexus(['ca', 'init', '--dir', caDir])).code).to.equal(0);
+    folder = await manifestFolder();
+    await folder.write('ns.yaml', namespace(NS));
+    await folder.write('workloads.yaml', ...workloads);
+    await folder.write('echo-access.yaml', tcpAccess('client'));
+    agent = await startAgent(['--acl', '--secure', '--permissive', '--ca-dir', caDir, '--tunnel-address', TUNNEL,
+      '--tunnel-port', String(TUNNEL_PORT), '--dns-port', '0', '--manifests', folder.dir, '--node-name', 'node-b', '--vip-cidr', '127.142.2.0/24']);
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await folder?.dispose();
+    if (caDir !== undefined) await rm(join(caDir, '..'), { recursive: true, force: true });
+  });
+
+  it('shows in /config and metrics, and lets a plaintext caller in without an identity (ACL refuses it)', async () => {
+    expect((await secureView(agent!.ready.adminPort)).permissive).to.equal(true);
+    expect(await metricValue(agent!.ready.adminPort, 'plexus_secure_permissive')).to.equal(1);
+    const { connect: h2connect } = await import('node:http2');
+    const session = h2connect(`http://${TUNNEL}:${TUNNEL_PORT}`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const stream = session.request({ ':method': 'CONNECT', ':authority': `${ECHO_B}:9000`, 'plexus-service': `${NS}/echo:9000/TCP` });
+      stream.on('response', (headers) => resolve(Number(headers[':status'])));
+      stream.on('error', reject);
+    });
+    session.destroy();
+    expect(status).to.equal(403);
+    expect(await metricValue(agent!.ready.adminPort, 'plexus_tunnel_connections_total', { outcome: 'plaintext-permitted' })).to.equal(1);
+    expect(await metricValue(agent!.ready.adminPort, 'plexus_authorization_decisions_total', { source: 'plaintext', result: 'denied' })).to.equal(1);
+  });
+});

@@ -56,6 +56,11 @@ export class OutboundRelay {
     this.#port = (this.#server.address() as AddressInfo).port;
   }
 
+  /** The loopback port it listens on (0 before `listen`). */
+  get port(): number {
+    return this.#port;
+  }
+
   /** An upstream socket for the data plane; bytes written to it go through the tunnel. */
   connect(request: RelayRequest): Socket {
     const socket = connect({ host: '127.0.0.1', port: this.#port, allowHalfOpen: true });

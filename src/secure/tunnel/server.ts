@@ -109,7 +109,8 @@ export class TunnelServer {
       this.#track(session);
     });
     this.#h2c?.on('stream', (stream, headers) => this.#onStream(stream, headers));
-    this.#listener = createServer((socket) => this.#onConnection(socket));
+    // No Nagle: small HTTP/2 frames (a request, a response head) must not wait for an ACK.
+    this.#listener = createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
   }
 
   listen(): Promise<AddressInfo> {
