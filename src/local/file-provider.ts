@@ -2,8 +2,10 @@
  * The file provider: watches a folder of Kubernetes YAML and emits a Snapshot whenever what it
  * holds changes (a file added, changed, renamed or deleted).
  *
- * - fs.watch (recursive) triggers a rescan, debounced; a periodic rescan is the safety net for
- *   events a platform drops, so a change is seen within about a second either way.
+ * - fs.watch on every folder (not recursive) triggers a rescan, debounced; a periodic rescan is
+ *   the safety net for events a platform drops, so a change is seen within about a second either
+ *   way. Per-folder watches because Node 20's recursive watch on Linux stops reporting a file
+ *   once it has been replaced by a rename (how editors, `kubectl cp` and ConfigMap mounts write).
  * - A rescan only stats files; a file is re-read when its mtime or size changed, and re-parsed
  *   only when its content hash changed. An unchanged file keeps its object references, so the
  *   compiler's per-object memo stays warm.
@@ -15,7 +17,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { formatManifestError, type ManifestError } from '../manifests/errors.js';
 import { parseManifestText } from '../manifests/parse.js';
-import { listManifestFiles } from '../manifests/read.js';
+import { listManifestTree } from '../manifests/read.js';
 import type { SourceLocation } from '../routing/problem.js';
 import type { RawObject, Snapshot } from '../routing/snapshot.js';
 
@@ -57,7 +59,8 @@ interface FileEntry {
 export class FileProvider {
   readonly #options: FileProviderOptions;
   #cache = new Map<string, FileEntry>();
-  #watcher: FSWatcher | null = null;
+  /** One watcher per folder of the last scan. */
+  #watchers = new Map<string, FSWatcher>();
   #interval: NodeJS.Timeout | null = null;
   #debounce: NodeJS.Timeout | null = null;
   #scanning: Promise<void> | null = null;
@@ -73,7 +76,6 @@ export class FileProvider {
   /** Reads the folder once (throws when it cannot be read) and starts watching. */
   async start(): Promise<FileSnapshot> {
     const first = await this.#scan();
-    this.#watch();
     this.#interval = setInterval(() => this.#requestScan(), this.#options.rescanIntervalMs ?? DEFAULT_RESCAN_INTERVAL_MS);
     this.#interval.unref();
     return first.update;
@@ -81,24 +83,36 @@ export class FileProvider {
 
   stop(): void {
     this.#stopped = true;
-    this.#watcher?.close();
-    this.#watcher = null;
+    for (const watcher of this.#watchers.values()) watcher.close();
+    this.#watchers.clear();
     if (this.#interval) clearInterval(this.#interval);
     if (this.#debounce) clearTimeout(this.#debounce);
     this.#interval = null;
     this.#debounce = null;
   }
 
-  #watch(): void {
-    try {
-      this.#watcher = watch(this.#options.dir, { recursive: true, persistent: false }, () => this.#onEvent());
-      this.#watcher.on('error', () => {
-        // The periodic rescan keeps working without the watcher (e.g. the folder was removed).
-        this.#watcher?.close();
-        this.#watcher = null;
-      });
-    } catch {
-      this.#watcher = null;
+  /** Watches exactly the folders of the last scan: new ones added, vanished ones closed. */
+  #watchFolders(folders: readonly string[]): void {
+    if (this.#stopped) return;
+    const wanted = new Set(folders);
+    for (const [folder, watcher] of this.#watchers) {
+      if (wanted.has(folder)) continue;
+      watcher.close();
+      this.#watchers.delete(folder);
+    }
+    for (const folder of wanted) {
+      if (this.#watchers.has(folder)) continue;
+      try {
+        const watcher = watch(folder, { persistent: false }, () => this.#onEvent());
+        watcher.on('error', () => {
+          // The periodic rescan keeps working; the next scan watches the folder again if it is back.
+          watcher.close();
+          if (this.#watchers.get(folder) === watcher) this.#watchers.delete(folder);
+        });
+        this.#watchers.set(folder, watcher);
+      } catch {
+        // Gone or unwatchable (e.g. out of inotify watches): the periodic rescan covers it.
+      }
     }
   }
 
@@ -139,7 +153,8 @@ export class FileProvider {
   }
 
   async #scan(): Promise<{ update: FileSnapshot; changed: boolean }> {
-    const files = await listManifestFiles(this.#options.dir);
+    const { files, folders } = await listManifestTree(this.#options.dir);
+    this.#watchFolders(folders);
     const next = new Map<string, FileEntry>();
     let changed = files.length !== this.#cache.size;
     for (const path of files) {

@@ -63,15 +63,28 @@ export async function readManifestDir(dir: string): Promise<ManifestDirResult> {
 
 /** Manifest file paths under `dir` (joined onto `dir` as given), sorted. */
 export async function listManifestFiles(dir: string): Promise<string[]> {
+  return (await listManifestTree(dir)).files;
+}
+
+export interface ManifestTree {
+  /** Manifest file paths, sorted. */
+  readonly files: string[];
+  /** `dir` and every folder walked under it (symlinked folders by the path they were reached by). */
+  readonly folders: string[];
+}
+
+/** The manifest files under `dir` and the folders that hold them (a watcher watches each). */
+export async function listManifestTree(dir: string): Promise<ManifestTree> {
   const what = `cannot read manifest directory ${dir}`;
   const info = await io(what, () => stat(dir));
   if (!info.isDirectory()) throw new Error(`${what}: not a directory`);
-  const files: string[] = [];
-  await walk(dir, new Set([await io(what, () => realpath(dir))]), files);
-  return files.sort(comparePaths);
+  const tree = { files: [] as string[], folders: [dir] };
+  await walk(dir, new Set([await io(what, () => realpath(dir))]), tree);
+  tree.files.sort(comparePaths);
+  return tree;
 }
 
-async function walk(dir: string, visited: Set<string>, files: string[]): Promise<void> {
+async function walk(dir: string, visited: Set<string>, tree: ManifestTree): Promise<void> {
   const what = `cannot read manifest directory ${dir}`;
   const entries: Dirent[] = await io(what, () => readdir(dir, { withFileTypes: true }));
   for (const entry of entries) {
@@ -82,9 +95,10 @@ async function walk(dir: string, visited: Set<string>, files: string[]): Promise
       const real = await io(`cannot read manifest directory ${path}`, () => realpath(path));
       if (visited.has(real)) continue;
       visited.add(real);
-      await walk(path, visited, files);
+      tree.folders.push(path);
+      await walk(path, visited, tree);
     } else if (kind === 'file' && isManifestFileName(entry.name)) {
-      files.push(path);
+      tree.files.push(path);
     }
   }
 }

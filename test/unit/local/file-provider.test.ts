@@ -106,6 +106,37 @@ describe('file provider', () => {
     expect(names(await deleted)).to.deep.equal(['beta', 'gamma', 'nested']);
   });
 
+  it('sees every replacement by rename in the top folder and in nested folders from watch events alone', async () => {
+    provider.stop();
+    // A periodic rescan an hour away: only the folder watchers can deliver these changes.
+    provider = new FileProvider({
+      dir,
+      debounceMs: 20,
+      rescanIntervalMs: 3_600_000,
+      onSnapshot: (update) => {
+        waiters = waiters.filter((w) => {
+          if (!w.accept(update)) return true;
+          w.resolve(update);
+          return false;
+        });
+      },
+      onError: (err) => folderErrors.push(err),
+    });
+    await provider.start();
+    await mkdir(join(dir, 'nested'));
+    const folderSeen = next((u) => names(u).includes('inner0'));
+    await writeFile(join(dir, 'nested', 'n.yaml'), service('inner0'));
+    await folderSeen;
+    for (let i = 1; i <= 6; i++) {
+      for (const [folder, file, prefix] of [[dir, 'a.yaml', 'alpha'], [dir, 'b.yaml', 'beta'], [join(dir, 'nested'), 'n.yaml', 'inner']] as const) {
+        const seen = next((u) => names(u).includes(`${prefix}${i}`));
+        await writeFile(join(folder, '.tmp'), service(`${prefix}${i}`));
+        await rename(join(folder, '.tmp'), join(folder, file));
+        await seen;
+      }
+    }
+  });
+
   it('keeps the last good version of a file that stops parsing, reports it with path and line, and recovers', async () => {
     const first = await provider.start();
     const broken = next((u) => u.errors.length > 0);
