@@ -5,7 +5,8 @@
  * of traffic while showing per-backend counts and agent metrics. Ctrl-C (SIGINT), SIGTERM or
  * --duration stops everything: traffic, the agent (graceful), the servers. Nothing is written.
  */
-import { join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { AgentProcess, type AgentReady } from '../../local/demo/agent-process.js';
@@ -88,7 +89,9 @@ function agentArgs(args: DemoArgs, nodeName: string): string[] {
 }
 
 /** What to try by hand: every line works as printed while the demo runs. */
-export function instructions(targets: readonly DemoTarget[], ready: AgentReady, servers: SampleServers, acl: boolean): string[] {
+export function instructions(
+  targets: readonly DemoTarget[], ready: AgentReady, servers: SampleServers, acl: boolean, digInstalled: boolean,
+): string[] {
   const lines = ['', 'Sample pods (servers on their pod IPs):'];
   for (const server of servers.started) lines.push(`  ${server.pod}  ${server.address}:${server.port} (${server.trafficType})`);
   for (const failure of servers.failed) lines.push(`  not started: ${failure}`);
@@ -96,6 +99,7 @@ export function instructions(targets: readonly DemoTarget[], ready: AgentReady, 
   const http = targets.filter((t) => t.trafficType === 'http');
   if (ready.dnsPort > 0) {
     for (const target of targets) lines.push(`  dig @127.0.0.1 -p ${ready.dnsPort} ${target.host} +short   # → ${target.vip}`);
+    if (!digInstalled) lines.push('  # dig is not installed here: it comes with dnsutils (Debian/Ubuntu) or bind-utils (Fedora)');
   }
   for (const target of http) {
     const url = `http://${target.vip}:${target.port}/`;
@@ -106,6 +110,18 @@ export function instructions(targets: readonly DemoTarget[], ready: AgentReady, 
   lines.push(`  curl http://127.0.0.1:${ready.adminPort}/config`);
   lines.push('');
   return lines;
+}
+
+/** Whether an executable named `command` is on PATH, so printed lines do not send users to a missing tool. */
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 async function fetchMetrics(adminPort: number): Promise<Map<string, number> | null> {
@@ -156,7 +172,7 @@ async function handler(args: ArgumentsCamelCase<DemoArgs>): Promise<void> {
     if (ready) {
       const targets = demoTargets(config, ready.vips);
       console.log(`Plexus demo: agent pid ${agent.pid} serving ${args.manifests}${args.acl ? ' with --acl' : ''}`);
-      console.log(instructions(targets, ready, servers, args.acl).join('\n'));
+      console.log(instructions(targets, ready, servers, args.acl, onPath('dig')).join('\n'));
       traffic = new TrafficGenerator(targets);
       traffic.start();
       const view = new LiveView(process.stdout);

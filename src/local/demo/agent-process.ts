@@ -105,6 +105,8 @@ function parseLogLine(text: string): LogLine | null {
 }
 
 function describe(line: LogLine): string {
-  const detail = typeof line.problem === 'string' ? `: ${line.problem}` : '';
+  // The agent puts a located problem in `problem` and a fatal one in `error`.
+  const reason = line.problem ?? line.error;
+  const detail = typeof reason === 'string' ? `: ${reason}` : '';
   return `${line.msg}${detail}`;
 }

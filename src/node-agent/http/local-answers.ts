@@ -21,9 +21,11 @@ function destination(runtime: PortRuntime): string {
 }
 
 export function forbidden(runtime: PortRuntime, sourceIp: string, authz: AuthzResult): LocalAnswer {
-  const who = authz.identity === null
-    ? `unknown source ${sourceIp}`
-    : `${authz.identity.namespace}/${authz.identity.serviceAccount} (pod ${authz.identity.namespace}/${authz.identity.pod}, ${sourceIp})`;
+  // An unknown source's reason already names its address: say it once.
+  if (authz.identity === null) {
+    return { status: 403, reason: 'forbidden', body: `forbidden: ${authz.reason}; with ACL on, only known pods may access ${destination(runtime)}\n` };
+  }
+  const who = `${authz.identity.namespace}/${authz.identity.serviceAccount} (pod ${authz.identity.namespace}/${authz.identity.pod}, ${sourceIp})`;
   return { status: 403, reason: 'forbidden', body: `forbidden: ${who} may not access ${destination(runtime)}: ${authz.reason}\n` };
 }
 

@@ -37,7 +37,7 @@ describe('HTTP/1.1 proxy: authorization, rate limit, client limits', () => {
     // X-Forwarded-For is never trusted: naming a granted pod does not help.
     const unknown = await request(proxy.port, { localAddress: '127.0.0.3', headers: { 'x-forwarded-for': '127.0.0.2' } });
     expect(unknown.status).to.equal(403);
-    expect(unknown.body.toString()).to.match(/^forbidden: unknown source 127\.0\.0\.3 may not access shop\/web:80: /);
+    expect(unknown.body.toString()).to.match(/^forbidden: unknown source 127\.0\.0\.3: not a pod of node [^;]+; with ACL on, only known pods may access shop\/web:80\n$/);
 
     const denied = await request(proxy.port, { localAddress: '127.0.0.4' });
     expect(denied.status).to.equal(403);
