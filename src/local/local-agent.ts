@@ -9,11 +9,11 @@
 import type { AgentOptions } from '../cli/agent-options.js';
 import { dnsTableFromConfig } from '../dns/answer.js';
 import { DnsResponder } from '../dns/responder.js';
-import { formatManifestError } from '../manifests/errors.js';
+import { formatManifestError, type ManifestError } from '../manifests/errors.js';
 import { NodeAgent } from '../node-agent/agent.js';
 import { Compiler } from '../routing/compile.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
-import { formatProblem } from '../routing/problem.js';
+import { formatProblem, problem, type Problem } from '../routing/problem.js';
 import type { SecureMode } from '../secure/secure-mode.js';
 import { FileProvider, type FileSnapshot } from './file-provider.js';
 
@@ -66,6 +66,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     reported = current;
     agent.setProviderStatus({
       healthy: update.errors.length === 0,
+      problems: update.errors.map(fileProblem),
       message: update.errors.length === 0
         ? `${update.files.length} files in ${dir}`
         : `${update.errors.length} file errors in ${dir} (last good versions kept)`,
@@ -145,3 +146,8 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
   logger.info('stopped');
 }
 
+
+/** A file that does not parse, as a problem located at its line (its last good objects stay in force). */
+function fileProblem(error: ManifestError): Problem {
+  return problem({ kind: 'File', namespace: '', name: error.file }, `${error.message} (last good version kept)`, 'error', { file: error.file, line: error.line });
+}

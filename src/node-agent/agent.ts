@@ -61,6 +61,8 @@ export interface ApplyReport extends ReconcileResult {
 export interface ProviderStatus {
   readonly healthy: boolean;
   readonly message: string;
+  /** Input the provider could not read (a file that does not parse): counted and listed like config problems. */
+  readonly problems?: readonly Problem[];
 }
 
 interface Applied {
@@ -77,7 +79,8 @@ export class NodeAgent {
   readonly #listeners: ListenerManager;
   readonly #admin: AdminServer;
   #applied: Applied | null = null;
-  #provider: ProviderStatus | null = null;
+  #provider: Pick<ProviderStatus, 'healthy' | 'message'> | null = null;
+  #providerProblems: readonly Problem[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #stopped = false;
 
@@ -143,7 +146,9 @@ export class NodeAgent {
   /** Shown in `/readyz` and as `plexus_provider_healthy`; a configured agent stays ready either way. */
   setProviderStatus(status: ProviderStatus): void {
     this.#provider = { healthy: status.healthy, message: status.message };
+    this.#providerProblems = status.problems ?? [];
     this.#metrics.setProviderHealthy(status.healthy);
+    this.#publishProblems();
   }
 
   /** Stops accepting everywhere, lets in-flight traffic finish (up to the drain timeout), closes everything. */
@@ -162,12 +167,8 @@ export class NodeAgent {
     // The swap: from here on, every new request or connection sees the new runtime.
     this.#applied = { runtime, generation, appliedAt: new Date() };
     const result = await this.#listeners.reconcile(planListeners(config, this.#options.mode, this.#options.listenAddress));
-    const problems = this.#problems();
+    const problems = this.#publishProblems();
     this.#metrics.setGeneration(generation);
-    this.#metrics.setProblems({
-      error: problems.filter((p) => p.severity === 'error').length,
-      warning: problems.filter((p) => p.severity === 'warning').length,
-    });
     this.#metrics.setListeners(countByKind(this.#listeners.listeners.map((listener) => listener.spec.kind)));
     await this.#metrics.retainDestinations(new Set(config.services.map((service) => service.key)));
     for (const failure of result.failed) this.#logger.error(failure, 'listener not bound');
@@ -179,7 +180,16 @@ export class NodeAgent {
   }
 
   #problems(): Problem[] {
-    return [...(this.#applied?.runtime.config.problems ?? []), ...this.#listeners.problems];
+    return [...this.#providerProblems, ...(this.#applied?.runtime.config.problems ?? []), ...this.#listeners.problems];
+  }
+
+  #publishProblems(): Problem[] {
+    const problems = this.#problems();
+    this.#metrics.setProblems({
+      error: problems.filter((p) => p.severity === 'error').length,
+      warning: problems.filter((p) => p.severity === 'warning').length,
+    });
+    return problems;
   }
 
   #readiness(): object | null {

@@ -76,8 +76,27 @@ describe('local mode: DNS → VIP → HTTP (real agent)', () => {
       return body;
     });
     expect(readiness.provider.message).to.contain('file error');
+    // Listed in /config with its path and line, and counted in plexus_config_problems.
+    const view = (await (await fetch(`http://127.0.0.1:${ready.adminPort}/config`)).json()) as { problems: { kind: string; source?: { file: string; line: number } }[] };
+    const fileProblems = view.problems.filter((p) => p.kind === 'File');
+    expect(fileProblems).to.have.length(1);
+    expect(fileProblems[0]?.source?.file).to.match(/web\.yaml$/);
+    expect(fileProblems[0]?.source?.line).to.be.greaterThan(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${ready.adminPort}/metrics`)).text();
+    expect(metrics).to.match(/^plexus_config_problems\{severity="error"\} [1-9]/m);
     expect(addresses(await dnsQuery(ready.dnsPort, `web.${NS}.plexus`))).to.deep.equal([ready.vips[`${NS}/web`]]);
     expect((await httpCall({ host: ready.vips[`${NS}/web`]!, port: 8080 })).body).to.equal('web-1');
+  });
+
+  it('clears the file problem once the file parses again', async () => {
+    const ready = agent!.ready;
+    await folder.write('web.yaml',
+      service({ name: 'web', namespace: NS, port: 8080, selector: { app: 'web' } }),
+      pod({ name: 'web-1', namespace: NS, ip: WEB_IP, labels: { app: 'web' } }));
+    await eventually(async () => {
+      const view = (await (await fetch(`http://127.0.0.1:${ready.adminPort}/config`)).json()) as { problems: { kind: string }[] };
+      expect(view.problems.filter((p) => p.kind === 'File')).to.deep.equal([]);
+    });
   });
 
   it('stops gracefully on SIGTERM with exit code 0', async () => {
