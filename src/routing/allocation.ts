@@ -1,7 +1,10 @@
 /**
  * Listener ports and virtual IPs, both stable: a key keeps what the previous allocation gave it
- * for as long as it exists (and the value is still in range); new keys take the lowest free
- * value in sorted key order, so the result does not depend on the order objects arrived in.
+ * for as long as it exists (and the value is still in range). New keys are placed in sorted key
+ * order, so the result does not depend on the order objects arrived in: at the lowest free value
+ * (listener ports, whose allocation is stored in the cluster), or at a slot derived from the key's
+ * hash (virtual IPs, which local mode stores nowhere: the same Service gets the same VIP after a
+ * restart, whatever was added or removed meanwhile, unless its slot was taken by a collision).
  */
 import { ipv4Value } from './ip-order.js';
 import type { PortRange } from './snapshot.js';
@@ -12,6 +15,8 @@ export interface AllocationRequest {
   readonly min: number;
   readonly max: number;
   readonly previous: Readonly<Record<string, number>>;
+  /** Where a new key starts looking for a free value; `lowest` by default. */
+  readonly placement?: 'lowest' | 'hashed';
 }
 
 /** Key → value; keys missing from the map got nothing (the range is full). */
@@ -30,19 +35,46 @@ export function allocate(request: AllocationRequest): Map<string, number> {
     }
   }
   fresh.sort();
-  let next = min;
-  for (const key of fresh) {
-    while (next <= max && taken.has(next)) next++;
-    if (next > max) break;
-    given.set(key, next);
-    taken.add(next);
-  }
+  if (request.placement === 'hashed') placeHashed(fresh, min, max, taken, given);
+  else placeLowest(fresh, min, max, taken, given);
   const ordered = new Map<string, number>();
   for (const key of keys) {
     const value = given.get(key);
     if (value !== undefined) ordered.set(key, value);
   }
   return ordered;
+}
+
+function placeLowest(keys: readonly string[], min: number, max: number, taken: Set<number>, given: Map<string, number>): void {
+  let next = min;
+  for (const key of keys) {
+    while (next <= max && taken.has(next)) next++;
+    if (next > max) return;
+    given.set(key, next);
+    taken.add(next);
+  }
+}
+
+/** Each key at its hash slot, or the next free one after it (wrapping round the range). */
+function placeHashed(keys: readonly string[], min: number, max: number, taken: Set<number>, given: Map<string, number>): void {
+  const size = max - min + 1;
+  for (const key of keys) {
+    if (taken.size >= size) return;
+    let value = min + (fnv1a(key) % size);
+    while (taken.has(value)) value = value === max ? min : value + 1;
+    given.set(key, value);
+    taken.add(value);
+  }
+}
+
+/** 32-bit FNV-1a: cheap, well spread, and the same on every platform and Node version. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
 }
 
 export function validPortRange(range: PortRange): boolean {

@@ -327,7 +327,7 @@ export class Compiler {
         const n = ipv4Value(ip);
         if (n >= 0) previousNumbers[key] = n;
       }
-      const given = allocate({ keys, min: block.first, max: block.last, previous: previousNumbers });
+      const given = allocate({ keys, min: block.first, max: block.last, previous: previousNumbers, placement: 'hashed' });
       for (const { service } of meshed) {
         const n = given.get(service.key);
         if (n === undefined) problems.push(problem(serviceRef(service), `no free virtual IP left in ${cidr}`, 'error', service.source));
