@@ -12,7 +12,7 @@ import { ApiException, AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, ty
 import { MarkerError, patchCorefile, unpatchCorefile, parseCoreDnsVersion, type MeshDnsOptions, type ServiceRef } from './corefile.js';
 import { findRegions } from './corefile-markers.js';
 import { patchCustomConfigMap, plexusCustomKeys } from './corefile-custom.js';
-import { clusterDomainOf, importsServerFiles } from './corefile-inspect.js';
+import { clusterDomainOf, importsServerFiles, rootServerPort } from './corefile-inspect.js';
 import { locateClusterDns, type ClusterDns } from './coredns-locate.js';
 
 export const DNS_NAMESPACE = 'kube-system';
@@ -134,10 +134,14 @@ async function roll(apps: AppsV1Api, deployment: string, hash: string | null): P
 }
 
 function patchOptionsFor(dns: CoreDns, corefile: string, opts: DnsOptions): MeshDnsOptions {
+  const userCorefile = unpatchCorefile(corefile).corefile;
+  // Also for coredns-custom: its blocks listen beside the managed Corefile's root block.
+  const port = rootServerPort(userCorefile);
   return {
     meshDomain: opts.meshDomain,
     namespace: opts.namespace,
-    clusterDomain: opts.clusterDomain ?? clusterDomainOf(unpatchCorefile(corefile).corefile) ?? DEFAULT_CLUSTER_DOMAIN,
+    clusterDomain: opts.clusterDomain ?? clusterDomainOf(userCorefile) ?? DEFAULT_CLUSTER_DOMAIN,
+    ...(port === null ? {} : { port }),
     version: parseCoreDnsVersion(dns.image).version,
     services: opts.services ?? [],
   };
