@@ -19,6 +19,8 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/dist/src ./dist/src
+# `plexus demo` runs the example shop from here.
+COPY --from=build /src/examples ./examples
 RUN ln -s /opt/plexus/bin/plexus.js /usr/local/bin/plexus
 # 65532: the conventional "nonroot" uid; numeric so Kubernetes can verify runAsNonRoot.
 USER 65532:65532

@@ -12,7 +12,7 @@ import { ApiException, AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, ty
 import { MarkerError, patchCorefile, unpatchCorefile, parseCoreDnsVersion, type MeshDnsOptions, type ServiceRef } from './corefile.js';
 import { findRegions } from './corefile-markers.js';
 import { patchCustomConfigMap, plexusCustomKeys } from './corefile-custom.js';
-import { clusterDomainOf, importsServerFiles } from './corefile-inspect.js';
+import { clusterDomainOf, importsServerFiles, rootServerPort } from './corefile-inspect.js';
 import { locateClusterDns, type ClusterDns } from './coredns-locate.js';
 
 export const DNS_NAMESPACE = 'kube-system';
@@ -134,10 +134,14 @@ async function roll(apps: AppsV1Api, deployment: string, hash: string | null): P
 }
 
 function patchOptionsFor(dns: CoreDns, corefile: string, opts: DnsOptions): MeshDnsOptions {
+  const userCorefile = unpatchCorefile(corefile).corefile;
+  // Also for coredns-custom: its blocks listen beside the managed Corefile's root block.
+  const port = rootServerPort(userCorefile);
   return {
     meshDomain: opts.meshDomain,
     namespace: opts.namespace,
-    clusterDomain: opts.clusterDomain ?? clusterDomainOf(unpatchCorefile(corefile).corefile) ?? DEFAULT_CLUSTER_DOMAIN,
+    clusterDomain: opts.clusterDomain ?? clusterDomainOf(userCorefile) ?? DEFAULT_CLUSTER_DOMAIN,
+    ...(port === null ? {} : { port }),
     version: parseCoreDnsVersion(dns.image).version,
     services: opts.services ?? [],
   };
@@ -186,9 +190,9 @@ export async function prepareCoreDns(kc: KubeConfig, opts: DnsOptions): Promise<
 }
 
 /**
- * Removes the mesh block of `meshDomain` (all Plexus blocks when undefined) and the backup, and
- * rolls CoreDNS when its configuration changed. Needs no CoreDNS version. When the markers were
- * damaged by hand, the saved original is restored instead (edits made since are then lost, and
+ * Removes the mesh block of `meshDomain` (all Plexus blocks when undefined), the backup, and the
+ * pod-template annotation Plexus rolls CoreDNS with (which rolls it once more). Needs no CoreDNS
+ * version. When the markers were damaged by hand, the saved original is restored instead (edits made since are then lost, and
  * a warning says so).
  */
 export async function cleanupCoreDns(kc: KubeConfig, meshDomain?: string): Promise<DnsChange> {
@@ -231,8 +235,13 @@ export async function cleanupCoreDns(kc: KubeConfig, meshDomain?: string): Promi
     return { ...cm, metadata: { ...cm.metadata, annotations }, ...(data ? { data } : {}) };
   });
   const configChanged = customChanged || corefileChanged;
-  if (configChanged) await roll(apps, dns.deployment, null);
-  return { target: `CoreDNS ${DNS_NAMESPACE}/${dns.deployment}`, changed: configChanged, rolled: configChanged, warnings };
+  // Removing the annotation is what rolls CoreDNS; it is removed even when an earlier cleanup
+  // restored the configuration but failed to roll. Without it (the Deployment was re-applied
+  // since), CoreDNS's `reload` plugin picks the restored configuration up.
+  const deployment = await apps.readNamespacedDeployment({ namespace: DNS_NAMESPACE, name: dns.deployment });
+  const annotated = COREFILE_HASH_ANNOTATION in (deployment.spec?.template.metadata?.annotations ?? {});
+  if (annotated) await roll(apps, dns.deployment, null);
+  return { target: `CoreDNS ${DNS_NAMESPACE}/${dns.deployment}`, changed: configChanged, rolled: annotated, warnings };
 }
 
 export type DnsState = 'current' | 'outdated' | 'missing';

@@ -26,6 +26,8 @@ export interface MeshDnsOptions {
   readonly namespace: string;
   /** The cluster domain (`cluster.local`). */
   readonly clusterDomain: string;
+  /** Port of the block; default 53. patchCorefile uses the port of the user's root server block. */
+  readonly port?: number;
   /** CoreDNS version; null = unknown, the modern syntax is used. */
   readonly version: CoreDnsVersion | null;
   /**
@@ -42,6 +44,8 @@ export interface ServiceRef {
 }
 
 /** The oldest CoreDNS whose Corefile syntax the block is written for. */
+export const DEFAULT_DNS_PORT = 53;
+
 export const OLDEST_SUPPORTED: CoreDnsVersion = [1, 3, 0];
 /** From this version on `kubernetes { upstream }` is a fatal error. */
 const UPSTREAM_REMOVED: CoreDnsVersion = [1, 7, 0];
@@ -59,7 +63,7 @@ export function renderMeshBlock(opts: MeshDnsOptions): string[] {
   const lines = [
     beginMarker(meshDomain),
     '# Managed by Plexus (the leader agent, `plexus prepare`); `plexus cleanup` removes it. Edits here are overwritten.',
-    `${meshDomain}:53 {`,
+    `${meshDomain}:${opts.port ?? DEFAULT_DNS_PORT} {`,
     `${INDENT}errors`,
     `${INDENT}cache 30`,
   ];

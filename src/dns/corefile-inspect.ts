@@ -1,5 +1,5 @@
-/** Facts read from a user's Corefile: its cluster domain, and whether it imports `*.server` files. */
-import { tokenize, zoneOfKey, type Token } from './corefile-lexer.js';
+/** Facts read from a user's Corefile: cluster domain, root server port, `*.server` imports. */
+import { serverBlocks, tokenize, zoneOfKey, type Token } from './corefile-lexer.js';
 
 /** The first zone of the first `kubernetes` directive that is not a reverse zone, or null. */
 export function clusterDomainOf(corefile: string): string | null {
@@ -9,6 +9,23 @@ export function clusterDomainOf(corefile: string): string | null {
     for (const zone of sameLineWords(tokens, i)) {
       const domain = zoneOfKey(zone);
       if (domain !== '' && !domain.endsWith('.arpa')) return domain;
+    }
+  }
+  return null;
+}
+
+/**
+ * The explicit port of the first plain-DNS server block for the root zone (`.:1053` → 1053), or
+ * null when it has none. The mesh block must listen where cluster DNS queries arrive.
+ * Throws CorefileSyntaxError for a Corefile whose server blocks cannot be read.
+ */
+export function rootServerPort(corefile: string): number | null {
+  for (const block of serverBlocks(corefile)) {
+    for (const key of block.keys) {
+      const scheme = /^([a-z0-9+.-]+):\/\//i.exec(key)?.[1]?.toLowerCase() ?? 'dns';
+      if (scheme !== 'dns' || zoneOfKey(key) !== '') continue;
+      const port = /:(\d+)$/.exec(key)?.[1];
+      return port === undefined ? null : Number(port);
     }
   }
   return null;

@@ -17,16 +17,24 @@ export class CorefileSyntaxError extends Error {
   }
 }
 
+/**
+ * Whitespace as CoreDNS's lexer sees it (Go's unicode.IsSpace; JavaScript's \s adds the BOM).
+ * One predicate for both loops below: a character one skipped and the other did not would
+ * never be consumed.
+ */
+const isSpace = (ch: string): boolean => ch !== '\uFEFF' && /[\s\u0085]/.test(ch);
+
 export function tokenize(corefile: string): Token[] {
   const tokens: Token[] = [];
   let line = 1;
-  let i = 0;
+  // CoreDNS's lexer discards a leading byte order mark.
+  let i = corefile.startsWith('\uFEFF') ? 1 : 0;
   while (i < corefile.length) {
     const ch = corefile[i] as string;
     if (ch === '\n') {
       line++;
       i++;
-    } else if (ch === ' ' || ch === '\t' || ch === '\r') {
+    } else if (isSpace(ch)) {
       i++;
     } else if (ch === '#') {
       while (i < corefile.length && corefile[i] !== '\n') i++;
@@ -45,7 +53,7 @@ export function tokenize(corefile: string): Token[] {
       tokens.push({ text, line: start, quoted: true });
     } else {
       let text = '';
-      while (i < corefile.length && !/[\s]/.test(corefile[i] as string)) text += corefile[i++];
+      while (i < corefile.length && !isSpace(corefile[i] as string)) text += corefile[i++];
       tokens.push({ text, line, quoted: false });
     }
   }

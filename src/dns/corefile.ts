@@ -6,6 +6,7 @@
  * is. Every byte outside the markers is kept; unpatching removes exactly what patching added.
  */
 import { CorefileSyntaxError, serverBlocks, zoneOfKey } from './corefile-lexer.js';
+import { rootServerPort } from './corefile-inspect.js';
 import { findRegions, lineTerminator } from './corefile-markers.js';
 import { OLDEST_SUPPORTED, renderMeshBlock, type MeshDnsOptions } from './corefile-block.js';
 import { compareVersions, formatVersion } from './corefile-version.js';
@@ -36,7 +37,10 @@ export function patchCorefile(corefile: string, opts: MeshDnsOptions): CorefileE
   assertNoForeignBlock(base, opts.meshDomain);
   const eol = lineTerminator(base);
   const insertAt = own ? own.start : base.length;
-  const block = eol + renderMeshBlock(opts).join(eol) + eol;
+  // After a lone '\r' a '\n' would make '\r\n', which unpatching removes whole: write '\r\n'.
+  const lead = base.slice(0, insertAt).endsWith('\r') ? '\r\n' : eol;
+  const port = opts.port ?? rootServerPort(base) ?? undefined;
+  const block = lead + renderMeshBlock(port === undefined ? opts : { ...opts, port }).join(eol) + eol;
   const patched = base.slice(0, insertAt) + block + base.slice(insertAt);
   return { corefile: patched, changed: patched !== corefile };
 }
@@ -86,6 +90,9 @@ export function validateOptions(opts: MeshDnsOptions): void {
   if (!isDnsName(opts.clusterDomain)) throw new CorefilePatchError(`cluster domain "${opts.clusterDomain}" is not a lower-case DNS name`);
   if (opts.meshDomain === opts.clusterDomain) throw new CorefilePatchError(`mesh domain and cluster domain are both "${opts.meshDomain}"`);
   if (opts.namespace.length > 63 || !dnsLabel.test(opts.namespace)) throw new CorefilePatchError(`namespace "${opts.namespace}" is not a DNS-1123 label`);
+  if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 1 && opts.port <= 65535)) {
+    throw new CorefilePatchError(`port ${opts.port} is not a port number`);
+  }
   if (opts.version && compareVersions(opts.version, OLDEST_SUPPORTED) < 0) {
     throw new CorefilePatchError(`CoreDNS ${formatVersion(opts.version)} is older than ${formatVersion(OLDEST_SUPPORTED)}, the oldest version Plexus supports`);
   }

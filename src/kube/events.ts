@@ -8,7 +8,7 @@ import type { Problem } from '../routing/problem.js';
 import { ApiClient, KubeApiError } from './api-client.js';
 
 export const EVENT_REASON = 'PlexusConfigProblem';
-const COMPONENT = 'plexus-agent';
+export const EVENT_COMPONENT = 'plexus-agent';
 
 /** API versions of the kinds Plexus reports on (for involvedObject.apiVersion). */
 const API_VERSIONS: Readonly<Record<string, string>> = {
@@ -79,8 +79,8 @@ export class EventRecorder {
       reason: EVENT_REASON,
       message: p.message,
       type: p.severity === 'error' ? 'Warning' : 'Normal',
-      source: { component: COMPONENT, host: this.#host },
-      reportingComponent: COMPONENT,
+      source: { component: EVENT_COMPONENT, host: this.#host },
+      reportingComponent: EVENT_COMPONENT,
       reportingInstance: this.#host,
       firstTimestamp: now,
       lastTimestamp: now,

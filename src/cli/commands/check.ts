@@ -4,7 +4,7 @@
  */
 import { ApiException, ApiextensionsV1Api, AppsV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { inspectCoreDns } from '../../dns/coredns-api.js';
+import { findClusterDns, inspectCoreDns } from '../../dns/coredns-api.js';
 import { AGENT_POD_SELECTOR } from '../../kube/labels.js';
 import { formatProblem, type Problem } from '../../routing/problem.js';
 import { SMI_RESOURCES } from '../../smi/resources.js';
@@ -78,22 +78,25 @@ const CHECKS: readonly Check[] = [
     run: async (kc, args) => {
       const api = kc.makeApiClient(AuthorizationV1Api);
       const user = `system:serviceaccount:${args.namespace}:${AGENT_NAME}`;
+      const names = await coreDnsNames(kc);
       const denied: string[] = [];
       for (const call of AGENT_API_CALLS) {
+        const resourceName = call.resourceName === undefined ? undefined : names[call.resource]?.[call.resourceName] ?? call.resourceName;
         for (const verb of call.verbs) {
           const namespace = namespaceOf(call, args.namespace);
           const review = {
             spec: {
               user,
               groups: ['system:serviceaccounts', `system:serviceaccounts:${args.namespace}`, 'system:authenticated'],
-              resourceAttributes: { group: call.group, resource: call.resource, verb, ...(namespace ? { namespace } : {}), ...(call.resourceName ? { name: call.resourceName } : {}) },
+              resourceAttributes: { group: call.group, resource: call.resource, verb, ...(namespace ? { namespace } : {}), ...(resourceName ? { name: resourceName } : {}) },
             },
           };
           try {
             const answer = await api.createSubjectAccessReview({ body: review });
-            if (!answer.status?.allowed) denied.push(`${verb} ${call.group || 'core'}/${call.resource}${call.resourceName ? `/${call.resourceName}` : ''}${namespace ? ` in ${namespace}` : ''}`);
+            if (!answer.status?.allowed) denied.push(`${verb} ${call.group || 'core'}/${call.resource}${resourceName ? `/${resourceName}` : ''}${namespace ? ` in ${namespace}` : ''}`);
           } catch (err) {
             if (isStatus(err, 404)) return { status: 'skip', detail: 'the API server does not serve SubjectAccessReview' };
+            if (isStatus(err, 403)) return { status: 'skip', detail: 'your credentials may not create SubjectAccessReviews (authorization.k8s.io), so the agent\'s permissions cannot be asked' };
             throw err;
           }
         }
@@ -171,6 +174,20 @@ const CHECKS: readonly Check[] = [
     },
   },
 ];
+
+/**
+ * The names of this cluster's CoreDNS Deployment and ConfigMap, by resource, for the calls
+ * AGENT_API_CALLS lists under the usual name `coredns` (RKE2 and others name them differently).
+ */
+async function coreDnsNames(kc: KubeConfig): Promise<Readonly<Record<string, Readonly<Record<string, string>>>>> {
+  try {
+    const dns = await findClusterDns(kc);
+    if (dns.kind === 'coredns') return { deployments: { coredns: dns.deployment }, configmaps: { coredns: dns.configMap } };
+  } catch {
+    // Not found or not readable: the CoreDNS check reports that; ask about the usual names.
+  }
+  return {};
+}
 
 /** The problems in an agent's /config answer, or null when it is not one. */
 function problemsOf(body: string): Problem[] | null {

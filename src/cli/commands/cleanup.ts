@@ -1,13 +1,15 @@
 /**
- * `plexus cleanup`: undo what Plexus wrote outside its manifests — the CoreDNS block (restored
- * byte-exact, CoreDNS rolled once) and the shadow Services. Works before or after
- * `kubectl delete -f manifests/`, without knowing the CoreDNS version, and when run twice.
+ * `plexus cleanup`: undo what the agents and `plexus prepare` wrote outside manifests/ — the
+ * CoreDNS block (restored byte-exact, CoreDNS rolled once, the pod-template annotation removed),
+ * the shadow Services, the leader Lease and the problem Events. Works before or after
+ * `kubectl delete -f manifests/`, without knowing the CoreDNS version, and when run twice. One
+ * failing step does not stop the others; the exit code says whether all succeeded.
  */
-import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { cleanupCoreDns } from '../../dns/coredns-api.js';
-import { SHADOW_SELECTOR } from '../../kube/labels.js';
-import { clusterOptions, failure, loadKubeConfig, type ClusterArgs } from './prepare.js';
+import { CliError, EXIT } from '../errors.js';
+import { agentsInstalled, deleteLeaderLease, deletePlexusEvents, deleteShadowServices } from './cleanup-objects.js';
+import { clusterOptions, describeFailure, loadKubeConfig, type ClusterArgs } from './prepare.js';
 
 interface CleanupArgs extends ClusterArgs {
   readonly meshDomain: string | undefined;
@@ -22,40 +24,53 @@ function builder(yargs: Argv): Argv<CleanupArgs> {
     .example('$0 cleanup', 'After kubectl delete -f manifests/: restore CoreDNS') as unknown as Argv<CleanupArgs>;
 }
 
-/** Deletes the shadow Services; an already missing one (or namespace) is fine. */
-async function deleteShadowServices(kc: KubeConfig, namespace: string): Promise<number> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const list = await core.listNamespacedService({ namespace, labelSelector: SHADOW_SELECTOR });
-  let deleted = 0;
-  for (const svc of list.items) {
-    const name = svc.metadata?.name;
-    if (!name) continue;
-    try {
-      await core.deleteNamespacedService({ namespace, name });
-      deleted++;
-    } catch (err) {
-      if (!(err instanceof ApiException && err.code === 404)) throw err;
-    }
+/** A failing step is reported whatever it threw, and the next step still runs. */
+function detail(err: unknown): string {
+  try {
+    return describeFailure(err);
+  } catch {
+    return err instanceof Error ? err.message : String(err);
   }
-  return deleted;
 }
+
+const counted = (n: number, what: string, where: string): string => (n === 0 ? `${what}: none left${where}` : `${what}: deleted ${n}${where}`);
 
 async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
   const kc = loadKubeConfig(args.kubeconfig);
-  try {
-    const deleted = await deleteShadowServices(kc, args.namespace);
-    console.log(`shadow Services: ${deleted === 0 ? 'none left' : `deleted ${deleted}`} in namespace ${args.namespace}`);
-    const dns = await cleanupCoreDns(kc, args.meshDomain);
-    for (const warning of dns.warnings) console.error(`warning: ${warning}`);
-    console.log(dns.changed ? `CoreDNS: restored the original configuration of ${dns.target}; CoreDNS is rolling out` : 'CoreDNS: no Plexus block left; nothing written');
-  } catch (err) {
-    throw failure(err);
+  const ns = args.namespace;
+  const steps: ReadonlyArray<readonly [string, () => Promise<string>]> = [
+    ['agents', async () => {
+      if (await agentsInstalled(kc, ns)) {
+        console.error(`warning: DaemonSet ${ns}/plexus-agent still exists; its leader writes the CoreDNS block and the shadow Services again. Run kubectl delete -f manifests/ first, then plexus cleanup again`);
+      }
+      return '';
+    }],
+    ['shadow Services', async () => counted(await deleteShadowServices(kc, ns), 'shadow Services', ` in namespace ${ns}`)],
+    ['Lease', async () => ((await deleteLeaderLease(kc, ns)) ? `Lease: deleted ${ns}/plexus-leader` : 'Lease: none left')],
+    ['Events', async () => counted(await deletePlexusEvents(kc), 'Events', '')],
+    ['CoreDNS', async () => {
+      const dns = await cleanupCoreDns(kc, args.meshDomain);
+      for (const warning of dns.warnings) console.error(`warning: ${warning}`);
+      if (!dns.changed && !dns.rolled) return 'CoreDNS: no Plexus block left; nothing written';
+      return dns.changed ? `CoreDNS: restored the original configuration of ${dns.target}${dns.rolled ? '; CoreDNS is rolling out' : ''}` : `CoreDNS: removed the Plexus annotation from ${dns.target}; CoreDNS is rolling out`;
+    }],
+  ];
+  let failed = 0;
+  for (const [name, step] of steps) {
+    try {
+      const line = await step();
+      if (line) console.log(line);
+    } catch (err) {
+      failed++;
+      console.error(`error: ${name}: ${detail(err)}`);
+    }
   }
+  if (failed > 0) throw new CliError(`${failed} cleanup step${failed === 1 ? '' : 's'} failed; fix and run plexus cleanup again`, EXIT.FAILURE);
 }
 
 export const cleanupCommand: CommandModule<object, CleanupArgs> = {
   command: 'cleanup',
-  describe: 'Remove the CoreDNS block (exact restore) and the shadow Services; safe to run twice',
+  describe: 'Remove the CoreDNS block (exact restore), shadow Services, Lease and Events; safe to run twice',
   builder,
   handler,
 };

@@ -18,6 +18,22 @@ interface Run {
 }
 
 /** Runs the real `plexus` binary; killed after 20 s so a hang fails the test instead of the run. */
+/** What the agents leave behind besides shadow Services: the Lease and Events (plus one Event of another tool). */
+async function seedAgentLeftovers(kc: KubeConfig, meshNamespace: string): Promise<void> {
+  await kc.makeApiClient(CoordinationV1Api).createNamespacedLease({
+    namespace: meshNamespace,
+    body: { metadata: { name: 'plexus-leader' }, spec: { holderIdentity: 'plexus-agent-x7k2p', leaseDurationSeconds: 15 } },
+  });
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'shop' } } });
+  for (const [name, component] of [['web.plexus1', 'plexus-agent'], ['web.other', 'other-controller']] as const) {
+    await core.createNamespacedEvent({
+      namespace: 'shop',
+      body: { metadata: { name }, involvedObject: { kind: 'Service', name: 'web', namespace: 'shop' }, reason: 'PlexusConfigProblem', message: 'x', source: { component } },
+    });
+  }
+}
+
 function plexus(args: readonly string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...PLEXUS_ARGV, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBERNETES_SERVICE_HOST: '' } });
@@ -34,12 +50,12 @@ function plexus(args: readonly string[]): Promise<Run> {
   });
 }
 
-async function seedMesh(kc: KubeConfig): Promise<void> {
+async function seedMesh(kc: KubeConfig, meshNamespace = 'plexus'): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: 'plexus' } } });
+  await core.createNamespace({ body: { metadata: { name: meshNamespace } } });
   for (const [namespace, name] of [['shop', 'web'], ['shop', 'web--canary']] as const) {
     await core.createNamespacedService({
-      namespace: 'plexus',
+      namespace: meshNamespace,
       body: {
         metadata: {
           name: shadowServiceName(namespace, name),
@@ -82,21 +98,73 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
     const patched = await readState(kc);
     expect(patched.corefile).to.include('^web--canary\\.shop\\.plexus\\.?$');
 
+    expect(patched.template).to.have.property('plexus.dev/corefile-hash');
+
+    const writesBefore = server.writes().length;
     const second = await plexus(['prepare', '--kubeconfig', kubeconfig]);
     expect(second.code, second.stderr).to.equal(0);
     expect(second.stdout).to.match(/nothing written, nothing restarted/);
+    expect(server.writes().slice(writesBefore), 'the second prepare writes nothing').to.deep.equal([]);
     expect((await readState(kc)).deploymentVersion).to.equal(patched.deploymentVersion);
 
+    await seedAgentLeftovers(kc, 'plexus');
     const cleaned = await plexus(['cleanup', '--kubeconfig', kubeconfig]);
     expect(cleaned.code, cleaned.stderr).to.equal(0);
-    expect(cleaned.stdout).to.match(/deleted 2/);
-    expect((await readState(kc)).corefile).to.equal(original);
-    expect((await kc.makeApiClient(CoreV1Api).listNamespacedService({ namespace: 'plexus' })).items).to.be.empty;
+    expect(cleaned.stdout).to.match(/shadow Services: deleted 2/);
+    expect(cleaned.stdout).to.match(/^Lease: deleted plexus\/plexus-leader$/m);
+    expect(cleaned.stdout).to.match(/^Events: deleted 1$/m);
+    const restored = await readState(kc);
+    expect(restored.corefile).to.equal(original);
+    expect(restored.annotations, 'no backup left on the ConfigMap').to.not.have.property('plexus.dev/original-corefile');
+    expect(restored.template, 'the roll annotation is gone from the CoreDNS pod template').to.deep.equal({});
+    const core = kc.makeApiClient(CoreV1Api);
+    expect((await core.listNamespacedService({ namespace: 'plexus' })).items).to.be.empty;
+    expect((await core.listNamespacedEvent({ namespace: 'shop' })).items.map((e) => e.metadata.name), "another tool's Event stays").to.deep.equal(['web.other']);
+    expect((await kc.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: 'plexus' })).items).to.be.empty;
 
+    const writesBeforeAgain = server.writes().length;
     const again = await plexus(['cleanup', '--kubeconfig', kubeconfig]);
     expect(again.code, again.stderr).to.equal(0);
-    expect(again.stdout).to.match(/none left/);
+    expect(again.stdout).to.match(/shadow Services: none left/);
+    expect(again.stdout).to.match(/^Lease: none left$/m);
+    expect(again.stdout).to.match(/^Events: none left$/m);
     expect(again.stdout).to.match(/nothing written/);
+    expect(server.writes().slice(writesBeforeAgain), 'the second cleanup writes nothing').to.deep.equal([]);
+  });
+
+  it('--namespace: prepare, check and cleanup work on a mesh namespace other than plexus', async () => {
+    const original = readFileSync(join(FIXTURES, 'corefiles', 'kubeadm-1.11.Corefile'), 'utf8');
+    await seedCoreDns(kc, { corefile: original });
+    await seedMesh(kc, 'mesh-x');
+    await seedAgentLeftovers(kc, 'mesh-x');
+    const prepared = await plexus(['prepare', '--kubeconfig', kubeconfig, '--namespace', 'mesh-x']);
+    expect(prepared.code, prepared.stderr).to.equal(0);
+    const { corefile } = await readState(kc);
+    expect(corefile).to.include('namespaces mesh-x');
+    expect(corefile).to.include('.mesh-x.svc.cluster.local.');
+    const checked = await plexus(['check', '--kubeconfig', kubeconfig, '--namespace', 'mesh-x']);
+    expect(checked.stdout).to.match(/^ok {4}namespace: mesh-x exists$/m);
+    expect(checked.stdout).to.match(/^ok {4}CoreDNS: /m);
+    expect(checked.stdout).to.match(/^FAIL {2}agents: DaemonSet mesh-x\/plexus-agent does not exist/m);
+    const cleaned = await plexus(['cleanup', '--kubeconfig', kubeconfig, '--namespace', 'mesh-x']);
+    expect(cleaned.code, cleaned.stderr).to.equal(0);
+    expect(cleaned.stdout).to.match(/shadow Services: deleted 2 in namespace mesh-x/);
+    expect(cleaned.stdout).to.match(/^Lease: deleted mesh-x\/plexus-leader$/m);
+    expect((await readState(kc)).corefile).to.equal(original);
+  });
+
+  it('cleanup warns while the agents still run, and still cleans up', async () => {
+    await seedCoreDns(kc, { corefile: readFileSync(join(FIXTURES, 'corefiles', 'k3s.Corefile'), 'utf8') });
+    await seedMesh(kc);
+    const labels = { 'app.kubernetes.io/name': 'plexus', 'app.kubernetes.io/component': 'agent' };
+    await kc.makeApiClient(AppsV1Api).createNamespacedDaemonSet({
+      namespace: 'plexus',
+      body: { metadata: { name: 'plexus-agent' }, spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'agent', image: 'ghcr.io/plexus-mesh/plexus:0.1.0' }] } } } },
+    });
+    const run = await plexus(['cleanup', '--kubeconfig', kubeconfig]);
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.stderr).to.match(/DaemonSet plexus\/plexus-agent still exists.*kubectl delete -f manifests\/ first/);
+    expect(run.stdout).to.match(/shadow Services: deleted 2/);
   });
 
   it('check prints one line per check and fails until agents, leader and DNS are in place', async () => {

@@ -128,6 +128,26 @@ describe('CoreDNS patch against the API (fake API server, real client)', () => {
     expect((await readState(kc)).custom).to.deep.equal({ 'contoso.server': userServer });
   });
 
+  it('writes the coredns-custom block on the port of the managed Corefile\'s root block', async () => {
+    await seedCoreDns(kc, { corefile: corefileOf('aks.Corefile').replace('.:53 {', '.:1053 {'), custom: {} });
+    await prepareCoreDns(kc, opts);
+    expect((await readState(kc)).custom?.[customServerKey('plexus')]).to.include('plexus:1053 {');
+  });
+
+  it('cleanup removes a roll annotation left by an earlier cleanup that could not roll', async () => {
+    const original = corefileOf('k3s.Corefile');
+    await seedCoreDns(kc, { corefile: original });
+    await prepareCoreDns(kc, opts);
+    // The Corefile restored by hand (or by a cleanup whose roll failed): only the annotation is left.
+    const core = kc.makeApiClient(CoreV1Api);
+    const cm = await core.readNamespacedConfigMap({ namespace: 'kube-system', name: 'coredns' });
+    await core.replaceNamespacedConfigMap({ namespace: 'kube-system', name: 'coredns', body: { ...cm, metadata: { ...cm.metadata, annotations: {} }, data: { Corefile: original } } });
+    expect((await readState(kc)).template).to.have.property(COREFILE_HASH_ANNOTATION);
+    expect(await cleanupCoreDns(kc)).to.deep.include({ changed: false, rolled: true });
+    expect((await readState(kc)).template).to.deep.equal({});
+    expect(await cleanupCoreDns(kc)).to.deep.include({ changed: false, rolled: false });
+  });
+
   it('restores the saved original when the markers were damaged by hand', async () => {
     const original = corefileOf('microk8s.Corefile');
     await seedCoreDns(kc, { corefile: original });

@@ -153,7 +153,7 @@ export function randomEdit(rand: () => number, corefile: string): string {
     (c) => c.replace(/(\r?\n)+$/, ''),
     (c) => `${c}\n\n   \n`,
     (c) => c.replace(/^ {4}/gm, '\t'),
-    (c) => `# header comment ${Math.floor(rand() * 1000)}\n${c}`,
+    (c) => c.replace(/^\uFEFF?/, (bom) => `${bom}# header comment ${Math.floor(rand() * 1000)}\n`),
     (c) => {
       const lines = c.split('\n');
       const at = Math.floor(rand() * (lines.length + 1));
@@ -162,6 +162,10 @@ export function randomEdit(rand: () => number, corefile: string): string {
     },
     (c) => `${c}${/\n$/.test(c) || c === '' ? '' : '\n'}${pick(rand, ['example.org', 'corp.internal', 'svc.plexus-like.com'])}:53 {\n    forward . 10.0.${Math.floor(rand() * 255)}.53\n}\n`,
     (c) => c.replace(/ {2,}/, '   '),
+    // Saved by a Windows editor: a byte order mark, which CoreDNS skips.
+    (c) => (c.startsWith('\uFEFF') ? c : `\uFEFF${c}`),
+    // Non-ASCII whitespace (no-break space, form feed) between words.
+    (c) => c.replace(/ (?=\S)/, pick(rand, ['\u00a0', '\f'])),
   ];
   let out = corefile;
   const count = 1 + Math.floor(rand() * 3);

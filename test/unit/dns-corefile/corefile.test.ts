@@ -116,6 +116,47 @@ describe('patchCorefile in place', () => {
   });
 });
 
+describe('patchCorefile on unusual bytes', () => {
+  const simple = '.:53 {\n    errors\n    forward . /etc/resolv.conf\n}\n';
+
+  it('reads a byte order mark and non-ASCII whitespace as CoreDNS does, and keeps them', () => {
+    for (const text of [`\uFEFF${simple}`, simple.replace('forward .', 'forward\u00a0.'), simple.replace('errors', '\ferrors\v'), `\uFEFF\uFEFF${simple}`]) {
+      const once = patchCorefile(text, base);
+      expect(once.corefile.startsWith(text)).to.equal(true);
+      expect(patchCorefile(once.corefile, base).changed).to.equal(false);
+      expect(unpatchCorefile(once.corefile).corefile).to.equal(text);
+    }
+  });
+
+  it('keeps a final lone carriage return', () => {
+    for (const text of [simple.replace(/\n$/, '\r'), simple.replace(/\n/g, '\r')]) {
+      const once = patchCorefile(text, base);
+      expect(patchCorefile(once.corefile, base).changed).to.equal(false);
+      expect(unpatchCorefile(once.corefile).corefile).to.equal(text);
+    }
+  });
+});
+
+describe('the mesh block listens where the root server block does', () => {
+  const blockKey = (corefile: string): string | undefined => /^(plexus:\d+) \{$/m.exec(corefile)?.[1];
+
+  it('takes the explicit port of the first plain-DNS root block, else 53', () => {
+    expect(blockKey(patchCorefile('.:1053 {\n    errors\n}\n', base).corefile)).to.equal('plexus:1053');
+    expect(blockKey(patchCorefile('dns://.:5353 {\n    errors\n}\n', base).corefile)).to.equal('plexus:5353');
+    expect(blockKey(patchCorefile('tls://.:853 {\n    errors\n}\n.:1053 {\n    errors\n}\n', base).corefile)).to.equal('plexus:1053');
+    expect(blockKey(patchCorefile('example.org:1053 {\n    errors\n}\n. {\n    errors\n}\n', base).corefile)).to.equal('plexus:53');
+    expect(blockKey(patchCorefile('', base).corefile)).to.equal('plexus:53');
+    expect(blockKey(patchCorefile('.:1053 {\n    errors\n}\n', { ...base, port: 2053 }).corefile)).to.equal('plexus:2053');
+  });
+
+  it('refreshes the block when the root port changes', () => {
+    const at53 = patchCorefile('.:53 {\n    errors\n}\n', base).corefile;
+    const moved = patchCorefile(at53.replace('.:53', '.:1053'), base);
+    expect(moved.changed).to.equal(true);
+    expect(blockKey(moved.corefile)).to.equal('plexus:1053');
+  });
+});
+
 describe('patchCorefile refuses', () => {
   for (const { file, text } of foreign) {
     it(`a foreign mesh-domain block (${file})`, () => {
@@ -142,6 +183,7 @@ describe('patchCorefile refuses', () => {
     expect(() => patchCorefile('', { ...base, meshDomain: 'cluster.local' })).to.throw(CorefilePatchError, /both/);
     expect(() => patchCorefile('', { ...base, namespace: 'a.b' })).to.throw(CorefilePatchError, /namespace/);
     expect(() => patchCorefile('', { ...base, version: [1, 2, 6] })).to.throw(CorefilePatchError, /older than 1\.3/);
+    expect(() => patchCorefile('', { ...base, port: 0 })).to.throw(CorefilePatchError, /port/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import { at, find, isObject, loadManifests, manifestFiles, type Json } from './load-manifests.js';
@@ -152,6 +152,20 @@ describe('Dockerfile', () => {
     const user = instructions.filter((l) => l.startsWith('USER ')).pop();
     expect(user).to.match(/^USER [1-9]\d*(:\d+)?$/);
     expect(instructions.filter((l) => l.startsWith('ENTRYPOINT ')).pop()).to.equal('ENTRYPOINT ["plexus"]');
+  });
+
+  it('copies only what a clean clone has, or what its build stage produces', () => {
+    const built = ['dist/src', 'node_modules'];
+    for (const copy of instructions.filter((l) => l.startsWith('COPY '))) {
+      const words = copy.split(/\s+/).slice(1);
+      const fromStage = words[0]?.startsWith('--from=') ?? false;
+      const sources = words.filter((w) => !w.startsWith('--')).slice(0, -1);
+      for (const source of sources) {
+        const path = fromStage ? source.replace(/^\/src\//, '') : source;
+        if (fromStage && built.includes(path)) continue;
+        expect(existsSync(join(REPO_ROOT, path)), `${copy}: ${path}`).to.equal(true);
+      }
+    }
   });
 
   it('ignores local builds and dependencies in the build context', () => {
