@@ -1,12 +1,14 @@
 /**
  * `plexus cleanup`: undo what Plexus wrote outside its manifests — the CoreDNS block (restored
- * byte-exact, CoreDNS rolled once) and the shadow Services. Works before or after
+ * byte-exact, CoreDNS rolled once), the shadow Services, and the mesh CA Secret and trust-bundle
+ * ConfigMap when Plexus made them (a CA Secret you brought is kept). Works before or after
  * `kubectl delete -f manifests/`, without knowing the CoreDNS version, and when run twice.
  */
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { cleanupCoreDns } from '../../dns/coredns-api.js';
 import { SHADOW_SELECTOR } from '../../kube/labels.js';
+import { cleanupCa } from './cluster-ca.js';
 import { clusterOptions, failure, loadKubeConfig, type ClusterArgs } from './prepare.js';
 
 interface CleanupArgs extends ClusterArgs {
@@ -45,6 +47,7 @@ async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
   try {
     const deleted = await deleteShadowServices(kc, args.namespace);
     console.log(`shadow Services: ${deleted === 0 ? 'none left' : `deleted ${deleted}`} in namespace ${args.namespace}`);
+    for (const line of await cleanupCa(kc, args.namespace)) console.log(line);
     const dns = await cleanupCoreDns(kc, args.meshDomain);
     for (const warning of dns.warnings) console.error(`warning: ${warning}`);
     console.log(dns.changed ? `CoreDNS: restored the original configuration of ${dns.target}; CoreDNS is rolling out` : 'CoreDNS: no Plexus block left; nothing written');
@@ -55,7 +58,7 @@ async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
 
 export const cleanupCommand: CommandModule<object, CleanupArgs> = {
   command: 'cleanup',
-  describe: 'Remove the CoreDNS block (exact restore) and the shadow Services; safe to run twice',
+  describe: 'Remove the CoreDNS block (exact restore), the shadow Services and the mesh CA Plexus made; safe to run twice',
   builder,
   handler,
 };

@@ -53,4 +53,13 @@ describe('manifests/: RBAC is least privilege', () => {
     }
     expect(verbsOf(kubeSystemOnly)).not.to.include('delete');
   });
+
+  it('in the mesh namespace, reads only the CA Secret, by name, and writes no Secret', () => {
+    const mesh = { group: '', resource: 'secrets', namespace: MESH_NAMESPACE };
+    expect(allows(manifests, agent, { ...mesh, verb: 'get', name: 'plexus-ca' })).to.equal(true);
+    expect(allows(manifests, agent, { ...mesh, verb: 'get', name: 'default-token' })).to.equal(false);
+    for (const verb of ['list', 'watch', 'create', 'update', 'patch', 'delete']) {
+      expect(allows(manifests, agent, { ...mesh, verb, name: 'plexus-ca' }), verb).to.equal(false);
+    }
+  });
 });
