@@ -11,11 +11,13 @@ import { Compiler } from '../routing/compile.js';
 import type { Allocation, MeshConfig } from '../routing/mesh-config.js';
 import { formatProblem, problem, type Problem } from '../routing/problem.js';
 import { DEFAULT_LISTENER_PORTS } from '../routing/snapshot.js';
+import type { KubeSecure } from '../secure/cluster/kube-secure.js';
 import { ApiClient } from './api-client.js';
 import { DNS_CHECK_INTERVAL_MS, DnsKeeper } from './dns-keeper.js';
 import { EventRecorder } from './events.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { DEFAULT_LEASE_DURATION_SECONDS, LeaderElector } from './leader.js';
+import { leaseHolderIdentity } from './lease-holder.js';
 import { KubeProvider, type ProviderUpdate } from './provider.js';
 import { allocationFromShadowServices, planShadowServices, ShadowServiceWriter } from './shadow.js';
 
@@ -47,7 +49,9 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   const { logger } = options;
   const kubeConfig = loadKubeConfig(options.kubeconfig);
   const client = new ApiClient(kubeConfig);
-  const identity = `${options.nodeName}/${process.env.POD_NAME ?? hostname()}/${process.pid}`;
+  const identity = leaseHolderIdentity(options.nodeName, process.env.POD_NAME ?? hostname(), process.pid);
+  // Secure mode is loaded only when asked for (node-forge, the tunnel, the issuer).
+  let secure: KubeSecure | null = null;
   const agent = new NodeAgent({
     mode: 'kubernetes',
     listenAddress: options.listenAddress,
@@ -56,6 +60,12 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     adminPort: options.adminPort,
     logger,
     accessLog: options.accessLog,
+    ...(options.secure === null ? {} : {
+      dialer: (endpoint, source, port) => secure === null
+        ? { kind: 'refused', reason: 'secure mode is starting' }
+        : secure.dialer(endpoint, source, port),
+      secureView: () => secure?.view() ?? { starting: true },
+    }),
   });
   const compiler = new Compiler();
   const writer = new ShadowServiceWriter(client, options.namespace);
@@ -98,6 +108,8 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     const current = new Set(config.problems.map((p) => `${p.severity}: ${formatProblem(p)}`));
     for (const line of current) if (!reported.has(line)) logger.warn({ problem: line }, 'config problem');
     reported = current;
+    // Certificates for new pods first, so their first call through the tunnel finds one.
+    await secure?.setConfig(config);
     await agent.apply(config);
     markApplied();
   };
@@ -122,9 +134,13 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     onStartedLeading: () => {
       logger.info({ identity }, 'leading: writing shadow Services, Events and the CoreDNS block');
       dns.reset();
+      secure?.setLeading(true);
       enqueue();
     },
-    onStoppedLeading: () => logger.info({ identity }, 'no longer leading'),
+    onStoppedLeading: () => {
+      logger.info({ identity }, 'no longer leading');
+      secure?.setLeading(false);
+    },
     onError: (err) => logger.warn({ err }, 'leader election'),
   });
   const provider = new KubeProvider({
@@ -150,11 +166,30 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   dnsCheck.unref();
 
   await agent.start();
-  provider.start();
+  if (options.secure !== null) {
+    const { KubeSecure } = await import('../secure/cluster/kube-secure.js');
+    secure = new KubeSecure({ kubeConfig, namespace: options.namespace, nodeName: options.nodeName, acl: options.acl, settings: options.secure, logger, registry: agent.registry });
+  }
   leader.start();
+  // Before the first config: the agent is not ready until it holds its own certificate (the
+  // leader, maybe this agent, must be elected and serving first).
+  try {
+    await secure?.start();
+  } catch (err) {
+    await leader.stop();
+    await agent.stop();
+    await secure?.stop();
+    throw err;
+  }
+  provider.start();
   logger.info({ adminPort: agent.adminPort, nodeName: options.nodeName, namespace: options.namespace, identity }, 'agent started');
   await Promise.race([firstApplied, aborted]);
-  if (!signal.aborted) logger.info({ adminPort: agent.adminPort, nodeName: options.nodeName, listenerPorts: last === null ? {} : (last as MeshConfig).allocation.ports }, 'agent ready');
+  if (!signal.aborted) {
+    logger.info({
+      adminPort: agent.adminPort, nodeName: options.nodeName, listenerPorts: last === null ? {} : (last as MeshConfig).allocation.ports,
+      ...(secure === null ? {} : { tunnelPort: (secure as KubeSecure).tunnelPort }),
+    }, 'agent ready');
+  }
 
   await aborted;
   logger.info('stopping: releasing the lease, draining in-flight traffic');
@@ -163,5 +198,6 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   await processing;
   await leader.stop();
   await agent.stop();
+  await secure?.stop();
   logger.info('stopped');
 }

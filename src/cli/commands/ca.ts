@@ -16,6 +16,7 @@ interface CaArgs {
   readonly namespace: string;
   readonly trustDomain: string;
   readonly force: boolean;
+  readonly wait: number;
 }
 
 function builder(yargs: Argv): Argv<CaArgs> {
@@ -37,6 +38,10 @@ function builder(yargs: Argv): Argv<CaArgs> {
       type: 'boolean',
       default: false,
       describe: 'init: replace an existing CA; retire: retire before every certificate of the old root has expired',
+    })
+    .option('wait', {
+      type: 'number', default: 20,
+      describe: 'Without --dir, rotate: seconds between publishing the new root and signing with it (agents re-read the trust bundle every 10 s)',
     })
     .example('$0 ca init --dir ~/.plexus/ca', 'Create the CA for local secure mode')
     .example('$0 ca rotate --dir ~/.plexus/ca', 'Start a rotation; run "ca retire" a day later')
@@ -72,7 +77,7 @@ async function runInCluster(args: CaArgs): Promise<string> {
   const { changeClusterCa } = await import('./cluster-ca.js');
   const kc = loadKubeConfig(args.kubeconfig);
   try {
-    return await changeClusterCa(kc, args.namespace, { action: args.action, force: args.force });
+    return await changeClusterCa(kc, args.namespace, { action: args.action, force: args.force, propagationMs: args.wait * 1000 });
   } catch (err) {
     throw failure(err);
   }

@@ -34,6 +34,8 @@ export async function cleanupCa(kc: KubeConfig, namespace: string): Promise<stri
 export interface ClusterCaChange {
   readonly action: 'rotate' | 'retire';
   readonly force: boolean;
+  /** rotate: how long agents get to trust the new root before the leader signs with it. */
+  readonly propagationMs: number;
 }
 
 export async function changeClusterCa(kc: KubeConfig, namespace: string, change: ClusterCaChange): Promise<string> {
@@ -41,7 +43,7 @@ export async function changeClusterCa(kc: KubeConfig, namespace: string, change:
   const stored = await readCaSecret(core, namespace);
   if (stored === null) throw new CaError(`no Secret ${namespace}/${CA_SECRET_NAME}: create the CA with plexus prepare`);
   const next = change.action === 'rotate' ? rotateRoot(stored.ca) : retireRoot(stored.ca, { force: change.force });
-  await saveCa(core, namespace, stored, next);
+  await saveCa(core, namespace, stored, next, change.propagationMs);
   return change.action === 'rotate'
     ? `new signing ${describeRoot(next)} in Secret ${namespace}/${CA_SECRET_NAME}; the old root stays trusted until 'plexus ca retire'\n`
     : `retired the old root; only the ${describeRoot(next)} is trusted now\n`;

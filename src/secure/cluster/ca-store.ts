@@ -86,10 +86,11 @@ export async function publishBundle(core: CoreV1Api, namespace: string, ca: Mesh
 }
 
 /**
- * `plexus ca rotate|retire` in a cluster: store `next` (derived from `stored`). The Secret write
+ * `plexus ca rotate|retire` in a cluster: store `next` (derived from `stored`); a rotation waits
+ * `propagationMs` between publishing the new root and signing with it. The Secret write
  * carries the resourceVersion read, so a concurrent change fails with 409 instead of being lost.
  */
-export async function saveCa(core: CoreV1Api, namespace: string, stored: StoredCa, next: MeshCa): Promise<void> {
+export async function saveCa(core: CoreV1Api, namespace: string, stored: StoredCa, next: MeshCa, propagationMs: number): Promise<void> {
   const writeSecret = async (): Promise<void> => {
     const current = await core.readNamespacedSecret({ namespace, name: CA_SECRET_NAME });
     if (current.metadata?.resourceVersion !== stored.resourceVersion) {
@@ -100,6 +101,8 @@ export async function saveCa(core: CoreV1Api, namespace: string, stored: StoredC
   const rotating = next.previousCertPem !== null;
   if (rotating) {
     await publishBundle(core, namespace, next);
+    // Agents re-read the bundle on a timer: the leader signs with the new root only once they trust it.
+    await new Promise((resolve) => setTimeout(resolve, propagationMs));
     await writeSecret();
   } else {
     await writeSecret();

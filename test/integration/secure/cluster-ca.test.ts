@@ -79,7 +79,7 @@ describe('mesh CA in a cluster: plexus prepare / ca rotate / ca retire / cleanup
     expect(second.stdout).to.match(/warning: the CA's trust domain is mesh\.test, not cluster\.local/);
     expect((await readCaSecret(core, 'plexus'))!.ca.certPem).to.equal(created.ca.certPem);
 
-    const rotate = await plexus(['ca', 'rotate', '--kubeconfig', kubeconfig]);
+    const rotate = await plexus(['ca', 'rotate', '--wait', '0', '--kubeconfig', kubeconfig]);
     expect(rotate.code, rotate.stderr).to.equal(0);
     const rotated = (await readCaSecret(core, 'plexus'))!;
     expect(rotated.ca.previousCertPem).to.equal(created.ca.certPem);

@@ -1,0 +1,173 @@
+/**
+ * Secure mode in Kubernetes mode, with the real binary against the fake API server: two agents
+ * as nodes A and B (each its own pod IP on loopback, its own pod-bound ServiceAccount token).
+ * The mesh CA is made as `plexus prepare` makes it; the leader issues every agent's certificates
+ * after TokenReview; a client pod on A calls a Service whose pod is on B: the request crosses
+ * the tunnel to B's agent (found from the agent pods) and is authorized at B.
+ * Addresses of this file: agent pods 127.0.71.1-2, workload pods 127.0.72.0/24.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { parseAllDocuments } from 'yaml';
+import { AgentProcess } from '../../src/local/demo/agent-process.js';
+import { ensureCa } from '../../src/secure/cluster/ca-store.js';
+import { kubeconfigFor, writeKubeconfig } from '../fake-apiserver/kubeconfig.js';
+import { FakeApiServer } from '../fake-apiserver/server.js';
+import { PLEXUS_ARGV } from '../helpers/paths.js';
+import { smiCrd } from '../unit/kube/fixtures.js';
+import { httpBackend, httpCall, type Backend } from './helpers/backends.js';
+import { httpAccess } from './helpers/manifests.js';
+import { eventually, metricValue } from './helpers/plexus.js';
+
+const AGENT_IP = { 'node-a': '127.0.71.1', 'node-b': '127.0.71.2' } as const;
+const CLIENT_A = '127.0.72.10';
+const STRANGER_A = '127.0.72.11';
+const WEB_B = '127.0.72.20';
+const WEB_PORT = 8080;
+const AGENT_LABELS = { 'app.kubernetes.io/name': 'plexus', 'app.kubernetes.io/component': 'agent' };
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('kube mode, secure: two agents, certificates from the leader, traffic across the tunnel', function () {
+  this.timeout(120_000);
+  let server: FakeApiServer;
+  let kc: KubeConfig;
+  let core: CoreV1Api;
+  let dir: string;
+  let backend: Backend;
+  const agents: AgentProcess[] = [];
+  const adminPorts = new Map<string, number>();
+
+  async function pod(namespace: string, name: string, node: string, serviceAccountName: string, ip: string, labels: Record<string, string> = {}): Promise<string> {
+    const created = await core.createNamespacedPod({ namespace, body: { metadata: { name, labels }, spec: { nodeName: node, serviceAccountName, containers: [{ name: 'c', image: 'i' }] } } });
+    await core.replaceNamespacedPodStatus({ namespace, name, body: { ...created, status: { phase: 'Running', podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] } } });
+    return created.metadata!.uid!;
+  }
+
+  async function apply(yamlText: string): Promise<void> {
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    for (const doc of parseAllDocuments(yamlText)) {
+      const body = doc.toJS() as { apiVersion: string; kind: string; metadata: { namespace: string; name: string } };
+      const [group, version] = body.apiVersion.split('/') as [string, string];
+      const plural = body.kind === 'TrafficTarget' ? 'traffictargets' : 'httproutegroups';
+      try {
+        await custom.deleteNamespacedCustomObject({ group, version, namespace: body.metadata.namespace, plural, name: body.metadata.name });
+      } catch {
+        // absent: created below
+      }
+      await custom.createNamespacedCustomObject({ group, version, namespace: body.metadata.namespace, plural, body });
+    }
+  }
+
+  async function startAgent(node: keyof typeof AGENT_IP, tunnelPort: number, issuerPort: number): Promise<AgentProcess> {
+    const podName = `plexus-agent-${node}`;
+    const uid = await pod('plexus', podName, node, 'plexus-agent', AGENT_IP[node], AGENT_LABELS);
+    const token = `token-of-${podName}`;
+    server.tokens.register(token, {
+      username: 'system:serviceaccount:plexus:plexus-agent',
+      extra: { 'authentication.kubernetes.io/pod-name': [podName], 'authentication.kubernetes.io/pod-uid': [uid], 'authentication.kubernetes.io/node-name': [node] },
+    });
+    const kubeconfig = writeKubeconfig(server, join(dir, `kubeconfig-${node}`), { token });
+    const agent = new AgentProcess([process.execPath, ...PLEXUS_ARGV], [
+      'agent', '--kubeconfig', kubeconfig, '--namespace', 'plexus', '--node-name', node, '--listen-address', AGENT_IP[node],
+      '--admin-port', '0', '--admin-address', '127.0.0.1', '--acl', '--secure',
+      '--tunnel-port', String(tunnelPort), '--issuer-port', String(issuerPort), '--cert-lifetime', '3600',
+    ], { POD_NAME: podName, KUBE_LEASE_DURATION_SECONDS: '2' });
+    agents.push(agent);
+    return agent;
+  }
+
+  async function listenerPort(): Promise<number> {
+    return eventually(async () => {
+      const list = await core.listNamespacedService({ namespace: 'plexus', labelSelector: 'app.kubernetes.io/managed-by=plexus' });
+      const port = list.items.find((s) => s.metadata?.annotations?.['plexus.dev/shadow-of-name'] === 'web')?.spec?.ports?.[0]?.targetPort;
+      if (typeof port !== 'number') throw new Error('no shadow Service yet');
+      return port;
+    }, 30_000);
+  }
+
+  before(async () => {
+    server = new FakeApiServer({ allowLoopbackEndpoints: true, bookmarkIntervalMs: 500 });
+    await server.start();
+    kc = kubeconfigFor(server);
+    core = kc.makeApiClient(CoreV1Api);
+    dir = await mkdtemp(join(tmpdir(), 'plexus-kube-secure-'));
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    for (const kind of ['TrafficTarget', 'HTTPRouteGroup', 'TrafficSplit', 'TCPRoute', 'UDPRoute']) {
+      await custom.createClusterCustomObject({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', body: smiCrd(kind) });
+    }
+    await core.createNamespace({ body: { metadata: { name: 'plexus' } } });
+    await core.createNamespace({ body: { metadata: { name: 'shop', annotations: { 'plexus.dev/mesh': 'true' } } } });
+    await ensureCa(core, 'plexus', 'cluster.local');
+    await core.createNamespacedService({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: WEB_PORT }] } } });
+    await pod('shop', 'client-a', 'node-a', 'client', CLIENT_A);
+    await pod('shop', 'stranger-a', 'node-a', 'stranger', STRANGER_A);
+    await pod('shop', 'web-b', 'node-b', 'web', WEB_B, { app: 'web' });
+    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: 'discovery.k8s.io', version: 'v1', namespace: 'shop', plural: 'endpointslices',
+      body: {
+        apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+        metadata: { name: 'web-1', labels: { 'kubernetes.io/service-name': 'web' } },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: [WEB_B], nodeName: 'node-b', conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'web-b', namespace: 'shop' } }],
+        ports: [{ name: 'http', port: WEB_PORT, protocol: 'TCP' }],
+      },
+    });
+    await apply(httpAccess('shop', 'web-access', 'web', 'client', [{ name: 'all', pathRegex: '/.*', methods: ['*'] }]));
+    backend = await httpBackend('web-b', WEB_B, WEB_PORT);
+    const [tunnelPort, issuerPort] = [await freePort(), await freePort()];
+    const a = await startAgent('node-a', tunnelPort, issuerPort);
+    const b = await startAgent('node-b', tunnelPort, issuerPort);
+    const [readyA, readyB] = await Promise.all([a.ready(), b.ready()]);
+    adminPorts.set('node-a', readyA.adminPort).set('node-b', readyB.adminPort);
+  });
+
+  after(async () => {
+    await Promise.all(agents.splice(0).map((agent) => agent.stop()));
+    await backend?.close();
+    await server?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a request from a pod on A to the pod on B crosses the tunnel and is authorized at B', async () => {
+    const port = await listenerPort();
+    const answer = await eventually(async () => {
+      const result = await httpCall({ host: AGENT_IP['node-a'], port, from: CLIENT_A, path: '/hello' });
+      if (result.status !== 200) throw new Error(`status ${result.status}: ${result.body}`);
+      return result;
+    }, 30_000);
+    expect(answer.body).to.equal('web-b');
+    // B decided: its authorization counter names the client's verified identity.
+    const bAdmin = adminPorts.get('node-b')!;
+    expect(await metricValue(bAdmin, 'plexus_authorization_decisions_total', { source: 'shop/client', result: 'allowed' })).to.be.greaterThan(0);
+    // Every certificate came from the leader, after TokenReview.
+    const reviews = server.requests.filter((r) => r.path === '/apis/authentication.k8s.io/v1/tokenreviews' && r.status === 201);
+    expect(reviews.length).to.be.greaterThan(0);
+  });
+
+  it('a pod on A without a TrafficTarget is refused', async () => {
+    const port = await listenerPort();
+    const result = await httpCall({ host: AGENT_IP['node-a'], port, from: STRANGER_A, path: '/hello' });
+    expect(result.status).to.equal(403);
+  });
+
+  it('a TrafficTarget change takes effect (every agent reads it from the API)', async () => {
+    const port = await listenerPort();
+    await apply(httpAccess('shop', 'web-access', 'web', 'client', [{ name: 'only-public', pathRegex: '/public', methods: ['GET'] }]));
+    await eventually(async () => {
+      const result = await httpCall({ host: AGENT_IP['node-a'], port, from: CLIENT_A, path: '/hello' });
+      if (result.status !== 403) throw new Error(`still ${result.status}`);
+    }, 30_000);
+    expect((await httpCall({ host: AGENT_IP['node-a'], port, from: CLIENT_A, path: '/public' })).status).to.equal(200);
+  });
+});
