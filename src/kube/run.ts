@@ -12,6 +12,8 @@ import type { Allocation, MeshConfig } from '../routing/mesh-config.js';
 import { formatProblem, problem, type Problem } from '../routing/problem.js';
 import { DEFAULT_LISTENER_PORTS } from '../routing/snapshot.js';
 import type { KubeSecure } from '../secure/cluster/kube-secure.js';
+import { desiredNetworkPolicies } from '../secure/cluster/network-policies.js';
+import { NetworkPolicyWriter } from '../secure/cluster/network-policy-writer.js';
 import { ApiClient } from './api-client.js';
 import { DNS_CHECK_INTERVAL_MS, DnsKeeper } from './dns-keeper.js';
 import { EventRecorder } from './events.js';
@@ -70,6 +72,8 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   const compiler = new Compiler();
   const writer = new ShadowServiceWriter(client, options.namespace);
   const recorder = new EventRecorder(client, options.nodeName);
+  // Secure mode's NetworkPolicies; without --secure the leader removes any it wrote before.
+  const policies = new NetworkPolicyWriter(client);
   const dns = new DnsKeeper({ kubeConfig, namespace: options.namespace, meshDomain: options.meshDomain, logger });
   let last: MeshConfig | null = null;
   let latest: ProviderUpdate | null = null;
@@ -85,6 +89,17 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     const failures = await writer.apply(planShadowServices(config, update.shadowServices, options.namespace));
     const writeProblems: Problem[] = failures.map((f) => problem({ kind: 'Service', namespace: f.service.namespace, name: f.service.name }, f.message));
     for (const p of writeProblems) logger.warn({ problem: formatProblem(p) }, 'shadow Service not written');
+    const policyFailures = await policies.keep(options.secure === null ? [] : desiredNetworkPolicies(config, update.snapshot.objects, options.namespace))
+      .catch((err: unknown) => {
+        // Never in the way of the Events and the CoreDNS block; retried on the next update.
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'NetworkPolicies not listed');
+        return [];
+      });
+    for (const f of policyFailures) {
+      const p = problem({ kind: 'Service', namespace: f.service.namespace, name: f.service.name }, f.message);
+      logger.warn({ problem: formatProblem(p) }, 'NetworkPolicy not written');
+      writeProblems.push(p);
+    }
     await recorder.report([...config.problems, ...writeProblems]);
     await dns.keep(config);
   };
@@ -134,6 +149,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     onStartedLeading: () => {
       logger.info({ identity }, 'leading: writing shadow Services, Events and the CoreDNS block');
       dns.reset();
+      policies.reset();
       secure?.setLeading(true);
       enqueue();
     },

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig, type V1NetworkPolicy } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import { AgentProcess } from '../../src/local/demo/agent-process.js';
@@ -169,5 +169,30 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
       if (result.status !== 403) throw new Error(`still ${result.status}`);
     }, 30_000);
     expect((await httpCall({ host: AGENT_IP['node-a'], port, from: CLIENT_A, path: '/public' })).status).to.equal(200);
+  });
+
+  it('the leader writes a NetworkPolicy per meshed Service, updates it with the selector and removes it with the Service', async () => {
+    const net = kc.makeApiClient(NetworkingV1Api);
+    const policy = (): Promise<V1NetworkPolicy | null> => net.readNamespacedNetworkPolicy({ namespace: 'shop', name: 'plexus-api' }).catch(() => null);
+    await core.createNamespacedService({ namespace: 'shop', body: { metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80 }] } } });
+    const written = await eventually(async () => (await policy()) ?? Promise.reject(new Error('no NetworkPolicy yet')), 30_000);
+    expect(written.metadata?.labels).to.deep.include({ 'app.kubernetes.io/managed-by': 'plexus' });
+    expect(written.spec?.podSelector?.matchLabels).to.deep.equal({ app: 'api' });
+    expect(written.spec?.ingress?.[0]?._from?.[0]).to.deep.equal({
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'plexus' } },
+      podSelector: { matchLabels: AGENT_LABELS },
+    });
+    // The Service it guards moves to other pods: so does the policy.
+    const current = await core.readNamespacedService({ namespace: 'shop', name: 'api' });
+    await core.replaceNamespacedService({ namespace: 'shop', name: 'api', body: { ...current, spec: { ...current.spec, selector: { app: 'api', track: 'v2' } } } });
+    await eventually(async () => {
+      if ((await policy())?.spec?.podSelector?.matchLabels?.track !== 'v2') throw new Error('not updated yet');
+    }, 30_000);
+    await core.deleteNamespacedService({ namespace: 'shop', name: 'api' });
+    await eventually(async () => {
+      if ((await policy()) !== null) throw new Error('still there');
+    }, 30_000);
+    // The Service the other tests use keeps its own.
+    expect(await net.readNamespacedNetworkPolicy({ namespace: 'shop', name: 'plexus-web' })).to.have.nested.property('metadata.name', 'plexus-web');
   });
 });

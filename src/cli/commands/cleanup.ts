@@ -1,6 +1,6 @@
 /**
  * `plexus cleanup`: undo what Plexus wrote outside its manifests — the CoreDNS block (restored
- * byte-exact, CoreDNS rolled once), the shadow Services, and the mesh CA Secret and trust-bundle
+ * byte-exact, CoreDNS rolled once), the shadow Services, secure mode's NetworkPolicies, and the mesh CA Secret and trust-bundle
  * ConfigMap when Plexus made them (a CA Secret you brought is kept). Works before or after
  * `kubectl delete -f manifests/`, without knowing the CoreDNS version, and when run twice.
  */
@@ -8,6 +8,7 @@ import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-nod
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { cleanupCoreDns } from '../../dns/coredns-api.js';
 import { SHADOW_SELECTOR } from '../../kube/labels.js';
+import { cleanupNetworkPolicies } from './cleanup-policies.js';
 import { cleanupCa } from './cluster-ca.js';
 import { clusterOptions, failure, loadKubeConfig, type ClusterArgs } from './prepare.js';
 
@@ -47,6 +48,7 @@ async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
   try {
     const deleted = await deleteShadowServices(kc, args.namespace);
     console.log(`shadow Services: ${deleted === 0 ? 'none left' : `deleted ${deleted}`} in namespace ${args.namespace}`);
+    console.log(await cleanupNetworkPolicies(kc));
     for (const line of await cleanupCa(kc, args.namespace)) console.log(line);
     const dns = await cleanupCoreDns(kc, args.meshDomain);
     for (const warning of dns.warnings) console.error(`warning: ${warning}`);
@@ -58,7 +60,7 @@ async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
 
 export const cleanupCommand: CommandModule<object, CleanupArgs> = {
   command: 'cleanup',
-  describe: 'Remove the CoreDNS block (exact restore), the shadow Services and the mesh CA Plexus made; safe to run twice',
+  describe: 'Remove the CoreDNS block (exact restore), the shadow Services, and the NetworkPolicies and mesh CA Plexus made; safe to run twice',
   builder,
   handler,
 };

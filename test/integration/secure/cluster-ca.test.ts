@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { createRootCa } from '../../../src/secure/ca.js';
 import { caSecretData, CA_BUNDLE_KEY, rootsFromBundle } from '../../../src/secure/cluster/ca-objects.js';
@@ -39,7 +39,7 @@ function plexus(args: readonly string[]): Promise<Run> {
   });
 }
 
-describe('mesh CA in a cluster: plexus prepare / ca rotate / ca retire / cleanup', function () {
+describe('mesh CA in a cluster: plexus prepare / ca rotate / ca retire / cleanup (with secure mode\'s NetworkPolicies)', function () {
   this.timeout(120_000);
   let server: FakeApiServer;
   let kc: KubeConfig;
@@ -93,7 +93,17 @@ describe('mesh CA in a cluster: plexus prepare / ca rotate / ca retire / cleanup
     expect((await readCaSecret(core, 'plexus'))!.ca.previousCert).to.equal(null);
     expect(await bundle()).to.deep.equal([rotated.ca.certPem.trim()]);
 
+    // A NetworkPolicy the leader wrote goes with cleanup; one of the user's stays.
+    const net = kc.makeApiClient(NetworkingV1Api);
+    const policy = (name: string, labels: Record<string, string>) => net.createNamespacedNetworkPolicy({
+      namespace: 'plexus', body: { metadata: { name, labels }, spec: { podSelector: {}, policyTypes: ['Ingress'] } },
+    });
+    await policy('plexus-web', { 'app.kubernetes.io/managed-by': 'plexus' });
+    await policy('users-own', {});
+
     const cleanup = await plexus(['cleanup', '--kubeconfig', kubeconfig]);
+    expect(cleanup.stdout, cleanup.stderr).to.match(/NetworkPolicies: deleted 1/);
+    expect((await net.listNetworkPolicyForAllNamespaces()).items.map((p) => p.metadata?.name)).to.deep.equal(['users-own']);
     expect(cleanup.stdout, cleanup.stderr).to.match(/mesh CA: deleted Secret plexus\/plexus-ca/);
     expect(cleanup.stdout).to.match(/mesh CA: deleted ConfigMap plexus\/plexus-ca-bundle/);
     expect(await readCaSecret(core, 'plexus')).to.equal(null);
