@@ -21,7 +21,7 @@ import { PLEXUS_ARGV } from '../helpers/paths.js';
 import { smiCrd } from '../unit/kube/fixtures.js';
 import { httpBackend, httpCall, type Backend } from './helpers/backends.js';
 import { httpAccess } from './helpers/manifests.js';
-import { eventually, metricValue } from './helpers/plexus.js';
+import { eventually, metricValue, runPlexus } from './helpers/plexus.js';
 
 const AGENT_IP = { 'node-a': '127.0.71.1', 'node-b': '127.0.71.2' } as const;
 const CLIENT_A = '127.0.72.10';
@@ -69,7 +69,8 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
     }
   }
 
-  async function startAgent(node: keyof typeof AGENT_IP, tunnelPort: number, issuerPort: number): Promise<AgentProcess> {
+  /** Ports are the same on every agent, as in a DaemonSet; each agent has its own pod IP. */
+  async function startAgent(node: keyof typeof AGENT_IP, tunnelPort: number, issuerPort: number, adminPort: number): Promise<AgentProcess> {
     const podName = `plexus-agent-${node}`;
     const uid = await pod('plexus', podName, node, 'plexus-agent', AGENT_IP[node], AGENT_LABELS);
     const token = `token-of-${podName}`;
@@ -80,7 +81,7 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
     const kubeconfig = writeKubeconfig(server, join(dir, `kubeconfig-${node}`), { token });
     const agent = new AgentProcess([process.execPath, ...PLEXUS_ARGV], [
       'agent', '--kubeconfig', kubeconfig, '--namespace', 'plexus', '--node-name', node, '--listen-address', AGENT_IP[node],
-      '--admin-port', '0', '--admin-address', '127.0.0.1', '--acl', '--secure',
+      '--admin-port', String(adminPort), '--admin-address', AGENT_IP[node], '--acl', '--secure',
       '--tunnel-port', String(tunnelPort), '--issuer-port', String(issuerPort), '--cert-lifetime', '3600',
     ], { POD_NAME: podName, KUBE_LEASE_DURATION_SECONDS: '2' });
     agents.push(agent);
@@ -125,9 +126,10 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
     });
     await apply(httpAccess('shop', 'web-access', 'web', 'client', [{ name: 'all', pathRegex: '/.*', methods: ['*'] }]));
     backend = await httpBackend('web-b', WEB_B, WEB_PORT);
-    const [tunnelPort, issuerPort] = [await freePort(), await freePort()];
-    const a = await startAgent('node-a', tunnelPort, issuerPort);
-    const b = await startAgent('node-b', tunnelPort, issuerPort);
+    // The admin port is the manifests' 9901: plexus check reaches it through the pod proxy.
+    const [tunnelPort, issuerPort, adminPort] = [await freePort(), await freePort(), 9901];
+    const a = await startAgent('node-a', tunnelPort, issuerPort, adminPort);
+    const b = await startAgent('node-b', tunnelPort, issuerPort, adminPort);
     const [readyA, readyB] = await Promise.all([a.ready(), b.ready()]);
     adminPorts.set('node-a', readyA.adminPort).set('node-b', readyB.adminPort);
   });
@@ -149,7 +151,7 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
     expect(answer.body).to.equal('web-b');
     // B decided: its authorization counter names the client's verified identity.
     const bAdmin = adminPorts.get('node-b')!;
-    expect(await metricValue(bAdmin, 'plexus_authorization_decisions_total', { source: 'shop/client', result: 'allowed' })).to.be.greaterThan(0);
+    expect(await metricValue(bAdmin, 'plexus_authorization_decisions_total', { source: 'shop/client', result: 'allowed' }, AGENT_IP['node-b'])).to.be.greaterThan(0);
     // Every certificate came from the leader, after TokenReview.
     const reviews = server.requests.filter((r) => r.path === '/apis/authentication.k8s.io/v1/tokenreviews' && r.status === 201);
     expect(reviews.length).to.be.greaterThan(0);
@@ -194,5 +196,13 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
     }, 30_000);
     // The Service the other tests use keeps its own.
     expect(await net.readNamespacedNetworkPolicy({ namespace: 'shop', name: 'plexus-web' })).to.have.nested.property('metadata.name', 'plexus-web');
+  });
+
+  it('plexus check reports the mesh CA, the agents\' certificates and permissive mode, and what NetworkPolicies depend on', async () => {
+    const kubeconfig = writeKubeconfig(server, join(dir, 'kubeconfig-user'));
+    const check = await runPlexus(['check', '--kubeconfig', kubeconfig], 60_000, { KUBERNETES_SERVICE_HOST: '' });
+    expect(check.stdout, check.stderr).to.match(/^ok {4}mesh CA: root ".*plexus mesh root .*" valid until \S+$/m);
+    expect(check.stdout, check.stdout).to.match(/^ok {4}secure agents: 2 of 2 agents asked run secure mode; permissive mode off; certificates current$/m);
+    expect(check.stdout).to.match(/^ok {4}NetworkPolicies: \d+ written by the leader, .*only where the network plugin enforces NetworkPolicy/m);
   });
 });

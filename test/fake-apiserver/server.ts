@@ -12,6 +12,7 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, S
 import * as status from './status.js';
 import { ApiError } from './status.js';
 import { Store, TooOldResourceVersionError } from './store.js';
+import { forward, proxyTarget } from './pod-proxy.js';
 import { TokenAuthenticator } from './token-review.js';
 import { applyDefaults, decodeError, validate, validateName } from './validation.js';
 import { openWatch, type WatchStream } from './watch.js';
@@ -173,6 +174,14 @@ export class FakeApiServer {
     let code = 200;
     try {
       body = await readBody(req);
+      const proxied = req.method === 'GET' ? proxyTarget(url.pathname, url.search) : null;
+      if (proxied !== null) {
+        const answer = await forward(proxied, this.store.get(storageKey('', 'pods'), proxied.namespace, proxied.name));
+        code = answer.code;
+        res.writeHead(answer.code, { 'Content-Type': answer.contentType }).end(answer.body);
+        this.requests.push({ method: 'GET', path: url.pathname, query, contentType, authorization: req.headers.authorization, body, status: code });
+        return;
+      }
       const result = this.route(req.method ?? 'GET', url.pathname, query, contentType, body, res);
       if (result === 'streaming') {
         code = 200;

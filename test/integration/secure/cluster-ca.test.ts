@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { CoreV1Api, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { createRootCa } from '../../../src/secure/ca.js';
-import { caSecretData, CA_BUNDLE_KEY, rootsFromBundle } from '../../../src/secure/cluster/ca-objects.js';
-import { readCaSecret } from '../../../src/secure/cluster/ca-store.js';
+import { caSecretData, CA_BUNDLE_KEY, newCaSecret, rootsFromBundle } from '../../../src/secure/cluster/ca-objects.js';
+import { publishBundle, readCaSecret } from '../../../src/secure/cluster/ca-store.js';
 import { kubeconfigFor, writeKubeconfig } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
 import { FIXTURES, PLEXUS_ARGV } from '../../helpers/paths.js';
@@ -126,5 +126,20 @@ describe('mesh CA in a cluster: plexus prepare / ca rotate / ca retire / cleanup
     const init = await plexus(['ca', 'init', '--kubeconfig', kubeconfig]);
     expect(init.code).to.equal(2);
     expect(init.stderr).to.match(/created by plexus prepare/);
+  });
+
+  it('plexus check warns about a root near its end, and fails when the Secret signs with a root the agents do not trust', async () => {
+    const none = await plexus(['check', '--kubeconfig', kubeconfig]);
+    expect(none.stdout).to.match(/^skip  mesh CA: no ConfigMap plexus\/plexus-ca-bundle: secure mode is not set up/m);
+    expect(none.stdout).to.match(/^skip  NetworkPolicies: none written/m);
+    const old = createRootCa('cluster.local', new Date(Date.now() - 9.5 * 365 * 24 * 3600 * 1000));
+    await core.createNamespacedSecret({ namespace: 'plexus', body: newCaSecret(old, 'plexus') });
+    await publishBundle(core, 'plexus', old);
+    const ending = await plexus(['check', '--kubeconfig', kubeconfig]);
+    expect(ending.stdout).to.match(/^warn  mesh CA: the mesh root expires at \S+: run plexus ca rotate$/m);
+    const other = createRootCa('cluster.local');
+    await core.replaceNamespacedSecret({ namespace: 'plexus', name: 'plexus-ca', body: newCaSecret(other, 'plexus') });
+    const diverged = await plexus(['check', '--kubeconfig', kubeconfig]);
+    expect(diverged.stdout).to.match(/^FAIL  mesh CA: .*the signing root of Secret plexus\/plexus-ca is not in the trust bundle/m);
   });
 });
