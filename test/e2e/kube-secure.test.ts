@@ -3,14 +3,15 @@
  * as nodes A and B (each its own pod IP on loopback, its own pod-bound ServiceAccount token).
  * The mesh CA is made as `plexus prepare` makes it; the leader issues every agent's certificates
  * after TokenReview; a client pod on A calls a Service whose pod is on B: the request crosses
- * the tunnel to B's agent (found from the agent pods) and is authorized at B.
+ * the tunnel to B's agent (found from the agent pods) and is authorized at B. Also: the leader's
+ * NetworkPolicies, `plexus check`, and issuance moving to the next leader.
  * Addresses of this file: agent pods 127.0.71.1-2, workload pods 127.0.72.0/24.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig, type V1NetworkPolicy } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig, type V1NetworkPolicy } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import { AgentProcess } from '../../src/local/demo/agent-process.js';
@@ -204,5 +205,26 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
     expect(check.stdout, check.stderr).to.match(/^ok {4}mesh CA: root ".*plexus mesh root .*" valid until \S+$/m);
     expect(check.stdout, check.stdout).to.match(/^ok {4}secure agents: 2 of 2 agents asked run secure mode; permissive mode off; certificates current$/m);
     expect(check.stdout).to.match(/^ok {4}NetworkPolicies: \d+ written by the leader, .*only where the network plugin enforces NetworkPolicy/m);
+  });
+
+  // Last: stops the leader.
+  it('when the leader goes, the next leader issues: a new ServiceAccount on B gets its certificate', async () => {
+    const holder = (): Promise<string> => kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: 'plexus', name: 'plexus-leader' })
+      .then((lease) => lease.spec?.holderIdentity ?? '');
+    const leading = await holder();
+    const [leader, survivor] = leading.startsWith('node-a/') ? [agents[0]!, 'node-b' as const] : [agents[1]!, 'node-a' as const];
+    process.kill(leader.pid!, 'SIGKILL');
+    await leader.exited;
+    await eventually(async () => {
+      if (!(await holder()).startsWith(`${survivor}/`)) throw new Error('not leading yet');
+    }, 30_000);
+    await pod('shop', 'api-1', survivor, 'api', survivor === 'node-b' ? '127.0.72.30' : '127.0.72.31');
+    const held = await eventually(async () => {
+      const view = await (await fetch(`http://${AGENT_IP[survivor]}:9901/config`)).json() as { secure: { certificates: { identity: string; signedBy: string }[] } };
+      const cert = view.secure.certificates.find((c) => c.identity === 'shop/api');
+      if (cert === undefined) throw new Error('no certificate for shop/api yet');
+      return cert;
+    }, 60_000);
+    expect(held.signedBy).to.match(/plexus mesh root/);
   });
 });
