@@ -190,11 +190,16 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   // Before the first config: the agent is not ready until it holds its own certificate (the
   // leader, maybe this agent, must be elected and serving first).
   try {
-    await secure?.start();
+    await secure?.start(signal);
   } catch (err) {
     await leader.stop();
     await agent.stop();
     await secure?.stop();
+    // Asked to stop while waiting for the certificate: a normal stop, not a failure.
+    if (signal.aborted) {
+      logger.info('stopped');
+      return;
+    }
     throw err;
   }
   provider.start();

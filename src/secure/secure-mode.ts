@@ -73,6 +73,8 @@ export interface SecureModeOptions {
    * before a leader serves); default 0: one attempt.
    */
   readonly startTimeoutMs?: number;
+  /** Stops that wait (the agent was asked to stop while starting). */
+  readonly signal?: AbortSignal;
 }
 
 interface PodsOfNode {
@@ -165,8 +167,8 @@ export class SecureMode {
       await this.#store.sync([identity]);
       const own = this.#store.get(identity);
       if (own !== undefined) return own;
-      if (Date.now() >= deadline) throw new Error(`no certificate for the agent of node ${this.#options.nodeName}`);
-      await sleep(1000);
+      if (Date.now() >= deadline || this.#options.signal?.aborted) throw new Error(`no certificate for the agent of node ${this.#options.nodeName}`);
+      await sleep(1000, undefined, this.#options.signal ? { signal: this.#options.signal } : {}).catch(() => undefined);
     }
   }
 

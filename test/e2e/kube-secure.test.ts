@@ -228,3 +228,42 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
     expect(held.signedBy).to.match(/plexus mesh root/);
   });
 });
+
+describe('kube mode, secure: starting without what secure mode needs', function () {
+  this.timeout(60_000);
+  let server: FakeApiServer;
+  let dir: string;
+
+  beforeEach(async () => {
+    server = new FakeApiServer();
+    await server.start();
+    await kubeconfigFor(server).makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'plexus' } } });
+    dir = await mkdtemp(join(tmpdir(), 'plexus-kube-secure-'));
+  });
+  afterEach(async () => {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const start = (): AgentProcess => new AgentProcess([process.execPath, ...PLEXUS_ARGV], [
+    'agent', '--kubeconfig', writeKubeconfig(server, join(dir, 'kubeconfig'), { token: 'unknown' }), '--node-name', 'node-a',
+    '--listen-address', '127.0.73.1', '--admin-port', '0', '--admin-address', '127.0.0.1', '--secure', '--tunnel-port', '0', '--issuer-port', '0',
+  ], { POD_NAME: 'plexus-agent-x' });
+
+  it('without the mesh CA it stops at once and says to run plexus prepare', async () => {
+    const agent = start();
+    const failure = await agent.ready().then(() => null, (err: Error) => err);
+    expect(failure?.message, failure?.message).to.match(/no ConfigMap plexus\/plexus-ca-bundle: create the mesh CA with plexus prepare/);
+    expect(await agent.exited).to.equal(2);
+  });
+
+  it('waiting for its certificate (no issuer will accept its token), it stops cleanly when asked', async () => {
+    await ensureCa(kubeconfigFor(server).makeApiClient(CoreV1Api), 'plexus', 'cluster.local');
+    const agent = start();
+    // It asks, is refused, and keeps waiting: the leader Lease shows it has started.
+    await eventually(async () => {
+      if (!server.requests.some((r) => r.path.endsWith('/leases/plexus-leader') && r.status < 300 && r.method !== 'GET')) throw new Error('not started');
+    }, 30_000);
+    expect(await agent.stop()).to.equal(0);
+  });
+});

@@ -106,6 +106,7 @@ function parseLogLine(text: string): LogLine | null {
 }
 
 function describe(line: LogLine): string {
-  const detail = typeof line.problem === 'string' ? `: ${line.problem}` : '';
+  const text = typeof line.problem === 'string' ? line.problem : line.error;
+  const detail = typeof text === 'string' ? `: ${text}` : '';
   return `${line.msg}${detail}`;
 }

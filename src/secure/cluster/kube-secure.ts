@@ -56,7 +56,8 @@ export class KubeSecure {
     void this.#issuer.setLeading(leading);
   }
 
-  async start(): Promise<void> {
+  /** Resolves once the agent holds its own certificate and the tunnel listens; `signal` gives up waiting. */
+  async start(signal: AbortSignal): Promise<void> {
     const { kubeConfig, namespace, nodeName, settings, logger } = this.#options;
     this.#peers.start();
     this.#mode = await SecureMode.start({
@@ -64,7 +65,7 @@ export class KubeSecure {
       credentials: clusterCredentials({ kubeConfig, client: this.#client, namespace, trustDomain: settings.trustDomain, issuerPort: settings.issuerPort }),
       tunnelAddress: settings.tunnelAddress, tunnelPort: settings.tunnelPort, peers: this.#peers.peers,
       permissive: settings.permissive, acl: this.#options.acl, logger, registry: this.#options.registry,
-      startTimeoutMs: START_TIMEOUT_MS,
+      startTimeoutMs: START_TIMEOUT_MS, signal,
     });
   }
 
