@@ -3,6 +3,7 @@
  * the agent pod the token is bound to, the pods of its node. An agent gets certificates only for
  * the ServiceAccounts of its own node; every other request is refused, logged and counted.
  */
+import { X509Certificate } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
@@ -10,16 +11,17 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { ApiClient } from '../../../src/kube/api-client.js';
-import { ensureCa } from '../../../src/secure/cluster/ca-store.js';
+import { ensureCa, readCaSecret, saveCa } from '../../../src/secure/cluster/ca-store.js';
 import { IssuerClient } from '../../../src/secure/cluster/issuer-client.js';
 import { PromIssuerMetrics } from '../../../src/secure/cluster/issuer-metrics.js';
 import { LeaderIssuer } from '../../../src/secure/cluster/leader-issuer.js';
 import { locateLeader } from '../../../src/secure/cluster/kube-lookups.js';
-import { trustBundle, type MeshCa } from '../../../src/secure/ca.js';
+import { rotateRoot, trustBundle, type MeshCa } from '../../../src/secure/ca.js';
 import { IssuanceRefusedError } from '../../../src/secure/issuer.js';
 import { verifyAgent, verifyPeer } from '../../../src/secure/workload-cert.js';
 import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
+import { eventually } from '../../unit/fake-apiserver/support.js';
 
 const LEADER_IP = '127.0.63.1';
 const AGENT_LABELS = { 'app.kubernetes.io/name': 'plexus', 'app.kubernetes.io/component': 'agent' };
@@ -56,10 +58,10 @@ describe('secure, cluster: the leader issues certificates after TokenReview and 
     });
   }
 
-  function client(token: string): IssuerClient {
+  function client(token: string, roots: () => readonly string[] = () => trustBundle(ca)): IssuerClient {
     return new IssuerClient({
       locateLeader: () => locateLeader(new ApiClient(kubeconfigFor(server)), 'plexus'),
-      port, token: async () => token, trustBundle: () => trustBundle(ca), trustDomain: 'cluster.local',
+      port, token: async () => token, trustBundle: roots, trustDomain: 'cluster.local',
     });
   }
 
@@ -89,6 +91,7 @@ describe('secure, cluster: the leader issues certificates after TokenReview and 
     issuer = new LeaderIssuer({
       kubeConfig: kc, client: new ApiClient(kc), namespace: 'plexus', account: { namespace: 'plexus', serviceAccount: 'plexus-agent' },
       nodeName: 'node-a', trustDomain: 'cluster.local', host: LEADER_IP, port, lifetimeMs: 3_600_000, logger, metrics: new PromIssuerMetrics(registry),
+      reloadMs: 200,
     });
     await issuer.setLeading(true);
   });
@@ -133,5 +136,16 @@ describe('secure, cluster: the leader issues certificates after TokenReview and 
     const replaced = await client('token-b').issue('shop/db').then(() => null, (e: Error) => e);
     expect(replaced?.message).to.match(/was replaced since the token was issued/);
     expect(await decisions('unauthenticated')).to.be.at.least(before + 3);
+  });
+
+  it('after plexus ca rotate the leader signs with the new root, and its endpoint presents a certificate from it', async () => {
+    const stored = (await readCaSecret(core, 'plexus'))!;
+    const rotated = rotateRoot(stored.ca);
+    await saveCa(core, 'plexus', stored, rotated, 0);
+    ca = rotated;
+    // Trusting only the new root: the endpoint's certificate and the one returned must both come from it.
+    const onlyNew = client('token-a', () => [rotated.certPem]);
+    const cert = await eventually(() => onlyNew.issue('shop/web').catch(() => undefined), 10_000, 'a certificate from the new root');
+    expect(new X509Certificate(cert.certPem).issuer).to.equal(rotated.cert.subject);
   });
 });
