@@ -12,8 +12,8 @@ import { NO_METRICS, type SecureMetrics } from '../metrics.js';
 import { uriSans } from '../spiffe.js';
 import { formatAuthority } from '../tunnel/protocol.js';
 import { verifyAgent, verifyPeer, type IssuedCert } from '../workload-cert.js';
-import { generateKeyPair } from '../x509.js';
-import { encodeRequest, ISSUANCE_PATH, parseAnswer } from './issuance-protocol.js';
+import { generateKeyPair, type KeyPair } from '../x509.js';
+import { encodeRequest, ISSUANCE_PATH, MAX_REQUESTS, parseAnswer, type IssuanceAnswer } from './issuance-protocol.js';
 import type { LeaderAddress } from './kube-lookups.js';
 
 export interface IssuerClientOptions {
@@ -29,25 +29,56 @@ export interface IssuerClientOptions {
   readonly timeoutMs?: number;
 }
 
+interface Pending {
+  readonly identity: string;
+  readonly keys: KeyPair;
+  readonly resolve: (cert: IssuedCert) => void;
+  readonly reject: (error: Error) => void;
+}
+
 export class IssuerClient {
   readonly #options: IssuerClientOptions;
   readonly #metrics: SecureMetrics;
+  /** Requests made in the same turn (a new node's ServiceAccounts at once) go in one POST: one TokenReview. */
+  #pending: Pending[] = [];
 
   constructor(options: IssuerClientOptions) {
     this.#options = options;
     this.#metrics = options.metrics ?? NO_METRICS;
   }
 
-  readonly issue = async (identity: string): Promise<IssuedCert> => {
-    let answer;
-    const keys = generateKeyPair();
+  readonly issue = (identity: string): Promise<IssuedCert> => new Promise((resolve, reject) => {
+    this.#pending.push({ identity, keys: generateKeyPair(), resolve, reject });
+    if (this.#pending.length === 1) setImmediate(() => void this.#flush());
+  });
+
+  async #flush(): Promise<void> {
+    const batch = this.#pending.splice(0, MAX_REQUESTS);
+    if (this.#pending.length > 0) setImmediate(() => void this.#flush());
+    let answer: IssuanceAnswer;
     try {
       const leader = await this.#options.locateLeader();
-      answer = parseAnswer(await this.#post(leader, encodeRequest([{ identity, publicKey: keys.publicKey }]), await this.#options.token()));
+      const body = encodeRequest(batch.map((p) => ({ identity: p.identity, publicKey: p.keys.publicKey })));
+      answer = parseAnswer(await this.#post(leader, body, await this.#options.token()));
     } catch (err) {
-      this.#metrics.certificateIssuance(identity, 'failed');
-      throw err;
+      for (const p of batch) {
+        this.#metrics.certificateIssuance(p.identity, 'failed');
+        p.reject(err as Error);
+      }
+      return;
     }
+    for (const p of batch) {
+      try {
+        p.resolve(this.#accept(p, answer));
+      } catch (err) {
+        p.reject(err as Error);
+      }
+    }
+  }
+
+  /** The certificate for `p` in `answer`, checked; throws (and counts) a refusal or an unusable one. */
+  #accept(p: Pending, answer: IssuanceAnswer): IssuedCert {
+    const { identity, keys } = p;
     const refusal = answer.refused.find((r) => r.identity === identity);
     const issued = answer.certificates.find((c) => c.identity === identity);
     if (refusal !== undefined || issued === undefined) {
@@ -73,7 +104,7 @@ export class IssuerClient {
       notAfter: Date.parse(cert.validTo),
       serialNumber: cert.serialNumber,
     };
-  };
+  }
 
   #post(leader: LeaderAddress, body: string, token: string): Promise<string> {
     const bundle = [...this.#options.trustBundle()];

@@ -111,6 +111,16 @@ describe('secure, cluster: the leader issues certificates after TokenReview and 
     expect((await client('token-a').issue('shop/web')).spiffeId).to.equal('spiffe://cluster.local/ns/shop/sa/web');
   });
 
+  it('requests made together go in one request: one TokenReview, each identity decided on its own', async () => {
+    const reviews = (): number => server.requests.filter((r) => r.path === '/apis/authentication.k8s.io/v1/tokenreviews').length;
+    const before = reviews();
+    const b = client('token-b');
+    const [db, web] = await Promise.allSettled([b.issue('shop/db'), b.issue('shop/web')]);
+    expect(db.status).to.equal('fulfilled');
+    expect(web.status === 'rejected' && web.reason).to.be.instanceOf(IssuanceRefusedError);
+    expect(reviews()).to.equal(before + 1);
+  });
+
   it('an agent asking for a ServiceAccount of another node, a finished pod, or another agent identity is refused and logged', async () => {
     const before = await decisions('refused');
     const b = client('token-b');
