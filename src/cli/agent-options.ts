@@ -39,6 +39,8 @@ export interface SecureAgentOptions {
   readonly tunnelAddress: string;
   /** Local mode: the CA folder made by `plexus ca init`. */
   readonly caDir: string | null;
+  /** Kubernetes mode: the port of the leader's certificate issuer (the same on every agent). */
+  readonly issuerPort: number;
   /** Node name → that node's agent tunnel listener (local mode, `--tunnel-peer`). */
   readonly peers: ReadonlyMap<string, { readonly host: string; readonly port: number }>;
   /** Workload and agent certificate lifetime (default 24 h); renewed at half of it. */

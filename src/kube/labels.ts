@@ -15,3 +15,6 @@ export const SHADOW_OF_NAME = 'plexus.dev/shadow-of-name';
 
 /** The label selector of shadow Services (in the mesh namespace). */
 export const SHADOW_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_PLEXUS}`;
+
+/** The agents' ServiceAccount (manifests/20-serviceaccount.yaml), in the mesh namespace. */
+export const AGENT_SERVICE_ACCOUNT = 'plexus-agent';

@@ -11,11 +11,15 @@ import { Compiler } from '../routing/compile.js';
 import type { Allocation, MeshConfig } from '../routing/mesh-config.js';
 import { formatProblem, problem, type Problem } from '../routing/problem.js';
 import { DEFAULT_LISTENER_PORTS } from '../routing/snapshot.js';
+import type { KubeSecure } from '../secure/cluster/kube-secure.js';
+import { desiredNetworkPolicies } from '../secure/cluster/network-policies.js';
+import { NetworkPolicyWriter } from '../secure/cluster/network-policy-writer.js';
 import { ApiClient } from './api-client.js';
 import { DNS_CHECK_INTERVAL_MS, DnsKeeper } from './dns-keeper.js';
 import { EventRecorder } from './events.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { DEFAULT_LEASE_DURATION_SECONDS, LeaderElector } from './leader.js';
+import { leaseHolderIdentity } from './lease-holder.js';
 import { KubeProvider, type ProviderUpdate } from './provider.js';
 import { allocationFromShadowServices, planShadowServices, ShadowServiceWriter } from './shadow.js';
 
@@ -47,7 +51,9 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   const { logger } = options;
   const kubeConfig = loadKubeConfig(options.kubeconfig);
   const client = new ApiClient(kubeConfig);
-  const identity = `${options.nodeName}/${process.env.POD_NAME ?? hostname()}/${process.pid}`;
+  const identity = leaseHolderIdentity(options.nodeName, process.env.POD_NAME ?? hostname(), process.pid);
+  // Secure mode is loaded only when asked for (node-forge, the tunnel, the issuer).
+  let secure: KubeSecure | null = null;
   const agent = new NodeAgent({
     mode: 'kubernetes',
     listenAddress: options.listenAddress,
@@ -56,10 +62,18 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     adminPort: options.adminPort,
     logger,
     accessLog: options.accessLog,
+    ...(options.secure === null ? {} : {
+      dialer: (endpoint, source, port) => secure === null
+        ? { kind: 'refused', reason: 'secure mode is starting' }
+        : secure.dialer(endpoint, source, port),
+      secureView: () => secure?.view() ?? { starting: true },
+    }),
   });
   const compiler = new Compiler();
   const writer = new ShadowServiceWriter(client, options.namespace);
   const recorder = new EventRecorder(client, options.nodeName);
+  // Secure mode's NetworkPolicies; without --secure the leader removes any it wrote before.
+  const policies = new NetworkPolicyWriter(client);
   const dns = new DnsKeeper({ kubeConfig, namespace: options.namespace, meshDomain: options.meshDomain, logger });
   let last: MeshConfig | null = null;
   let latest: ProviderUpdate | null = null;
@@ -75,6 +89,17 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     const failures = await writer.apply(planShadowServices(config, update.shadowServices, options.namespace));
     const writeProblems: Problem[] = failures.map((f) => problem({ kind: 'Service', namespace: f.service.namespace, name: f.service.name }, f.message));
     for (const p of writeProblems) logger.warn({ problem: formatProblem(p) }, 'shadow Service not written');
+    const policyFailures = await policies.keep(options.secure === null ? [] : desiredNetworkPolicies(config, update.snapshot.objects, options.namespace))
+      .catch((err: unknown) => {
+        // Never in the way of the Events and the CoreDNS block; retried on the next update.
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'NetworkPolicies not listed');
+        return [];
+      });
+    for (const f of policyFailures) {
+      const p = problem({ kind: 'Service', namespace: f.service.namespace, name: f.service.name }, f.message);
+      logger.warn({ problem: formatProblem(p) }, 'NetworkPolicy not written');
+      writeProblems.push(p);
+    }
     await recorder.report([...config.problems, ...writeProblems]);
     await dns.keep(config);
   };
@@ -98,6 +123,8 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     const current = new Set(config.problems.map((p) => `${p.severity}: ${formatProblem(p)}`));
     for (const line of current) if (!reported.has(line)) logger.warn({ problem: line }, 'config problem');
     reported = current;
+    // Certificates for new pods first, so their first call through the tunnel finds one.
+    await secure?.setConfig(config);
     await agent.apply(config);
     markApplied();
   };
@@ -122,9 +149,14 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     onStartedLeading: () => {
       logger.info({ identity }, 'leading: writing shadow Services, Events and the CoreDNS block');
       dns.reset();
+      policies.reset();
+      secure?.setLeading(true);
       enqueue();
     },
-    onStoppedLeading: () => logger.info({ identity }, 'no longer leading'),
+    onStoppedLeading: () => {
+      logger.info({ identity }, 'no longer leading');
+      secure?.setLeading(false);
+    },
     onError: (err) => logger.warn({ err }, 'leader election'),
   });
   const provider = new KubeProvider({
@@ -150,11 +182,35 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   dnsCheck.unref();
 
   await agent.start();
-  provider.start();
+  if (options.secure !== null) {
+    const { KubeSecure } = await import('../secure/cluster/kube-secure.js');
+    secure = new KubeSecure({ kubeConfig, namespace: options.namespace, nodeName: options.nodeName, acl: options.acl, settings: options.secure, logger, registry: agent.registry });
+  }
   leader.start();
+  // Before the first config: the agent is not ready until it holds its own certificate (the
+  // leader, maybe this agent, must be elected and serving first).
+  try {
+    await secure?.start(signal);
+  } catch (err) {
+    await leader.stop();
+    await agent.stop();
+    await secure?.stop();
+    // Asked to stop while waiting for the certificate: a normal stop, not a failure.
+    if (signal.aborted) {
+      logger.info('stopped');
+      return;
+    }
+    throw err;
+  }
+  provider.start();
   logger.info({ adminPort: agent.adminPort, nodeName: options.nodeName, namespace: options.namespace, identity }, 'agent started');
   await Promise.race([firstApplied, aborted]);
-  if (!signal.aborted) logger.info({ adminPort: agent.adminPort, nodeName: options.nodeName, listenerPorts: last === null ? {} : (last as MeshConfig).allocation.ports }, 'agent ready');
+  if (!signal.aborted) {
+    logger.info({
+      adminPort: agent.adminPort, nodeName: options.nodeName, listenerPorts: last === null ? {} : (last as MeshConfig).allocation.ports,
+      ...(secure === null ? {} : { tunnelPort: (secure as KubeSecure).tunnelPort }),
+    }, 'agent ready');
+  }
 
   await aborted;
   logger.info('stopping: releasing the lease, draining in-flight traffic');
@@ -163,5 +219,6 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   await processing;
   await leader.stop();
   await agent.stop();
+  await secure?.stop();
   logger.info('stopped');
 }

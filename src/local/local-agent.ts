@@ -112,14 +112,14 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
       throw new Error(`admin server: cannot listen on ${options.adminAddress}:${options.adminPort}: ${err.message} (see --admin-port)`);
     });
     if (options.secure !== null) {
-      const { SecureMode } = await import('../secure/secure-mode.js');
+      const [{ SecureMode }, { localCredentials }] = await Promise.all([import('../secure/secure-mode.js'), import('../secure/local-credentials.js')]);
       const settings = options.secure;
       if (settings.caDir === null) throw new Error('secure mode in local mode needs --ca-dir');
       secure = await SecureMode.start({
-        nodeName: options.nodeName, trustDomain: settings.trustDomain, caDir: settings.caDir,
+        nodeName: options.nodeName, trustDomain: settings.trustDomain,
+        credentials: localCredentials({ caDir: settings.caDir, nodeName: options.nodeName, trustDomain: settings.trustDomain, lifetimeMs: settings.certLifetimeMs }),
         tunnelAddress: settings.tunnelAddress, tunnelPort: settings.tunnelPort, peers: settings.peers,
         permissive: settings.permissive, acl: options.acl, logger, registry: agent.registry,
-        certLifetimeMs: settings.certLifetimeMs,
       });
     }
     await dns?.start().catch((err: Error) => {

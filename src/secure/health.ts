@@ -15,7 +15,10 @@ export const ROOT_WARNING_MS = 365 * 24 * 60 * 60 * 1000;
 /** A certificate with less than this fraction of its lifetime left missed its renewals. */
 export const CERT_WARNING_FRACTION = 0.25;
 
-export function secureFindings(ca: MeshCa, certs: readonly IssuedCert[], now: number): SecureFinding[] {
+/** The signing root and, during a rotation, the old one. */
+export type TrustedRoots = Pick<MeshCa, 'cert' | 'previousCert'>;
+
+export function secureFindings(ca: TrustedRoots, certs: readonly IssuedCert[], now: number): SecureFinding[] {
   const findings: SecureFinding[] = [];
   for (const [label, root] of [['mesh root', ca.cert], ['old mesh root', ca.previousCert]] as const) {
     if (root === null) continue;

@@ -1,24 +1,24 @@
 /**
- * Secure mode in a running agent (local mode, `--secure --ca-dir`): the certificates of this
- * node's ServiceAccounts and of the agent itself, the tunnel listener other agents call, and the
- * dialer that sends the data plane's connections to endpoints on other nodes through the tunnel
- * of the calling pod's identity.
+ * Secure mode in a running agent: the certificates of this node's ServiceAccounts and of the
+ * agent itself, the tunnel listener other agents call, and the dialer that sends the data
+ * plane's connections to endpoints on other nodes through the tunnel of the calling pod's
+ * identity. Where certificates and roots come from is the `Credentials` of the mode: the CA
+ * folder in local mode (local-credentials.ts), the leader in a cluster (cluster/).
  *
  * Order of an apply: `setConfig` first (certificates for new pods, destination rules), then the
  * data plane's apply, so a new pod's first call finds its certificate.
  */
 import { X509Certificate } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Dialer, UpstreamPath } from '../node-agent/runtime/dialer.js';
 import { identityKey } from '../node-agent/runtime/identities.js';
 import type { MeshConfig, SourceIdentity } from '../routing/mesh-config.js';
-import { trustBundle } from './ca.js';
-import { CaFolder } from './ca-folder.js';
-import { CertificateStore } from './certificate-store.js';
+import { CertificateStore, type CertificateSource } from './certificate-store.js';
 import { DestinationPolicy } from './destination.js';
-import { secureFindings, type SecureFinding } from './health.js';
-import { LocalIssuer } from './issuer.js';
+import { secureFindings, type SecureFinding, type TrustedRoots } from './health.js';
+import type { SecureMetrics } from './metrics.js';
 import { PromSecureMetrics } from './prom-metrics.js';
 import { TunnelClient, type TunnelPeer } from './tunnel/client.js';
 import { formatAuthority } from './tunnel/protocol.js';
@@ -32,10 +32,32 @@ export interface PeerAddress {
   readonly port: number;
 }
 
+/** Where certificates and trusted roots come from. */
+export interface Credentials {
+  /** Obtains a certificate for one identity of this node (a ServiceAccount here, or the agent). */
+  readonly issue: CertificateSource;
+  /** The PEM roots peers' certificates must chain to. */
+  trustBundle(): string[];
+  /** The signing root and, during a rotation, the old one (for /config and findings). */
+  roots(): TrustedRoots;
+  /** Watch for CA changes (rotation, retirement) until `stop`. */
+  start(onChange: () => void): void;
+  stop(): void;
+}
+
+export interface CredentialsContext {
+  /** The pods of this node: the current MeshConfig's `identities`. */
+  readonly identities: () => readonly SourceIdentity[];
+  readonly metrics: SecureMetrics;
+  readonly logger: Logger;
+}
+
+export type CredentialsFactory = (context: CredentialsContext) => Promise<Credentials>;
+
 export interface SecureModeOptions {
   readonly nodeName: string;
   readonly trustDomain: string;
-  readonly caDir: string;
+  readonly credentials: CredentialsFactory;
   /** Where this agent's tunnel listener binds. */
   readonly tunnelAddress: string;
   readonly tunnelPort: number;
@@ -46,44 +68,47 @@ export interface SecureModeOptions {
   readonly logger: Logger;
   /** The agent's `/metrics` registry. */
   readonly registry: Registry;
-  /** Certificate lifetime; default 24 h (tests shorten it to watch renewals). */
-  readonly certLifetimeMs?: number;
-  /** How often the CA folder is re-read; default 10 s. */
-  readonly caReloadMs?: number;
+  /**
+   * How long to keep asking for the agent's own certificate at start (a cluster agent may start
+   * before a leader serves); default 0: one attempt.
+   */
+  readonly startTimeoutMs?: number;
+  /** Stops that wait (the agent was asked to stop while starting). */
+  readonly signal?: AbortSignal;
+}
+
+interface PodsOfNode {
+  current: readonly SourceIdentity[];
 }
 
 const DIRECT: UpstreamPath = Object.freeze({ kind: 'direct' });
 
 export class SecureMode {
   readonly #options: SecureModeOptions;
-  readonly #ca: CaFolder;
+  readonly #credentials: Credentials;
+  readonly #pods: PodsOfNode;
   readonly #store: CertificateStore;
   readonly #client: TunnelClient;
   readonly #relay: OutboundRelay;
   readonly #policy: DestinationPolicy;
   readonly #metrics: PromSecureMetrics;
   #server: TunnelServer | null = null;
-  #identities: readonly SourceIdentity[] = [];
 
-  private constructor(options: SecureModeOptions, ca: CaFolder) {
+  private constructor(options: SecureModeOptions, credentials: Credentials, metrics: PromSecureMetrics, pods: PodsOfNode) {
     this.#options = options;
-    this.#ca = ca;
+    this.#pods = pods;
+    this.#credentials = credentials;
     const { logger, nodeName } = options;
-    const metrics = new PromSecureMetrics(options.registry, options.permissive);
     this.#metrics = metrics;
-    const issuer = new LocalIssuer({
-      nodeName, ca: () => this.#ca.current, identities: () => this.#identities, logger, metrics,
-      ...(options.certLifetimeMs === undefined ? {} : { lifetimeMs: options.certLifetimeMs }),
-    });
     this.#store = new CertificateStore({
-      source: issuer.issue,
+      source: credentials.issue,
       metrics,
       onError: (identity, err) => logger.warn({ identity, err: err.message }, 'certificate not obtained (the old one, if any, stays in use)'),
       onChange: (cert) => this.#onCertificate(cert),
     });
     this.#client = new TunnelClient({
       certificate: (identity) => this.#store.get(identity),
-      trustBundle: () => this.#ca.trustBundle(),
+      trustBundle: () => this.#credentials.trustBundle(),
       trustDomain: options.trustDomain,
     });
     this.#relay = new OutboundRelay((request) => {
@@ -96,19 +121,11 @@ export class SecureMode {
 
   /** Reads the CA, obtains the agent's certificate and opens the tunnel listener. */
   static async start(options: SecureModeOptions): Promise<SecureMode> {
-    let secure: SecureMode | null = null;
-    const ca = await CaFolder.open(options.caDir, {
-      intervalMs: options.caReloadMs ?? 10_000,
-      onError: (err) => options.logger.error({ err: err.message }, 'CA folder not readable: the last good CA stays in use'),
-      onChange: () => {
-        if (secure !== null) secure.#onCaChange();
-      },
-    });
-    if (ca.current.trustDomain !== options.trustDomain) {
-      throw new Error(`--trust-domain ${options.trustDomain} does not match the CA in ${options.caDir} (trust domain ${ca.current.trustDomain})`);
-    }
-    const started = new SecureMode(options, ca);
-    secure = started;
+    const metrics = new PromSecureMetrics(options.registry, options.permissive);
+    // The pods of this node, as the last setConfig saw them: the local issuer checks requests against them.
+    const pods: PodsOfNode = { current: [] };
+    const credentials = await options.credentials({ identities: () => pods.current, metrics, logger: options.logger });
+    const started = new SecureMode(options, credentials, metrics, pods);
     try {
       await started.#open();
     } catch (err) {
@@ -120,14 +137,12 @@ export class SecureMode {
 
   async #open(): Promise<void> {
     const { logger, nodeName } = this.#options;
-    await this.#store.sync([nodeIdentity(nodeName)]);
-    const own = this.#store.get(nodeIdentity(nodeName));
-    if (own === undefined) throw new Error(`no certificate for the agent of node ${nodeName}`);
+    const own = await this.#ownCertificate();
     const server = new TunnelServer({
       host: this.#options.tunnelAddress,
       port: this.#options.tunnelPort,
       trustDomain: this.#options.trustDomain,
-      credentials: { certPem: own.certPem, keyPem: own.keyPem, trustBundle: this.#ca.trustBundle() },
+      credentials: { certPem: own.certPem, keyPem: own.keyPem, trustBundle: this.#credentials.trustBundle() },
       authorize: this.#policy.authorize,
       deliver: this.#policy.deliver,
       permissive: this.#options.permissive,
@@ -140,9 +155,21 @@ export class SecureMode {
     this.#server = server;
     await this.#relay.listen();
     this.#store.start();
-    this.#ca.start();
-    logger.info({ address: this.#options.tunnelAddress, port: server.address?.port, trustDomain: this.#options.trustDomain,
+    this.#credentials.start(() => this.#onCaChange());
+    logger.info({ address: this.#options.tunnelAddress, port: server.address?.port, trustDomain: this.#options.trustDomain, nodeName,
       permissive: this.#options.permissive, peers: Object.fromEntries(this.#options.peers) }, 'secure mode: tunnel listening');
+  }
+
+  async #ownCertificate(): Promise<IssuedCert> {
+    const identity = nodeIdentity(this.#options.nodeName);
+    const deadline = Date.now() + (this.#options.startTimeoutMs ?? 0);
+    for (;;) {
+      await this.#store.sync([identity]);
+      const own = this.#store.get(identity);
+      if (own !== undefined) return own;
+      if (Date.now() >= deadline || this.#options.signal?.aborted) throw new Error(`no certificate for the agent of node ${this.#options.nodeName}`);
+      await sleep(1000, undefined, this.#options.signal ? { signal: this.#options.signal } : {}).catch(() => undefined);
+    }
   }
 
   get tunnelPort(): number {
@@ -151,7 +178,7 @@ export class SecureMode {
 
   /** Hold certificates for exactly this node's ServiceAccounts (and the agent), and judge streams by `config`. */
   async setConfig(config: MeshConfig): Promise<void> {
-    this.#identities = config.identities;
+    this.#pods.current = config.identities;
     this.#policy.setConfig(config);
     const wanted = new Set(config.identities.map(identityKey));
     wanted.add(nodeIdentity(this.#options.nodeName));
@@ -179,13 +206,13 @@ export class SecureMode {
 
   /** For `/config`: what secure mode is doing (no key material). */
   view(): object {
-    const ca = this.#ca.current;
+    const roots = this.#credentials.roots();
     return {
       trustDomain: this.#options.trustDomain,
       permissive: this.#options.permissive,
       tunnel: { address: this.#options.tunnelAddress, port: this.tunnelPort },
       peers: Object.fromEntries([...this.#options.peers].map(([node, peer]) => [node, formatAuthority(peer.host, peer.port)])),
-      ca: { root: ca.cert.subject.replaceAll('\n', ', '), notAfter: new Date(ca.cert.validTo).toISOString(), rotating: ca.previousCert !== null },
+      ca: { root: roots.cert.subject.replaceAll('\n', ', '), notAfter: new Date(roots.cert.validTo).toISOString(), rotating: roots.previousCert !== null },
       certificates: this.#certificates().map((cert) => ({
         identity: cert.identity, spiffeId: cert.spiffeId, signedBy: new X509Certificate(cert.certPem).issuer.replaceAll('\n', ', '),
         notBefore: new Date(cert.notBefore).toISOString(), notAfter: new Date(cert.notAfter).toISOString(),
@@ -196,11 +223,11 @@ export class SecureMode {
 
   /** What `plexus check` warns about: certificates near expiry, a CA near its end. */
   findings(now = Date.now()): SecureFinding[] {
-    return secureFindings(this.#ca.current, this.#certificates(), now);
+    return secureFindings(this.#credentials.roots(), this.#certificates(), now);
   }
 
   async stop(): Promise<void> {
-    this.#ca.stop();
+    this.#credentials.stop();
     this.#store.stop();
     this.#client.close();
     this.#policy.close();
@@ -218,7 +245,7 @@ export class SecureMode {
 
   /** A rotation or retirement: the new trust bundle applies to new connections, and every certificate moves to the new root now. */
   #onCaChange(): void {
-    this.#options.logger.info({ roots: this.#ca.trustBundle().length }, 'CA changed: new trust bundle, re-issuing certificates');
+    this.#options.logger.info({ roots: this.#credentials.trustBundle().length }, 'CA changed: new trust bundle, re-issuing certificates');
     this.#pushCredentials();
     void this.#store.renewAll();
   }
@@ -230,6 +257,6 @@ export class SecureMode {
   #pushCredentials(): void {
     const own = this.#store.get(nodeIdentity(this.#options.nodeName));
     if (this.#server === null || own === undefined) return;
-    this.#server.updateCredentials({ certPem: own.certPem, keyPem: own.keyPem, trustBundle: trustBundle(this.#ca.current) });
+    this.#server.updateCredentials({ certPem: own.certPem, keyPem: own.keyPem, trustBundle: this.#credentials.trustBundle() });
   }
 }

@@ -3,7 +3,7 @@
  * signed directly by the mesh root, identity in the single URI SAN, key in memory only.
  * `verifyPeer` / `verifyAgent` check a presented certificate against the trust bundle.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { caSigner, type MeshCa } from './ca.js';
 import { CLOCK_SKEW_MS, DEFAULT_CERT_LIFETIME_MS } from './defaults.js';
 import { nodeSpiffeId, parseSpiffeId, spiffeIdOfIdentity, uriSans, type SpiffeId } from './spiffe.js';
@@ -43,10 +43,28 @@ export function issueNodeCert(ca: MeshCa, nodeName: string, options: IssueOption
 }
 
 function issue(ca: MeshCa, identity: string, spiffeId: string, options: IssueOptions): IssuedCert {
+  const keys = generateKeyPair();
+  const signed = sign(ca, identity, spiffeId, keys.publicKey, options);
+  return { ...signed, keyPem: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+/** A certificate without its key: what the cluster issuer returns for a requester's public key. */
+export type SignedCert = Omit<IssuedCert, 'keyPem'>;
+
+/**
+ * The cluster issuer: a certificate for `identity` (`ns/sa` or `node/<name>`) on a public key the
+ * requesting agent generated, so the private key never leaves that agent.
+ */
+export function signIdentityCert(ca: MeshCa, identity: string, publicKey: KeyObject, options: IssueOptions = {}): SignedCert {
+  const node = /^node\/(.+)$/.exec(identity)?.[1];
+  const spiffeId = node === undefined ? spiffeIdOfIdentity(ca.trustDomain, identity) : nodeSpiffeId(ca.trustDomain, node);
+  return sign(ca, identity, spiffeId, publicKey, options);
+}
+
+function sign(ca: MeshCa, identity: string, spiffeId: string, publicKey: KeyObject, options: IssueOptions): SignedCert {
   const now = options.now ?? Date.now();
   const lifetimeMs = options.lifetimeMs ?? DEFAULT_CERT_LIFETIME_MS;
   if (!(lifetimeMs > 0)) throw new RangeError(`certificate lifetime must be positive, got ${lifetimeMs} ms`);
-  const keys = generateKeyPair();
   // Whole seconds: X.509 times have no milliseconds, and the recorded window must match the certificate.
   const notBefore = Math.floor((now - CLOCK_SKEW_MS) / 1000) * 1000;
   const notAfter = Math.floor((now + lifetimeMs) / 1000) * 1000;
@@ -54,20 +72,12 @@ function issue(ca: MeshCa, identity: string, spiffeId: string, options: IssueOpt
     organization: ca.trustDomain,
     commonName: identity,
     uris: [spiffeId],
-    publicKey: keys.publicKey,
+    publicKey,
     notBefore: new Date(notBefore),
     notAfter: new Date(notAfter),
     isCa: false,
   }, caSigner(ca));
-  return {
-    identity,
-    spiffeId,
-    certPem,
-    keyPem: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    notBefore,
-    notAfter,
-    serialNumber: new X509Certificate(certPem).serialNumber,
-  };
+  return { identity, spiffeId, certPem, notBefore, notAfter, serialNumber: new X509Certificate(certPem).serialNumber };
 }
 
 export type PeerCertificateInput = X509Certificate | string | Buffer | readonly (string | Buffer)[];

@@ -12,6 +12,8 @@ import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, S
 import * as status from './status.js';
 import { ApiError } from './status.js';
 import { Store, TooOldResourceVersionError } from './store.js';
+import { forward, proxyTarget } from './pod-proxy.js';
+import { TokenAuthenticator } from './token-review.js';
 import { applyDefaults, decodeError, validate, validateName } from './validation.js';
 import { openWatch, type WatchStream } from './watch.js';
 
@@ -54,6 +56,8 @@ const PRESET_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-l
 export class FakeApiServer {
   readonly store = new Store();
   readonly requests: RequestLogEntry[] = [];
+  /** Tokens TokenReview accepts: `tokens.register(token, user)`. */
+  readonly tokens = new TokenAuthenticator();
   private readonly host: string;
   private boundPort: number;
   private readonly bookmarkIntervalMs: number;
@@ -170,6 +174,14 @@ export class FakeApiServer {
     let code = 200;
     try {
       body = await readBody(req);
+      const proxied = req.method === 'GET' ? proxyTarget(url.pathname, url.search) : null;
+      if (proxied !== null) {
+        const answer = await forward(proxied, this.store.get(storageKey('', 'pods'), proxied.namespace, proxied.name));
+        code = answer.code;
+        res.writeHead(answer.code, { 'Content-Type': answer.contentType }).end(answer.body);
+        this.requests.push({ method: 'GET', path: url.pathname, query, contentType, authorization: req.headers.authorization, body, status: code });
+        return;
+      }
       const result = this.route(req.method ?? 'GET', url.pathname, query, contentType, body, res);
       if (result === 'streaming') {
         code = 200;
@@ -200,6 +212,10 @@ export class FakeApiServer {
       if (segments[0] === 'apis' && segments.length === 2) return found(discovery.group(this.types(), segments[1]!), path);
       if (segments[0] === 'api' && segments.length === 2) return found(discovery.resourceList(this.types(), '', segments[1]!), path);
       if (segments[0] === 'apis' && segments.length === 3) return found(discovery.resourceList(this.types(), segments[1]!, segments[2]!), path);
+    }
+    if (path === '/apis/authentication.k8s.io/v1/tokenreviews') {
+      if (method !== 'POST') throw status.failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+      return { code: 201, body: this.tokens.review(requireObject(body)) };
     }
     const target = this.resolve(segments);
     if (!target) throw status.failure(404, 'NotFound', 'the server could not find the requested resource');

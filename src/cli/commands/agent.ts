@@ -5,7 +5,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { runLocalAgent } from '../../local/local-agent.js';
-import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_TRUST_DOMAIN, DEFAULT_TUNNEL_PORT } from '../../secure/defaults.js';
+import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_ISSUER_PORT, DEFAULT_TRUST_DOMAIN, DEFAULT_TUNNEL_PORT } from '../../secure/defaults.js';
 import type { AgentOptions, AgentRunner, SecureAgentOptions } from '../agent-options.js';
 import { CliError, EXIT } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
@@ -31,6 +31,7 @@ interface AgentArgs {
   readonly secure: boolean;
   readonly trustDomain: string;
   readonly tunnelPort: number;
+  readonly issuerPort: number;
   readonly tunnelAddress: string | undefined;
   readonly caDir: string | undefined;
   readonly tunnelPeer: readonly string[];
@@ -83,6 +84,7 @@ function builder(yargs: Argv): Argv<AgentArgs> {
     .option('secure', { type: 'boolean', default: false, describe: 'Secure mode: per-ServiceAccount certificates, mTLS tunnel between agents, authorization on the destination node (docs/secure-mode.md)' })
     .option('trust-domain', { type: 'string', default: DEFAULT_TRUST_DOMAIN, describe: 'Secure mode: the SPIFFE trust domain (must match the CA)' })
     .option('tunnel-port', portOption('Secure mode: the port of the mTLS tunnel listener (0 = any free port, logged when ready)', DEFAULT_TUNNEL_PORT))
+    .option('issuer-port', portOption('Secure mode, Kubernetes mode: the port of the leader\'s certificate issuer, on --tunnel-address (the same on every agent)', DEFAULT_ISSUER_PORT))
     .option('tunnel-address', { type: 'string', describe: 'Secure mode: where the tunnel listener binds', defaultDescription: '127.0.0.1 in local mode, --listen-address in Kubernetes mode' })
     .option('ca-dir', { type: 'string', normalize: true, describe: 'Secure mode, local mode: the CA folder made by plexus ca init' })
     .option('tunnel-peer', {
@@ -126,10 +128,10 @@ function toOptions(args: ArgumentsCamelCase<AgentArgs>): AgentOptions {
 
 function secureOptions(args: ArgumentsCamelCase<AgentArgs>, local: boolean): SecureAgentOptions | null {
   if (!args.secure) return null;
-  if (!local) {
-    throw new CliError('--secure is not available in Kubernetes mode yet (the leader-issued certificates are not built); use it in local mode with --manifests and --ca-dir');
+  if (local && args.caDir === undefined) throw new CliError('--secure in local mode needs --ca-dir DIR (create it with: plexus ca init --dir DIR)');
+  if (!local && (args.caDir !== undefined || args.tunnelPeer.length > 0)) {
+    throw new CliError('--ca-dir and --tunnel-peer are for local mode: in Kubernetes mode the CA is the Secret made by plexus prepare, and peers are the agent pods');
   }
-  if (args.caDir === undefined) throw new CliError('--secure in local mode needs --ca-dir DIR (create it with: plexus ca init --dir DIR)');
   const peers = new Map<string, { host: string; port: number }>();
   for (const entry of args.tunnelPeer) {
     const match = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)=(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(entry);
@@ -142,8 +144,9 @@ function secureOptions(args: ArgumentsCamelCase<AgentArgs>, local: boolean): Sec
   return {
     trustDomain: args.trustDomain,
     tunnelPort: args.tunnelPort,
+    issuerPort: args.issuerPort,
     tunnelAddress: args.tunnelAddress ?? (local ? '127.0.0.1' : args.listenAddress),
-    caDir: args.caDir,
+    caDir: args.caDir ?? null,
     peers,
     permissive: args.permissive,
     certLifetimeMs: args.certLifetime * 1000,

@@ -1,6 +1,7 @@
 /**
- * `plexus check`: is the installation healthy? One line per check (`ok`, `FAIL` with a hint, or
- * `skip`), exit code 1 when any check fails. Reads only; runs with the user's credentials.
+ * `plexus check`: is the installation healthy? One line per check (`ok`, `warn` or `FAIL` with a
+ * hint, or `skip`), exit code 1 when any check fails (a warning does not). Reads only; runs with
+ * the user's credentials.
  */
 import { ApiException, ApiextensionsV1Api, AppsV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -11,6 +12,7 @@ import { SMI_RESOURCES } from '../../smi/resources.js';
 import { CliError, EXIT } from '../errors.js';
 import { meshDomainOption } from '../options.js';
 import { AGENT_API_CALLS, namespaceOf } from './check-agent-rbac.js';
+import { checkMeshCa, checkNetworkPolicies, checkSecureAgents } from './check-secure.js';
 import { clusterOptions, describeFailure, loadKubeConfig, meshedServices, type ClusterArgs } from './prepare.js';
 
 /** The agent's ServiceAccount and DaemonSet, and its admin port, as in manifests/. */
@@ -23,7 +25,7 @@ interface CheckArgs extends ClusterArgs {
 }
 
 interface Outcome {
-  readonly status: 'ok' | 'FAIL' | 'skip';
+  readonly status: 'ok' | 'warn' | 'FAIL' | 'skip';
   readonly detail: string;
   readonly hint?: string;
 }
@@ -173,6 +175,10 @@ const CHECKS: readonly Check[] = [
       return fail(`${counts}: ${shown}${errors.length > SHOWN_PROBLEMS ? '; …' : ''}`, 'kubectl get events -A --field-selector reason=PlexusConfigProblem');
     },
   },
+  // Secure mode (docs/secure-mode.md): skipped where it is not set up.
+  { name: 'mesh CA', run: (kc, args) => checkMeshCa(kc, args.namespace) },
+  { name: 'secure agents', run: (kc, args) => checkSecureAgents(kc, args.namespace) },
+  { name: 'NetworkPolicies', run: (kc) => checkNetworkPolicies(kc) },
 ];
 
 /**
@@ -236,7 +242,7 @@ async function handler(args: ArgumentsCamelCase<CheckArgs>): Promise<void> {
 
 export const checkCommand: CommandModule<object, CheckArgs> = {
   command: 'check',
-  describe: 'Check the installation: CRDs, RBAC, CoreDNS, agents on every node, a leader, config problems',
+  describe: 'Check the installation: CRDs, RBAC, CoreDNS, agents on every node, a leader, config problems, secure mode',
   builder,
   handler,
 };

@@ -1,14 +1,18 @@
 /**
  * `plexus cleanup`: undo what the agents and `plexus prepare` wrote outside manifests/ — the
  * CoreDNS block (restored byte-exact, CoreDNS rolled once, the pod-template annotation removed),
- * the shadow Services, the leader Lease and the problem Events. Works before or after
- * `kubectl delete -f manifests/`, without knowing the CoreDNS version, and when run twice. One
- * failing step does not stop the others; the exit code says whether all succeeded.
+ * the shadow Services, the leader Lease, the problem Events, secure mode's NetworkPolicies, and
+ * the mesh CA Secret and trust-bundle ConfigMap when Plexus made them (a CA Secret you brought is
+ * kept). Works before or after `kubectl delete -f manifests/`, without knowing the CoreDNS
+ * version, and when run twice. One failing step does not stop the others; the exit code says
+ * whether all succeeded.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { cleanupCoreDns } from '../../dns/coredns-api.js';
 import { CliError, EXIT } from '../errors.js';
 import { agentsInstalled, deleteLeaderLease, deletePlexusEvents, deleteShadowServices } from './cleanup-objects.js';
+import { cleanupNetworkPolicies } from './cleanup-policies.js';
+import { cleanupCa } from './cluster-ca.js';
 import { clusterOptions, describeFailure, loadKubeConfig, type ClusterArgs } from './prepare.js';
 
 interface CleanupArgs extends ClusterArgs {
@@ -48,6 +52,8 @@ async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
     ['shadow Services', async () => counted(await deleteShadowServices(kc, ns), 'shadow Services', ` in namespace ${ns}`)],
     ['Lease', async () => ((await deleteLeaderLease(kc, ns)) ? `Lease: deleted ${ns}/plexus-leader` : 'Lease: none left')],
     ['Events', async () => counted(await deletePlexusEvents(kc), 'Events', '')],
+    ['NetworkPolicies', () => cleanupNetworkPolicies(kc)],
+    ['mesh CA', async () => (await cleanupCa(kc, ns)).join('\n')],
     ['CoreDNS', async () => {
       const dns = await cleanupCoreDns(kc, args.meshDomain);
       for (const warning of dns.warnings) console.error(`warning: ${warning}`);
@@ -70,7 +76,7 @@ async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
 
 export const cleanupCommand: CommandModule<object, CleanupArgs> = {
   command: 'cleanup',
-  describe: 'Remove the CoreDNS block (exact restore), shadow Services, Lease and Events; safe to run twice',
+  describe: 'Remove the CoreDNS block (exact restore), shadow Services, Lease, Events, and the NetworkPolicies and mesh CA Plexus made; safe to run twice',
   builder,
   handler,
 };

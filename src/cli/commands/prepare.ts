@@ -2,7 +2,8 @@
  * `plexus prepare`: add (or refresh) the mesh block in CoreDNS, once, from the user's machine.
  * The agent holding the Lease does the same continuously; this is for setting DNS up before the
  * agents run, or for repairing it by hand. Safe to run twice: the second run writes nothing and
- * restarts nothing.
+ * restarts nothing. It also creates the mesh CA Secret for secure mode when there is none
+ * (never replacing one) and publishes its roots (src/secure/cluster/ca-store.ts).
  *
  * Also home of what prepare, cleanup and check share: the cluster options and error wording.
  */
@@ -11,8 +12,11 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ClusterDnsError, prepareCoreDns } from '../../dns/coredns-api.js';
 import { CorefilePatchError, CorefileSyntaxError, MarkerError, type ServiceRef } from '../../dns/corefile.js';
 import { SHADOW_OF_NAME, SHADOW_OF_NAMESPACE, SHADOW_SELECTOR } from '../../kube/labels.js';
+import { CaError } from '../../secure/ca.js';
+import { DEFAULT_TRUST_DOMAIN } from '../../secure/defaults.js';
 import { CliError, EXIT } from '../errors.js';
 import { meshDomainOption } from '../options.js';
+import { prepareCa } from './cluster-ca.js';
 
 export interface ClusterArgs {
   readonly kubeconfig: string | undefined;
@@ -44,7 +48,7 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
 
 /** One line for a failed API call or a refused patch; anything else is a bug and rethrown. */
 export function describeFailure(err: unknown): string {
-  if (err instanceof ClusterDnsError || err instanceof CorefilePatchError || err instanceof MarkerError || err instanceof CorefileSyntaxError) return err.message;
+  if (err instanceof ClusterDnsError || err instanceof CorefilePatchError || err instanceof MarkerError || err instanceof CorefileSyntaxError || err instanceof CaError) return err.message;
   if (err instanceof ApiException) {
     const body: unknown = typeof err.body === 'string' ? safeJson(err.body) : err.body;
     const message = typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : `HTTP ${err.code}`;
@@ -86,12 +90,14 @@ export async function meshedServices(kc: KubeConfig, namespace: string): Promise
 interface PrepareArgs extends ClusterArgs {
   readonly meshDomain: string;
   readonly clusterDomain: string | undefined;
+  readonly trustDomain: string;
 }
 
 function builder(yargs: Argv): Argv<PrepareArgs> {
   return clusterOptions(yargs)
     .option('mesh-domain', meshDomainOption)
     .option('cluster-domain', { type: 'string', describe: "The cluster's DNS domain (default: read from the Corefile, else cluster.local)" })
+    .option('trust-domain', { type: 'string', default: DEFAULT_TRUST_DOMAIN, describe: 'Secure mode: the SPIFFE trust domain of the mesh CA, when prepare creates it' })
     .example('$0 prepare', 'Patch CoreDNS of the current kubeconfig context') as unknown as Argv<PrepareArgs>;
 }
 
@@ -109,6 +115,7 @@ async function handler(args: ArgumentsCamelCase<PrepareArgs>): Promise<void> {
     console.log(result.changed
       ? `CoreDNS: patched ${result.target} for *.${args.meshDomain}; CoreDNS is rolling out`
       : `CoreDNS: ${result.target} already serves *.${args.meshDomain}; nothing written, nothing restarted`);
+    for (const line of await prepareCa(kc, args.namespace, args.trustDomain)) console.log(line);
   } catch (err) {
     throw failure(err);
   }
@@ -116,7 +123,7 @@ async function handler(args: ArgumentsCamelCase<PrepareArgs>): Promise<void> {
 
 export const prepareCommand: CommandModule<object, PrepareArgs> = {
   command: 'prepare',
-  describe: 'Add the mesh domain to CoreDNS (the leader agent also does this); safe to run twice',
+  describe: 'Add the mesh domain to CoreDNS (the leader agent also does this) and create the mesh CA Secret if absent; safe to run twice',
   builder,
   handler,
 };

@@ -30,10 +30,11 @@ export class AgentProcess {
   /** Warnings and errors the agent logged (the newest last; bounded). */
   readonly warnings: string[] = [];
 
-  constructor(command: readonly string[], args: readonly string[]) {
+  /** `env` is added to this process's environment (e.g. the POD_NAME a DaemonSet would set). */
+  constructor(command: readonly string[], args: readonly string[], env: Readonly<Record<string, string>> = {}) {
     const [file, ...prefix] = command;
     if (file === undefined) throw new Error('no agent command');
-    this.#child = spawn(file, [...prefix, ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    this.#child = spawn(file, [...prefix, ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, ...env } });
     this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
   }
 

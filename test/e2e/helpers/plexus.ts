@@ -86,8 +86,8 @@ export async function waitForConfig(adminPort: number, accept: (view: ConfigView
 }
 
 /** Sums the samples of `name` whose labels include every `labels` pair. */
-export async function metricValue(adminPort: number, name: string, labels: Readonly<Record<string, string>> = {}): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+export async function metricValue(adminPort: number, name: string, labels: Readonly<Record<string, string>> = {}, host = '127.0.0.1'): Promise<number> {
+  const text = await (await fetch(`http://${host}:${adminPort}/metrics`)).text();
   let total = 0;
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);

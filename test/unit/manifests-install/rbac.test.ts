@@ -32,10 +32,11 @@ describe('manifests/: RBAC is least privilege', () => {
     }
   });
 
-  it('writes nothing cluster-wide but Events, and reads no Secrets outside the mesh namespace', () => {
+  it('writes nothing cluster-wide but Events, NetworkPolicies (secure mode) and TokenReviews (which store nothing), and reads no Secrets outside the mesh namespace', () => {
     for (const rule of rulesFor(manifests, agent, undefined)) {
       const writes = (at(rule, 'verbs') as string[]).filter((v) => !['get', 'list', 'watch'].includes(v));
-      if (writes.length > 0) expect(at(rule, 'resources'), JSON.stringify(rule)).to.deep.equal(['events']);
+      if (writes.length > 0) expect([['events'], ['tokenreviews'], ['networkpolicies']], JSON.stringify(rule)).to.deep.include(at(rule, 'resources'));
+      if ((at(rule, 'resources') as string[]).includes('tokenreviews')) expect(at(rule, 'verbs')).to.deep.equal(['create']);
       expect(at(rule, 'resources') as string[]).not.to.include('secrets');
     }
     expect(allows(manifests, agent, { group: '', resource: 'secrets', verb: 'get', namespace: 'default' })).to.equal(false);
@@ -52,5 +53,14 @@ describe('manifests/: RBAC is least privilege', () => {
       if (writes.length > 0) expect(at(rule, 'resourceNames'), JSON.stringify(rule)).to.be.an('array').that.is.not.empty;
     }
     expect(verbsOf(kubeSystemOnly)).not.to.include('delete');
+  });
+
+  it('in the mesh namespace, reads only the CA Secret, by name, and writes no Secret', () => {
+    const mesh = { group: '', resource: 'secrets', namespace: MESH_NAMESPACE };
+    expect(allows(manifests, agent, { ...mesh, verb: 'get', name: 'plexus-ca' })).to.equal(true);
+    expect(allows(manifests, agent, { ...mesh, verb: 'get', name: 'default-token' })).to.equal(false);
+    for (const verb of ['list', 'watch', 'create', 'update', 'patch', 'delete']) {
+      expect(allows(manifests, agent, { ...mesh, verb, name: 'plexus-ca' }), verb).to.equal(false);
+    }
   });
 });
