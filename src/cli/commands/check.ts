@@ -157,12 +157,14 @@ const CHECKS: readonly Check[] = [
       const ready = pods.items.find((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
       const name = ready?.metadata?.name;
       if (!name) return { status: 'skip', detail: 'no ready agent to ask' };
-      let body: string;
+      let body: unknown;
       try {
         // Through the API server's pod proxy: the agent's admin port is not exposed otherwise.
         body = await core.connectGetNamespacedPodProxyWithPath({ namespace: args.namespace, name: `${name}:${ADMIN_PORT}`, path: 'config' });
       } catch (err) {
         if (isStatus(err, 404) || isStatus(err, 403)) return { status: 'skip', detail: `cannot reach agent ${name} through the API server's pod proxy` };
+        // An agent that is not ready (yet) answers 503 with its reason; that is a warning, not a failure.
+        if (isStatus(err, 503)) return { status: 'warn', detail: `agent ${name} is not ready: ${unreadyReason((err as ApiException<unknown>).body)}` };
         throw err;
       }
       const problems = problemsOf(body);
@@ -196,12 +198,33 @@ async function coreDnsNames(kc: KubeConfig): Promise<Readonly<Record<string, Rea
 }
 
 /** The problems in an agent's /config answer, or null when it is not one. */
-function problemsOf(body: string): Problem[] | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body) as unknown;
-  } catch {
-    return null;
+/** The reason an unready agent gave, whether the client handed the body over parsed or as text. */
+function unreadyReason(body: unknown): string {
+  let parsed: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body) as unknown;
+    } catch {
+      return body.trim().slice(0, 200) || 'no reason given';
+    }
+  }
+  if (typeof parsed === 'object' && parsed !== null) {
+    const o = parsed as { reason?: unknown; message?: unknown; status?: unknown };
+    for (const v of [o.reason, o.message, o.status]) if (typeof v === 'string' && v) return v;
+    return JSON.stringify(parsed).slice(0, 200);
+  }
+  return 'no reason given';
+}
+
+/** The client returns the pod-proxy answer parsed as an object when it is JSON, as text otherwise: take both. */
+function problemsOf(body: unknown): Problem[] | null {
+  let parsed: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body) as unknown;
+    } catch {
+      return null;
+    }
   }
   const holder = typeof parsed === 'object' && parsed !== null ? (parsed as { problems?: unknown; config?: { problems?: unknown } }) : {};
   const problems = holder.problems ?? holder.config?.problems;
