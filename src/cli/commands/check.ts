@@ -199,7 +199,7 @@ async function coreDnsNames(kc: KubeConfig): Promise<Readonly<Record<string, Rea
 
 /** The problems in an agent's /config answer, or null when it is not one. */
 /** The reason an unready agent gave, whether the client handed the body over parsed or as text. */
-function unreadyReason(body: unknown): string {
+export function unreadyReason(body: unknown): string {
   let parsed: unknown = body;
   if (typeof body === 'string') {
     try {
@@ -217,7 +217,7 @@ function unreadyReason(body: unknown): string {
 }
 
 /** The client returns the pod-proxy answer parsed as an object when it is JSON, as text otherwise: take both. */
-function problemsOf(body: unknown): Problem[] | null {
+export function problemsOf(body: unknown): Problem[] | null {
   let parsed: unknown = body;
   if (typeof body === 'string') {
     try {
