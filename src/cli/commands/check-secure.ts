@@ -11,6 +11,7 @@ import { AGENT_POD_SELECTOR } from '../../kube/labels.js';
 import { caFromSecret, CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY, CA_SECRET_NAME, rootsFromBundle } from '../../secure/cluster/ca-objects.js';
 import { POLICY_SELECTOR } from '../../secure/cluster/network-policies.js';
 import { secureFindings, type SecureFinding } from '../../secure/health.js';
+import { proxyAnswerObject } from './proxy-answer.js';
 
 export interface SecureOutcome {
   readonly status: 'ok' | 'warn' | 'FAIL' | 'skip';
@@ -73,19 +74,10 @@ interface AgentSecureView {
 
 /**
  * The `secure` section of an agent's /config answer; null when the agent does not run secure
- * mode (or the answer is not a config). client-node hands a JSON answer over already parsed,
- * although its type says string.
+ * mode (or the answer is not a config).
  */
 export function secureViewOf(body: unknown): AgentSecureView | null {
-  let parsed: unknown = body;
-  if (typeof body === 'string') {
-    try {
-      parsed = JSON.parse(body) as unknown;
-    } catch {
-      return null;
-    }
-  }
-  const secure = typeof parsed === 'object' && parsed !== null ? (parsed as { secure?: unknown }).secure : undefined;
+  const secure = proxyAnswerObject(body)?.secure;
   if (typeof secure !== 'object' || secure === null || !('permissive' in secure)) return null;
   const { permissive, findings } = secure as { permissive?: unknown; findings?: unknown };
   const list = Array.isArray(findings) ? findings.filter((f): f is SecureFinding =>

@@ -13,6 +13,7 @@ import { CliError, EXIT } from '../errors.js';
 import { meshDomainOption } from '../options.js';
 import { AGENT_API_CALLS, namespaceOf } from './check-agent-rbac.js';
 import { checkMeshCa, checkNetworkPolicies, checkSecureAgents } from './check-secure.js';
+import { proxyAnswerObject } from './proxy-answer.js';
 import { clusterOptions, describeFailure, loadKubeConfig, meshedServices, type ClusterArgs } from './prepare.js';
 
 /** The agent's ServiceAccount and DaemonSet, and its admin port, as in manifests/. */
@@ -216,17 +217,9 @@ export function unreadyReason(body: unknown): string {
   return 'no reason given';
 }
 
-/** The client returns the pod-proxy answer parsed as an object when it is JSON, as text otherwise: take both. */
+/** The `problems` of an agent's /config answer (at the top or under `config`); null when it is not a config. */
 export function problemsOf(body: unknown): Problem[] | null {
-  let parsed: unknown = body;
-  if (typeof body === 'string') {
-    try {
-      parsed = JSON.parse(body) as unknown;
-    } catch {
-      return null;
-    }
-  }
-  const holder = typeof parsed === 'object' && parsed !== null ? (parsed as { problems?: unknown; config?: { problems?: unknown } }) : {};
+  const holder = (proxyAnswerObject(body) ?? {}) as { problems?: unknown; config?: { problems?: unknown } };
   const problems = holder.problems ?? holder.config?.problems;
   if (!Array.isArray(problems)) return null;
   return problems.filter((p): p is Problem => typeof p === 'object' && p !== null && typeof (p as Problem).message === 'string' && typeof (p as Problem).kind === 'string');
