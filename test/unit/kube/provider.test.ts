@@ -86,7 +86,7 @@ describe('kube provider', () => {
     expect(server.requests.filter((r) => r.path === '/api/v1/pods').every((r) => r.query.fieldSelector === undefined)).to.equal(true);
   });
 
-  it('reports missing SMI kinds as a condition and picks a CRD up once installed', async () => {
+  it('reports missing SMI kinds as a condition, picks a CRD up once installed, and drops it once deleted', async () => {
     startProvider();
     const status = await eventually(() => statuses.find((s) => s.message.includes('TrafficSplit')));
     expect(status.healthy).to.equal(true);
@@ -101,6 +101,13 @@ describe('kube provider', () => {
     const split = latest()!.snapshot.objects.find((o) => o.kind === 'TrafficSplit')!;
     expect(split.apiVersion).to.equal('split.smi-spec.io/v1alpha4');
     await eventually(() => (statuses[statuses.length - 1]!.message.includes('TrafficSplit') ? undefined : true));
+    // Deleted again: its objects leave the snapshot and the condition returns, still healthy.
+    await custom.deleteClusterCustomObject({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', name: 'trafficsplits.split.smi-spec.io' });
+    await eventually(() => (names(latest(), 'TrafficSplit').length === 0 ? true : undefined));
+    await eventually(() => {
+      const last = statuses[statuses.length - 1]!;
+      return last.healthy && last.message.includes('split.smi-spec.io') ? true : undefined;
+    });
   });
 
   it('keeps unchanged objects as the same references', async () => {
