@@ -1,19 +1,43 @@
 /** Where the agent's API credentials come from: a file, else in-cluster, else ~/.kube/config. */
-import { existsSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { KubeConfig, type User } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+interface RawKubeconfig {
+  readonly users?: readonly { readonly name?: unknown; readonly user?: { readonly tokenFile?: unknown } }[];
+}
 
 /**
  * In a pod the projected ServiceAccount token rotates; client-node's in-cluster config reads it
  * from disk and re-reads it every minute (as client-go does), so a rotated token is picked up
- * well before the old one expires.
+ * well before the old one expires. A kubeconfig user's `tokenFile` (client-go's field, which
+ * client-node ignores) gets the same treatment.
  */
 export function loadKubeConfig(path: string | null): KubeConfig {
   const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
+  if (path) loadFile(kc, path);
   else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) kc.loadFromCluster();
   else kc.loadFromDefault();
   if (!kc.getCurrentCluster()) throw new Error(path ? `kubeconfig ${path} has no current cluster` : 'no Kubernetes configuration found (in-cluster or ~/.kube/config)');
   return kc;
+}
+
+function loadFile(kc: KubeConfig, path: string): void {
+  kc.loadFromFile(path);
+  const raw = parse(readFileSync(path, 'utf8')) as RawKubeconfig | null;
+  const tokenFiles = new Map<string, string>();
+  for (const entry of raw?.users ?? []) {
+    const file = entry.user?.tokenFile;
+    if (typeof entry.name === 'string' && typeof file === 'string' && file !== '') tokenFiles.set(entry.name, resolve(dirname(path), file));
+  }
+  if (tokenFiles.size === 0) return;
+  const users = kc.users.map((user): User => {
+    const tokenFile = tokenFiles.get(user.name);
+    // A static `token` wins, as in client-go; otherwise client-node's file authenticator re-reads it.
+    return tokenFile && !user.token && !user.authProvider ? { ...user, authProvider: { name: 'tokenFile', config: { tokenFile } } } : user;
+  });
+  kc.loadFromOptions({ clusters: kc.clusters, users, contexts: kc.contexts, currentContext: kc.currentContext });
 }

@@ -2,8 +2,9 @@
  * The kube provider: watches the API server and emits Snapshots for the compiler.
  *
  * Watched: Services (all; the shadow Services in the mesh namespace are split off and handed
- * out separately, they are not user Services), EndpointSlices, Namespaces, Pods (all: access
- * rules need the destination pods' ServiceAccounts; compile keeps only this node's identities),
+ * out separately, they are not user Services), EndpointSlices, Namespaces, the Pods of this node
+ * (field selector `spec.nodeName`: the source identities) — all Pods with ACL on, whose access
+ * rules need the ServiceAccounts of destination pods on other nodes —
  * and every SMI kind in the newest version the cluster serves. A kind the cluster does not serve
  * is a reported condition, and discovery runs again periodically so a CRD installed later is
  * picked up.
@@ -32,6 +33,10 @@ export interface KubeProviderOptions {
   readonly kubeConfig: KubeConfig;
   /** The mesh namespace (where shadow Services live). */
   readonly namespace: string;
+  /** This agent's node: only its Pods are watched unless `allPods`. */
+  readonly nodeName: string;
+  /** Watch the Pods of every node (ACL mode: destination ServiceAccounts). */
+  readonly allPods: boolean;
   readonly onUpdate: (update: ProviderUpdate) => void;
   readonly onStatus?: (status: ProviderStatus) => void;
   /** Quiet time before a change is emitted (default 100 ms), so bursts compile once. */
@@ -45,8 +50,12 @@ const CORE_KINDS: readonly ReflectorSpec[] = [
   { path: '/api/v1/services', apiVersion: 'v1', kind: 'Service' },
   { path: '/apis/discovery.k8s.io/v1/endpointslices', apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' },
   { path: '/api/v1/namespaces', apiVersion: 'v1', kind: 'Namespace' },
-  { path: '/api/v1/pods', apiVersion: 'v1', kind: 'Pod' },
 ];
+
+function podSpec(options: KubeProviderOptions): ReflectorSpec {
+  const spec = { path: '/api/v1/pods', apiVersion: 'v1', kind: 'Pod' };
+  return options.allPods ? spec : { ...spec, fieldSelector: `spec.nodeName=${options.nodeName}` };
+}
 
 interface Running {
   readonly reflector: Reflector;
@@ -74,7 +83,7 @@ export class KubeProvider {
   }
 
   start(): void {
-    for (const spec of CORE_KINDS) this.#core.push(this.#startReflector(spec));
+    for (const spec of [...CORE_KINDS, podSpec(this.#options)]) this.#core.push(this.#startReflector(spec));
     this.#discoveryLoop = this.#discover();
   }
 

@@ -33,6 +33,8 @@ export interface ReflectorEvents {
 export const LIST_PAGE_SIZE = 500;
 /** A watch that ends sooner than this counts as a failure for backoff purposes. */
 const QUICK_END_MS = 1000;
+/** Fresh lists started after expired continue tokens before the list counts as failed. */
+const MAX_LIST_RESTARTS = 3;
 
 export class Reflector {
   readonly spec: ReflectorSpec;
@@ -83,6 +85,8 @@ export class Reflector {
     const fresh = new Map<string, RawObject>();
     let continueToken: string | undefined;
     let listVersion = '';
+    // Bounded: each restart is one request; a server that expires every token is a failure.
+    let restarts = 0;
     do {
       const query: Record<string, string> = { limit: String(LIST_PAGE_SIZE) };
       if (continueToken) query.continue = continueToken;
@@ -94,8 +98,12 @@ export class Reflector {
       } catch (error) {
         // The continue token expired mid-list: start over from a fresh list.
         if (error instanceof KubeApiError && error.code === 410 && continueToken) {
+          // A plain error backs off (a 410 would relist at once, again and again).
+          if (restarts === MAX_LIST_RESTARTS) throw new Error(`list ${this.spec.path}: continue tokens keep expiring (${error.message})`);
+          restarts += 1;
           fresh.clear();
-          continueToken = undefined;
+          // '' = start over: it keeps the do-while going and sends no token (undefined would end it).
+          continueToken = '';
           continue;
         }
         throw error;
@@ -108,7 +116,7 @@ export class Reflector {
       }
       continueToken = page.continue;
       listVersion = page.resourceVersion;
-    } while (continueToken);
+    } while (continueToken !== undefined);
     this.#objects = fresh;
     this.#resourceVersion = listVersion;
     this.#synced = true;

@@ -162,6 +162,8 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   const provider = new KubeProvider({
     kubeConfig,
     namespace: options.namespace,
+    nodeName: options.nodeName,
+    allPods: options.acl,
     onUpdate: (update) => {
       latest = update;
       enqueue();

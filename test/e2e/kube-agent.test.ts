@@ -184,6 +184,9 @@ describe('kube agent end to end (fake API server)', function () {
       return res.status === 200 && body.provider?.healthy === false ? body.provider : undefined;
     });
     expect(readiness.message).to.contain('serving the last config');
+    const providerHealthy = async (): Promise<string | undefined> =>
+      (await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text()).match(/^plexus_provider_healthy (\d)$/m)?.[1];
+    expect(await providerHealthy()).to.equal('0');
     await server.start();
     await api('DELETE', '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices/web-b');
     server.compact();
@@ -196,6 +199,7 @@ describe('kube agent end to end (fake API server)', function () {
       const body = (await (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).json()) as { provider: { healthy: boolean } | null };
       return body.provider?.healthy ? true : undefined;
     });
+    expect(await providerHealthy()).to.equal('1');
   });
 
   it('two agents: one leads; kill it and the other takes over; ports never move', async () => {

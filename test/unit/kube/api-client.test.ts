@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { ApiClient, KubeApiError } from '../../../src/kube/api-client.js';
+import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
 
 describe('API client', () => {
@@ -33,6 +34,22 @@ describe('API client', () => {
     });
     await new ApiClient(kc).get('/api/v1/namespaces');
     expect(server.requests[server.requests.length - 1]!.authorization).to.equal('Bearer projected-token-1');
+  });
+
+  it("reads a kubeconfig user's tokenFile (client-go's field) through the re-reading file authenticator", async () => {
+    await writeFile(join(dir, 'token'), 'kubeconfig-token-1');
+    const path = join(dir, 'kubeconfig');
+    // A relative tokenFile is relative to the kubeconfig, as in client-go.
+    await writeFile(path, [
+      'apiVersion: v1', 'kind: Config', 'current-context: ctx',
+      `clusters: [{name: c, cluster: {server: "${server.url}", insecure-skip-tls-verify: true}}]`,
+      'users: [{name: u, user: {tokenFile: token}}]',
+      'contexts: [{name: ctx, context: {cluster: c, user: u}}]',
+    ].join('\n'));
+    const kc = loadKubeConfig(path);
+    expect(kc.getCurrentUser()?.authProvider).to.deep.equal({ name: 'tokenFile', config: { tokenFile: join(dir, 'token') } });
+    await new ApiClient(kc).get('/api/v1/namespaces');
+    expect(server.requests[server.requests.length - 1]!.authorization).to.equal('Bearer kubeconfig-token-1');
   });
 
   it('turns error answers into KubeApiError with the Status reason', async () => {

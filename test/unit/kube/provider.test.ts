@@ -21,10 +21,12 @@ describe('kube provider', () => {
   let statuses: ProviderStatus[];
   const latest = (): ProviderUpdate | undefined => updates[updates.length - 1];
 
-  function startProvider(): void {
+  function startProvider(allPods = false): void {
     provider = new KubeProvider({
       kubeConfig: kubeconfigFor(server),
       namespace: 'plexus',
+      nodeName: 'n1',
+      allPods,
       onUpdate: (u) => updates.push(u),
       onStatus: (s) => statuses.push(s),
       debounceMs: 20,
@@ -59,8 +61,14 @@ describe('kube provider', () => {
     });
     await kc.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({ namespace: 'shop', body: endpointSlice('shop', 'web', 'web-1', ['127.0.0.1'], 8080) as unknown as V1EndpointSlice });
     await core.createNamespacedPod({ namespace: 'shop', body: { metadata: { name: 'web-1' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i' }] } } });
+    await core.createNamespacedPod({ namespace: 'shop', body: { metadata: { name: 'web-2' }, spec: { nodeName: 'n2', containers: [{ name: 'c', image: 'i' }] } } });
     startProvider();
     await eventually(() => (names(latest(), 'Pod').length === 1 ? true : undefined));
+    expect(names(latest(), 'Pod')).to.deep.equal(['shop/web-1']);
+    // Only this node's Pods: the list and the watch both carry the field selector.
+    const podRequests = server.requests.filter((r) => r.path === '/api/v1/pods');
+    expect(podRequests.some((r) => r.query.watch === 'true')).to.equal(true);
+    expect(podRequests.map((r) => r.query.fieldSelector)).to.satisfy((s: unknown[]) => s.length >= 2 && s.every((f) => f === 'spec.nodeName=n1'));
     expect(names(latest(), 'Service')).to.deep.equal(['shop/web']);
     expect(names(latest(), 'EndpointSlice')).to.deep.equal(['shop/web-1']);
     expect(names(latest(), 'Namespace')).to.include.members(['default', 'plexus', 'shop']);
@@ -68,7 +76,17 @@ describe('kube provider', () => {
     expect(latest()!.snapshot.objects.find((o) => o.kind === 'Service')!.apiVersion).to.equal('v1');
   });
 
-  it('reports missing SMI kinds as a condition and picks a CRD up once installed', async () => {
+  it('watches the Pods of every node in ACL mode (destination ServiceAccounts)', async () => {
+    const core = kubeconfigFor(server).makeApiClient(CoreV1Api);
+    for (const [name, node] of [['web-1', 'n1'], ['web-2', 'n2']]) {
+      await core.createNamespacedPod({ namespace: 'shop', body: { metadata: { name }, spec: { nodeName: node, containers: [{ name: 'c', image: 'i' }] } } });
+    }
+    startProvider(true);
+    await eventually(() => (names(latest(), 'Pod').length === 2 ? true : undefined));
+    expect(server.requests.filter((r) => r.path === '/api/v1/pods').every((r) => r.query.fieldSelector === undefined)).to.equal(true);
+  });
+
+  it('reports missing SMI kinds as a condition, picks a CRD up once installed, and drops it once deleted', async () => {
     startProvider();
     const status = await eventually(() => statuses.find((s) => s.message.includes('TrafficSplit')));
     expect(status.healthy).to.equal(true);
@@ -83,6 +101,13 @@ describe('kube provider', () => {
     const split = latest()!.snapshot.objects.find((o) => o.kind === 'TrafficSplit')!;
     expect(split.apiVersion).to.equal('split.smi-spec.io/v1alpha4');
     await eventually(() => (statuses[statuses.length - 1]!.message.includes('TrafficSplit') ? undefined : true));
+    // Deleted again: its objects leave the snapshot and the condition returns, still healthy.
+    await custom.deleteClusterCustomObject({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', name: 'trafficsplits.split.smi-spec.io' });
+    await eventually(() => (names(latest(), 'TrafficSplit').length === 0 ? true : undefined));
+    await eventually(() => {
+      const last = statuses[statuses.length - 1]!;
+      return last.healthy && last.message.includes('split.smi-spec.io') ? true : undefined;
+    });
   });
 
   it('keeps unchanged objects as the same references', async () => {

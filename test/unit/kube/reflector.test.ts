@@ -45,4 +45,41 @@ describe('reflector (list+watch loop)', () => {
       await running;
     }
   });
+
+  it('starts the list over when its continue token expires, keeping every change made meanwhile', async () => {
+    const count = LIST_PAGE_SIZE + 3;
+    const storage = storageKey('', 'configmaps');
+    for (let i = 0; i < count; i++) server.store.put(storage, { metadata: { name: `cm-${i}`, namespace: 'default' }, data: {} });
+    // After the first page: one object deleted, one added, and the history compacted, so the
+    // next page's continue token is 410 Gone (as etcd compaction does on a real server).
+    class ChangingMidList extends ApiClient {
+      #pages = 0;
+      override async get(path: string, query: Readonly<Record<string, string>> = {}, signal?: AbortSignal): Promise<unknown> {
+        const body = await super.get(path, query, signal);
+        if (++this.#pages === 1) {
+          server.store.remove(storage, 'default', 'cm-0');
+          server.store.put(storage, { metadata: { name: 'cm-new', namespace: 'default' }, data: {} });
+          server.compact();
+        }
+        return body;
+      }
+    }
+    const reflector = new Reflector(new ChangingMidList(kubeconfigFor(server)), { path: '/api/v1/configmaps', apiVersion: 'v1', kind: 'ConfigMap' }, {
+      onChange: () => undefined,
+      onHealth: () => undefined,
+    }, { initialMs: 50, maxMs: 100 });
+    const signal = new AbortController();
+    const running = reflector.run(signal.signal);
+    try {
+      await eventually(() => (reflector.synced ? true : undefined));
+      const names = [...reflector.objects()].map((o) => (o.metadata as { name: string }).name);
+      expect(names).to.have.length(count);
+      expect(names).to.include('cm-new').and.not.include('cm-0');
+      const gone = server.requests.filter((r) => r.path === '/api/v1/configmaps' && r.status === 410);
+      expect(gone).to.have.length(1);
+    } finally {
+      signal.abort();
+      await running;
+    }
+  });
 });
