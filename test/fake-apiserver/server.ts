@@ -14,6 +14,7 @@ import { ApiError } from './status.js';
 import { Store, TooOldResourceVersionError } from './store.js';
 import { forward, proxyTarget } from './pod-proxy.js';
 import { TokenAuthenticator } from './token-review.js';
+import { metadataDecodeError, validateMetadata } from './metadata.js';
 import { applyDefaults, decodeError, validate, validateName } from './validation.js';
 import { openWatch, type WatchStream } from './watch.js';
 
@@ -49,7 +50,8 @@ interface Target {
   readonly watchPrefix: boolean;
 }
 
-const KINDS_WITH_GENERATION = new Set(['apps/Deployment', 'apps/DaemonSet', 'networking.k8s.io/NetworkPolicy', 'apiextensions.k8s.io/CustomResourceDefinition']);
+const KINDS_WITH_GENERATION = new Set(['apps/Deployment', 'apps/DaemonSet', 'networking.k8s.io/NetworkPolicy', 'apiextensions.k8s.io/CustomResourceDefinition', 'discovery.k8s.io/EndpointSlice']);
+const UNCONDITIONAL_UPDATE_REFUSED = new Set(['coordination.k8s.io/Lease', 'apiextensions.k8s.io/CustomResourceDefinition']);
 const CLUSTER_IP_BASE = [10, 96];
 const PRESET_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -243,13 +245,17 @@ export class FakeApiServer {
         if (!PATCH_TYPES.includes(contentType as PatchType)) {
           throw status.failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
         }
+        if (contentType === 'application/strategic-merge-patch+json' && !this.isBuiltin(type)) {
+          throw status.failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+        }
         const current = this.mustGet(type, namespace, name);
         let patched: JsonObject;
         try {
           patched = applyPatch(this.present(type, current), body ?? null, contentType as PatchType);
         } catch (error) {
           if (!(error instanceof PatchError)) throw error;
-          throw error.code === 422 ? status.invalid(type.kind, type.group, name, [{ field: '', reason: 'FieldValueInvalid', message: error.message }])
+          // Like the real server: a patch that does not apply is a 422 Invalid with the patch library's message.
+          throw error.code === 422 ? status.failure(422, 'Invalid', error.message)
             : status.failure(error.code, error.code === 415 ? 'UnsupportedMediaType' : 'BadRequest', error.message);
         }
         return ok(this.present(type, this.updateObject(type, namespace, name, patched, subresource === 'status')));
@@ -308,30 +314,31 @@ export class FakeApiServer {
     const fields = parseSelectors(() => parseFieldSelector(query.fieldSelector ?? null, type.kind));
     const limit = query.limit ? Number(query.limit) : 0;
     const storage = storageKey(type.group, type.plural);
-    let rv = this.store.resourceVersion;
+    const current = this.store.resourceVersion;
+    const requested = listResourceVersion(query, current);
+    let rv = current;
     let after: string | null = null;
     if (query.continue) {
       const token = decodeContinue(query.continue);
       rv = token.rv;
       after = token.after;
-    } else if (query.resourceVersionMatch === 'Exact' && query.resourceVersion) {
-      rv = Number(query.resourceVersion);
-    }
+    } else if (query.resourceVersionMatch === 'Exact') rv = requested!;
     let objects: JsonObject[];
     try {
-      objects = rv === this.store.resourceVersion ? this.store.list(storage) : this.store.listAt(storage, rv);
+      objects = rv === current ? this.store.list(storage) : this.store.listAt(storage, rv);
     } catch (error) {
       if (!(error instanceof TooOldResourceVersionError)) throw error;
-      throw query.continue
-        ? status.gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results.')
-        : status.gone(`too old resource version: ${rv} (${this.store.compactedResourceVersion})`);
+      throw status.gone(query.continue || limit > 0
+        ? 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results.'
+        : 'The resourceVersion for the provided list is too old.');
     }
     const matching = objects.filter((o) => this.selects(o, namespace, labels, fields) && (after === null || keyOf(o) > after));
     const page = limit > 0 ? matching.slice(0, limit) : matching;
     const metadata: JsonObject = { resourceVersion: String(rv) };
     if (limit > 0 && matching.length > limit) {
       metadata.continue = encodeContinue(rv, keyOf(page[page.length - 1]!));
-      metadata.remainingItemCount = matching.length - limit;
+      // The real server can count what is left only when nothing is filtered.
+      if (labels.length === 0 && fields.length === 0) metadata.remainingItemCount = matching.length - limit;
     }
     const builtin = BUILTIN_TYPES.includes(type);
     // Like the real server, items of built-in lists carry no kind/apiVersion; custom resources do.
@@ -394,6 +401,12 @@ export class FakeApiServer {
       throw status.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     const currentMetadata = current.metadata as JsonObject;
+    if ((metadata.resourceVersion === undefined || metadata.resourceVersion === '') && !this.allowsUnconditionalUpdate(type)) {
+      throw status.failure(422, 'Invalid', `${type.group ? `${type.plural}.${type.group}` : type.plural} "${name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update`, {
+        name, group: type.group, kind: type.plural,
+        causes: [{ field: 'metadata.resourceVersion', reason: 'FieldValueInvalid', message: 'Invalid value: 0x0: must be specified for an update' }],
+      });
+    }
     if (metadata.resourceVersion !== undefined && metadata.resourceVersion !== '' && metadata.resourceVersion !== currentMetadata.resourceVersion) {
       throw status.conflict(type.plural, type.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
@@ -411,7 +424,8 @@ export class FakeApiServer {
       if (type.kind === 'Service' && type.group === '') keepAllocatedClusterIP(current, next, name);
     }
     this.admit(type, next, name, current);
-    if (this.tracksGeneration(type) && specChanged(current, next)) {
+    const labelsChanged = type.kind === 'EndpointSlice' && JSON.stringify(currentMetadata.labels ?? {}) !== JSON.stringify((next.metadata as JsonObject).labels ?? {});
+    if (this.tracksGeneration(type) && (specChanged(current, next) || labelsChanged)) {
       (next.metadata as JsonObject).generation = ((currentMetadata.generation as number | undefined) ?? 0) + 1;
     }
     if (JSON.stringify(stripVersion(next)) === JSON.stringify(stripVersion(current))) return current;
@@ -451,9 +465,9 @@ export class FakeApiServer {
   }
 
   private admit(type: ResourceType, object: JsonObject, name: string, current: JsonObject | null): void {
-    const undecodable = decodeError(type, object);
+    const undecodable = metadataDecodeError(type.kind, object) ?? decodeError(type, object);
     if (undecodable) throw status.badRequest(undecodable);
-    const causes = validateName(name, type.nameRule);
+    const causes = [...validateName(name, type.nameRule), ...validateMetadata(object)];
     applyDefaults(type, object, () => this.allocateClusterIP());
     causes.push(...validate(type, object, { allowLoopbackEndpoints: this.allowLoopbackEndpoints }));
     if (current && type.kind === 'CustomResourceDefinition') {
@@ -464,8 +478,17 @@ export class FakeApiServer {
     if (causes.length > 0) throw status.invalid(type.kind, type.group, name, causes);
   }
 
+  /** Leases, CRDs and custom resources refuse a PUT without metadata.resourceVersion (AllowUnconditionalUpdate false). */
+  private allowsUnconditionalUpdate(type: ResourceType): boolean {
+    return !UNCONDITIONAL_UPDATE_REFUSED.has(`${type.group}/${type.kind}`) && this.isBuiltin(type);
+  }
+
+  private isBuiltin(type: ResourceType): boolean {
+    return BUILTIN_TYPES.some((b) => b.group === type.group && b.plural === type.plural);
+  }
+
   private tracksGeneration(type: ResourceType): boolean {
-    return KINDS_WITH_GENERATION.has(`${type.group}/${type.kind}`) || !BUILTIN_TYPES.some((b) => b.group === type.group && b.plural === type.plural);
+    return KINDS_WITH_GENERATION.has(`${type.group}/${type.kind}`) || !this.isBuiltin(type);
   }
 
   private allocateClusterIP(): string {
@@ -476,6 +499,7 @@ export class FakeApiServer {
   // ---- watch ----
 
   private watch(type: ResourceType, namespace: string | null, name: string | null, query: Record<string, string>, res: ServerResponse): void {
+    if (query.resourceVersionMatch) throw status.invalidListOptions('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch');
     const labels = parseSelectors(() => parseLabelSelector(query.labelSelector ?? null));
     let fields = parseSelectors(() => parseFieldSelector(query.fieldSelector ?? null, type.kind));
     if (name !== null) fields = [...fields, { field: 'metadata.name', equal: true, value: name }];
@@ -545,6 +569,29 @@ function parseSelectors<T>(parse: () => T): T {
 function keyOf(object: JsonObject): string {
   const metadata = object.metadata as JsonObject;
   return `${(metadata.namespace as string | undefined) ?? ''}/${metadata.name as string}`;
+}
+
+/**
+ * Checks a list's resourceVersion / resourceVersionMatch / continue like the real server and
+ * returns the requested resourceVersion (null: unset or 0, i.e. the current state).
+ */
+function listResourceVersion(query: Record<string, string>, current: number): number | null {
+  const rv = query.resourceVersion ?? '';
+  const match = query.resourceVersionMatch ?? '';
+  if (match !== '') {
+    if (rv === '') throw status.invalidListOptions('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided');
+    if (query.continue) throw status.invalidListOptions('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided');
+    if (match !== 'Exact' && match !== 'NotOlderThan') {
+      throw status.failure(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan", ""`);
+    }
+    if (match === 'Exact' && rv === '0') throw status.invalidListOptions('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
+  }
+  if (rv === '' || rv === '0') return null;
+  if (query.continue) throw status.badRequest('specifying resource version is not allowed when using continue');
+  if (!/^\d+$/.test(rv)) throw status.badRequest(`invalid resource version: "${rv}"`);
+  const requested = Number(rv);
+  if (requested > current) throw status.tooLargeResourceVersion(requested, current);
+  return requested;
 }
 
 function encodeContinue(rv: number, after: string): string {

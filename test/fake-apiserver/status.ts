@@ -1,11 +1,18 @@
 /** `meta/v1 Status` errors, shaped and worded like the real API server's. */
 import type { Cause } from './validation.js';
 
+/** metav1.StatusCause (`field` is absent for causes about the request as a whole). */
+export interface StatusCause {
+  readonly field?: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
 export interface StatusDetails {
   readonly name?: string;
   readonly group?: string;
   readonly kind?: string;
-  readonly causes?: readonly Cause[];
+  readonly causes?: readonly StatusCause[];
   readonly retryAfterSeconds?: number;
 }
 
@@ -58,6 +65,21 @@ export function invalid(kind: string, group: string, name: string, causes: reado
 
 export function badRequest(message: string): ApiError {
   return failure(400, 'BadRequest', message);
+}
+
+/** storage.NewTooLargeResourceVersionError: a read at a resourceVersion the server has not reached. */
+export function tooLargeResourceVersion(requested: number, current: number): ApiError {
+  return failure(504, 'Timeout', `Timeout: Too large resource version: ${requested}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
+}
+
+/** ListOptions the real server refuses (422 on `ListOptions.meta.k8s.io`). */
+export function invalidListOptions(field: string, message: string): ApiError {
+  return failure(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: ${field}: Forbidden: ${message}`, {
+    group: 'meta.k8s.io', kind: 'ListOptions', causes: [{ field, reason: 'FieldValueForbidden', message: `Forbidden: ${message}` }],
+  });
 }
 
 export function gone(message: string): ApiError {

@@ -9,7 +9,7 @@ import type { NameRule, ResourceType } from './resources.js';
 
 export interface Cause {
   readonly field: string;
-  readonly reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden';
+  readonly reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden' | 'FieldValueTooLong';
   readonly message: string;
 }
 
@@ -21,7 +21,8 @@ export interface ValidationOptions {
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+/** IsValidPortName: ≤ 15 characters, lower-case alphanumerics and '-', a letter, no '--', no '-' at an end. */
+const IANA_SVC_NAME = /^(?=.*[a-z])(?!.*--)[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 function invalid(field: string, value: Json | undefined, detail: string): Cause {
   return { field, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(value ?? null)}: ${detail}` };
@@ -74,7 +75,8 @@ function validatePortNumber(value: Json | undefined, field: string): Cause[] {
 function validateTargetPort(value: Json | undefined, field: string): Cause[] {
   if (value === undefined) return [];
   if (typeof value === 'string') {
-    return value.length <= 15 && IANA_SVC_NAME.test(value) ? [] : [invalid(field, value, 'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-), at most 15 characters')];
+    if (value.length > 15) return [invalid(field, value, 'must be no more than 15 characters')];
+    return IANA_SVC_NAME.test(value) ? [] : [invalid(field, value, 'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-), at least one letter, no consecutive hyphens, and may not begin or end with a hyphen')];
   }
   return validatePortNumber(value, field);
 }
@@ -101,15 +103,16 @@ function defaultService(object: JsonObject, allocateClusterIP: () => string): vo
   object.spec = spec;
   if (spec.type === undefined) spec.type = 'ClusterIP';
   if (spec.sessionAffinity === undefined) spec.sessionAffinity = 'None';
-  if (spec.type === 'ExternalName') return;
-  if (spec.internalTrafficPolicy === undefined) spec.internalTrafficPolicy = 'Cluster';
   if (Array.isArray(spec.ports)) {
     for (const port of spec.ports) {
       if (!isObject(port)) continue;
       if (port.protocol === undefined) port.protocol = 'TCP';
-      if (port.targetPort === undefined && port.port !== undefined) port.targetPort = port.port;
+      // SetDefaults_Service: an unset, 0 or "" targetPort becomes the port.
+      if ((port.targetPort === undefined || port.targetPort === 0 || port.targetPort === '') && port.port !== undefined) port.targetPort = port.port;
     }
   }
+  if (spec.type === 'ExternalName') return;
+  if (spec.internalTrafficPolicy === undefined) spec.internalTrafficPolicy = 'Cluster';
   if (spec.clusterIP === undefined || spec.clusterIP === '') {
     const ip = allocateClusterIP();
     spec.clusterIP = ip;
@@ -139,17 +142,16 @@ function validateService(object: JsonObject): Cause[] {
   const causes: Cause[] = [];
   const types = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
   if (!types.includes(String(spec.type))) causes.push(notSupported('spec.type', spec.type, types));
-  if (spec.type === 'ExternalName') {
-    if (typeof spec.externalName !== 'string' || spec.externalName === '') causes.push(required('spec.externalName'));
-    return causes;
-  }
+  const externalName = spec.type === 'ExternalName';
+  if (externalName && (typeof spec.externalName !== 'string' || spec.externalName === '')) causes.push(required('spec.externalName'));
   const policies = ['Cluster', 'Local'];
-  if (!policies.includes(String(spec.internalTrafficPolicy))) {
+  if (!externalName && !policies.includes(String(spec.internalTrafficPolicy))) {
     causes.push(notSupported('spec.internalTrafficPolicy', spec.internalTrafficPolicy, policies));
   }
   const ports = Array.isArray(spec.ports) ? spec.ports : [];
-  if (ports.length === 0 && spec.clusterIP !== 'None') causes.push(required('spec.ports'));
+  if (ports.length === 0 && spec.clusterIP !== 'None' && !externalName) causes.push(required('spec.ports'));
   const names = new Set<string>();
+  const numbers = new Set<string>();
   ports.forEach((port, i) => {
     const field = `spec.ports[${i}]`;
     if (!isObject(port)) {
@@ -165,6 +167,12 @@ function validateService(object: JsonObject): Cause[] {
       if (names.has(port.name)) causes.push({ field: `${field}.name`, reason: 'FieldValueDuplicate', message: `Duplicate value: "${port.name}"` });
       names.add(port.name);
     }
+    // ValidateService: (port, protocol) pairs are unique.
+    const pair = `${String(port.port)}/${String(port.protocol)}`;
+    if (numbers.has(pair)) {
+      causes.push({ field, reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify({ port: port.port ?? null, protocol: port.protocol ?? null })}` });
+    }
+    numbers.add(pair);
     if (port.nodePort !== undefined && !isPort(port.nodePort)) {
       causes.push(invalid(`${field}.nodePort`, port.nodePort, 'must be between 1 and 65535, inclusive'));
     }
@@ -283,24 +291,37 @@ function validateDeployment(object: JsonObject): Cause[] {
   return causes;
 }
 
+/**
+ * legacyValidateEvent (core/v1 Events without eventTime): involvedObject.namespace must equal the
+ * Event's namespace; an involved object without a namespace (cluster-scoped) needs the Event in
+ * `default`. With eventTime set, reportingComponent, reportingInstance, action and reason are required.
+ */
 function validateEvent(object: JsonObject): Cause[] {
-  const involved = isObject(object.involvedObject) ? object.involvedObject : undefined;
-  if (!involved) return [required('involvedObject')];
+  const involved = isObject(object.involvedObject) ? object.involvedObject : {};
   const metadata = isObject(object.metadata) ? object.metadata : {};
   const namespace = metadata.namespace;
-  if (involved.namespace !== undefined && involved.namespace !== '' && involved.namespace !== namespace) {
-    return [invalid('involvedObject.namespace', involved.namespace, 'does not match event.namespace')];
+  const involvedNamespace = typeof involved.namespace === 'string' ? involved.namespace : '';
+  const causes: Cause[] = [];
+  const mismatch = invalid('involvedObject.namespace', involvedNamespace, 'does not match event.namespace');
+  if (object.eventTime === undefined || object.eventTime === null) {
+    if (involvedNamespace === '' ? namespace !== 'default' : involvedNamespace !== namespace) causes.push(mismatch);
+    return causes;
   }
-  return [];
+  if (involvedNamespace === '' && namespace !== 'default' && namespace !== 'kube-system') causes.push(mismatch);
+  for (const field of ['reportingComponent', 'reportingInstance', 'action', 'reason'] as const) {
+    if (typeof object[field] !== 'string' || object[field] === '') causes.push(required(field));
+  }
+  return causes;
 }
 
 function validateLease(object: JsonObject): Cause[] {
   const spec = isObject(object.spec) ? object.spec : {};
+  const causes: Cause[] = [];
   const duration = spec.leaseDurationSeconds;
-  if (duration !== undefined && duration !== null && !(typeof duration === 'number' && Number.isInteger(duration) && duration > 0)) {
-    return [invalid('spec.leaseDurationSeconds', duration, 'must be greater than 0')];
-  }
-  return [];
+  if (typeof duration === 'number' && duration <= 0) causes.push(invalid('spec.leaseDurationSeconds', duration, 'must be greater than 0'));
+  const transitions = spec.leaseTransitions;
+  if (typeof transitions === 'number' && transitions < 0) causes.push(invalid('spec.leaseTransitions', transitions, 'must be greater than or equal to 0'));
+  return causes;
 }
 
 function validateCrd(object: JsonObject): Cause[] {
@@ -330,16 +351,27 @@ function validateCrd(object: JsonObject): Cause[] {
 const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)$/;
 
 /**
- * Fields the real server fails to decode (400 BadRequest before validation): MicroTime fields
- * written with another precision, e.g. JavaScript's millisecond `toISOString()`.
+ * Lease fields the real server fails to decode (400 BadRequest before validation): MicroTime
+ * fields written with another precision (JavaScript's millisecond `toISOString()`), and
+ * holderIdentity / leaseDurationSeconds / leaseTransitions of the wrong JSON type.
  */
 export function decodeError(type: ResourceType, object: JsonObject): string | null {
   if (type.group !== 'coordination.k8s.io' || type.kind !== 'Lease') return null;
   const spec = isObject(object.spec) ? object.spec : {};
+  const cannot = (detail: string): string => `Lease in version "v1" cannot be handled as a Lease: ${detail}`;
   for (const field of ['acquireTime', 'renewTime'] as const) {
     const value = spec[field];
     if (value !== undefined && value !== null && !(typeof value === 'string' && MICRO_TIME.test(value))) {
-      return `Lease in version "v1" cannot be handled as a Lease: parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05.000000Z07:00": cannot parse (spec.${field})`;
+      return cannot(`parsing time ${JSON.stringify(value)} as "2006-01-02T15:04:05.000000Z07:00": cannot parse (spec.${field})`);
+    }
+  }
+  if (spec.holderIdentity !== undefined && spec.holderIdentity !== null && typeof spec.holderIdentity !== 'string') {
+    return cannot(`json: cannot unmarshal ${typeof spec.holderIdentity} into Go struct field LeaseSpec.spec.holderIdentity of type string`);
+  }
+  for (const field of ['leaseDurationSeconds', 'leaseTransitions'] as const) {
+    const value = spec[field];
+    if (value !== undefined && value !== null && !(typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= 2 ** 31 - 1)) {
+      return cannot(`json: cannot unmarshal ${JSON.stringify(value)} into Go struct field LeaseSpec.spec.${field} of type int32`);
     }
   }
   return null;
