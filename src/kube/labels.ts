@@ -9,7 +9,7 @@ export const AGENT_POD_SELECTOR: Readonly<Record<string, string>> = {
   'app.kubernetes.io/component': 'agent',
 };
 
-/** On a shadow Service: the original Service it stands for. */
+/** On a shadow Service (label and annotation): the original Service it stands for. */
 export const SHADOW_OF_NAMESPACE = 'plexus.dev/shadow-of-namespace';
 export const SHADOW_OF_NAME = 'plexus.dev/shadow-of-name';
 

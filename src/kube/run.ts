@@ -100,7 +100,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
       logger.warn({ problem: formatProblem(p) }, 'NetworkPolicy not written');
       writeProblems.push(p);
     }
-    await recorder.report([...config.problems, ...writeProblems]);
+    await recorder.report([...config.problems, ...writeProblems], update.snapshot.objects);
     await dns.keep(config);
   };
 

@@ -59,7 +59,9 @@ export function desiredShadowServices(config: MeshConfig, meshNamespace: string)
       metadata: {
         name: shadowServiceName(service.namespace, service.name),
         namespace: meshNamespace,
-        labels: { [MANAGED_BY_LABEL]: MANAGED_BY_PLEXUS },
+        // The original in labels too, for selecting (`-l plexus.dev/shadow-of-name=web`): names
+        // of Services and namespaces are always valid label values.
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY_PLEXUS, [SHADOW_OF_NAMESPACE]: service.namespace, [SHADOW_OF_NAME]: service.name },
         annotations: { [SHADOW_OF_NAMESPACE]: service.namespace, [SHADOW_OF_NAME]: service.name },
       },
       spec: { type: 'ClusterIP', selector: AGENT_POD_SELECTOR, internalTrafficPolicy: 'Local', ports },

@@ -27,7 +27,11 @@ describe('shadow Services: planning', () => {
       expect(shadow.metadata.name.length).to.be.at.most(63);
       expect(shadow.metadata.name).to.match(/^[a-z]([-a-z0-9]*[a-z0-9])?$/);
       expect(shadow.metadata.namespace).to.equal('plexus');
-      expect(shadow.metadata.labels).to.deep.equal({ 'app.kubernetes.io/managed-by': 'plexus' });
+      expect(shadow.metadata.labels).to.deep.equal({
+        'app.kubernetes.io/managed-by': 'plexus',
+        'plexus.dev/shadow-of-namespace': shadow.metadata.annotations['plexus.dev/shadow-of-namespace'],
+        'plexus.dev/shadow-of-name': shadow.metadata.annotations['plexus.dev/shadow-of-name'],
+      });
       expect(shadow.spec.internalTrafficPolicy).to.equal('Local');
     }
     const web = desired.find((s) => s.metadata.annotations['plexus.dev/shadow-of-name'] === 'web')!;
@@ -119,21 +123,36 @@ describe('shadow Services and Events: writing', () => {
     expect(failures[0]!.message).to.contain('does not manage');
   });
 
-  it('records one Event per object and message, bumping its count when reported again', async () => {
+  it('records one Event per object and message, bumping its count only when the problem comes back', async () => {
+    const core = kubeconfigFor(server).makeApiClient(CoreV1Api);
+    const web = await core.createNamespacedService({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } } });
+    const objects: RawObject[] = [{ ...web, apiVersion: 'v1', kind: 'Service' } as unknown as RawObject];
     const p = problem({ kind: 'Service', namespace: 'shop', name: 'web' }, 'plexus.dev/timeout: "soon" is not a duration');
-    const events = async (): Promise<{ count: number; message: string; involvedObject: { name: string } }[]> =>
-      ((await client.get('/api/v1/namespaces/shop/events')) as { items: { count: number; message: string; involvedObject: { name: string } }[] }).items;
+    type Listed = { count: number; message: string; involvedObject: { name: string; uid?: string; apiVersion?: string } };
+    const events = async (): Promise<Listed[]> => ((await client.get('/api/v1/namespaces/shop/events')) as { items: Listed[] }).items;
     const recorder = new EventRecorder(client, 'n1');
-    await recorder.report([p]);
-    await recorder.report([p]);
+    await recorder.report([p], objects);
+    await recorder.report([p], objects);
     expect((await events()).map((e) => e.count)).to.deep.equal([1]);
-    await recorder.report([]);
-    await recorder.report([p]);
-    // Another agent (a new leader) reporting the same problem bumps the same Event.
-    await new EventRecorder(client, 'n2').report([p]);
+    // kubectl describe selects Events by involvedObject.uid: it must be there.
+    const byUid = (await client.get('/api/v1/namespaces/shop/events', { fieldSelector: `involvedObject.uid=${web.metadata!.uid!}` })) as { items: Listed[] };
+    expect(byUid.items).to.have.length(1);
+    expect(byUid.items[0]!.involvedObject).to.deep.include({ name: 'web', apiVersion: 'v1', uid: web.metadata!.uid });
+    await recorder.report([], objects);
+    await recorder.report([p], objects);
+    expect((await events()).map((e) => e.count)).to.deep.equal([2]);
+    // A new leader finding the Event of a standing problem writes nothing.
+    const applied = (): number => server.writes().filter((w) => w.status < 300).length;
+    const writes = applied();
+    await new EventRecorder(client, 'n2').report([p], objects);
+    expect(applied()).to.equal(writes);
     const list = await events();
     expect(list).to.have.length(1);
-    expect(list[0]).to.deep.include({ count: 3, message: p.message });
-    expect(list[0]!.involvedObject.name).to.equal('web');
+    expect(list[0]).to.deep.include({ count: 2, message: p.message });
+    // The Service deleted and re-created is another object: its problem is a new Event.
+    await core.deleteNamespacedService({ namespace: 'shop', name: 'web' });
+    const again = await core.createNamespacedService({ namespace: 'shop', body: { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } } });
+    await recorder.report([p], [{ ...again, apiVersion: 'v1', kind: 'Service' } as unknown as RawObject]);
+    expect((await events()).map((e) => e.involvedObject.uid).sort()).to.deep.equal([web.metadata!.uid, again.metadata!.uid].sort());
   });
 });
