@@ -16,7 +16,7 @@ import { FakeApiServer } from '../fake-apiserver/server.js';
 import { PLEXUS_ARGV } from '../helpers/paths.js';
 
 interface Shadow {
-  readonly metadata: { readonly name: string; readonly annotations: Record<string, string> };
+  readonly metadata: { readonly name: string; readonly labels: Record<string, string>; readonly annotations: Record<string, string> };
   readonly spec: { readonly ports: readonly { readonly port: number; readonly targetPort: number }[] };
 }
 
@@ -166,6 +166,47 @@ describe('kube agent end to end (fake API server)', function () {
     expect(shadowWrites.map((w) => `${w.method} ${w.status}`)).to.deep.equal(['POST 201', 'DELETE 200']);
   });
 
+  it('the leader keeps shadow Services: long names, updates that keep ports, orphans deleted, headless and ExternalName skipped', async () => {
+    const longName = `s${'x'.repeat(61)}1`;
+    await create('/api/v1/namespaces/shop/services', { metadata: { name: longName }, spec: { selector: { app: 'long' }, ports: [{ name: 'http', port: 8080 }] } });
+    await create('/api/v1/namespaces/shop/services', { metadata: { name: 'db' }, spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ port: 5432 }] } });
+    await create('/api/v1/namespaces/shop/services', { metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: 'example.org' } });
+    // Left behind by a Service deleted while no agent ran, and a Service Plexus does not own.
+    const shadowLabels = (name: string): Record<string, string> => ({ 'app.kubernetes.io/managed-by': 'plexus', 'plexus.dev/shadow-of-namespace': 'shop', 'plexus.dev/shadow-of-name': name });
+    await create('/api/v1/namespaces/plexus/services', {
+      metadata: { name: 'gone--shop', labels: shadowLabels('gone'), annotations: { 'plexus.dev/shadow-of-namespace': 'shop', 'plexus.dev/shadow-of-name': 'gone' } },
+      spec: { selector: { 'app.kubernetes.io/name': 'plexus', 'app.kubernetes.io/component': 'agent' }, internalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80, targetPort: 14999 }] },
+    });
+    await create('/api/v1/namespaces/plexus/services', { metadata: { name: 'dashboard' }, spec: { selector: { app: 'dashboard' }, ports: [{ port: 80 }] } });
+    await startAgent('node-a');
+    const port = await listenerPort();
+
+    const names = async (): Promise<string[]> => (await shadows()).map((x) => x.metadata.name).sort();
+    await until('the orphan deleted', async () => ((await names()).includes('gone--shop') ? undefined : true));
+    const kept = await shadows();
+    const long = kept.find((x) => x.metadata.annotations['plexus.dev/shadow-of-name'] === longName);
+    expect(long, 'the shadow of the long-named Service').to.not.equal(undefined);
+    expect(long!.metadata.name.length).to.be.at.most(63);
+    expect(long!.metadata.labels).to.deep.include(shadowLabels(longName));
+    expect(kept.map((x) => x.metadata.annotations['plexus.dev/shadow-of-name']).sort()).to.deep.equal([longName, 'web'].sort());
+    const dashboard = await api('GET', '/api/v1/namespaces/plexus/services/dashboard');
+    expect(dashboard.status).to.equal(200);
+
+    // A port added to the original: the shadow follows, the existing port keeps its listener.
+    const web = (await api('GET', '/api/v1/namespaces/shop/services/web')).body as { metadata: Record<string, unknown>; spec: { ports: unknown[] } };
+    const updated = await api('PUT', '/api/v1/namespaces/shop/services/web', { ...web, spec: { ...web.spec, ports: [...web.spec.ports, { name: 'admin', port: 9090, protocol: 'TCP', targetPort: 9090 }] } });
+    expect(updated.status).to.equal(200);
+    const ports = await until('the shadow of shop/web with two ports', async () => {
+      const shadow = (await shadows()).find((x) => x.metadata.name === 'web--shop');
+      return shadow && shadow.spec.ports.length === 2 ? shadow.spec.ports : undefined;
+    });
+    expect(ports.find((p) => p.port === 80)!.targetPort).to.equal(port);
+    await until('traffic on the kept port', async () => ((await answers(port, 1)).has('200 web-a') ? true : undefined));
+    // Nothing was written to the headless, ExternalName or foreign Services.
+    const touched = server.writes().filter((w) => w.method !== 'GET' && /\/services\/(db|ext|dashboard)$/.test(w.path));
+    expect(touched).to.deep.equal([]);
+  });
+
   it('converges after broken watches and an API server restart, without moving the port', async () => {
     const { adminPort } = await startAgent('node-a');
     const port = await listenerPort();
@@ -202,7 +243,8 @@ describe('kube agent end to end (fake API server)', function () {
     expect(await providerHealthy()).to.equal('1');
   });
 
-  it('two agents: one leads; kill it and the other takes over; ports never move', async () => {
+  it('two agents: one leads; kill it and the other takes over; ports never move; nothing written twice', async () => {
+    await create('/api/v1/namespaces/shop/services', { metadata: { name: 'bad', annotations: { 'plexus.dev/retry-attempts': 'many' } }, spec: { ports: [{ port: 80 }] } });
     const first = await startAgent('node-a');
     const holder = await until('a leader', async () => (await leaseHolder()) ?? undefined);
     expect(holder.startsWith('node-a/')).to.equal(true);
@@ -221,10 +263,30 @@ describe('kube agent end to end (fake API server)', function () {
     expect(next).not.to.equal(holder);
     // The new leader owns the shadow Services: a new Service gets one, the old port stays.
     await create('/api/v1/namespaces/shop/services', { metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80 }] } });
-    await until('the shadow Service of shop/api', async () => ((await shadows()).length === 2 ? true : undefined));
+    const all = await until('the shadow Service of shop/api', async () => {
+      const list = await shadows();
+      return list.some((x) => x.metadata.annotations['plexus.dev/shadow-of-name'] === 'api') ? list : undefined;
+    });
     expect(await listenerPort()).to.equal(port);
+    // Each shadow created once, by whichever agent led at the time.
     const creates = server.writes().filter((w) => w.method === 'POST' && w.path === '/api/v1/namespaces/plexus/services' && w.status === 201);
-    expect(creates).to.have.length(2);
+    expect(creates).to.have.length(all.length);
     expect((await answers(port, 1, '127.0.0.4')).has('200 web-a')).to.equal(true);
+    // The new leader found the shadow of shop/web and the Event of shop/bad as they should be.
+    const applied = server.writes().filter((w) => w.status < 300);
+    expect(applied.filter((w) => w.method === 'PUT' && w.path.startsWith('/api/v1/namespaces/plexus/services/'))).to.deep.equal([]);
+    const eventWrites = applied.filter((w) => w.path.startsWith('/api/v1/namespaces/shop/events'));
+    expect(eventWrites.map((w) => w.method)).to.deep.equal(['POST']);
+
+    // A leader stopped with SIGTERM releases the Lease: the next agent leads at once.
+    const third = await startAgent('node-c', '127.0.0.5');
+    expect(await leaseHolder()).to.equal(next);
+    const second = agents.find((a) => a !== first.agent && a !== third.agent)!;
+    expect(await second.stop()).to.equal(0);
+    const releases = server.writes().filter((w) => w.method === 'PUT' && w.path.endsWith('/leases/plexus-leader') && w.status === 200
+      && ((w.body as { spec: { holderIdentity?: string | null } }).spec.holderIdentity ?? null) === null);
+    expect(releases).to.have.length(1);
+    await until('the third agent to lead', async () => ((await leaseHolder())?.startsWith('node-c/') ? true : undefined));
+    expect(await listenerPort()).to.equal(port);
   });
 });
