@@ -11,6 +11,8 @@ interface RawKubeconfig {
 }
 
 /**
+ * Loads the kubeconfig every command uses (agent, prepare, cleanup, check, ca).
+ *
  * In a pod the projected ServiceAccount token rotates; client-node's in-cluster config reads it
  * from disk and re-reads it every minute (as client-go does), so a rotated token is picked up
  * well before the old one expires. A kubeconfig user's `tokenFile` (client-go's field, which
@@ -21,7 +23,19 @@ export function loadKubeConfig(path: string | null): KubeConfig {
   if (path) loadFile(kc, path);
   else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) kc.loadFromCluster();
   else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new Error(path ? `kubeconfig ${path} has no current cluster` : 'no Kubernetes configuration found (in-cluster or ~/.kube/config)');
+  if (!kc.getCurrentCluster()) throw new Error(path ? `kubeconfig ${path} names no current cluster` : 'no Kubernetes configuration found (in-cluster or ~/.kube/config)');
+  return allowPlainHttp(kc);
+}
+
+/**
+ * client-node refuses an `http://` server unless the cluster sets `insecure-skip-tls-verify`,
+ * though there is no certificate to verify; kubectl accepts it, and `kubectl proxy`
+ * (http://127.0.0.1:8001) is a common way to reach a cluster. TLS clusters are left as they are.
+ */
+function allowPlainHttp(kc: KubeConfig): KubeConfig {
+  if (!kc.clusters.some((c) => c.server.startsWith('http://') && !c.skipTLSVerify)) return kc;
+  const clusters = kc.clusters.map((c) => (c.server.startsWith('http://') ? { ...c, skipTLSVerify: true } : c));
+  kc.loadFromOptions({ clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
   return kc;
 }
 

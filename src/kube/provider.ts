@@ -158,7 +158,8 @@ export class KubeProvider {
 
   #reportStatus(): void {
     const healthy = this.#errors.size === 0;
-    const parts = [...this.#errors.values(), ...this.#smiConditions];
+    // Every watch fails the same way when the server is away: say it once.
+    const parts = [...new Set([...this.#errors.values(), ...this.#smiConditions])];
     const message = parts.length > 0 ? parts.join('; ') : 'watching the API server';
     const key = `${healthy}:${message}`;
     if (key === this.#lastStatus) return;

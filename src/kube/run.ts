@@ -78,6 +78,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   let last: MeshConfig | null = null;
   let latest: ProviderUpdate | null = null;
   let reported = new Set<string>();
+  let leaderError: string | null = null;
   let markApplied: () => void = () => undefined;
   const firstApplied = new Promise<void>((resolve) => (markApplied = resolve));
   const aborted = new Promise<void>((resolve) => {
@@ -157,7 +158,12 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
       logger.info({ identity }, 'no longer leading');
       secure?.setLeading(false);
     },
-    onError: (err) => logger.warn({ err }, 'leader election'),
+    onError: (err) => {
+      // Repeats every retry while the API server is away: each new failure is logged once.
+      if (err.message === leaderError) return;
+      leaderError = err.message;
+      logger.warn({ err: err.message }, 'leader election');
+    },
   });
   const provider = new KubeProvider({
     kubeConfig,
@@ -170,6 +176,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     },
     onStatus: (status) => {
       agent.setProviderStatus(status);
+      if (status.healthy) leaderError = null;
       if (status.healthy) logger.info({ status: status.message }, 'kube provider');
       else logger.warn({ status: status.message }, 'kube provider');
     },

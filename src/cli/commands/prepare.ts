@@ -7,10 +7,11 @@
  *
  * Also home of what prepare, cleanup and check share: the cluster options and error wording.
  */
-import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ClusterDnsError, prepareCoreDns } from '../../dns/coredns-api.js';
 import { CorefilePatchError, CorefileSyntaxError, MarkerError, type ServiceRef } from '../../dns/corefile.js';
+import { loadKubeConfig as loadAgentKubeConfig } from '../../kube/kubeconfig.js';
 import { SHADOW_OF_NAME, SHADOW_OF_NAMESPACE, SHADOW_SELECTOR } from '../../kube/labels.js';
 import { CaError } from '../../secure/ca.js';
 import { DEFAULT_TRUST_DOMAIN } from '../../secure/defaults.js';
@@ -34,16 +35,11 @@ export function clusterOptions<T>(yargs: Argv<T>): Argv<T & ClusterArgs> {
 }
 
 export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
   try {
-    if (path) kc.loadFromFile(path);
-    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-    else kc.loadFromDefault();
+    return loadAgentKubeConfig(path ?? null);
   } catch (err) {
-    throw new CliError(`cannot read the kubeconfig${path ? ` ${path}` : ''}: ${err instanceof Error ? err.message : String(err)}`, EXIT.FAILURE);
+    throw new CliError(`cannot use the kubeconfig${path ? ` ${path}` : ''}: ${err instanceof Error ? err.message : String(err)}`, EXIT.FAILURE);
   }
-  if (!kc.getCurrentCluster()) throw new CliError('the kubeconfig names no current cluster; pass --kubeconfig', EXIT.FAILURE);
-  return kc;
 }
 
 /** One line for a failed API call or a refused patch; anything else is a bug and rethrown. */

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { ApiClient, KubeApiError } from '../../../src/kube/api-client.js';
 import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
@@ -50,6 +50,22 @@ describe('API client', () => {
     expect(kc.getCurrentUser()?.authProvider).to.deep.equal({ name: 'tokenFile', config: { tokenFile: join(dir, 'token') } });
     await new ApiClient(kc).get('/api/v1/namespaces');
     expect(server.requests[server.requests.length - 1]!.authorization).to.equal('Bearer kubeconfig-token-1');
+  });
+
+  it('talks to a plain-HTTP server as kubectl does (kubectl proxy), without insecure-skip-tls-verify', async () => {
+    const path = join(dir, 'kubeconfig');
+    await writeFile(path, [
+      'apiVersion: v1', 'kind: Config', 'current-context: ctx',
+      `clusters: [{name: c, cluster: {server: "${server.url}"}}, {name: tls, cluster: {server: "https://127.0.0.1:6443"}}]`,
+      'users: [{name: u, user: {}}]',
+      'contexts: [{name: ctx, context: {cluster: c, user: u}}]',
+    ].join('\n'));
+    const kc = loadKubeConfig(path);
+    await new ApiClient(kc).get('/api/v1/namespaces');
+    const namespaces = await kc.makeApiClient(CoreV1Api).listNamespace();
+    expect(namespaces.items).to.be.an('array');
+    // A TLS cluster is still verified.
+    expect(kc.clusters.find((c) => c.name === 'tls')!.skipTLSVerify).to.not.equal(true);
   });
 
   it('turns error answers into KubeApiError with the Status reason', async () => {
