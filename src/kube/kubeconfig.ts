@@ -1,7 +1,7 @@
 /** Where the agent's API credentials come from: a file, else in-cluster, else ~/.kube/config. */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { KubeConfig, type User } from '@kubernetes/client-node';
+import { dirname, join, resolve } from 'node:path';
+import { KubeConfig, findHomeDir, type User } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -22,9 +22,19 @@ export function loadKubeConfig(path: string | null): KubeConfig {
   const kc = new KubeConfig();
   if (path) loadFile(kc, path);
   else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) kc.loadFromCluster();
-  else kc.loadFromDefault();
+  else if (defaultConfigExists()) kc.loadFromDefault();
+  // client-node would fall back to http://localhost:8080, so every command would fail later with
+  // "connection refused" to an address the user never configured (kubectl at least explains it).
+  else throw new Error('no Kubernetes configuration found: not in a pod, $KUBECONFIG is not set and there is no ~/.kube/config; pass --kubeconfig FILE');
   if (!kc.getCurrentCluster()) throw new Error(path ? `kubeconfig ${path} names no current cluster` : 'no Kubernetes configuration found (in-cluster or ~/.kube/config)');
   return allowPlainHttp(kc);
+}
+
+/** Whether client-node's default search ($KUBECONFIG, ~/.kube/config, a pod's token) finds anything. */
+function defaultConfigExists(): boolean {
+  if (process.env.KUBECONFIG) return true;
+  const home = findHomeDir();
+  return (home !== null && existsSync(join(home, '.kube', 'config'))) || existsSync(IN_CLUSTER_TOKEN);
 }
 
 /**

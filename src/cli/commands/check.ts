@@ -5,7 +5,8 @@
  */
 import { ApiException, ApiextensionsV1Api, AppsV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { findClusterDns, inspectCoreDns } from '../../dns/coredns-api.js';
+import { ClusterDnsError, findClusterDns, inspectCoreDns } from '../../dns/coredns-api.js';
+import { CorefilePatchError, CorefileSyntaxError, MarkerError } from '../../dns/corefile.js';
 import { AGENT_POD_SELECTOR } from '../../kube/labels.js';
 import { formatProblem, type Problem } from '../../routing/problem.js';
 import { SMI_RESOURCES } from '../../smi/resources.js';
@@ -112,7 +113,17 @@ const CHECKS: readonly Check[] = [
     name: 'CoreDNS',
     run: async (kc, args) => {
       const services = await meshedServices(kc, args.namespace);
-      const dns = await inspectCoreDns(kc, { meshDomain: args.meshDomain, namespace: args.namespace, services });
+      let dns;
+      try {
+        dns = await inspectCoreDns(kc, { meshDomain: args.meshDomain, namespace: args.namespace, services });
+      } catch (err) {
+        // The cluster DNS or its Corefile is one Plexus will not patch: say why, not "permissions".
+        if (err instanceof ClusterDnsError) return fail(err.message, 'Plexus needs CoreDNS as cluster DNS; see docs/dns.md, "Where the configuration is found"');
+        if (err instanceof CorefilePatchError || err instanceof MarkerError || err instanceof CorefileSyntaxError) {
+          return fail(err.message, 'fix the Corefile by hand, then run: plexus prepare (docs/dns.md, "Markers, idempotence and restore")');
+        }
+        throw err;
+      }
       const warnings = dns.warnings.length > 0 ? ` (${dns.warnings.join('; ')})` : '';
       if (dns.state === 'current') return ok(`${dns.target} serves *.${args.meshDomain}${warnings}`);
       const what = dns.state === 'missing' ? `${dns.target} has no block for *.${args.meshDomain}` : `the *.${args.meshDomain} block in ${dns.target} is out of date`;

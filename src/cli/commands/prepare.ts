@@ -83,6 +83,18 @@ export async function meshedServices(kc: KubeConfig, namespace: string): Promise
   return refs;
 }
 
+/** Whether the mesh namespace exists; null when the credentials may not tell. */
+export async function namespaceExists(kc: KubeConfig, namespace: string): Promise<boolean | null> {
+  try {
+    await kc.makeApiClient(CoreV1Api).readNamespace({ name: namespace });
+    return true;
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) return false;
+    if (err instanceof ApiException && err.code === 403) return null;
+    throw err;
+  }
+}
+
 interface PrepareArgs extends ClusterArgs {
   readonly meshDomain: string;
   readonly clusterDomain: string | undefined;
@@ -111,6 +123,13 @@ async function handler(args: ArgumentsCamelCase<PrepareArgs>): Promise<void> {
     console.log(result.changed
       ? `CoreDNS: patched ${result.target} for *.${args.meshDomain}; CoreDNS is rolling out`
       : `CoreDNS: ${result.target} already serves *.${args.meshDomain}; nothing written, nothing restarted`);
+    if ((await namespaceExists(kc, args.namespace)) === false) {
+      // Before `kubectl apply -f manifests/` (or a mistyped --namespace): DNS is set up, the CA
+      // Secret has nowhere to go yet. Said plainly instead of failing on the API's 404.
+      console.error(`warning: namespace ${args.namespace} does not exist (kubectl apply -f manifests/ creates plexus); the CoreDNS block points at it`);
+      console.log(`mesh CA: skipped: no namespace ${args.namespace} yet; run plexus prepare again after installing to create it (secure mode only)`);
+      return;
+    }
     for (const line of await prepareCa(kc, args.namespace, args.trustDomain)) console.log(line);
   } catch (err) {
     throw failure(err);

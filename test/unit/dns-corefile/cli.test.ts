@@ -34,9 +34,9 @@ async function seedAgentLeftovers(kc: KubeConfig, meshNamespace: string): Promis
   }
 }
 
-function plexus(args: readonly string[]): Promise<Run> {
+function plexus(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...PLEXUS_ARGV, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBERNETES_SERVICE_HOST: '' } });
+    const child = spawn(process.execPath, [...PLEXUS_ARGV, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, KUBERNETES_SERVICE_HOST: '' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -206,10 +206,51 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
     expect(after.stdout.match(/^FAIL/gm)).to.have.length(1);
   });
 
-  it('fails with a clear message, exit code 2, when CoreDNS is KubeDNS', async () => {
+  it('fails with a clear message, exit code 2, when CoreDNS is KubeDNS; check says why, not "permissions"', async () => {
     await seedCoreDns(kc, { corefile: '', kubeDns: true });
     const run = await plexus(['prepare', '--kubeconfig', kubeconfig]);
     expect(run.code).to.equal(2);
     expect(run.stderr).to.match(/KubeDNS, which Plexus does not support/);
+    const checked = await plexus(['check', '--kubeconfig', kubeconfig]);
+    expect(checked.stdout).to.match(/^FAIL {2}CoreDNS: .*KubeDNS, which Plexus does not support.*\n {6}hint: Plexus needs CoreDNS as cluster DNS/m);
+  });
+
+  it('check names the foreign mesh-domain block prepare refuses, with a hint about the Corefile', async () => {
+    const corefile = readFileSync(join(FIXTURES, 'corefiles', 'foreign', 'plexus-block.Corefile'), 'utf8');
+    await seedCoreDns(kc, { corefile });
+    const run = await plexus(['prepare', '--kubeconfig', kubeconfig]);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/already serves the mesh domain plexus and was not written by Plexus/);
+    expect((await readState(kc)).corefile, 'refused, not clobbered').to.equal(corefile);
+    const checked = await plexus(['check', '--kubeconfig', kubeconfig]);
+    expect(checked.stdout).to.match(/^FAIL {2}CoreDNS: .*not written by Plexus.*\n {6}hint: fix the Corefile by hand/m);
+    expect(checked.stdout).not.to.match(/CoreDNS: .*\n {6}hint: check the kubeconfig context/);
+  });
+
+  it('prepare before kubectl apply -f manifests/: patches DNS, skips the mesh CA with a warning, exits 0, and is still idempotent', async () => {
+    const original = readFileSync(join(FIXTURES, 'corefiles', 'eks.Corefile'), 'utf8');
+    await seedCoreDns(kc, { corefile: original, image: '602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/coredns:v1.11.3-eksbuild.1' });
+    const first = await plexus(['prepare', '--kubeconfig', kubeconfig]);
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stdout).to.match(/patched ConfigMap kube-system\/coredns/);
+    expect(first.stdout).to.match(/^mesh CA: skipped: no namespace plexus yet/m);
+    expect(first.stderr).to.match(/warning: namespace plexus does not exist/);
+    const writesBefore = server.writes().length;
+    const second = await plexus(['prepare', '--kubeconfig', kubeconfig]);
+    expect(second.code, second.stderr).to.equal(0);
+    expect(server.writes().slice(writesBefore), 'the second prepare writes nothing').to.deep.equal([]);
+    expect((await plexus(['cleanup', '--kubeconfig', kubeconfig])).code).to.equal(0);
+    expect((await readState(kc)).corefile).to.equal(original);
+  });
+
+  it('without any kubeconfig says so instead of calling localhost:8080', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir };
+    delete env['KUBECONFIG'];
+    for (const command of ['prepare', 'cleanup', 'check']) {
+      const run = await plexus([command], env);
+      expect(run.code, command).to.equal(2);
+      expect(run.stderr, command).to.match(/no Kubernetes configuration found: .*pass --kubeconfig/);
+      expect(run.stderr, command).not.to.match(/8080/);
+    }
   });
 });
