@@ -23,6 +23,7 @@ import { smiCrd } from '../unit/kube/fixtures.js';
 import { httpBackend, httpCall, type Backend } from './helpers/backends.js';
 import { httpAccess } from './helpers/manifests.js';
 import { eventually, metricValue, runPlexus } from './helpers/plexus.js';
+import { auditAgentRequests } from './helpers/rbac-audit.js';
 
 const AGENT_IP = { 'node-a': '127.0.71.1', 'node-b': '127.0.71.2' } as const;
 const CLIENT_A = '127.0.72.10';
@@ -226,6 +227,15 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
       return cert;
     }, 60_000);
     expect(held.signedBy).to.match(/plexus mesh root/);
+  });
+
+  it('every API request the agents made (secure mode, leading and not) is granted by manifests/30-rbac.yaml and asked about by plexus check', () => {
+    const audit = auditAgentRequests(server.requests, (authorization) => authorization.startsWith('Bearer token-of-plexus-agent-'));
+    for (const call of ['create authentication.k8s.io/tokenreviews', 'create networking.k8s.io/networkpolicies in shop', 'get core/secrets/plexus-ca in plexus']) {
+      expect(audit.calls, call).to.include(call);
+    }
+    expect(audit.denied, 'calls the RBAC of manifests/ denies').to.deep.equal([]);
+    expect(audit.unchecked, 'calls plexus check does not ask about').to.deep.equal([]);
   });
 });
 

@@ -63,4 +63,20 @@ describe('manifests/: RBAC is least privilege', () => {
       expect(allows(manifests, agent, { ...mesh, verb, name: 'plexus-ca' }), verb).to.equal(false);
     }
   });
+
+  it('grants no verb the agent does not use (every grant is a call in AGENT_API_CALLS, which test/e2e/kube-rbac checks against real requests)', () => {
+    for (const { object } of manifests.filter((m) => m.object['kind'] === 'Role' || m.object['kind'] === 'ClusterRole')) {
+      const scope = object['kind'] === 'ClusterRole' ? 'cluster' : at(object, 'metadata', 'namespace') === 'kube-system' ? 'kube-system' : 'mesh';
+      for (const rule of (at(object, 'rules') as Json[]) ?? []) {
+        for (const group of at(rule, 'apiGroups') as string[]) {
+          for (const resource of at(rule, 'resources') as string[]) {
+            for (const verb of at(rule, 'verbs') as string[]) {
+              const used = AGENT_API_CALLS.some((c) => c.group === group && c.resource === resource && c.verbs.includes(verb) && (c.scope === scope || c.scope === 'cluster'));
+              expect(used, `${verb} ${group || 'core'}/${resource} (${scope}) is granted but never called`).to.equal(true);
+            }
+          }
+        }
+      }
+    }
+  });
 });
