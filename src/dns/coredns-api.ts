@@ -40,6 +40,8 @@ export interface DnsChange {
   readonly changed: boolean;
   /** True when CoreDNS was rolled. */
   readonly rolled: boolean;
+  /** False when no CoreDNS was found (cleanup only: KubeDNS, or none Plexus recognises). */
+  readonly found: boolean;
   readonly warnings: readonly string[];
 }
 
@@ -186,7 +188,7 @@ export async function prepareCoreDns(kc: KubeConfig, opts: DnsOptions): Promise<
     });
   }
   if (configChanged) await roll(apps, dns.deployment, hashOf(written));
-  return { target, changed: configChanged, rolled: configChanged, warnings: versionWarnings(dns) };
+  return { target, changed: configChanged, rolled: configChanged, found: true, warnings: versionWarnings(dns) };
 }
 
 /**
@@ -199,7 +201,7 @@ export async function cleanupCoreDns(kc: KubeConfig, meshDomain?: string): Promi
   const { core, apps } = clientsOf(kc);
   const dns = await findClusterDns(kc);
   if (dns.kind !== 'coredns') {
-    return { target: 'cluster DNS', changed: false, rolled: false, warnings: [dns.kind === 'kube-dns' ? 'KubeDNS: no CoreDNS configuration to restore' : dns.reason] };
+    return { target: 'cluster DNS', changed: false, rolled: false, found: false, warnings: [dns.kind === 'kube-dns' ? 'KubeDNS: no CoreDNS configuration to restore' : dns.reason] };
   }
   const warnings: string[] = [];
   let customChanged = false;
@@ -241,7 +243,7 @@ export async function cleanupCoreDns(kc: KubeConfig, meshDomain?: string): Promi
   const deployment = await apps.readNamespacedDeployment({ namespace: DNS_NAMESPACE, name: dns.deployment });
   const annotated = COREFILE_HASH_ANNOTATION in (deployment.spec?.template.metadata?.annotations ?? {});
   if (annotated) await roll(apps, dns.deployment, null);
-  return { target: `CoreDNS ${DNS_NAMESPACE}/${dns.deployment}`, changed: configChanged, rolled: annotated, warnings };
+  return { target: `CoreDNS ${DNS_NAMESPACE}/${dns.deployment}`, changed: configChanged, rolled: annotated, found: true, warnings };
 }
 
 export type DnsState = 'current' | 'outdated' | 'missing';

@@ -57,6 +57,8 @@ async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
     ['CoreDNS', async () => {
       const dns = await cleanupCoreDns(kc, args.meshDomain);
       for (const warning of dns.warnings) console.error(`warning: ${warning}`);
+      // Not "no block left": nothing was looked at (the warning above says why).
+      if (!dns.found) return 'CoreDNS: no CoreDNS Deployment found in kube-system; nothing written';
       if (!dns.changed && !dns.rolled) return 'CoreDNS: no Plexus block left; nothing written';
       return dns.changed ? `CoreDNS: restored the original configuration of ${dns.target}${dns.rolled ? '; CoreDNS is rolling out' : ''}` : `CoreDNS: removed the Plexus annotation from ${dns.target}; CoreDNS is rolling out`;
     }],

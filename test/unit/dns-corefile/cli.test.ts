@@ -213,6 +213,10 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
     expect(run.stderr).to.match(/KubeDNS, which Plexus does not support/);
     const checked = await plexus(['check', '--kubeconfig', kubeconfig]);
     expect(checked.stdout).to.match(/^FAIL {2}CoreDNS: .*KubeDNS, which Plexus does not support.*\n {6}hint: Plexus needs CoreDNS as cluster DNS/m);
+    const cleaned = await plexus(['cleanup', '--kubeconfig', kubeconfig]);
+    expect(cleaned.code, cleaned.stderr).to.equal(0);
+    expect(cleaned.stderr).to.match(/warning: KubeDNS: no CoreDNS configuration to restore/);
+    expect(cleaned.stdout, 'it did not look for a block, so it does not claim none is left').to.match(/^CoreDNS: no CoreDNS Deployment found in kube-system; nothing written$/m);
   });
 
   it('check names the foreign mesh-domain block prepare refuses, with a hint about the Corefile', async () => {
