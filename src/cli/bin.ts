@@ -7,6 +7,14 @@ import { main } from './main.js';
 // falls back to its linear-time engine.
 setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
 
+// `plexus check | head`: a reader that went away is no crash. The rest of the output is dropped;
+// the command still runs to its end, so its exit code (what `set -o pipefail` sees) stays true.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -48,7 +48,9 @@ export function describeFailure(err: unknown): string {
   if (err instanceof ApiException) {
     const body: unknown = typeof err.body === 'string' ? safeJson(err.body) : err.body;
     const message = typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : `HTTP ${err.code}`;
-    const hint = err.code === 403 ? ' (your credentials lack this permission)' : '';
+    // client-node hands over no body for a 401, so the code alone has to explain it.
+    const hint = err.code === 403 ? ' (your credentials lack this permission)'
+      : err.code === 401 ? ' (your credentials were not accepted: an expired token, or the wrong kubeconfig context?)' : '';
     return `the API server refused: ${message}${hint}`;
   }
   if (err instanceof Error && /ECONNREFUSED|ENOTFOUND|fetch failed|certificate/i.test(`${err.message} ${String(err.cause)}`)) {

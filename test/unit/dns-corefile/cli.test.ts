@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -245,6 +248,36 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
     expect(server.writes().slice(writesBefore), 'the second prepare writes nothing').to.deep.equal([]);
     expect((await plexus(['cleanup', '--kubeconfig', kubeconfig])).code).to.equal(0);
     expect((await readState(kc)).corefile).to.equal(original);
+  });
+
+  it('a server that rejects the credentials (401, no body for client-node) gets a hint, not a bare code', async () => {
+    const rejecting = createServer((_req, res) => {
+      res.writeHead(401, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }));
+    });
+    await new Promise<void>((resolve) => rejecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(rejecting.address() as AddressInfo).port}`;
+      const run = await plexus(['prepare', '--kubeconfig', writeKubeconfig({ url }, join(dir, 'kubeconfig-401'))]);
+      expect(run.code).to.equal(2);
+      expect(run.stderr).to.match(/HTTP 401 \(your credentials were not accepted: an expired token, or the wrong kubeconfig context\?\)/);
+    } finally {
+      await new Promise((resolve) => rejecting.close(resolve));
+    }
+  });
+
+  it('check piped into a reader that stops early (| head) ends without a stack trace', async () => {
+    await seedCoreDns(kc, { corefile: readFileSync(join(FIXTURES, 'corefiles', 'eks.Corefile'), 'utf8') });
+    const child = spawn(process.execPath, [...PLEXUS_ARGV, 'check', '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBERNETES_SERVICE_HOST: '' } });
+    // The reader is gone before the first line is written.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const [code] = (await once(child, 'close')) as [number | null];
+    clearTimeout(timer);
+    expect(stderr).not.to.match(/EPIPE|Unhandled 'error' event/);
+    expect(code).to.equal(1);
   });
 
   it('without any kubeconfig says so instead of calling localhost:8080', async () => {
