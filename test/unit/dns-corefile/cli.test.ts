@@ -3,13 +3,14 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { parse } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
 import { kubeconfigFor, writeKubeconfig } from '../../fake-apiserver/kubeconfig.js';
-import { FIXTURES, PLEXUS_ARGV } from '../../helpers/paths.js';
+import { FIXTURES, PLEXUS_ARGV, REPO_ROOT } from '../../helpers/paths.js';
 import { shadowServiceName } from '../../../src/dns/shadow-name.js';
 import { SHADOW_OF_NAME, SHADOW_OF_NAMESPACE, MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../../../src/kube/labels.js';
 import { readState, seedCoreDns } from './coredns-cluster.js';
@@ -248,6 +249,18 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
     expect(server.writes().slice(writesBefore), 'the second prepare writes nothing').to.deep.equal([]);
     expect((await plexus(['cleanup', '--kubeconfig', kubeconfig])).code).to.equal(0);
     expect((await readState(kc)).corefile).to.equal(original);
+  });
+
+  it('check: an SMI CRD serving fewer versions than Plexus reads is a warning with a hint, not ok and not a failure', async () => {
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    for (const file of readdirSync(join(REPO_ROOT, 'manifests')).filter((f) => f.includes('-crd-'))) {
+      const crd = parse(readFileSync(join(REPO_ROOT, 'manifests', file), 'utf8')) as { spec: { versions: { name: string; served: boolean; storage: boolean }[] } };
+      // Another mesh's older CRD: only its storage version is served.
+      if (file.includes('trafficsplits')) crd.spec.versions = crd.spec.versions.filter((v) => v.storage);
+      await custom.createClusterCustomObject({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', body: crd });
+    }
+    const run = await plexus(['check', '--kubeconfig', kubeconfig]);
+    expect(run.stdout).to.match(/^warn {2}SMI CRDs: all present; trafficsplits\.split\.smi-spec\.io does not serve v1alpha1, v1alpha2, v1alpha3 .*\n {6}hint: kubectl apply -f manifests\//m);
   });
 
   it('a server that rejects the credentials (401, no body for client-node) gets a hint, not a bare code', async () => {
