@@ -61,14 +61,20 @@ export class ApiClient {
     await this.#kubeConfig.applySecurityAuthentication(context);
     const headers: Record<string, string> = { ...context.getHeaders(), Accept: 'application/json' };
     if (options.body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
-    const response = await fetch(url, {
-      method,
-      headers,
-      dispatcher: context.getDispatcher(),
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    const text = await response.text();
+    let response: Awaited<ReturnType<typeof fetch>>;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        dispatcher: context.getDispatcher(),
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      text = await response.text();
+    } catch (error) {
+      throw withCause(error);
+    }
     if (!response.ok) throw errorFromResponse(response.status, text);
     return text === '' ? null : (JSON.parse(text) as unknown);
   }
@@ -115,7 +121,17 @@ function errorFromWatch(error: unknown): Error {
   if (error instanceof Error) {
     const code = (error as Error & { statusCode?: unknown }).statusCode;
     if (typeof code === 'number') return new KubeApiError(code, '', `watch failed: ${error.message}`);
-    return error;
+    return withCause(error);
   }
   return new Error(String(error));
+}
+
+/**
+ * undici's transport errors say only "fetch failed" or "terminated"; their cause says why
+ * ("connect ECONNREFUSED 10.0.0.1:6443", "other side closed"), which is what a user needs to see.
+ */
+function withCause(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  if (error.name === 'AbortError' || error.name === 'TimeoutError' || !(error.cause instanceof Error) || error.cause.message === '') return error;
+  return new Error(`${error.message}: ${error.cause.message}`, { cause: error.cause });
 }

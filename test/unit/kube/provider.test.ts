@@ -146,6 +146,22 @@ describe('kube provider', () => {
     await eventually(() => (statuses[statuses.length - 1]!.healthy ? true : undefined));
   });
 
+  it('resumes a watch cut mid-stream without reporting the API server unhealthy; names the cause when it is', async () => {
+    const core = kubeconfigFor(server).makeApiClient(CoreV1Api);
+    startProvider();
+    await eventually(() => (updates.length > 0 ? true : undefined));
+    // Let the watches serve past the "ended at once" threshold (a server that ends watches at once is a failure).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    server.breakWatches();
+    await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', 'web', [80]) as V1Service });
+    await eventually(() => (names(latest(), 'Service').length === 1 ? true : undefined));
+    expect(statuses.filter((s) => !s.healthy), 'a cut stream is resumed, not a failure').to.deep.equal([]);
+    await server.stop();
+    const down = await eventually(() => statuses.find((s) => !s.healthy));
+    // undici says "fetch failed"; the cause is what tells the user why.
+    expect(down.message).to.match(/ECONNREFUSED 127\.0\.0\.1:\d+/);
+  });
+
   it('follows changes across broken watches', async () => {
     const core = kubeconfigFor(server).makeApiClient(CoreV1Api);
     startProvider();
