@@ -29,13 +29,29 @@ export interface WatchEvent {
   readonly object: Record<string, unknown>;
 }
 
+export interface ApiClientOptions {
+  /**
+   * Longest wait for one answer (default 30 s, half the API server's own limit for a request):
+   * a hung server or a half-open connection must not stall the agent's updates or its shutdown.
+   */
+  readonly timeoutMs?: number;
+  /** Aborts every request of this client (the agent stopping). */
+  readonly signal?: AbortSignal;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 export class ApiClient {
   readonly #kubeConfig: KubeConfig;
   readonly #watch: Watch;
+  readonly #timeoutMs: number;
+  readonly #signal: AbortSignal | undefined;
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(kubeConfig: KubeConfig, options: ApiClientOptions = {}) {
     this.#kubeConfig = kubeConfig;
     this.#watch = new Watch(kubeConfig);
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#signal = options.signal;
   }
 
   get kubeConfig(): KubeConfig {
@@ -61,6 +77,8 @@ export class ApiClient {
     await this.#kubeConfig.applySecurityAuthentication(context);
     const headers: Record<string, string> = { ...context.getHeaders(), Accept: 'application/json' };
     if (options.body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = AbortSignal.any([timeout, ...(options.signal ? [options.signal] : []), ...(this.#signal ? [this.#signal] : [])]);
     let response: Awaited<ReturnType<typeof fetch>>;
     let text: string;
     try {
@@ -69,10 +87,14 @@ export class ApiClient {
         headers,
         dispatcher: context.getDispatcher(),
         ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal,
       });
       text = await response.text();
     } catch (error) {
+      // No path in the message: every kind fails alike when the server hangs, and says it once.
+      if (signal.reason instanceof Error && signal.reason.name === 'TimeoutError') {
+        throw new Error(`no answer from the API server ${timeout.aborted ? `within ${this.#timeoutMs / 1000} s` : 'in time'}`);
+      }
       throw withCause(error);
     }
     if (!response.ok) throw errorFromResponse(response.status, text);

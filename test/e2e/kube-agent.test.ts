@@ -289,4 +289,18 @@ describe('kube agent end to end (fake API server)', function () {
     await until('the third agent to lead', async () => ((await leaseHolder())?.startsWith('node-c/') ? true : undefined));
     expect(await listenerPort()).to.equal(port);
   });
+
+  it('SIGTERM while the API server hangs: the leader still drains and exits cleanly', async () => {
+    const { agent } = await startAgent('node-a');
+    await until('a leader', async () => ((await leaseHolder())?.startsWith('node-a/') ? true : undefined));
+    const port = await listenerPort();
+    server.freeze();
+    // Requests are accepted and never answered: the agent must not wait for them to stop.
+    try {
+      expect(await agent.stop(), 'exit code (null: killed after the grace period)').to.equal(0);
+    } finally {
+      server.thaw();
+    }
+    expect((await answers(port, 1)).size, 'the listener is closed').to.equal(0);
+  });
 });

@@ -3,9 +3,10 @@
  *   node main.js [--port N] [--host H] [--allow-loopback-endpoints] [--bookmark-interval-ms N]
  * Prints one JSON line `{"url", "port", "controlPort"}` once listening. Test-control endpoints:
  * POST /_fake/compact, POST /_fake/break-watches, POST /_fake/stop, POST /_fake/start,
- * POST /_fake/restart, GET /_fake/requests on the separate `controlPort` (also printed): stop
- * and start keep the data and the port, so a client sees an API server that went away and came
- * back (killing the process would lose the data). SIGTERM/SIGINT stop it.
+ * POST /_fake/restart, POST /_fake/freeze, POST /_fake/thaw, GET /_fake/requests on the separate
+ * `controlPort` (also printed): stop and start keep the data and the port, so a client sees an
+ * API server that went away and came back (killing the process would lose the data); freeze
+ * leaves requests unanswered (a hung server) until thaw. SIGTERM/SIGINT stop it.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +32,8 @@ const actions: Readonly<Record<string, () => void | Promise<void>>> = {
   '/_fake/stop': () => server.stop(),
   '/_fake/start': () => server.start(),
   '/_fake/restart': () => server.restart(),
+  '/_fake/freeze': () => server.freeze(),
+  '/_fake/thaw': () => server.thaw(),
 };
 
 const control = createServer((req, res) => {

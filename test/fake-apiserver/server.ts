@@ -67,6 +67,8 @@ export class FakeApiServer {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<WatchStream>();
+  /** While frozen: requests held unanswered (released by thaw()). */
+  private held: (() => void)[] | null = null;
   private nextClusterIP = 1;
 
   constructor(options: FakeApiServerOptions = {}) {
@@ -89,7 +91,10 @@ export class FakeApiServer {
 
   async start(): Promise<void> {
     if (this.server) return;
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createServer((req, res) => {
+      if (this.held) this.held.push(() => void this.handle(req, res));
+      else void this.handle(req, res);
+    });
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -117,6 +122,22 @@ export class FakeApiServer {
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
+  }
+
+  /**
+   * A hung API server (overloaded, or a half-open connection): connections are accepted, new
+   * requests get no answer and open watches go quiet until thaw() answers the held requests.
+   */
+  freeze(): void {
+    this.held ??= [];
+    for (const watch of this.watches) watch.pause();
+  }
+
+  thaw(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const watch of this.watches) watch.resume();
+    for (const handle of held) handle();
   }
 
   /** Cuts every open watch connection mid-stream (the client sees a network error). */
