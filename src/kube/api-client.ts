@@ -31,8 +31,9 @@ export interface WatchEvent {
 
 export interface ApiClientOptions {
   /**
-   * Longest wait for one answer (default 30 s, half the API server's own limit for a request):
-   * a hung server or a half-open connection must not stall the agent's updates or its shutdown.
+   * Longest wait for one answer (default 30 s, half the API server's own limit for a request;
+   * for a watch, also the longest silence on its stream, as client-node's Watch has it): a hung
+   * server or a half-open connection must not stall the agent's updates or its shutdown.
    */
   readonly timeoutMs?: number;
   /** Aborts every request of this client (the agent stopping). */
@@ -51,6 +52,9 @@ export class ApiClient {
     this.#kubeConfig = kubeConfig;
     this.#watch = new Watch(kubeConfig);
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    // client-node's own timer (30 s) for a watch's answer and its stream's silence; not in its
+    // typings, so set through its runtime field.
+    (this.#watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = this.#timeoutMs;
     this.#signal = options.signal;
   }
 
@@ -110,12 +114,16 @@ export class ApiClient {
     return new Promise<void>((resolve, reject) => {
       let controller: AbortController | undefined;
       let ended = false;
+      let connected = false;
       const onAbort = (): void => controller?.abort();
       const done = (error: unknown): void => {
         ended = true;
         signal.removeEventListener('abort', onAbort);
-        // client-node reports its own inactivity timeout as an error; it is a normal end.
-        if (!error || signal.aborted || (error instanceof Error && error.name === 'TimeoutError')) resolve();
+        const timedOut = error instanceof Error && error.name === 'TimeoutError';
+        // client-node's inactivity timeout on a quiet stream is a normal end (the real server
+        // may send a bookmark only every minute); no answer at all is a hung server.
+        if (timedOut && !connected && !signal.aborted) reject(new Error(`no answer from the API server within ${this.#timeoutMs / 1000} s`));
+        else if (!error || signal.aborted || timedOut) resolve();
         else reject(errorFromWatch(error));
       };
       signal.addEventListener('abort', onAbort);
@@ -124,7 +132,10 @@ export class ApiClient {
         .then((c) => {
           controller = c;
           if (signal.aborted) c.abort();
-          else if (!ended) onConnected();
+          else if (!ended) {
+            connected = true;
+            onConnected();
+          }
         }, done);
     });
   }
