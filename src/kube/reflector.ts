@@ -135,7 +135,7 @@ export class Reflector {
     };
     if (this.spec.labelSelector) query.labelSelector = this.spec.labelSelector;
     if (this.spec.fieldSelector) query.fieldSelector = this.spec.fieldSelector;
-    // An ERROR event ends this watch (client-node swallows exceptions thrown from its callback).
+    // An ERROR event ends this watch: abort the stream and report it after.
     let failure: KubeApiError | null = null;
     const stream = new AbortController();
     const stop = (): void => stream.abort();

@@ -294,7 +294,12 @@ describe('kube agent end to end (fake API server)', function () {
     const { agent } = await startAgent('node-a');
     await until('a leader', async () => ((await leaseHolder())?.startsWith('node-a/') ? true : undefined));
     const port = await listenerPort();
+    // Watches that served a while, then cut while the server hangs: they are re-opened at once
+    // and left waiting for an answer that never comes.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     server.freeze();
+    server.breakWatches();
+    await new Promise((resolve) => setTimeout(resolve, 500));
     // Requests are accepted and never answered: the agent must not wait for them to stop.
     try {
       expect(await agent.stop(), 'exit code (null: killed after the grace period)').to.equal(0);
