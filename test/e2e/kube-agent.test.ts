@@ -277,6 +277,8 @@ describe('kube agent end to end (fake API server)', function () {
     expect(applied.filter((w) => w.method === 'PUT' && w.path.startsWith('/api/v1/namespaces/plexus/services/'))).to.deep.equal([]);
     const eventWrites = applied.filter((w) => w.path.startsWith('/api/v1/namespaces/shop/events'));
     expect(eventWrites.map((w) => w.method)).to.deep.equal(['POST']);
+    // Not even attempted twice: the new leader listed the Events instead of re-creating them.
+    expect(server.writes().filter((w) => w.path.startsWith('/api/v1/namespaces/shop/events') && w.status >= 300)).to.deep.equal([]);
 
     // A leader stopped with SIGTERM releases the Lease: the next agent leads at once.
     const third = await startAgent('node-c', '127.0.0.5');
