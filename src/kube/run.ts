@@ -106,7 +106,17 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
       writeProblems.push(p);
     }
     await recorder.report([...config.problems, ...writeProblems], update.snapshot.objects);
-    await dns.keep(config);
+    keepDns(config);
+  };
+
+  // The CoreDNS check runs beside the update queue, one at a time: it goes through client-node's
+  // own client, which has no timeout, and a hung call must not hold up the configs behind it.
+  // One skipped while another runs is made by the next update or the periodic check.
+  let dnsRunning: Promise<void> | null = null;
+  const keepDns = (config: MeshConfig): void => {
+    dnsRunning ??= dns.keep(config).finally(() => {
+      dnsRunning = null;
+    });
   };
 
   let compiledFrom: ProviderUpdate | null = null;
@@ -190,7 +200,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   const dnsCheck = setInterval(() => {
     if (!leader.isLeader || last === null) return;
     const config = last;
-    processing = processing.then(() => dns.keep(config));
+    keepDns(config);
   }, DNS_CHECK_INTERVAL_MS);
   dnsCheck.unref();
 
@@ -230,7 +240,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   clearInterval(dnsCheck);
   await provider.stop();
   // Writes in flight were aborted; the CoreDNS check (client-node's own client) is not waited for long.
-  await Promise.race([processing, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WRITES_WAIT_MS).unref())]);
+  await Promise.race([Promise.all([processing, dnsRunning]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WRITES_WAIT_MS).unref())]);
   await leader.stop();
   await agent.stop();
   await secure?.stop();

@@ -310,4 +310,20 @@ describe('kube agent end to end (fake API server)', function () {
     }
     expect((await answers(port, 1)).size, 'the listener is closed').to.equal(0);
   });
+
+  it('a CoreDNS check that hangs does not hold up the config updates of the leader', async () => {
+    // Only the CoreDNS lookups hang (client-node's own client, no timeout); the rest answers.
+    server.freeze((_method, path) => path.startsWith('/apis/apps/v1/namespaces/kube-system/deployments'));
+    try {
+      await startAgent('node-a');
+      await until('a leader', async () => ((await leaseHolder())?.startsWith('node-a/') ? true : undefined));
+      const port = await listenerPort();
+      await until('traffic to web-a', async () => ((await answers(port, 1)).has('200 web-a') ? true : undefined));
+      await create('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', slice('web-b', '127.0.0.3', ports.b));
+      await until('both endpoints on the leader', async () => ((await answers(port, 10)).size === 2 ? true : undefined));
+    } finally {
+      server.thaw();
+    }
+  });
 });
+

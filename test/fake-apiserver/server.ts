@@ -67,8 +67,9 @@ export class FakeApiServer {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<WatchStream>();
-  /** While frozen: requests held unanswered (released by thaw()). */
+  /** While frozen: requests held unanswered (released by thaw()), and which ones. */
   private held: (() => void)[] | null = null;
+  private holds: (method: string, path: string) => boolean = () => true;
   private nextClusterIP = 1;
 
   constructor(options: FakeApiServerOptions = {}) {
@@ -92,7 +93,7 @@ export class FakeApiServer {
   async start(): Promise<void> {
     if (this.server) return;
     const server = createServer((req, res) => {
-      if (this.held) this.held.push(() => void this.handle(req, res));
+      if (this.held && this.holds(req.method ?? 'GET', new URL(req.url ?? '/', 'http://fake').pathname)) this.held.push(() => void this.handle(req, res));
       else void this.handle(req, res);
     });
     server.on('connection', (socket) => {
@@ -127,10 +128,12 @@ export class FakeApiServer {
   /**
    * A hung API server (overloaded, or a half-open connection): connections are accepted, new
    * requests get no answer and open watches go quiet until thaw() answers the held requests.
+   * With `holds`, only the requests it picks hang (open watches keep flowing).
    */
-  freeze(): void {
+  freeze(holds?: (method: string, path: string) => boolean): void {
     this.held ??= [];
-    for (const watch of this.watches) watch.pause();
+    this.holds = holds ?? (() => true);
+    if (!holds) for (const watch of this.watches) watch.pause();
   }
 
   thaw(): void {
