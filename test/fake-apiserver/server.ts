@@ -646,11 +646,21 @@ function specChanged(a: JsonObject, b: JsonObject): boolean {
   return body(a) !== body(b);
 }
 
-/** Like the real server, an update that omits the clusterIP keeps it; changing it is invalid. */
+/**
+ * Like the real server, an update that omits the clusterIP keeps it; changing it is invalid.
+ * A Service turned ExternalName loses the fields only a cluster IP has, when the update merely
+ * carried them over (the real server's dropTypeDependentFields).
+ */
 function keepAllocatedClusterIP(current: JsonObject, next: JsonObject, name: string): void {
   const was = isObject(current.spec) ? current.spec : {};
   const spec: JsonObject = isObject(next.spec) ? next.spec : {};
   next.spec = spec;
+  if (spec.type === 'ExternalName' && was.type !== 'ExternalName') {
+    for (const field of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy']) {
+      if (spec[field] === undefined || JSON.stringify(spec[field]) === JSON.stringify(was[field])) delete spec[field];
+    }
+    return;
+  }
   if (spec.clusterIP === undefined || spec.clusterIP === '') {
     if (was.clusterIP !== undefined) spec.clusterIP = was.clusterIP;
     if (was.clusterIPs !== undefined) spec.clusterIPs = was.clusterIPs;
