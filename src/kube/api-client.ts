@@ -3,7 +3,7 @@
  * bearer tokens re-read from disk, exec plugins). Plexus talks to kinds generically, by path,
  * and sends exactly the JSON the API server expects.
  */
-import { HttpMethod, RequestContext, Watch, type KubeConfig } from '@kubernetes/client-node';
+import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 
 /** A non-2xx answer from the API server, with the `Status` reason when it sent one. */
@@ -29,13 +29,28 @@ export interface WatchEvent {
   readonly object: Record<string, unknown>;
 }
 
+export interface ApiClientOptions {
+  /**
+   * Longest wait for one answer (default 30 s, half the API server's own limit for a request;
+   * for a watch, also the longest silence on its stream, as client-node's Watch has it): a hung
+   * server or a half-open connection must not stall the agent's updates or its shutdown.
+   */
+  readonly timeoutMs?: number;
+  /** Aborts every request of this client (the agent stopping). */
+  readonly signal?: AbortSignal;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 export class ApiClient {
   readonly #kubeConfig: KubeConfig;
-  readonly #watch: Watch;
+  readonly #timeoutMs: number;
+  readonly #signal: AbortSignal | undefined;
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(kubeConfig: KubeConfig, options: ApiClientOptions = {}) {
     this.#kubeConfig = kubeConfig;
-    this.#watch = new Watch(kubeConfig);
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#signal = options.signal;
   }
 
   get kubeConfig(): KubeConfig {
@@ -61,14 +76,26 @@ export class ApiClient {
     await this.#kubeConfig.applySecurityAuthentication(context);
     const headers: Record<string, string> = { ...context.getHeaders(), Accept: 'application/json' };
     if (options.body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
-    const response = await fetch(url, {
-      method,
-      headers,
-      dispatcher: context.getDispatcher(),
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    const text = await response.text();
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = AbortSignal.any([timeout, ...(options.signal ? [options.signal] : []), ...(this.#signal ? [this.#signal] : [])]);
+    let response: Awaited<ReturnType<typeof fetch>>;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        dispatcher: context.getDispatcher(),
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        signal,
+      });
+      text = await response.text();
+    } catch (error) {
+      // No path in the message: every kind fails alike when the server hangs, and says it once.
+      if (signal.reason instanceof Error && signal.reason.name === 'TimeoutError') {
+        throw new Error(`no answer from the API server ${timeout.aborted ? `within ${this.#timeoutMs / 1000} s` : 'in time'}`);
+      }
+      throw withCause(error);
+    }
     if (!response.ok) throw errorFromResponse(response.status, text);
     return text === '' ? null : (JSON.parse(text) as unknown);
   }
@@ -76,30 +103,74 @@ export class ApiClient {
   /**
    * Streams watch events to `onEvent` until the server ends the stream (resolves) or the
    * connection fails (rejects). `onConnected` runs once the server accepted the watch. An abort
-   * of `signal` ends it quietly.
+   * of `signal` ends it quietly, at once, even while the server has not answered yet.
+   *
+   * Our own rather than client-node's Watch, which cannot be aborted before the server answers
+   * (a hung server held the agent's shutdown for its 30 s timer). A stream silent for the timeout
+   * (no event, no bookmark: the real server may send one only every minute) is a normal end; a
+   * watch not answered within it is a hung server.
    */
-  watch(path: string, query: Readonly<Record<string, string>>, onEvent: (event: WatchEvent) => void, onConnected: () => void, signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let controller: AbortController | undefined;
-      let ended = false;
-      const onAbort = (): void => controller?.abort();
-      const done = (error: unknown): void => {
-        ended = true;
-        signal.removeEventListener('abort', onAbort);
-        // client-node reports its own inactivity timeout as an error; it is a normal end.
-        if (!error || signal.aborted || (error instanceof Error && error.name === 'TimeoutError')) resolve();
-        else reject(errorFromWatch(error));
-      };
-      signal.addEventListener('abort', onAbort);
-      this.#watch
-        .watch(path, query, (type: string, object: Record<string, unknown>) => onEvent({ type: type as WatchEvent['type'], object }), done)
-        .then((c) => {
-          controller = c;
-          if (signal.aborted) c.abort();
-          else if (!ended) onConnected();
-        }, done);
-    });
+  async watch(path: string, query: Readonly<Record<string, string>>, onEvent: (event: WatchEvent) => void, onConnected: () => void, signal: AbortSignal): Promise<void> {
+    const cluster = this.#kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    const url = new URL(cluster.server + path);
+    url.searchParams.set('watch', 'true');
+    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+    const stream = new AbortController();
+    let silence: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const arm = (): void => {
+      clearTimeout(silence);
+      silence = setTimeout(() => {
+        timedOut = true;
+        stream.abort();
+      }, this.#timeoutMs);
+    };
+    const onAbort = (): void => stream.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) stream.abort();
+    let connected = false;
+    try {
+      arm();
+      const context = new RequestContext(url.toString(), HttpMethod.GET);
+      await this.#kubeConfig.applySecurityAuthentication(context);
+      const response = await fetch(url, {
+        method: 'GET',
+        headers: { ...context.getHeaders(), Accept: 'application/json' },
+        dispatcher: context.getDispatcher(),
+        signal: AbortSignal.any([stream.signal, ...(this.#signal ? [this.#signal] : [])]),
+      });
+      if (response.status !== 200) throw errorFromResponse(response.status, await response.text());
+      connected = true;
+      arm();
+      onConnected();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for await (const chunk of response.body ?? []) {
+        arm();
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
+          const line = buffer.slice(0, newline).trim();
+          buffer = buffer.slice(newline + 1);
+          const event = line === '' ? null : parseEvent(line);
+          if (event) onEvent(event);
+          if (stream.signal.aborted) return;
+        }
+      }
+    } catch (error) {
+      if (signal.aborted || this.#signal?.aborted) return;
+      if (timedOut) {
+        if (connected) return;
+        throw new Error(`no answer from the API server within ${this.#timeoutMs / 1000} s`);
+      }
+      if (error instanceof KubeApiError) throw error;
+      throw withCause(error);
+    } finally {
+      clearTimeout(silence);
+      signal.removeEventListener('abort', onAbort);
+    }
   }
+
 }
 
 function errorFromResponse(code: number, text: string): KubeApiError {
@@ -111,11 +182,23 @@ function errorFromResponse(code: number, text: string): KubeApiError {
   }
 }
 
-function errorFromWatch(error: unknown): Error {
-  if (error instanceof Error) {
-    const code = (error as Error & { statusCode?: unknown }).statusCode;
-    if (typeof code === 'number') return new KubeApiError(code, '', `watch failed: ${error.message}`);
-    return error;
+/** One line of a watch stream; a line that is not an event is skipped (as client-node does). */
+function parseEvent(line: string): WatchEvent | null {
+  try {
+    const data = JSON.parse(line) as { type?: unknown; object?: unknown };
+    if (typeof data.type !== 'string' || typeof data.object !== 'object' || data.object === null) return null;
+    return { type: data.type as WatchEvent['type'], object: data.object as Record<string, unknown> };
+  } catch {
+    return null;
   }
-  return new Error(String(error));
+}
+
+/**
+ * undici's transport errors say only "fetch failed" or "terminated"; their cause says why
+ * ("connect ECONNREFUSED 10.0.0.1:6443", "other side closed"), which is what a user needs to see.
+ */
+function withCause(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(String(error));
+  if (error.name === 'AbortError' || error.name === 'TimeoutError' || !(error.cause instanceof Error) || error.cause.message === '') return error;
+  return new Error(`${error.message}: ${error.cause.message}`, { cause: error.cause });
 }

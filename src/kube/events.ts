@@ -2,7 +2,8 @@
  * Kubernetes Events for config problems, on the objects they are about. Deduplicated: the Event
  * name is derived from (object, uid, message), so one problem is one Event whatever the number of
  * agents, leader changes or restarts (an object deleted and re-created is a new object). A problem that goes away and comes back bumps its count;
- * a new leader finding the Event of a problem that still stands leaves it as it is.
+ * a new leader finding the Event of a problem that still stands (it lists the Plexus Events once)
+ * leaves it as it is.
  *
  * `involvedObject` carries the object's apiVersion and uid from the snapshot: `kubectl describe`
  * selects Events by `involvedObject.uid`, so an Event without it would never be shown there.
@@ -86,6 +87,11 @@ export class EventRecorder {
   #reported = new Set<string>();
   /** Every problem this recorder has reported: only these count as coming back. */
   readonly #ever = new Set<string>();
+  /**
+   * Plexus Events already in the cluster when this recorder first reported (an earlier leader's):
+   * a standing problem's Event is found here, not by a create answered 409. Null: not listable.
+   */
+  #existing: ReadonlySet<string> | null | undefined;
 
   constructor(client: ApiClient, host: string) {
     this.#client = client;
@@ -109,6 +115,12 @@ export class EventRecorder {
       const key = `${eventNamespace(p)}/${name}`;
       current.add(key);
       if (this.#reported.has(key)) continue;
+      if (this.#existing === undefined) this.#existing = await this.#listExisting();
+      if (this.#existing?.has(key) && !this.#ever.has(key)) {
+        // Written by an earlier leader for a problem that still stands: it already says so.
+        this.#ever.add(key);
+        continue;
+      }
       try {
         await this.#record(p, name, involved, this.#ever.has(key));
         this.#ever.add(key);
@@ -118,6 +130,24 @@ export class EventRecorder {
       }
     }
     this.#reported = current;
+  }
+
+  /** The Plexus Events in the cluster (`namespace/name`), or null when they cannot be listed. */
+  async #listExisting(): Promise<ReadonlySet<string> | null> {
+    const keys = new Set<string>();
+    let token: string | undefined;
+    try {
+      do {
+        const query: Record<string, string> = { fieldSelector: `reason=${EVENT_REASON}`, limit: '500', ...(token ? { continue: token } : {}) };
+        const page = (await this.#client.get('/api/v1/events', query)) as { items?: { metadata?: { namespace?: string; name?: string } }[]; metadata?: { continue?: string } };
+        for (const item of page.items ?? []) keys.add(`${item.metadata?.namespace ?? ''}/${item.metadata?.name ?? ''}`);
+        token = page.metadata?.continue || undefined;
+      } while (token);
+    } catch {
+      // Without `list` (an older RBAC) a create answered 409 says the same, one request each.
+      return null;
+    }
+    return keys;
   }
 
   async #record(p: Problem, name: string, involved: InvolvedObject, cameBack: boolean): Promise<void> {

@@ -32,6 +32,8 @@ export interface LeaderElectorOptions {
 }
 
 export const DEFAULT_LEASE_NAME = 'plexus-leader';
+/** Longest wait for the release on shutdown: a hung API server must not hold up the drain. */
+const RELEASE_TIMEOUT_MS = 5_000;
 export const DEFAULT_LEASE_DURATION_SECONDS = 15;
 
 interface LeaseSpec {
@@ -94,11 +96,12 @@ export class LeaderElector {
     await this.#loop;
     // Releasing is safe even past the renew deadline: the PUT only succeeds if we still hold it.
     if (!this.#leading) return;
+    const signal = AbortSignal.timeout(Math.min(this.#renewDeadlineMs, RELEASE_TIMEOUT_MS));
     try {
-      const lease = (await this.#client.get(this.#path)) as Lease;
+      const lease = (await this.#client.get(this.#path, {}, signal)) as Lease;
       if (lease.spec.holderIdentity === this.#options.identity) {
         const released: Lease = { ...lease, spec: { ...lease.spec, holderIdentity: null, acquireTime: null, renewTime: null, leaseDurationSeconds: 1 } };
-        await this.#client.request('PUT', this.#path, { body: released });
+        await this.#client.request('PUT', this.#path, { body: released, signal });
       }
     } catch (error) {
       // Not releasing only delays the next leader by one lease duration.
@@ -127,9 +130,12 @@ export class LeaderElector {
     // Leadership is counted from before the request: a slow answer must not extend it.
     const now = new Date();
     const durationSeconds = Math.round(this.#durationMs / 1000);
+    // One round never outlasts the renew deadline (as client-go): a hung request must not stall
+    // the loop, and stop() must not wait for it.
+    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(this.#renewDeadlineMs)]);
     let lease: Lease;
     try {
-      lease = (await this.#client.get(this.#path)) as Lease;
+      lease = (await this.#client.get(this.#path, {}, signal)) as Lease;
     } catch (error) {
       if (!(error instanceof KubeApiError && error.code === 404)) throw error;
       const created: Lease = {
@@ -138,7 +144,7 @@ export class LeaderElector {
         metadata: { name: this.#options.leaseName ?? DEFAULT_LEASE_NAME, namespace: this.#options.namespace },
         spec: { holderIdentity: me, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
       };
-      await this.#write('POST', this.#path.slice(0, this.#path.lastIndexOf('/')), created, now);
+      await this.#write('POST', this.#path.slice(0, this.#path.lastIndexOf('/')), created, now, signal);
       return;
     }
     const spec = lease.spec ?? {};
@@ -146,7 +152,7 @@ export class LeaderElector {
     const record = JSON.stringify([holder, spec.renewTime ?? null, spec.leaseDurationSeconds ?? null]);
     if (this.#observed?.record !== record) this.#observed = { record, at: Date.now() };
     if (holder === me) {
-      await this.#write('PUT', this.#path, { ...lease, spec: { ...spec, renewTime: microTime(now), leaseDurationSeconds: durationSeconds } }, now);
+      await this.#write('PUT', this.#path, { ...lease, spec: { ...spec, renewTime: microTime(now), leaseDurationSeconds: durationSeconds } }, now, signal);
       return;
     }
     if (this.#leading) this.#setLeading(false);
@@ -162,13 +168,13 @@ export class LeaderElector {
         renewTime: microTime(now),
         leaseTransitions: (spec.leaseTransitions ?? 0) + 1,
       },
-    }, now);
+    }, now, signal);
   }
 
   /** Writes the lease; success means we lead, 409 means another agent won this round. */
-  async #write(method: 'POST' | 'PUT', path: string, lease: Lease, attemptedAt: Date): Promise<void> {
+  async #write(method: 'POST' | 'PUT', path: string, lease: Lease, attemptedAt: Date, signal: AbortSignal): Promise<void> {
     try {
-      await this.#client.request(method, path, { body: lease, signal: this.#controller.signal });
+      await this.#client.request(method, path, { body: lease, signal });
     } catch (error) {
       if (error instanceof KubeApiError && error.code === 409) {
         this.#setLeading(false);

@@ -44,6 +44,8 @@ export interface KubeProviderOptions {
   readonly backoff?: BackoffPolicy;
   /** How often SMI discovery runs again (default 30 s). */
   readonly discoveryIntervalMs?: number;
+  /** Longest wait for an answer from the API server (default: the API client's, 30 s). */
+  readonly requestTimeoutMs?: number;
 }
 
 const CORE_KINDS: readonly ReflectorSpec[] = [
@@ -79,7 +81,7 @@ export class KubeProvider {
 
   constructor(options: KubeProviderOptions) {
     this.#options = options;
-    this.#client = new ApiClient(options.kubeConfig);
+    this.#client = new ApiClient(options.kubeConfig, options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs });
   }
 
   start(): void {

@@ -4,8 +4,9 @@
  * without paging, and forgets the kind of listed built-in objects.
  *
  * - Lists in pages (limit/continue); a 410 on a continue token restarts the list.
- * - Watches from the list's resourceVersion with bookmarks; a clean end or client timeout
- *   re-watches from the last resourceVersion seen; a 410 (ERROR event or status) relists.
+ * - Watches from the list's resourceVersion with bookmarks; a clean end, a client timeout or a
+ *   stream cut after it was serving re-watches from the last resourceVersion seen; a 410 (ERROR
+ *   event or status) relists.
  * - Any other failure backs off and retries: the cache is kept meanwhile (last known state).
  * - An object whose resourceVersion did not change keeps its reference across relists, so the
  *   memoizing compiler does no work for it.
@@ -134,12 +135,13 @@ export class Reflector {
     };
     if (this.spec.labelSelector) query.labelSelector = this.spec.labelSelector;
     if (this.spec.fieldSelector) query.fieldSelector = this.spec.fieldSelector;
-    // An ERROR event ends this watch (client-node swallows exceptions thrown from its callback).
+    // An ERROR event ends this watch: abort the stream and report it after.
     let failure: KubeApiError | null = null;
     const stream = new AbortController();
     const stop = (): void => stream.abort();
     signal.addEventListener('abort', stop, { once: true });
     const started = Date.now();
+    let connected = false;
     try {
       await this.#client.watch(this.spec.path, query, (event) => {
         if (failure) return;
@@ -150,7 +152,15 @@ export class Reflector {
         } else if (this.#apply(event)) {
           this.#events.onChange();
         }
-      }, () => this.#events.onHealth(null), stream.signal);
+      }, () => {
+        connected = true;
+        this.#events.onHealth(null);
+      }, stream.signal);
+    } catch (error) {
+      // A stream cut after it served a while (a proxy, an API server going away) is resumed at
+      // once from the last resourceVersion, as a server-side end is: only a watch that cannot be
+      // established again is a failure worth reporting.
+      if (!connected || error instanceof KubeApiError || Date.now() - started < QUICK_END_MS) throw error;
     } finally {
       signal.removeEventListener('abort', stop);
     }

@@ -36,6 +36,9 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): KubernetesT
   return { leaseDurationSeconds: Number.isInteger(lease) && lease > 0 ? lease : DEFAULT_LEASE_DURATION_SECONDS };
 }
 
+/** How long shutdown waits for the update in progress before releasing the lease and draining. */
+const SHUTDOWN_WRITES_WAIT_MS = 2_000;
+
 /** Shadow Services are authoritative; the last compile fills in what no shadow holds yet. */
 function previousAllocation(update: ProviderUpdate, last: MeshConfig | null): Allocation {
   const stored = allocationFromShadowServices(update.shadowServices);
@@ -50,7 +53,8 @@ function sameObjects(a: ProviderUpdate, b: ProviderUpdate): boolean {
 export async function runKubernetesAgent(options: AgentOptions, signal: AbortSignal, tuning: KubernetesTuning = tuningFromEnv()): Promise<void> {
   const { logger } = options;
   const kubeConfig = loadKubeConfig(options.kubeconfig);
-  const client = new ApiClient(kubeConfig);
+  // Cluster writes stop with the agent: a hung API server must not hold up the drain.
+  const client = new ApiClient(kubeConfig, { signal });
   const identity = leaseHolderIdentity(options.nodeName, process.env.POD_NAME ?? hostname(), process.pid);
   // Secure mode is loaded only when asked for (node-forge, the tunnel, the issuer).
   let secure: KubeSecure | null = null;
@@ -102,7 +106,17 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
       writeProblems.push(p);
     }
     await recorder.report([...config.problems, ...writeProblems], update.snapshot.objects);
-    await dns.keep(config);
+    keepDns(config);
+  };
+
+  // The CoreDNS check runs beside the update queue, one at a time: it goes through client-node's
+  // own client, which has no timeout, and a hung call must not hold up the configs behind it.
+  // One skipped while another runs is made by the next update or the periodic check.
+  let dnsRunning: Promise<void> | null = null;
+  const keepDns = (config: MeshConfig): void => {
+    dnsRunning ??= dns.keep(config).finally(() => {
+      dnsRunning = null;
+    });
   };
 
   let compiledFrom: ProviderUpdate | null = null;
@@ -186,7 +200,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   const dnsCheck = setInterval(() => {
     if (!leader.isLeader || last === null) return;
     const config = last;
-    processing = processing.then(() => dns.keep(config));
+    keepDns(config);
   }, DNS_CHECK_INTERVAL_MS);
   dnsCheck.unref();
 
@@ -225,7 +239,8 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   logger.info('stopping: releasing the lease, draining in-flight traffic');
   clearInterval(dnsCheck);
   await provider.stop();
-  await processing;
+  // Writes in flight were aborted; the CoreDNS check (client-node's own client) is not waited for long.
+  await Promise.race([Promise.all([processing, dnsRunning]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WRITES_WAIT_MS).unref())]);
   await leader.stop();
   await agent.stop();
   await secure?.stop();

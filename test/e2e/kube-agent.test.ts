@@ -277,6 +277,8 @@ describe('kube agent end to end (fake API server)', function () {
     expect(applied.filter((w) => w.method === 'PUT' && w.path.startsWith('/api/v1/namespaces/plexus/services/'))).to.deep.equal([]);
     const eventWrites = applied.filter((w) => w.path.startsWith('/api/v1/namespaces/shop/events'));
     expect(eventWrites.map((w) => w.method)).to.deep.equal(['POST']);
+    // Not even attempted twice: the new leader listed the Events instead of re-creating them.
+    expect(server.writes().filter((w) => w.path.startsWith('/api/v1/namespaces/shop/events') && w.status >= 300)).to.deep.equal([]);
 
     // A leader stopped with SIGTERM releases the Lease: the next agent leads at once.
     const third = await startAgent('node-c', '127.0.0.5');
@@ -289,4 +291,39 @@ describe('kube agent end to end (fake API server)', function () {
     await until('the third agent to lead', async () => ((await leaseHolder())?.startsWith('node-c/') ? true : undefined));
     expect(await listenerPort()).to.equal(port);
   });
+
+  it('SIGTERM while the API server hangs: the leader still drains and exits cleanly', async () => {
+    const { agent } = await startAgent('node-a');
+    await until('a leader', async () => ((await leaseHolder())?.startsWith('node-a/') ? true : undefined));
+    const port = await listenerPort();
+    // Watches that served a while, then cut while the server hangs: they are re-opened at once
+    // and left waiting for an answer that never comes.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    server.freeze();
+    server.breakWatches();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Requests are accepted and never answered: the agent must not wait for them to stop.
+    try {
+      expect(await agent.stop(), 'exit code (null: killed after the grace period)').to.equal(0);
+    } finally {
+      server.thaw();
+    }
+    expect((await answers(port, 1)).size, 'the listener is closed').to.equal(0);
+  });
+
+  it('a CoreDNS check that hangs does not hold up the config updates of the leader', async () => {
+    // Only the CoreDNS lookups hang (client-node's own client, no timeout); the rest answers.
+    server.freeze((_method, path) => path.startsWith('/apis/apps/v1/namespaces/kube-system/deployments'));
+    try {
+      await startAgent('node-a');
+      await until('a leader', async () => ((await leaseHolder())?.startsWith('node-a/') ? true : undefined));
+      const port = await listenerPort();
+      await until('traffic to web-a', async () => ((await answers(port, 1)).has('200 web-a') ? true : undefined));
+      await create('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', slice('web-b', '127.0.0.3', ports.b));
+      await until('both endpoints on the leader', async () => ((await answers(port, 10)).size === 2 ? true : undefined));
+    } finally {
+      server.thaw();
+    }
+  });
 });
+

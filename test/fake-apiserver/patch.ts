@@ -2,8 +2,8 @@
  * The three PATCH content types the API server accepts from clients (server-side apply is not
  * served). Strategic merge is a JSON merge patch that merges the lists Kubernetes declares with a
  * merge key (containers by name, Service ports by port, ...) and honours `$patch: delete|replace`
- * on list items and maps; other directives (`$retainKeys`, `$setElementOrder`,
- * `$deleteFromPrimitiveList`) are rejected.
+ * on list items and maps, `$setElementOrder/<list>` (which `kubectl apply` sends with every
+ * merged list), `$retainKeys` and `$deleteFromPrimitiveList/<list>`.
  */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -162,7 +162,9 @@ const MERGE_KEYS: Readonly<Record<string, string>> = {
   'metadata.ownerReferences': 'uid',
 };
 
-const UNSUPPORTED_DIRECTIVES = ['$retainKeys', '$deleteFromPrimitiveList', '$setElementOrder'];
+const SET_ELEMENT_ORDER = '$setElementOrder/';
+const DELETE_FROM_PRIMITIVE_LIST = '$deleteFromPrimitiveList/';
+const RETAIN_KEYS = '$retainKeys';
 
 function strategicMerge(target: Json, patch: Json, path: string): Json {
   if (!isObject(patch)) return clone(patch);
@@ -172,18 +174,59 @@ function strategicMerge(target: Json, patch: Json, path: string): Json {
   }
   if (patch.$patch === 'delete') return null;
   const result: JsonObject = isObject(target) ? clone(target) : {};
+  const orders: [string, Json[]][] = [];
   for (const [key, value] of Object.entries(patch)) {
-    if (UNSUPPORTED_DIRECTIVES.some((d) => key.startsWith(d))) {
-      throw new PatchError(`strategic merge directive ${key} is not supported by this server`, 400);
-    }
     if (key === '$patch') throw new PatchError(`unknown patch directive "${String(value)}"`, 400);
+    if (key === RETAIN_KEYS) continue;
+    if (key.startsWith(SET_ELEMENT_ORDER)) {
+      orders.push([key.slice(SET_ELEMENT_ORDER.length), directiveList(key, value)]);
+      continue;
+    }
+    if (key.startsWith(DELETE_FROM_PRIMITIVE_LIST)) {
+      const field = key.slice(DELETE_FROM_PRIMITIVE_LIST.length);
+      const remove = directiveList(key, value).map((v) => JSON.stringify(v));
+      const list = result[field];
+      if (Array.isArray(list)) result[field] = list.filter((item) => !remove.includes(JSON.stringify(item)));
+      continue;
+    }
+    if (key.startsWith('$')) throw new PatchError(`unknown patch directive ${key}`, 400);
     const childPath = path ? `${path}.${key}` : key;
     if (value === null) delete result[key];
     else if (Array.isArray(value) && MERGE_KEYS[childPath]) {
       result[key] = mergeList(result[key], value, MERGE_KEYS[childPath]!, childPath);
     } else result[key] = strategicMerge(result[key] ?? null, value, childPath);
   }
+  for (const [field, order] of orders) {
+    const list = result[field];
+    const childPath = path ? `${path}.${field}` : field;
+    if (Array.isArray(list)) result[field] = reorder(list, order, MERGE_KEYS[childPath]);
+  }
+  if (patch[RETAIN_KEYS] !== undefined) {
+    const keep = new Set(directiveList(RETAIN_KEYS, patch[RETAIN_KEYS]).map(String));
+    // As the real server: every field the patch sets must be among the retained keys.
+    for (const [key, value] of Object.entries(patch)) {
+      if (value !== null && !key.startsWith('$') && !keep.has(key)) throw new PatchError('doesn\'t match $retainKeys: field ' + key, 400);
+    }
+    for (const key of Object.keys(result)) if (!keep.has(key)) delete result[key];
+  }
   return result;
+}
+
+function directiveList(key: string, value: Json | undefined): Json[] {
+  if (!Array.isArray(value)) throw new PatchError(`invalid value for ${key}: expected a list`, 400);
+  return value;
+}
+
+/**
+ * `$setElementOrder`: the items it names first, in its order, then the others (items only the
+ * server has) in their current order. The real server interleaves those by their old positions;
+ * only the order differs, never the contents.
+ */
+function reorder(list: Json[], order: readonly Json[], mergeKey: string | undefined): Json[] {
+  const identity = (item: Json): string => JSON.stringify(mergeKey && isObject(item) ? item[mergeKey] ?? null : item);
+  const rank = new Map(order.map((item, index) => [identity(item), index]));
+  const named = list.filter((item) => rank.has(identity(item))).sort((a, b) => rank.get(identity(a))! - rank.get(identity(b))!);
+  return [...named, ...list.filter((item) => !rank.has(identity(item)))];
 }
 
 function mergeList(target: Json | undefined, patch: Json[], mergeKey: string, path: string): Json {

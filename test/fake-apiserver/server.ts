@@ -67,6 +67,9 @@ export class FakeApiServer {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<WatchStream>();
+  /** While frozen: requests held unanswered (released by thaw()), and which ones. */
+  private held: (() => void)[] | null = null;
+  private holds: (method: string, path: string) => boolean = () => true;
   private nextClusterIP = 1;
 
   constructor(options: FakeApiServerOptions = {}) {
@@ -89,7 +92,10 @@ export class FakeApiServer {
 
   async start(): Promise<void> {
     if (this.server) return;
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createServer((req, res) => {
+      if (this.held && this.holds(req.method ?? 'GET', new URL(req.url ?? '/', 'http://fake').pathname)) this.held.push(() => void this.handle(req, res));
+      else void this.handle(req, res);
+    });
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -117,6 +123,24 @@ export class FakeApiServer {
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
+  }
+
+  /**
+   * A hung API server (overloaded, or a half-open connection): connections are accepted, new
+   * requests get no answer and open watches go quiet until thaw() answers the held requests.
+   * With `holds`, only the requests it picks hang (open watches keep flowing).
+   */
+  freeze(holds?: (method: string, path: string) => boolean): void {
+    this.held ??= [];
+    this.holds = holds ?? (() => true);
+    if (!holds) for (const watch of this.watches) watch.pause();
+  }
+
+  thaw(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const watch of this.watches) watch.resume();
+    for (const handle of held) handle();
   }
 
   /** Cuts every open watch connection mid-stream (the client sees a network error). */
@@ -622,11 +646,21 @@ function specChanged(a: JsonObject, b: JsonObject): boolean {
   return body(a) !== body(b);
 }
 
-/** Like the real server, an update that omits the clusterIP keeps it; changing it is invalid. */
+/**
+ * Like the real server, an update that omits the clusterIP keeps it; changing it is invalid.
+ * A Service turned ExternalName loses the fields only a cluster IP has, when the update merely
+ * carried them over (the real server's dropTypeDependentFields).
+ */
 function keepAllocatedClusterIP(current: JsonObject, next: JsonObject, name: string): void {
   const was = isObject(current.spec) ? current.spec : {};
   const spec: JsonObject = isObject(next.spec) ? next.spec : {};
   next.spec = spec;
+  if (spec.type === 'ExternalName' && was.type !== 'ExternalName') {
+    for (const field of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy']) {
+      if (spec[field] === undefined || JSON.stringify(spec[field]) === JSON.stringify(was[field])) delete spec[field];
+    }
+    return;
+  }
   if (spec.clusterIP === undefined || spec.clusterIP === '') {
     if (was.clusterIP !== undefined) spec.clusterIP = was.clusterIP;
     if (was.clusterIPs !== undefined) spec.clusterIPs = was.clusterIPs;

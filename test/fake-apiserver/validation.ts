@@ -144,6 +144,11 @@ function validateService(object: JsonObject): Cause[] {
   if (!types.includes(String(spec.type))) causes.push(notSupported('spec.type', spec.type, types));
   const externalName = spec.type === 'ExternalName';
   if (externalName && (typeof spec.externalName !== 'string' || spec.externalName === '')) causes.push(required('spec.externalName'));
+  if (externalName) {
+    for (const field of ['clusterIPs', 'ipFamilies']) {
+      if (Array.isArray(spec[field]) && spec[field].length > 0) causes.push({ field: `spec.${field}`, reason: 'FieldValueForbidden', message: 'Forbidden: may not be set for ExternalName services' });
+    }
+  }
   const policies = ['Cluster', 'Local'];
   if (!externalName && !policies.includes(String(spec.internalTrafficPolicy))) {
     causes.push(notSupported('spec.internalTrafficPolicy', spec.internalTrafficPolicy, policies));

@@ -24,6 +24,9 @@ export interface WatchRequest {
 export interface WatchStream {
   readonly response: ServerResponse;
   readonly close: () => void;
+  /** Goes quiet (a hung server): events are held, no bookmarks, until resume(). */
+  readonly pause: () => void;
+  readonly resume: () => void;
 }
 
 /** Answers 400 (thrown as ApiError) for a malformed resourceVersion before anything is sent. */
@@ -35,8 +38,10 @@ export function openWatch(store: Store, request: WatchRequest, res: ServerRespon
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   // The real server sends the headers at once; a client waits for them before reading events.
   res.flushHeaders();
+  let paused: object[] | null = null;
   const write = (event: object): void => {
-    res.write(`${JSON.stringify(event)}\n`);
+    if (paused) paused.push(event);
+    else res.write(`${JSON.stringify(event)}\n`);
   };
   const emit = (event: StoredEvent): void => {
     if (event.storage !== storage) return;
@@ -70,10 +75,10 @@ export function openWatch(store: Store, request: WatchRequest, res: ServerRespon
 
   const timers: NodeJS.Timeout[] = [];
   if (query.allowWatchBookmarks === 'true') {
-    const bookmark = (): void => write({
+    const bookmark = (): void => void (paused === null && write({
       type: 'BOOKMARK',
       object: { kind: type.kind, apiVersion: apiVersionOf(type), metadata: { resourceVersion: String(store.resourceVersion) } },
-    });
+    }));
     timers.push(setInterval(bookmark, request.bookmarkIntervalMs));
   }
   let closed = false;
@@ -86,6 +91,14 @@ export function openWatch(store: Store, request: WatchRequest, res: ServerRespon
       for (const timer of timers) clearInterval(timer);
       onClose(stream);
       if (!res.writableEnded) res.end();
+    },
+    pause: () => {
+      paused ??= [];
+    },
+    resume: () => {
+      const held = paused ?? [];
+      paused = null;
+      for (const event of held) write(event);
     },
   };
   if (query.timeoutSeconds) timers.push(setTimeout(stream.close, Number(query.timeoutSeconds) * 1000));

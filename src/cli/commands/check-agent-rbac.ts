@@ -35,7 +35,7 @@ export const AGENT_API_CALLS: readonly ApiCall[] = [
   { group: 'specs.smi-spec.io', resource: 'httproutegroups', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
   { group: 'specs.smi-spec.io', resource: 'tcproutes', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
   { group: 'specs.smi-spec.io', resource: 'udproutes', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
-  { group: '', resource: 'events', verbs: ['create', 'get', 'patch'], scope: 'cluster', by: 'leader: problems as Events, count bumped when repeated (src/kube/events.ts)' },
+  { group: '', resource: 'events', verbs: ['create', 'get', 'list', 'patch'], scope: 'cluster', by: 'leader: problems as Events, count bumped when repeated, listed once by a new leader (src/kube/events.ts)' },
   { group: 'authentication.k8s.io', resource: 'tokenreviews', verbs: ['create'], scope: 'cluster', by: 'secure mode, leader: authenticate agents asking for certificates (src/secure/cluster/kube-lookups.ts)' },
   { group: 'networking.k8s.io', resource: 'networkpolicies', verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'cluster', by: 'secure mode, leader: NetworkPolicies guarding meshed pods (src/secure/cluster/network-policy-writer.ts)' },
   { group: '', resource: 'services', verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'], scope: 'mesh', by: 'leader: shadow Services (src/kube/shadow.ts: create, replace by PUT, delete)' },

@@ -143,6 +143,15 @@ describe('fake API server: reads and writes through client-node', () => {
     expect(moved.code).to.equal(422);
   });
 
+  it('drops the cluster IP of a Service turned ExternalName, and refuses one set on it', async () => {
+    const created = await core.createNamespacedService({ namespace: 'default', body: service('web') });
+    // What kubectl edit sends: the whole object, cluster IP and families carried over.
+    const external = await core.replaceNamespacedService({ name: 'web', namespace: 'default', body: { ...created, spec: { ...created.spec, type: 'ExternalName', externalName: 'example.org' } } });
+    expect(external.spec).to.not.have.any.keys('clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy');
+    const forbidden = await statusOf(() => core.replaceNamespacedService({ name: 'web', namespace: 'default', body: { ...external, spec: { ...external.spec, clusterIPs: ['10.96.200.1'] } } }));
+    expect(forbidden.code).to.equal(422);
+  });
+
   it('applies JSON patch, merge patch and strategic merge patch', async () => {
     await core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'web' }, spec: { ports: [{ name: 'http', port: 80 }, { name: 'grpc', port: 90 }] } } });
     const jsonPatched = await core.patchNamespacedService({ name: 'web', namespace: 'default', body: [{ op: 'add', path: '/metadata/labels', value: { a: '1' } }] });

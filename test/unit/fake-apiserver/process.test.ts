@@ -47,4 +47,22 @@ describe('fake API server: standalone process', () => {
     const namespaces = await kc.makeApiClient(CoreV1Api).listNamespace();
     expect(namespaces.items.map((n) => n.metadata?.name)).to.include('default');
   });
+
+  it('stops and starts on the control port, keeping the port and the data', async () => {
+    child = spawn(process.execPath, [MAIN, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(createInterface(child.stdout!), 'line')) as [string];
+    const address = JSON.parse(line) as { url: string; port: number; controlPort: number };
+    const core = kubeconfigFor(address).makeApiClient(CoreV1Api);
+    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'kept' }, data: { a: 'b' } } });
+    const control = (action: string): Promise<Response> => fetch(`http://127.0.0.1:${address.controlPort}/_fake/${action}`, { method: 'POST' });
+
+    expect((await control('stop')).status).to.equal(204);
+    const refused = await fetch(`${address.url}/version`).then(() => null, (err: unknown) => err);
+    expect(refused, 'the API port is closed while stopped').to.be.instanceOf(Error);
+    expect((await control('start')).status).to.equal(204);
+    expect((await core.readNamespacedConfigMap({ name: 'kept', namespace: 'default' })).data).to.deep.equal({ a: 'b' });
+    expect((await control('restart')).status).to.equal(204);
+    expect((await core.readNamespacedConfigMap({ name: 'kept', namespace: 'default' })).data).to.deep.equal({ a: 'b' });
+    expect((await control('nonsense')).status).to.equal(404);
+  });
 });

@@ -40,6 +40,19 @@ describe('fake API server: patches', () => {
   it('merges Service ports by port in a strategic merge patch and honours $patch: delete', () => {
     const patched = applyPatch(base, { spec: { ports: [{ port: 90, $patch: 'delete' }, { port: 100, name: 'new' }], list: [3] } }, 'application/strategic-merge-patch+json');
     expect(patched.spec).to.deep.equal({ ports: [{ port: 80, name: 'http' }, { port: 100, name: 'new' }], list: [3] });
-    expect(() => applyPatch(base, { $retainKeys: [] }, 'application/strategic-merge-patch+json')).to.throw(PatchError);
+  });
+
+  it('honours the directives kubectl apply sends: $setElementOrder, $retainKeys, $deleteFromPrimitiveList', () => {
+    // What `kubectl apply` sends for a Service whose ports were reordered and one renamed.
+    const applied = applyPatch(base, {
+      spec: { '$setElementOrder/ports': [{ port: 90 }, { port: 80 }], ports: [{ port: 80, name: 'web' }] },
+    }, 'application/strategic-merge-patch+json');
+    expect(applied.spec).to.deep.include({ ports: [{ port: 90, name: 'grpc' }, { port: 80, name: 'web' }] });
+    const retained = applyPatch(base, { spec: { $retainKeys: ['ports'], ports: [{ port: 100 }] } }, 'application/strategic-merge-patch+json');
+    expect(retained.spec).to.deep.equal({ ports: [{ port: 80, name: 'http' }, { port: 90, name: 'grpc' }, { port: 100 }] });
+    expect(() => applyPatch(base, { spec: { $retainKeys: ['list'], ports: [] } }, 'application/strategic-merge-patch+json')).to.throw(PatchError, 'retainKeys');
+    const removed = applyPatch(base, { spec: { '$deleteFromPrimitiveList/list': [1] } }, 'application/strategic-merge-patch+json');
+    expect(removed.spec).to.deep.include({ list: [2] });
+    expect(() => applyPatch(base, { $unknown: 1 }, 'application/strategic-merge-patch+json')).to.throw(PatchError);
   });
 });

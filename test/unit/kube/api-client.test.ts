@@ -80,4 +80,26 @@ describe('API client', () => {
     expect(error).to.be.instanceOf(KubeApiError);
     expect(error).to.include({ code: 404, reason: 'NotFound' });
   });
+
+  it('gives up on a request the API server never answers, and says so', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: server.url, skipTLSVerify: true }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }],
+      currentContext: 'ctx',
+    });
+    server.freeze();
+    try {
+      const error = await new ApiClient(kc, { timeoutMs: 200 }).get('/api/v1/namespaces').catch((e: unknown) => e);
+      expect(String(error)).to.contain('no answer from the API server within 0.2 s');
+      const stopping = new AbortController();
+      const aborted = new ApiClient(kc, { signal: stopping.signal }).get('/api/v1/namespaces').catch((e: unknown) => e);
+      stopping.abort();
+      expect((await aborted as Error).name).to.equal('AbortError');
+    } finally {
+      server.thaw();
+    }
+  });
 });
+

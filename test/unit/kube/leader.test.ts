@@ -96,5 +96,22 @@ describe('leader election', () => {
     await server.start();
     await eventually(() => (a.isLeader ? true : undefined), 10_000, 'lead again');
   });
+
+  it('a hung API server does not stall the loop: the leader steps down, leads again after it answers, and stop() does not wait for it', async () => {
+    const a = elector('agent-a');
+    await eventually(() => (a.isLeader ? true : undefined));
+    server.freeze();
+    await eventually(() => (a.isLeader ? undefined : true), 10_000, 'step down');
+    // Held requests answered late are stale (their rounds were abandoned); new rounds lead again.
+    server.thaw();
+    await eventually(() => (a.isLeader ? true : undefined), 10_000, 'lead again');
+    server.freeze();
+    try {
+      await a.stop();
+    } finally {
+      server.thaw();
+    }
+    electors.splice(electors.indexOf(a), 1);
+  });
 });
 

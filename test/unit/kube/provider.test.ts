@@ -21,7 +21,7 @@ describe('kube provider', () => {
   let statuses: ProviderStatus[];
   const latest = (): ProviderUpdate | undefined => updates[updates.length - 1];
 
-  function startProvider(allPods = false): void {
+  function startProvider(allPods = false, tuning: { requestTimeoutMs?: number; discoveryIntervalMs?: number } = {}): void {
     provider = new KubeProvider({
       kubeConfig: kubeconfigFor(server),
       namespace: 'plexus',
@@ -32,6 +32,7 @@ describe('kube provider', () => {
       debounceMs: 20,
       backoff: { initialMs: 50, maxMs: 200 },
       discoveryIntervalMs: 100,
+      ...tuning,
     });
     provider.start();
   }
@@ -144,6 +145,37 @@ describe('kube provider', () => {
     server.compact();
     await eventually(() => (names(latest(), 'Service').join() === 'shop/db,shop/web' ? true : undefined), 15_000, 'convergence');
     await eventually(() => (statuses[statuses.length - 1]!.healthy ? true : undefined));
+  });
+
+  it('resumes a watch cut mid-stream without reporting the API server unhealthy; names the cause when it is', async () => {
+    const core = kubeconfigFor(server).makeApiClient(CoreV1Api);
+    startProvider();
+    await eventually(() => (updates.length > 0 ? true : undefined));
+    // Let the watches serve past the "ended at once" threshold (a server that ends watches at once is a failure).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    server.breakWatches();
+    await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', 'web', [80]) as V1Service });
+    await eventually(() => (names(latest(), 'Service').length === 1 ? true : undefined));
+    expect(statuses.filter((s) => !s.healthy), 'a cut stream is resumed, not a failure').to.deep.equal([]);
+    await server.stop();
+    const down = await eventually(() => statuses.find((s) => !s.healthy));
+    // undici says "fetch failed"; the cause is what tells the user why.
+    expect(down.message).to.match(/ECONNREFUSED 127\.0\.0\.1:\d+/);
+  });
+
+  it('reports a hung API server (connections accepted, nothing answered) and converges once it answers', async () => {
+    const core = kubeconfigFor(server).makeApiClient(CoreV1Api);
+    // Discovery (which would time out too) waits: the watches alone must notice.
+    startProvider(false, { requestTimeoutMs: 500, discoveryIntervalMs: 60_000 });
+    await eventually(() => (updates.length > 0 ? true : undefined));
+    server.freeze();
+    // Quiet watches end (inactivity) and are re-opened; a re-opened watch never answered is a failure.
+    const down = await eventually(() => statuses.find((s) => !s.healthy), 15_000, 'an unhealthy status');
+    expect(down.message).to.contain('no answer from the API server within 0.5 s');
+    server.thaw();
+    await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', 'web', [80]) as V1Service });
+    await eventually(() => (names(latest(), 'Service').length === 1 ? true : undefined), 15_000, 'convergence');
+    await eventually(() => (statuses[statuses.length - 1]!.healthy ? true : undefined), 15_000, 'healthy again');
   });
 
   it('follows changes across broken watches', async () => {

@@ -143,9 +143,11 @@ describe('shadow Services and Events: writing', () => {
     expect((await events()).map((e) => e.count)).to.deep.equal([2]);
     // A new leader finding the Event of a standing problem writes nothing.
     const applied = (): number => server.writes().filter((w) => w.status < 300).length;
-    const writes = applied();
+    const writes = server.writes().length;
     await new EventRecorder(client, 'n2').report([p], objects);
-    expect(applied()).to.equal(writes);
+    // Not even a create answered 409: it lists the Plexus Events once and finds it there.
+    expect(server.writes().length).to.equal(writes);
+    expect(applied()).to.be.greaterThan(0);
     const list = await events();
     expect(list).to.have.length(1);
     expect(list[0]).to.deep.include({ count: 2, message: p.message });
