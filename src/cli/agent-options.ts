@@ -27,6 +27,11 @@ export interface AgentOptions {
   readonly accessLog: { readonly enabled: boolean; readonly sampleRate: number };
   /** A UDP flow (one client address) with no datagram for this long is closed and counted. */
   readonly udpIdleTimeoutMs: number;
+  /**
+   * After the stop signal: keep accepting, not ready, for `windowMs` (endpoint removal reaches
+   * kube-proxy), then stop accepting and let in-flight traffic finish within `timeoutMs`.
+   */
+  readonly drain: { readonly windowMs: number; readonly timeoutMs: number };
   /** `--secure`: workload certificates, the mTLS tunnel between agents, authorization on the destination node; null = off. */
   readonly secure: SecureAgentOptions | null;
   readonly logger: Logger;
@@ -39,8 +44,8 @@ export interface SecureAgentOptions {
   readonly tunnelAddress: string;
   /** Local mode: the CA folder made by `plexus ca init`. */
   readonly caDir: string | null;
-  /** Kubernetes mode: the port of the leader's certificate issuer (the same on every agent). */
-  readonly issuerPort: number;
+  /** Kubernetes mode: the certificate issuer (the Service plexus-issuer). */
+  readonly issuer: { readonly host: string; readonly port: number };
   /** Node name → that node's agent tunnel listener (local mode, `--tunnel-peer`). */
   readonly peers: ReadonlyMap<string, { readonly host: string; readonly port: number }>;
   /** Workload and agent certificate lifetime (default 24 h); renewed at half of it. */

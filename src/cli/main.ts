@@ -25,6 +25,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<AnyCom
   ['cleanup', async () => (await import('./commands/cleanup.js')).cleanupCommand],
   ['check', async () => (await import('./commands/check.js')).checkCommand],
   ['ca', async () => (await import('./commands/ca.js')).caCommand],
+  ['issuer', async () => (await import('./commands/issuer.js')).issuerCommand],
 ];
 
 /** The invoked command's name: the first argument that is not an option (there are no global options). */

@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import type { Options } from 'yargs';
 import { DEFAULT_MESH_DOMAIN, DEFAULT_VIP_CIDR } from '../routing/snapshot.js';
+import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_TRUST_DOMAIN } from '../secure/defaults.js';
 
 export const meshDomainOption = {
   type: 'string',
@@ -49,4 +50,32 @@ export function portOption(describe: string, defaultValue: number) {
       return value;
     },
   };
+}
+
+/** A number of seconds, at least `min`. */
+function secondsOption(name: string, describe: string, defaultValue: number, min: number) {
+  return {
+    type: 'number' as const,
+    default: defaultValue,
+    describe,
+    coerce: (value: number) => {
+      if (!(value >= min)) throw new Error(`--${name}: "${value}" is not a number of seconds >= ${min}`);
+      return value;
+    },
+  };
+}
+
+export const trustDomainOption = { type: 'string', default: DEFAULT_TRUST_DOMAIN, describe: 'Secure mode: the SPIFFE trust domain (must match the CA)' } as const satisfies Options;
+
+export const certLifetimeOption = secondsOption('cert-lifetime', 'Secure mode: seconds a workload or agent certificate lives; renewed at half of it', DEFAULT_CERT_LIFETIME_MS / 1000, 10);
+
+/**
+ * After SIGTERM the process is not ready but keeps accepting for the drain window (the endpoint
+ * removal must reach kube-proxy on every node), then stops accepting and lets what is in flight
+ * finish within the drain timeout. terminationGracePeriodSeconds must exceed the two together.
+ */
+export const drainWindowOption = secondsOption('drain-window', 'Seconds to keep accepting after SIGTERM while /readyz fails, so endpoint removal reaches kube-proxy first', 5, 0);
+
+export function drainTimeoutOption(defaultSeconds: number) {
+  return secondsOption('drain-timeout', 'Seconds in-flight requests and streams may take after the drain window before they are cut', defaultSeconds, 0);
 }

@@ -9,6 +9,14 @@ export const AGENT_POD_SELECTOR: Readonly<Record<string, string>> = {
   'app.kubernetes.io/component': 'agent',
 };
 
+/**
+ * On the agent pod template (manifests/40-daemonset.yaml): whether its agents run secure mode,
+ * "true" or "false". The agent reads it as PLEXUS_SECURE (downward API), and every agent reads it
+ * on the other agents' pods to know which ones speak the tunnel: switching secure mode is a change
+ * of this annotation, which is a rollout (docs/secure-mode.md, "Switching secure mode").
+ */
+export const SECURE_ANNOTATION = 'plexus.dev/secure';
+
 /** On a shadow Service (label and annotation): the original Service it stands for. */
 export const SHADOW_OF_NAMESPACE = 'plexus.dev/shadow-of-namespace';
 export const SHADOW_OF_NAME = 'plexus.dev/shadow-of-name';

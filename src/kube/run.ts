@@ -2,15 +2,19 @@
  * `plexus agent` in Kubernetes mode: kube provider → compile (previous allocation read from the
  * shadow Services) → node agent; leader election; the leader writes shadow Services and Events
  * and keeps the CoreDNS mesh block current.
- * Serves until `signal` aborts, then releases the lease and drains.
+ * Serves until `signal` aborts, then drains: not ready and the lease released at once, listeners
+ * still accepting for the drain window (kube-proxy must see the endpoint go first), then closed,
+ * with in-flight requests and tunnel streams given the drain timeout.
  */
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentOptions } from '../cli/agent-options.js';
 import { NodeAgent } from '../node-agent/agent.js';
 import { Compiler } from '../routing/compile.js';
 import type { Allocation, MeshConfig } from '../routing/mesh-config.js';
 import { formatProblem, problem, type Problem } from '../routing/problem.js';
 import { DEFAULT_LISTENER_PORTS } from '../routing/snapshot.js';
+import { ownAdvertisementProblem } from '../secure/cluster/agent-peers.js';
 import type { KubeSecure } from '../secure/cluster/kube-secure.js';
 import { desiredNetworkPolicies } from '../secure/cluster/network-policies.js';
 import { NetworkPolicyWriter } from '../secure/cluster/network-policy-writer.js';
@@ -66,6 +70,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     adminPort: options.adminPort,
     logger,
     accessLog: options.accessLog,
+    drainTimeoutMs: options.drain.timeoutMs,
     ...(options.secure === null ? {} : {
       dialer: (endpoint, source, port) => secure === null
         ? { kind: 'refused', reason: 'secure mode is starting' }
@@ -165,12 +170,10 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
       logger.info({ identity }, 'leading: writing shadow Services, Events and the CoreDNS block');
       dns.reset();
       policies.reset();
-      secure?.setLeading(true);
       enqueue();
     },
     onStoppedLeading: () => {
       logger.info({ identity }, 'no longer leading');
-      secure?.setLeading(false);
     },
     onError: (err) => {
       // Repeats every retry while the API server is away: each new failure is logged once.
@@ -204,6 +207,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   }, DNS_CHECK_INTERVAL_MS);
   dnsCheck.unref();
 
+  await checkAdvertisedMode(client, options, logger);
   await agent.start();
   if (options.secure !== null) {
     const { KubeSecure } = await import('../secure/cluster/kube-secure.js');
@@ -236,13 +240,34 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   }
 
   await aborted;
-  logger.info('stopping: releasing the lease, draining in-flight traffic');
+  logger.info({ drainWindowMs: options.drain.windowMs }, 'stopping: not ready, lease released; still serving through the drain window');
+  agent.startDraining();
   clearInterval(dnsCheck);
+  await leader.stop();
+  // Configs still apply during the window (endpoints move); cluster writes stopped with the lease.
+  await sleep(options.drain.windowMs);
+  logger.info({ drainTimeoutMs: options.drain.timeoutMs }, 'drain window over: listeners closed, waiting for in-flight traffic');
   await provider.stop();
   // Writes in flight were aborted; the CoreDNS check (client-node's own client) is not waited for long.
   await Promise.race([Promise.all([processing, dnsRunning]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WRITES_WAIT_MS).unref())]);
-  await leader.stop();
-  await agent.stop();
+  await Promise.all([agent.stop(), secure?.closeTunnel(options.drain.timeoutMs)]);
   await secure?.stop();
   logger.info('stopped');
+}
+
+/**
+ * The agent's mode must be the one its pod advertises (`plexus.dev/secure`), which the other
+ * agents read to decide whether to tunnel to it. Not checked outside a pod (no POD_NAME).
+ */
+async function checkAdvertisedMode(client: ApiClient, options: AgentOptions, logger: AgentOptions['logger']): Promise<void> {
+  const podName = process.env.POD_NAME;
+  if (!podName) return;
+  let problem: string | null;
+  try {
+    problem = await ownAdvertisementProblem(client, options.namespace, podName, options.secure !== null);
+  } catch (err) {
+    logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'own pod not readable: its secure-mode annotation is not checked');
+    return;
+  }
+  if (problem !== null) throw new Error(problem);
 }

@@ -6,6 +6,7 @@
  * When ready it logs one `agent ready` line carrying `adminPort` and `dnsPort`, so callers that
  * asked for port 0 can read the ports back.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentOptions } from '../cli/agent-options.js';
 import { dnsTableFromConfig } from '../dns/answer.js';
 import { DnsResponder } from '../dns/responder.js';
@@ -32,6 +33,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     logger,
     accessLog: options.accessLog,
     udpIdleTimeoutMs: options.udpIdleTimeoutMs,
+    drainTimeoutMs: options.drain.timeoutMs,
     ...(options.secure === null ? {} : {
       dialer: (endpoint, source, port) => secure === null
         ? { kind: 'refused', reason: 'secure mode is starting' }
@@ -141,6 +143,11 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
   }, 'agent ready');
 
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  if (options.drain.windowMs > 0) {
+    logger.info({ drainWindowMs: options.drain.windowMs }, 'stopping: not ready; still serving through the drain window');
+    agent.startDraining();
+    await sleep(options.drain.windowMs);
+  }
   logger.info('stopping: draining in-flight traffic');
   await stopAll();
   logger.info('stopped');

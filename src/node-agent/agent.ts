@@ -82,6 +82,9 @@ export class NodeAgent {
   #provider: Pick<ProviderStatus, 'healthy' | 'message'> | null = null;
   #providerProblems: readonly Problem[] = [];
   #queue: Promise<unknown> = Promise.resolve();
+  /** The first apply bound its listeners: ready from then on (until draining). */
+  #bound = false;
+  #draining = false;
   #stopped = false;
 
   constructor(options: AgentOptions) {
@@ -108,7 +111,7 @@ export class NodeAgent {
     this.#admin = new AdminServer({
       registry: this.#metrics.registry,
       readiness: () => this.#readiness(),
-      notReady: () => ({ ready: false, reason: 'no config applied yet' }),
+      notReady: () => ({ ready: false, reason: this.#draining ? 'draining: the agent is stopping' : 'no config applied yet' }),
       config: () => this.#configView(),
     });
   }
@@ -151,6 +154,16 @@ export class NodeAgent {
     this.#publishProblems();
   }
 
+  /**
+   * The agent is stopping: `/readyz` fails from now on, listeners keep accepting (the endpoint
+   * removal has yet to reach kube-proxy) but end each connection after its current exchange.
+   * `stop` follows after the drain window.
+   */
+  startDraining(): void {
+    this.#draining = true;
+    this.#listeners.closeAfterExchange();
+  }
+
   /** Stops accepting everywhere, lets in-flight traffic finish (up to the drain timeout), closes everything. */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -167,6 +180,7 @@ export class NodeAgent {
     // The swap: from here on, every new request or connection sees the new runtime.
     this.#applied = { runtime, generation, appliedAt: new Date() };
     const result = await this.#listeners.reconcile(planListeners(config, this.#options.mode, this.#options.listenAddress));
+    this.#bound = true;
     const problems = this.#publishProblems();
     this.#metrics.setGeneration(generation);
     this.#metrics.setListeners(countByKind(this.#listeners.listeners.map((listener) => listener.spec.kind)));
@@ -193,7 +207,7 @@ export class NodeAgent {
   }
 
   #readiness(): object | null {
-    if (!this.#applied) return null;
+    if (!this.#applied || !this.#bound || this.#draining) return null;
     return {
       ready: true,
       generation: this.#applied.generation,

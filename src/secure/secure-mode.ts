@@ -30,6 +30,11 @@ import { nodeIdentity, type IssuedCert } from './workload-cert.js';
 export interface PeerAddress {
   readonly host: string;
   readonly port: number;
+  /**
+   * That node's agent runs plain mode (a rollout is switching secure mode on or off): it has no
+   * tunnel listener, so its node's pods are dialled directly, as in plain mode.
+   */
+  readonly plain?: boolean;
 }
 
 /** Where certificates and trusted roots come from. */
@@ -188,11 +193,11 @@ export class SecureMode {
   /** The data plane's dialer: same node direct, other nodes through the caller identity's tunnel. */
   readonly dialer: Dialer = (endpoint, source, port): UpstreamPath => {
     if (endpoint.nodeName === null || endpoint.nodeName === this.#options.nodeName) return DIRECT;
+    const peer = this.#options.peers.get(endpoint.nodeName);
+    if (peer === undefined) return { kind: 'refused', reason: `secure mode: no tunnel peer for node ${endpoint.nodeName} (see --tunnel-peer)` };
+    if (peer.plain === true) return DIRECT;
     if (source === null) return { kind: 'refused', reason: 'secure mode: the caller is not a known pod of this node, so it has no identity (fail closed)' };
     const identity = identityKey(source);
-    if (this.#peer(endpoint.nodeName) === null) {
-      return { kind: 'refused', reason: `secure mode: no tunnel peer for node ${endpoint.nodeName} (see --tunnel-peer)` };
-    }
     const { service, port: meshPort } = port;
     const serviceKey = `${service.namespace}/${service.name}:${meshPort.port}/${meshPort.protocol}`;
     const request = { identity, node: endpoint.nodeName, host: endpoint.ip, port: endpoint.port, service: serviceKey };
@@ -211,7 +216,7 @@ export class SecureMode {
       trustDomain: this.#options.trustDomain,
       permissive: this.#options.permissive,
       tunnel: { address: this.#options.tunnelAddress, port: this.tunnelPort },
-      peers: Object.fromEntries([...this.#options.peers].map(([node, peer]) => [node, formatAuthority(peer.host, peer.port)])),
+      peers: Object.fromEntries([...this.#options.peers].map(([node, peer]) => [node, peer.plain === true ? 'plain mode: dialled directly' : formatAuthority(peer.host, peer.port)])),
       ca: { root: roots.cert.subject.replaceAll('\n', ', '), notAfter: new Date(roots.cert.validTo).toISOString(), rotating: roots.previousCert !== null },
       certificates: this.#certificates().map((cert) => ({
         identity: cert.identity, spiffeId: cert.spiffeId, signedBy: new X509Certificate(cert.certPem).issuer.replaceAll('\n', ', '),
@@ -226,12 +231,21 @@ export class SecureMode {
     return secureFindings(this.#credentials.roots(), this.#certificates(), now);
   }
 
+  /**
+   * Stops accepting tunnels; inbound streams in flight may finish within `drainTimeoutMs`. Run
+   * beside the data plane's own drain, whose outbound streams still use this mode until `stop`.
+   */
+  async closeTunnel(drainTimeoutMs: number): Promise<void> {
+    await this.#server?.close(drainTimeoutMs);
+  }
+
   async stop(): Promise<void> {
     this.#credentials.stop();
     this.#store.stop();
+    await this.#server?.close();
     this.#client.close();
     this.#policy.close();
-    await Promise.all([this.#server?.close(), this.#relay.close()]);
+    await this.#relay.close();
   }
 
   #certificates(): IssuedCert[] {
@@ -240,7 +254,7 @@ export class SecureMode {
 
   #peer(node: string): TunnelPeer | null {
     const address = this.#options.peers.get(node);
-    return address === undefined ? null : { host: address.host, port: address.port, nodeName: node };
+    return address === undefined || address.plain === true ? null : { host: address.host, port: address.port, nodeName: node };
   }
 
   /** A rotation or retirement: the new trust bundle applies to new connections, and every certificate moves to the new root now. */

@@ -1,11 +1,13 @@
 /**
  * SPIFFE IDs of the mesh. A workload is `spiffe://<trust-domain>/ns/<ns>/sa/<sa>` (the form Istio
  * and Linkerd use); an agent presents `spiffe://<trust-domain>/plexus/node/<node>` on its tunnel
- * listener, a form no ServiceAccount can produce, so a workload's key can never pose as an agent.
+ * listener and the certificate issuer `spiffe://<trust-domain>/plexus/issuer` on its endpoint,
+ * forms no ServiceAccount can produce, so a workload's key can never pose as either.
  */
 export type SpiffeId =
   | { readonly kind: 'workload'; readonly trustDomain: string; readonly namespace: string; readonly serviceAccount: string }
-  | { readonly kind: 'node'; readonly trustDomain: string; readonly nodeName: string };
+  | { readonly kind: 'node'; readonly trustDomain: string; readonly nodeName: string }
+  | { readonly kind: 'issuer'; readonly trustDomain: string };
 
 export type SpiffeParse = { readonly ok: true; readonly id: SpiffeId } | { readonly ok: false; readonly error: string };
 
@@ -25,6 +27,10 @@ export function workloadSpiffeId(trustDomain: string, namespace: string, service
 
 export function nodeSpiffeId(trustDomain: string, nodeName: string): string {
   return `spiffe://${trustDomain}/plexus/node/${nodeName}`;
+}
+
+export function issuerSpiffeId(trustDomain: string): string {
+  return `spiffe://${trustDomain}/plexus/issuer`;
 }
 
 /** `ns/sa` → its SPIFFE ID; the identity key format of MeshConfig access rules. */
@@ -56,7 +62,8 @@ export function parseSpiffeId(uri: string): SpiffeParse {
   if (segments.length === 3 && segments[0] === 'plexus' && segments[1] === 'node' && SUBDOMAIN.test(segments[2]!)) {
     return { ok: true, id: { kind: 'node', trustDomain, nodeName: segments[2]! } };
   }
-  return { ok: false, error: `SPIFFE ID "${uri}" is neither spiffe://<td>/ns/<ns>/sa/<sa> nor an agent's ID` };
+  if (segments.length === 2 && segments[0] === 'plexus' && segments[1] === 'issuer') return { ok: true, id: { kind: 'issuer', trustDomain } };
+  return { ok: false, error: `SPIFFE ID "${uri}" is neither spiffe://<td>/ns/<ns>/sa/<sa> nor an agent's or the issuer's ID` };
 }
 
 /**

@@ -6,11 +6,11 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { caSigner, type MeshCa } from './ca.js';
 import { CLOCK_SKEW_MS, DEFAULT_CERT_LIFETIME_MS } from './defaults.js';
-import { nodeSpiffeId, parseSpiffeId, spiffeIdOfIdentity, uriSans, type SpiffeId } from './spiffe.js';
+import { issuerSpiffeId, nodeSpiffeId, parseSpiffeId, spiffeIdOfIdentity, uriSans, type SpiffeId } from './spiffe.js';
 import { generateKeyPair, issueCertificate } from './x509.js';
 
 export interface IssuedCert {
-  /** `ns/sa` for a workload, `node/<name>` for an agent. */
+  /** `ns/sa` for a workload, `node/<name>` for an agent, `issuer` for the cluster issuer. */
   readonly identity: string;
   readonly spiffeId: string;
   readonly certPem: string;
@@ -40,6 +40,14 @@ export function issueWorkloadCert(ca: MeshCa, identity: string, options: IssueOp
 
 export function issueNodeCert(ca: MeshCa, nodeName: string, options: IssueOptions = {}): IssuedCert {
   return issue(ca, nodeIdentity(nodeName), nodeSpiffeId(ca.trustDomain, nodeName), options);
+}
+
+/** The identity key of the certificate issuer's serving certificate (cluster mode). */
+export const ISSUER_IDENTITY = 'issuer';
+
+/** The cluster issuer's serving certificate: agents check it before they send their token. */
+export function issueIssuerCert(ca: MeshCa, options: IssueOptions = {}): IssuedCert {
+  return issue(ca, ISSUER_IDENTITY, issuerSpiffeId(ca.trustDomain), options);
 }
 
 function issue(ca: MeshCa, identity: string, spiffeId: string, options: IssueOptions): IssuedCert {
@@ -113,6 +121,14 @@ export function verifyAgent(chain: PeerCertificateInput, bundle: TrustBundleInpu
   return { ok: true, identity: nodeIdentity(id.nodeName), spiffeId: id };
 }
 
+/** The certificate issuer's serving certificate (seen by an agent before it sends its token). */
+export function verifyIssuer(chain: PeerCertificateInput, bundle: TrustBundleInput, now: number, trustDomain?: string): PeerVerification {
+  const verified = verifyChain(chain, bundle, now, trustDomain);
+  if (!verified.ok) return verified;
+  if (verified.id.kind !== 'issuer') return { ok: false, error: `${describe(verified.id)} is not the mesh's certificate issuer` };
+  return { ok: true, identity: ISSUER_IDENTITY, spiffeId: verified.id };
+}
+
 function verifyChain(chain: PeerCertificateInput, bundle: TrustBundleInput, now: number, trustDomain: string | undefined):
   { ok: true; id: SpiffeId } | { ok: false; error: string } {
   const leaf = leafOf(chain);
@@ -154,6 +170,7 @@ function validity(cert: X509Certificate): { from: number; to: number } {
 }
 
 function describe(id: SpiffeId): string {
+  if (id.kind === 'issuer') return 'the issuer ID';
   return id.kind === 'node' ? `agent ID of node ${id.nodeName}` : `workload ID ${id.namespace}/${id.serviceAccount}`;
 }
 

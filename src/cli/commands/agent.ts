@@ -5,11 +5,15 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { runLocalAgent } from '../../local/local-agent.js';
-import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_ISSUER_PORT, DEFAULT_TRUST_DOMAIN, DEFAULT_TUNNEL_PORT } from '../../secure/defaults.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from '../../node-agent/agent.js';
+import { DEFAULT_ISSUER_PORT, DEFAULT_TUNNEL_PORT } from '../../secure/defaults.js';
 import type { AgentOptions, AgentRunner, SecureAgentOptions } from '../agent-options.js';
 import { CliError, EXIT } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
-import { defaultNodeName, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
+import {
+  certLifetimeOption, defaultNodeName, drainTimeoutOption, drainWindowOption, manifestsOption, meshDomainOption, portOption, trustDomainOption, vipCidrOption,
+} from '../options.js';
+import { stopSignal } from '../stop-signal.js';
 
 interface AgentArgs {
   readonly manifests: string | undefined;
@@ -31,15 +35,20 @@ interface AgentArgs {
   readonly secure: boolean;
   readonly trustDomain: string;
   readonly tunnelPort: number;
+  readonly issuerAddress: string | undefined;
   readonly issuerPort: number;
   readonly tunnelAddress: string | undefined;
   readonly caDir: string | undefined;
   readonly tunnelPeer: readonly string[];
   readonly permissive: boolean;
   readonly certLifetime: number;
+  readonly drainWindow: number | undefined;
+  readonly drainTimeout: number;
 }
 
 export const DEFAULT_DNS_PORT = 8053;
+/** Long enough for an endpoint removal to reach kube-proxy on every node of an ordinary cluster. */
+export const DEFAULT_KUBE_DRAIN_WINDOW_SECONDS = 5;
 export const DEFAULT_ADMIN_PORT = 9901;
 
 function builder(yargs: Argv): Argv<AgentArgs> {
@@ -82,24 +91,20 @@ function builder(yargs: Argv): Argv<AgentArgs> {
       },
     })
     .option('secure', { type: 'boolean', default: false, describe: 'Secure mode: per-ServiceAccount certificates, mTLS tunnel between agents, authorization on the destination node (docs/secure-mode.md)' })
-    .option('trust-domain', { type: 'string', default: DEFAULT_TRUST_DOMAIN, describe: 'Secure mode: the SPIFFE trust domain (must match the CA)' })
+    .option('trust-domain', trustDomainOption)
     .option('tunnel-port', portOption('Secure mode: the port of the mTLS tunnel listener (0 = any free port, logged when ready)', DEFAULT_TUNNEL_PORT))
-    .option('issuer-port', portOption('Secure mode, Kubernetes mode: the port of the leader\'s certificate issuer, on --tunnel-address (the same on every agent)', DEFAULT_ISSUER_PORT))
+    .option('issuer-address', { type: 'string', describe: 'Secure mode, Kubernetes mode: the certificate issuer (host name or IP)', defaultDescription: 'plexus-issuer.<namespace>.svc, the issuer\'s Service' })
+    .option('issuer-port', portOption('Secure mode, Kubernetes mode: the port of the certificate issuer', DEFAULT_ISSUER_PORT))
     .option('tunnel-address', { type: 'string', describe: 'Secure mode: where the tunnel listener binds', defaultDescription: '127.0.0.1 in local mode, --listen-address in Kubernetes mode' })
     .option('ca-dir', { type: 'string', normalize: true, describe: 'Secure mode, local mode: the CA folder made by plexus ca init' })
     .option('tunnel-peer', {
       type: 'string', array: true, default: [] as string[],
       describe: 'Secure mode, local mode: NODE=HOST:PORT, the tunnel listener of another node\'s agent (repeat per node)',
     })
-    .option('cert-lifetime', {
-      type: 'number', default: DEFAULT_CERT_LIFETIME_MS / 1000,
-      describe: 'Secure mode: seconds a workload or agent certificate lives; renewed at half of it',
-      coerce: (value: number) => {
-        if (!(value >= 10)) throw new Error(`--cert-lifetime: "${value}" is not a number of seconds >= 10`);
-        return value;
-      },
-    })
+    .option('cert-lifetime', certLifetimeOption)
     .option('permissive', { type: 'boolean', default: false, describe: 'Secure mode: let plaintext callers into the tunnel port, without an identity (migration only)' })
+    .option('drain-window', { ...drainWindowOption, default: undefined, defaultDescription: `${DEFAULT_KUBE_DRAIN_WINDOW_SECONDS} in Kubernetes mode, 0 in local mode (no kube-proxy to wait for)` })
+    .option('drain-timeout', drainTimeoutOption(DEFAULT_DRAIN_TIMEOUT_MS / 1000))
     .example('$0 agent --manifests examples/shop --dns-port 8053', 'Local mode on the example shop')
     .example('$0 agent --node-name node-b --vip-cidr 127.78.0.0/16 --dns-port 8054 --admin-port 9902 --manifests dir/', 'A second agent on the same machine') as unknown as Argv<AgentArgs>;
 }
@@ -121,6 +126,7 @@ function toOptions(args: ArgumentsCamelCase<AgentArgs>): AgentOptions {
     adminAddress: args.adminAddress ?? (local ? '127.0.0.1' : '0.0.0.0'),
     accessLog: { enabled: args.accessLog, sampleRate: args.accessLogSampleRate },
     udpIdleTimeoutMs: args.udpIdleTimeout * 1000,
+    drain: { windowMs: (args.drainWindow ?? (local ? 0 : DEFAULT_KUBE_DRAIN_WINDOW_SECONDS)) * 1000, timeoutMs: args.drainTimeout * 1000 },
     secure: secureOptions(args, local),
     logger: createLogger(args.logLevel),
   };
@@ -144,30 +150,12 @@ function secureOptions(args: ArgumentsCamelCase<AgentArgs>, local: boolean): Sec
   return {
     trustDomain: args.trustDomain,
     tunnelPort: args.tunnelPort,
-    issuerPort: args.issuerPort,
+    issuer: { host: args.issuerAddress ?? `plexus-issuer.${args.namespace}.svc`, port: args.issuerPort },
     tunnelAddress: args.tunnelAddress ?? (local ? '127.0.0.1' : args.listenAddress),
     caDir: args.caDir ?? null,
     peers,
     permissive: args.permissive,
     certLifetimeMs: args.certLifetime * 1000,
-  };
-}
-
-/** Aborts on the first SIGINT / SIGTERM; a second one exits at once. */
-function stopSignal(onSecond: () => void): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSignal = (): void => {
-    if (controller.signal.aborted) onSecond();
-    else controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
   };
 }
 

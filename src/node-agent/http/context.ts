@@ -29,6 +29,13 @@ export interface ConnectionHandler {
    * have finished (established WebSocket tunnels are not waited for; `destroy()` ends them).
    */
   drain(): Promise<void>;
+  /**
+   * Draining starts (the agent is stopping, its endpoint is being removed): keep accepting, but
+   * end every connection, new ones included, after its current exchange (HTTP/1.1: the response
+   * says `Connection: close`; HTTP/2: GOAWAY), so keep-alive clients reconnect, elsewhere once
+   * kube-proxy has moved, without a request lost on a connection closed under them.
+   */
+  closeAfterExchange(): void;
   /** Force-closes every connection. */
   destroy(): void;
   readonly activeConnections: number;

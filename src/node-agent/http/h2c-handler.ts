@@ -86,6 +86,12 @@ class H2cHandler implements ConnectionHandler {
     }
   }
 
+  closeAfterExchange(): void {
+    // GOAWAY: the open streams finish, the client opens a new connection for the next ones.
+    // Sessions accepted later are served until drain().
+    for (const session of this.#sessions) session.close();
+  }
+
   drain(): Promise<void> {
     this.#draining = true;
     this.#drainPromise ??= new Promise<void>((resolve) => {

@@ -7,6 +7,8 @@ class Http1Handler implements ConnectionHandler, ConnectionOwner {
   readonly #ctx: HttpProxyContext;
   readonly #connections = new Set<ClientConnection>();
   #draining = false;
+  /** Every exchange ends its connection (draining has started; accepting goes on). */
+  #closing = false;
   #drained: (() => void) | null = null;
   #drainPromise: Promise<void> | null = null;
 
@@ -15,7 +17,7 @@ class Http1Handler implements ConnectionHandler, ConnectionOwner {
   }
 
   get draining(): boolean {
-    return this.#draining;
+    return this.#draining || this.#closing;
   }
 
   get activeConnections(): number {
@@ -28,6 +30,10 @@ class Http1Handler implements ConnectionHandler, ConnectionOwner {
       return;
     }
     this.#connections.add(new ClientConnection(socket, this.#ctx, this));
+  }
+
+  closeAfterExchange(): void {
+    this.#closing = true;
   }
 
   drain(): Promise<void> {

@@ -7,6 +7,13 @@ import type { PortRuntime } from '../runtime/types.js';
 
 export interface ConnectionHandler {
   handle(socket: Socket): void;
+  /**
+   * Draining starts (the agent is stopping, its endpoint is being removed): keep accepting, but
+   * end every connection, new ones included, after its current exchange (HTTP/1.1: the response
+   * says `Connection: close`; HTTP/2: GOAWAY), so keep-alive clients reconnect, elsewhere once
+   * kube-proxy has moved, without a request lost on a connection closed under them.
+   */
+  closeAfterExchange(): void;
   /** Resolves once every connection handed over so far has finished (idle ones may be closed). */
   drain(): Promise<void>;
   /** Ends every connection now. */

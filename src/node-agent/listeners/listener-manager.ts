@@ -28,6 +28,8 @@ export class ListenerManager {
   readonly #factory: ListenerFactory;
   readonly #ports: () => ReadonlyMap<string, PortRuntime>;
   readonly #drainTimeoutMs: number;
+  /** Draining has started: listeners bound from now on end each connection after its exchange too. */
+  #closing = false;
   #problems: Problem[] = [];
 
   /** `ports` returns the PortRuntimes of the runtime currently applied. */
@@ -80,6 +82,12 @@ export class ListenerManager {
     return { added: added.sort(), removed: removed.sort(), replaced: replaced.sort(), kept: kept.sort(), failed };
   }
 
+  /** Draining starts: every listener keeps accepting, and ends each connection after its current exchange. */
+  closeAfterExchange(): void {
+    this.#closing = true;
+    for (const listener of this.#running.values()) listener.closeAfterExchange();
+  }
+
   /** Closes every listener, letting in-flight traffic finish within the drain timeout. */
   async closeAll(): Promise<void> {
     for (const listener of this.#running.values()) this.#drain(listener);
@@ -104,6 +112,7 @@ export class ListenerManager {
       await listener.close(0).catch(() => undefined);
       return bindErrorText(error);
     }
+    if (this.#closing) listener.closeAfterExchange();
     this.#running.set(spec.id, listener);
     return null;
   }

@@ -14,6 +14,8 @@ export interface RunningListener {
   listen(): Promise<void>;
   /** Stops accepting now; resolves once in-flight traffic finished, or was cut after `drainTimeoutMs`. */
   close(drainTimeoutMs: number): Promise<void>;
+  /** Keeps accepting, but each connection ends after its current exchange (see ConnectionHandler). */
+  closeAfterExchange(): void;
   /** Connections (stream) or flows (datagram) currently open. */
   readonly active: number;
 }
@@ -49,6 +51,10 @@ export class StreamListener implements RunningListener {
     });
   }
 
+  closeAfterExchange(): void {
+    this.#handler.closeAfterExchange();
+  }
+
   async close(drainTimeoutMs: number): Promise<void> {
     if (this.#server.listening) this.#server.close();
     await withDeadline(this.#handler.drain(), drainTimeoutMs);
@@ -71,6 +77,11 @@ export class DatagramListener implements RunningListener {
 
   listen(): Promise<void> {
     return this.#relay.listen();
+  }
+
+  /** UDP has no connection to end: flows run until idle or closed. */
+  closeAfterExchange(): void {
+    // nothing to do
   }
 
   close(): Promise<void> {

@@ -44,6 +44,11 @@ class TcpProxy implements ConnectionHandler {
     return this.#sockets.size;
   }
 
+  /** A TCP connection has no exchange to end after: it runs until a side ends it or the drain timeout. */
+  closeAfterExchange(): void {
+    // nothing to do
+  }
+
   handle(client: Socket): void {
     const started = performance.now();
     const port = this.#context.current();

@@ -1,5 +1,5 @@
 /**
- * Who is asking for certificates: the pure checks the leader makes on a TokenReview answer and on
+ * Who is asking for certificates: the pure checks the issuer makes on a TokenReview answer and on
  * the agent pod it names, before `authorizeIssuance` decides per identity. The token must be
  * authenticated, belong to the agent ServiceAccount and be bound to a pod (a projected token:
  * TokenReview then carries the pod's name and uid, and from Kubernetes 1.32 its node); that pod
@@ -48,7 +48,7 @@ export function tokenClaims(status: TokenReviewStatus, account: AgentAccount): C
   return { ok: true, value: { podName, podUid: one(status.user?.extra, POD_UID_EXTRA), nodeName: one(status.user?.extra, NODE_NAME_EXTRA) } };
 }
 
-/** The fields of the agent pod the leader checks. */
+/** The fields of the agent pod the issuer checks. */
 export interface AgentPod {
   readonly uid: string;
   readonly serviceAccountName: string;

@@ -1,7 +1,8 @@
 /**
  * API calls on the CA Secret and the trust-bundle ConfigMap (see ca-objects.ts for their shape).
- * Used by `plexus prepare` / `cleanup` / `ca rotate|retire` with the user's credentials, and by
- * agents (the leader reads the Secret, every agent the ConfigMap) with theirs.
+ * Used by `plexus prepare` / `cleanup` / `ca rotate|retire` / `secure on` with the user's
+ * credentials (the issuer and the agents read through the API access layer: issuer-ca.ts,
+ * cluster-credentials.ts).
  *
  * Order of writes during a rotation: roots are published in the ConfigMap before the Secret
  * signs with them, and dropped from it only after the Secret stopped trusting them, so no agent
@@ -10,7 +11,7 @@
 import { ApiException, type CoreV1Api, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
 import { CaError, createRootCa, type MeshCa } from '../ca.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../../kube/labels.js';
-import { bundleData, caFromSecret, caSecretData, CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY, CA_SECRET_NAME, newCaSecret, PLEXUS_OWNED, rootsFromBundle } from './ca-objects.js';
+import { bundleData, caFromSecret, caSecretData, CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY, CA_SECRET_NAME, newCaSecret, PLEXUS_OWNED } from './ca-objects.js';
 
 export interface StoredCa {
   readonly ca: MeshCa;
@@ -35,12 +36,6 @@ export async function readCaSecret(core: CoreV1Api, namespace: string): Promise<
   if (secret === null) return null;
   const ca = caFromSecret({ type: secret.type ?? 'Opaque', data: secret.data ?? {} }, `Secret ${namespace}/${CA_SECRET_NAME}`);
   return { ca, type: secret.type ?? 'Opaque', resourceVersion: secret.metadata?.resourceVersion };
-}
-
-/** The roots of the trust-bundle ConfigMap; null when there is none. */
-export async function readTrustBundle(core: CoreV1Api, namespace: string): Promise<string[] | null> {
-  const map = await readOrNull(() => core.readNamespacedConfigMap({ namespace, name: CA_BUNDLE_CONFIGMAP_NAME }));
-  return map === null ? null : rootsFromBundle(map.data?.[CA_BUNDLE_KEY] ?? '');
 }
 
 export interface EnsureResult {
@@ -101,7 +96,7 @@ export async function saveCa(core: CoreV1Api, namespace: string, stored: StoredC
   const rotating = next.previousCertPem !== null;
   if (rotating) {
     await publishBundle(core, namespace, next);
-    // Agents re-read the bundle on a timer: the leader signs with the new root only once they trust it.
+    // Agents re-read the bundle on a timer: the issuer signs with the new root only once they trust it.
     await new Promise((resolve) => setTimeout(resolve, propagationMs));
     await writeSecret();
   } else {

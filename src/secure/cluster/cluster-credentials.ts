@@ -1,24 +1,24 @@
 /**
  * A cluster agent's credentials: the trusted roots from the ConfigMap `plexus-ca-bundle`
  * (re-read every `reloadMs`, so a rotation reaches every agent without a restart) and
- * certificates from the leader's issuer. The agent never reads the CA key.
+ * certificates from the issuer (the Service `plexus-issuer`). The agent never reads the CA key
+ * (its ServiceAccount may not).
  */
 import { X509Certificate } from 'node:crypto';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { ApiClient } from '../../kube/api-client.js';
 import { uriSans } from '../spiffe.js';
 import type { CredentialsFactory } from '../secure-mode.js';
-import { CA_BUNDLE_CONFIGMAP_NAME } from './ca-objects.js';
-import { readTrustBundle } from './ca-store.js';
+import { CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY, rootsFromBundle } from './ca-objects.js';
 import { IssuerClient } from './issuer-client.js';
-import { bearerToken, locateLeader } from './kube-lookups.js';
+import { bearerToken, getOrNull } from './kube-lookups.js';
 
 export interface ClusterCredentialsOptions {
   readonly kubeConfig: KubeConfig;
   readonly client: ApiClient;
   readonly namespace: string;
   readonly trustDomain: string;
-  readonly issuerPort: number;
+  readonly issuer: { readonly host: string; readonly port: number };
   /** How often the bundle is re-read; default 10 s. */
   readonly reloadMs?: number;
 }
@@ -41,18 +41,17 @@ function parseBundle(pems: string[], source: string, trustDomain: string): Bundl
 
 export function clusterCredentials(options: ClusterCredentialsOptions): CredentialsFactory {
   return async ({ metrics, logger }) => {
-    const core = options.kubeConfig.makeApiClient(CoreV1Api);
     const source = `ConfigMap ${options.namespace}/${CA_BUNDLE_CONFIGMAP_NAME}`;
+    const path = `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/configmaps/${CA_BUNDLE_CONFIGMAP_NAME}`;
     const read = async (): Promise<Bundle> => {
-      const pems = await readTrustBundle(core, options.namespace);
-      if (pems === null) throw new Error(`no ${source}: create the mesh CA with plexus prepare`);
-      return parseBundle(pems, source, options.trustDomain);
+      const map = await getOrNull(options.client, path) as { data?: Record<string, string> } | null;
+      if (map === null) throw new Error(`no ${source}: create the mesh CA with plexus prepare`);
+      return parseBundle(rootsFromBundle(map.data?.[CA_BUNDLE_KEY] ?? ''), source, options.trustDomain);
     };
     let bundle = await read();
     let timer: NodeJS.Timeout | null = null;
     const issuer = new IssuerClient({
-      locateLeader: () => locateLeader(options.client, options.namespace),
-      port: options.issuerPort,
+      issuer: options.issuer,
       token: () => bearerToken(options.kubeConfig),
       trustBundle: () => bundle.pems,
       trustDomain: options.trustDomain,

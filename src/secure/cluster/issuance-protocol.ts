@@ -1,5 +1,6 @@
 /**
- * The wire format of the leader's issuance endpoint (HTTPS, HTTP/1.1):
+ * The wire format of the issuer's endpoint (HTTPS, HTTP/1.1; the issuer Deployment, reached
+ * through the Service `plexus-issuer`):
  *
  *   POST /v1/certificates
  *   Authorization: Bearer <the agent pod's ServiceAccount token>
@@ -7,7 +8,8 @@
  *
  * 200 answers {"certificates": [{"identity", "certPem"}], "refused": [{"identity", "reason"}]}:
  * each identity is granted or refused on its own. 401 {"error"} when the token does not prove an
- * agent pod on a node; 400 {"error"} for a malformed request. The private keys never leave the
+ * agent pod on a node; 400 {"error"} for a malformed request; 503 {"error"} while the issuer holds
+ * no CA (the agent retries). The private keys never leave the
  * requesting agent.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';

@@ -1,8 +1,11 @@
 /**
- * An agent's certificates in a cluster: a `CertificateSource` that asks the leader. It makes the
- * key pair itself (the private key never leaves this process), checks that the endpoint presents
- * the leader's agent certificate from the trust bundle before sending its token, and checks that
- * what comes back is a certificate for the identity asked, on that key, from a trusted root.
+ * An agent's certificates in a cluster: a `CertificateSource` that asks the issuer (the Service
+ * `plexus-issuer`). It makes the key pair itself (the private key never leaves this process),
+ * checks that the endpoint presents the issuer's certificate (`spiffe://<td>/plexus/issuer`) from
+ * the trust bundle before sending its token, and checks that what comes back is a certificate for
+ * the identity asked, on that key, from a trusted root. Each attempt is a new connection (the
+ * Service may send it to another replica); a request that fails in transport or finds the issuer
+ * unavailable (an issuer replica stopping, or killed mid-request) is retried twice at once-ish.
  */
 import { request } from 'node:https';
 import { X509Certificate } from 'node:crypto';
@@ -11,15 +14,21 @@ import { IssuanceRefusedError } from '../issuer.js';
 import { NO_METRICS, type SecureMetrics } from '../metrics.js';
 import { uriSans } from '../spiffe.js';
 import { formatAuthority } from '../tunnel/protocol.js';
-import { verifyAgent, verifyPeer, type IssuedCert } from '../workload-cert.js';
+import { verifyAgent, verifyIssuer, verifyPeer, type IssuedCert } from '../workload-cert.js';
 import { generateKeyPair, type KeyPair } from '../x509.js';
 import { encodeRequest, ISSUANCE_PATH, MAX_REQUESTS, parseAnswer, type IssuanceAnswer } from './issuance-protocol.js';
-import type { LeaderAddress } from './kube-lookups.js';
+
+/** Attempts per batch, and the pause before each retry. */
+const RETRY_DELAYS_MS = [250, 1_000];
+
+/** An answer that a retry may fix: the issuer cannot sign right now (no CA, stopping, failing). */
+class RetryableError extends Error {
+  override readonly name = 'RetryableError';
+}
 
 export interface IssuerClientOptions {
-  readonly locateLeader: () => Promise<LeaderAddress>;
-  /** The issuer port (the same on every agent). */
-  readonly port: number;
+  /** The issuer endpoint: the Service `plexus-issuer` (its DNS name) and port. */
+  readonly issuer: { readonly host: string; readonly port: number };
   readonly token: () => Promise<string>;
   readonly trustBundle: () => readonly string[];
   readonly trustDomain: string;
@@ -57,9 +66,8 @@ export class IssuerClient {
     if (this.#pending.length > 0) setImmediate(() => void this.#flush());
     let answer: IssuanceAnswer;
     try {
-      const leader = await this.#options.locateLeader();
       const body = encodeRequest(batch.map((p) => ({ identity: p.identity, publicKey: p.keys.publicKey })));
-      answer = parseAnswer(await this.#post(leader, body, await this.#options.token()));
+      answer = parseAnswer(await this.#postWithRetries(body));
     } catch (err) {
       for (const p of batch) {
         this.#metrics.certificateIssuance(p.identity, 'failed');
@@ -83,7 +91,7 @@ export class IssuerClient {
     const issued = answer.certificates.find((c) => c.identity === identity);
     if (refusal !== undefined || issued === undefined) {
       this.#metrics.certificateIssuance(identity, 'refused');
-      throw new IssuanceRefusedError(`certificate for ${identity} refused by the leader: ${refusal?.reason ?? 'no certificate in the answer'}`);
+      throw new IssuanceRefusedError(`certificate for ${identity} refused by the issuer: ${refusal?.reason ?? 'no certificate in the answer'}`);
     }
     const cert = new X509Certificate(issued.certPem);
     const now = (this.#options.clock ?? Date.now)();
@@ -92,7 +100,7 @@ export class IssuerClient {
     const verified = node === undefined ? verifyPeer(cert, bundle, now, this.#options.trustDomain) : verifyAgent(cert, bundle, now, node, this.#options.trustDomain);
     if (!verified.ok || verified.identity !== identity || !cert.publicKey.equals(keys.publicKey)) {
       this.#metrics.certificateIssuance(identity, 'failed');
-      throw new Error(`the leader returned an unusable certificate for ${identity}: ${verified.ok ? 'another identity or key' : verified.error}`);
+      throw new Error(`the issuer returned an unusable certificate for ${identity}: ${verified.ok ? 'another identity or key' : verified.error}`);
     }
     this.#metrics.certificateIssuance(identity, 'issued');
     return {
@@ -106,18 +114,32 @@ export class IssuerClient {
     };
   }
 
-  #post(leader: LeaderAddress, body: string, token: string): Promise<string> {
+  /** The answer's body; transport failures and 5xx answers are retried (RETRY_DELAYS_MS). */
+  async #postWithRetries(body: string): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#post(body, await this.#options.token());
+      } catch (err) {
+        const delay = RETRY_DELAYS_MS[attempt];
+        if (!(err instanceof RetryableError) || delay === undefined) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  #post(body: string, token: string): Promise<string> {
     const bundle = [...this.#options.trustBundle()];
     const clock = this.#options.clock ?? Date.now;
-    const where = `issuer ${formatAuthority(leader.host, this.#options.port)}`;
+    const { host, port } = this.#options.issuer;
+    const where = `issuer ${formatAuthority(host, port)}`;
     return new Promise((resolve, reject) => {
       const req = request({
-        host: leader.host, port: this.#options.port, method: 'POST', path: ISSUANCE_PATH,
+        host, port, method: 'POST', path: ISSUANCE_PATH, agent: false,
         ca: bundle, minVersion: 'TLSv1.3', timeout: this.#options.timeoutMs ?? 10_000,
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, 'Content-Length': Buffer.byteLength(body) },
-        // The chain was verified against `ca`; the token goes only to the leader's agent identity.
+        // The chain was verified against `ca`; the token goes only to the issuer's identity.
         checkServerIdentity: (_host: string, presented: PeerCertificate) => {
-          const verified = verifyAgent(new X509Certificate(presented.raw), bundle, clock(), leader.nodeName, this.#options.trustDomain);
+          const verified = verifyIssuer(new X509Certificate(presented.raw), bundle, clock(), this.#options.trustDomain);
           return verified.ok ? undefined : new Error(`${where}: ${verified.error}`);
         },
       }, (res) => {
@@ -125,13 +147,16 @@ export class IssuerClient {
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode === 200) resolve(text);
-          else reject(new Error(`${where} answered ${res.statusCode ?? '?'}: ${errorOf(text)}`));
+          const status = res.statusCode ?? 0;
+          if (status === 200) resolve(text);
+          else reject(new (status >= 500 ? RetryableError : Error)(`${where} answered ${status || '?'}: ${errorOf(text)}`));
         });
-        res.on('error', reject);
+        res.on('error', (err) => reject(new RetryableError(`${where}: ${err.message}`)));
       });
-      req.on('timeout', () => req.destroy(new Error(`${where}: no answer in time`)));
-      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new RetryableError(`${where}: no answer in time`)));
+      // Transport failures (refused, reset, TLS) may be one replica going away: retried. A server
+      // identity that does not verify is not (checkServerIdentity's error carries no code).
+      req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof RetryableError || err.code === undefined ? err : new RetryableError(`${where}: ${err.message}`)));
       req.end(body);
     });
   }

@@ -1,4 +1,4 @@
-/** The leader's issuance decisions on the agent's registry; `outcome` is the only label (bounded). */
+/** The issuer's decisions on its `/metrics` registry; `outcome` is the only label (bounded). */
 import { Counter, type Registry } from 'prom-client';
 import type { IssuerMetrics, IssuerOutcome } from './issuer-service.js';
 
@@ -8,7 +8,7 @@ export class PromIssuerMetrics implements IssuerMetrics {
   constructor(registry: Registry) {
     this.#decisions = new Counter({
       name: 'plexus_issuer_decisions_total',
-      help: 'Certificate requests the leader decided: issued and refused per identity, unauthenticated (token or agent pod not proven) and invalid per request.',
+      help: 'Certificate requests the issuer decided: issued and refused per identity, unauthenticated (token or agent pod not proven) and invalid per request.',
       labelNames: ['outcome'], registers: [registry],
     });
     for (const outcome of ['issued', 'refused', 'unauthenticated', 'invalid'] as const) this.#decisions.inc({ outcome }, 0);

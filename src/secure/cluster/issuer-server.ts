@@ -1,15 +1,17 @@
 /**
- * The leader's issuance endpoint: HTTPS (TLS 1.3) with a certificate for the leader's agent
- * identity signed by the mesh CA, so a requesting agent can check it talks to the leader before
- * it sends its token. Requesters have no certificate yet, so there is no client certificate:
- * the ServiceAccount token authenticates them. See issuance-protocol.ts for the format.
+ * The issuer's endpoint: HTTPS (TLS 1.3) with a certificate for the issuer identity
+ * (`spiffe://<td>/plexus/issuer`) signed by the mesh CA, so a requesting agent can check it talks
+ * to the issuer before it sends its token. Requesters have no certificate yet, so there is no
+ * client certificate: the ServiceAccount token authenticates them. See issuance-protocol.ts for
+ * the format. Draining: `startDraining` answers every request with `Connection: close` while the
+ * endpoint keeps accepting; `close` stops accepting and lets requests in flight finish.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ISSUANCE_PATH, MalformedRequestError, MAX_BODY_BYTES, parseRequest } from './issuance-protocol.js';
-import { UnauthenticatedError, type IssuerService } from './issuer-service.js';
+import { UnauthenticatedError, UnavailableError, type IssuerService } from './issuer-service.js';
 
 export interface IssuerServerOptions {
   readonly host: string;
@@ -24,6 +26,7 @@ export interface IssuerServerOptions {
 export class IssuerServer {
   readonly #options: IssuerServerOptions;
   readonly #server: Server;
+  #draining = false;
 
   constructor(options: IssuerServerOptions) {
     this.#options = options;
@@ -52,15 +55,29 @@ export class IssuerServer {
     this.#server.setSecureContext({ cert: credentials.certPem, key: credentials.keyPem, minVersion: 'TLSv1.3' });
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
+  /** Keeps accepting, but every answer closes its connection (the Service sends new ones elsewhere). */
+  startDraining(): void {
+    this.#draining = true;
+  }
+
+  /** Stops accepting; requests in flight finish within `drainTimeoutMs`, then every connection is cut. */
+  async close(drainTimeoutMs = 0): Promise<void> {
+    this.#draining = true;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, drainTimeoutMs);
     });
+    await Promise.race([closed, deadline]);
+    clearTimeout(timer);
+    this.#server.closeAllConnections();
+    await closed;
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const answer = (code: number, body: object): void => {
+      if (this.#draining) res.setHeader('Connection', 'close');
       res.writeHead(code, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
     };
     if (req.url !== ISSUANCE_PATH) return answer(404, { error: `only POST ${ISSUANCE_PATH} is served` });
@@ -76,6 +93,8 @@ export class IssuerServer {
         answer(400, { error: err.message });
       } else if (err instanceof UnauthenticatedError) {
         answer(401, { error: err.message });
+      } else if (err instanceof UnavailableError) {
+        answer(503, { error: err.message });
       } else {
         this.#options.logger.error({ err: (err as Error).message }, 'certificate request failed');
         answer(500, { error: 'the issuer failed; retry later' });

@@ -1,5 +1,5 @@
 /**
- * The leader's decision on a certificate request (no HTTP here, see issuer-server.ts):
+ * The issuer's decision on a certificate request (no HTTP here, see issuer-server.ts):
  * TokenReview → the agent pod the token is bound to → its node → `authorizeIssuance` per
  * requested identity against the pods scheduled on that node right now (listed fresh, not from
  * a cache) → sign the requester's public keys. Every refusal is logged and counted.
@@ -31,11 +31,18 @@ export class UnauthenticatedError extends Error {
   override readonly name = 'UnauthenticatedError';
 }
 
+/** The issuer holds no CA right now (not created yet, or deleted): the agent retries later. */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+}
+
 export interface IssuerServiceOptions {
   readonly lookups: IssuerLookups;
   readonly account: AgentAccount;
-  /** The signing CA as last read from the Secret. */
-  readonly ca: () => MeshCa;
+  /** The signing CA as last read from the Secret; null while there is none. */
+  readonly ca: () => MeshCa | null;
+  /** Why there is no CA (the answer's reason). */
+  readonly unavailable: () => string;
   readonly logger: Logger;
   readonly metrics: IssuerMetrics;
   readonly lifetimeMs: number;
@@ -52,6 +59,7 @@ export class IssuerService {
   /** Throws UnauthenticatedError when the token does not prove an agent pod on a node. */
   async issue(token: string | undefined, requests: readonly IdentityRequest[]): Promise<IssuanceAnswer> {
     const { lookups, account, logger, metrics } = this.#options;
+    if (this.#options.ca() === null) throw new UnavailableError(this.#options.unavailable());
     const identities = requests.map((r) => r.identity);
     const claims = token === undefined ? { ok: false as const, reason: 'no bearer token' } : tokenClaims(await lookups.reviewToken(token), account);
     const node = claims.ok ? requesterNode(claims.value, await lookups.agentPod(claims.value.podName), account) : claims;
@@ -70,6 +78,7 @@ export class IssuerService {
     const granted = new Set(decision.granted);
     const now = (this.#options.clock ?? Date.now)();
     const ca = this.#options.ca();
+    if (ca === null) throw new UnavailableError(this.#options.unavailable());
     // `delete` is true once per identity: a repeated request gets one certificate.
     const certificates = requests.filter((r) => granted.delete(r.identity)).map((r) => ({
       identity: r.identity,

@@ -1,13 +1,11 @@
 /**
- * Secure mode's reads of the API server, with the agent's own credentials: TokenReview, the
- * agent pod a token is bound to, the pods of a node, and where the leader runs (the Lease's
- * holder → its pod → the pod IP). RBAC: manifests/30-rbac.yaml (tokenreviews create; pods and
- * leases get are already granted).
+ * Secure mode's reads of the API server, through the API access layer (every call has a
+ * timeout): the issuer's TokenReview, the agent pod a token is bound to and the pods of a node
+ * (with the issuer's credentials: manifests/30-rbac.yaml, ServiceAccount plexus-issuer), and the
+ * agent's own token (what it sends to the issuer).
  */
 import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
 import { ApiClient, KubeApiError } from '../../kube/api-client.js';
-import { DEFAULT_LEASE_NAME } from '../../kube/leader.js';
-import { podOfLeaseHolder } from '../../kube/lease-holder.js';
 import type { PodPlacement } from '../issuer.js';
 import type { AgentPod, TokenReviewStatus } from './agent-token.js';
 import type { IssuerLookups } from './issuer-service.js';
@@ -15,12 +13,13 @@ import type { IssuerLookups } from './issuer-service.js';
 interface PodObject {
   readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly uid?: string; readonly labels?: Record<string, string> };
   readonly spec?: { readonly nodeName?: string; readonly serviceAccountName?: string };
-  readonly status?: { readonly phase?: string; readonly podIP?: string };
+  readonly status?: { readonly phase?: string };
 }
 
 const TERMINATED = new Set(['Succeeded', 'Failed']);
 
-async function getOrNull(client: ApiClient, path: string): Promise<unknown> {
+/** GET `path`; null on 404. */
+export async function getOrNull(client: ApiClient, path: string): Promise<unknown> {
   try {
     return await client.get(path);
   } catch (err) {
@@ -63,28 +62,9 @@ export function issuerLookups(client: ApiClient, namespace: string): IssuerLooku
   };
 }
 
-/** Where the issuer runs: the leader's pod IP and its node (its certificate must name that node). */
-export interface LeaderAddress {
-  readonly host: string;
-  readonly nodeName: string;
-}
-
-export async function locateLeader(client: ApiClient, namespace: string): Promise<LeaderAddress> {
-  const lease = await getOrNull(client, `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${DEFAULT_LEASE_NAME}`) as
-    { spec?: { holderIdentity?: string | null } } | null;
-  const holder = lease?.spec?.holderIdentity ?? '';
-  const podName = podOfLeaseHolder(holder);
-  if (podName === null) throw new Error('no agent leads right now (the issuer runs in the leader)');
-  const pod = await getOrNull(client, podPath(namespace, podName)) as PodObject | null;
-  const host = pod?.status?.podIP;
-  const nodeName = pod?.spec?.nodeName;
-  if (!host || !nodeName) throw new Error(`the leader's pod ${namespace}/${podName} has no IP or node yet`);
-  return { host, nodeName };
-}
-
 /**
  * The agent's own ServiceAccount token, as client-node sends it to the API server (in a pod: the
- * projected token file, re-read as it rotates). It is bound to this pod, which is what the leader checks.
+ * projected token file, re-read as it rotates). It is bound to this pod, which is what the issuer checks.
  */
 export async function bearerToken(kubeConfig: KubeConfig): Promise<string> {
   const context = new RequestContext(kubeConfig.getCurrentCluster()?.server ?? 'https://kubernetes.default.svc', HttpMethod.POST);

@@ -1,24 +1,20 @@
 /**
  * Secure mode of a Kubernetes-mode agent: SecureMode with cluster credentials (trust bundle
- * ConfigMap, certificates from the leader), tunnel peers from the agent pods, and — while this
- * agent leads — the issuer. The leader obtains its own certificates through its own issuer, like
- * every other agent.
+ * ConfigMap, certificates from the issuer Deployment through its Service) and tunnel peers from
+ * the agent pods. Issuance does not depend on which agent leads.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SecureAgentOptions } from '../../cli/agent-options.js';
 import { ApiClient } from '../../kube/api-client.js';
-import { AGENT_SERVICE_ACCOUNT } from '../../kube/labels.js';
 import type { Dialer } from '../../node-agent/runtime/dialer.js';
 import type { MeshConfig } from '../../routing/mesh-config.js';
 import { SecureMode } from '../secure-mode.js';
 import { AgentPeers } from './agent-peers.js';
 import { clusterCredentials } from './cluster-credentials.js';
-import { PromIssuerMetrics } from './issuer-metrics.js';
-import { LeaderIssuer } from './leader-issuer.js';
 
-/** A new agent may start before any leader serves: wait this long for its own certificate. */
+/** A new agent may start before the issuer serves (a fresh install): wait this long for its own certificate. */
 const START_TIMEOUT_MS = 120_000;
 
 export interface KubeSecureOptions {
@@ -34,26 +30,14 @@ export interface KubeSecureOptions {
 export class KubeSecure {
   readonly #options: KubeSecureOptions;
   readonly #client: ApiClient;
-  readonly #issuer: LeaderIssuer;
   readonly #peers: AgentPeers;
   #mode: SecureMode | null = null;
 
   constructor(options: KubeSecureOptions) {
     this.#options = options;
-    const { kubeConfig, namespace, nodeName, settings, logger } = options;
+    const { kubeConfig, namespace, settings, logger } = options;
     this.#client = new ApiClient(kubeConfig);
-    this.#issuer = new LeaderIssuer({
-      kubeConfig, client: this.#client, namespace, nodeName, logger,
-      account: { namespace, serviceAccount: AGENT_SERVICE_ACCOUNT },
-      trustDomain: settings.trustDomain, host: settings.tunnelAddress, port: settings.issuerPort,
-      lifetimeMs: settings.certLifetimeMs, metrics: new PromIssuerMetrics(options.registry),
-    });
     this.#peers = new AgentPeers(this.#client, namespace, settings.tunnelPort, (err) => logger.warn({ err: err.message }, 'secure mode: agent pods not readable (tunnel peers kept)'));
-  }
-
-  /** The LeaderElector's callbacks: only the leader serves certificate requests. */
-  setLeading(leading: boolean): void {
-    void this.#issuer.setLeading(leading);
   }
 
   /** Resolves once the agent holds its own certificate and the tunnel listens; `signal` gives up waiting. */
@@ -62,7 +46,7 @@ export class KubeSecure {
     this.#peers.start();
     this.#mode = await SecureMode.start({
       nodeName, trustDomain: settings.trustDomain,
-      credentials: clusterCredentials({ kubeConfig, client: this.#client, namespace, trustDomain: settings.trustDomain, issuerPort: settings.issuerPort }),
+      credentials: clusterCredentials({ kubeConfig, client: this.#client, namespace, trustDomain: settings.trustDomain, issuer: settings.issuer }),
       tunnelAddress: settings.tunnelAddress, tunnelPort: settings.tunnelPort, peers: this.#peers.peers,
       permissive: settings.permissive, acl: this.#options.acl, logger, registry: this.#options.registry,
       startTimeoutMs: START_TIMEOUT_MS, signal,
@@ -85,8 +69,13 @@ export class KubeSecure {
     return this.#mode?.view() ?? { starting: true };
   }
 
+  /** Stops accepting tunnels; inbound streams may finish within `drainTimeoutMs` (see SecureMode.closeTunnel). */
+  async closeTunnel(drainTimeoutMs: number): Promise<void> {
+    await this.#mode?.closeTunnel(drainTimeoutMs);
+  }
+
   async stop(): Promise<void> {
     await this.#mode?.stop();
-    await Promise.all([this.#issuer.stop(), this.#peers.stop()]);
+    await this.#peers.stop();
   }
 }

@@ -133,12 +133,24 @@ export class TunnelServer {
     this.#tls.setSecureContext({ ...tlsOptions(credentials), minVersion: 'TLSv1.3' });
   }
 
-  /** Stops accepting, ends every session (in-flight streams are cut) and resolves when closed. */
-  close(): Promise<void> {
+  /**
+   * Stops accepting and sends every session a GOAWAY: streams in flight may finish within
+   * `drainTimeoutMs` (0: cut at once), then every session and socket is ended.
+   */
+  async close(drainTimeoutMs = 0): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#listener.close(() => resolve()));
+    if (drainTimeoutMs > 0 && this.#sessions.size > 0) {
+      const ended = [...this.#sessions].map((session) => new Promise<void>((resolve) => {
+        session.once('close', () => resolve());
+        session.close();
+      }));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(ended), new Promise<void>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs)))]);
+      clearTimeout(timer);
+    }
     for (const session of this.#sessions) session.destroy();
     for (const socket of this.#sockets) socket.destroy();
-    return closed;
+    await closed;
   }
 
   #onConnection(socket: Socket): void {

@@ -1,0 +1,79 @@
+/**
+ * `plexus issuer`: the cluster's certificate issuer (secure mode), run by the Deployment
+ * `plexus-issuer` of manifests/45-issuer.yaml. SIGINT / SIGTERM drain it (docs/secure-mode.md).
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { DEFAULT_ISSUER_PORT } from '../../secure/defaults.js';
+import { CliError, EXIT } from '../errors.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
+import { certLifetimeOption, drainTimeoutOption, drainWindowOption, portOption, trustDomainOption } from '../options.js';
+import { stopSignal } from '../stop-signal.js';
+
+interface IssuerArgs {
+  readonly kubeconfig: string | undefined;
+  readonly namespace: string;
+  readonly trustDomain: string;
+  readonly listenAddress: string;
+  readonly port: number;
+  readonly adminAddress: string;
+  readonly adminPort: number;
+  readonly certLifetime: number;
+  readonly drainWindow: number;
+  readonly drainTimeout: number;
+  readonly logLevel: LogLevel;
+}
+
+function builder(yargs: Argv): Argv<IssuerArgs> {
+  return yargs
+    .option('kubeconfig', { type: 'string', normalize: true, describe: 'The kubeconfig file', defaultDescription: 'in-cluster, then ~/.kube/config' })
+    .option('namespace', { type: 'string', default: 'plexus', describe: 'The mesh namespace (the CA Secret, the agent pods)' })
+    .option('trust-domain', trustDomainOption)
+    .option('listen-address', { type: 'string', default: '0.0.0.0', describe: 'Where the issuer endpoint binds' })
+    .option('port', portOption('The issuer endpoint\'s port (HTTPS); 0 = any free port', DEFAULT_ISSUER_PORT))
+    .option('admin-address', { type: 'string', default: '0.0.0.0', describe: 'Admin server address: /readyz, /healthz, /metrics, /config' })
+    .option('admin-port', portOption('Admin server port (0 = any free port, logged)', 9901))
+    .option('cert-lifetime', certLifetimeOption)
+    .option('drain-window', drainWindowOption)
+    .option('drain-timeout', drainTimeoutOption(10))
+    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level (JSON lines on stderr)' })
+    .example('$0 issuer --namespace plexus', 'What the Deployment plexus-issuer runs') as unknown as Argv<IssuerArgs>;
+}
+
+/**
+ * Tuning not exposed as a flag: ISSUER_CA_RELOAD_SECONDS (tests re-read the Secret faster). Not
+ * `PLEXUS_*`: the CLI reads every `PLEXUS_<OPTION>` variable as an option and rejects unknown ones.
+ */
+function caReloadFromEnv(env: NodeJS.ProcessEnv = process.env): { caReloadMs?: number } {
+  const seconds = Number(env.ISSUER_CA_RELOAD_SECONDS);
+  return seconds > 0 ? { caReloadMs: seconds * 1000 } : {};
+}
+
+async function handler(args: ArgumentsCamelCase<IssuerArgs>): Promise<void> {
+  const logger = createLogger(args.logLevel);
+  const { runIssuer } = await import('../../secure/cluster/issuer-run.js');
+  const { signal, dispose } = stopSignal(() => {
+    logger.warn('second stop signal: exiting without draining');
+    process.exit(EXIT.FAILURE);
+  });
+  try {
+    await runIssuer({
+      kubeconfig: args.kubeconfig ?? null, namespace: args.namespace, trustDomain: args.trustDomain,
+      listenAddress: args.listenAddress, port: args.port, adminAddress: args.adminAddress, adminPort: args.adminPort,
+      certLifetimeMs: args.certLifetime * 1000, drainWindowMs: args.drainWindow * 1000, drainTimeoutMs: args.drainTimeout * 1000, logger,
+      ...caReloadFromEnv(),
+    }, signal);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    logger.fatal({ error: message }, 'issuer failed');
+    throw new CliError(message, EXIT.FAILURE);
+  } finally {
+    dispose();
+  }
+}
+
+export const issuerCommand: CommandModule<object, IssuerArgs> = {
+  command: 'issuer',
+  describe: 'Run the cluster\'s certificate issuer (secure mode; the Deployment plexus-issuer)',
+  builder,
+  handler,
+};
