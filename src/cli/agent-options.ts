@@ -48,7 +48,7 @@ export interface SecureAgentOptions {
   readonly issuer: { readonly host: string; readonly port: number };
   /** Node name → that node's agent tunnel listener (local mode, `--tunnel-peer`). */
   readonly peers: ReadonlyMap<string, { readonly host: string; readonly port: number }>;
-  /** Workload and agent certificate lifetime (default 24 h); renewed at half of it. */
+  /** Local mode: workload and agent certificate lifetime (default 24 h); renewed at half of it. */
   readonly certLifetimeMs: number;
   /** Let plaintext callers into the tunnel port (migration). */
   readonly permissive: boolean;

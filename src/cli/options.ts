@@ -58,8 +58,9 @@ function secondsOption(name: string, describe: string, defaultValue: number, min
     type: 'number' as const,
     default: defaultValue,
     describe,
-    coerce: (value: number) => {
-      if (!(value >= min)) throw new Error(`--${name}: "${value}" is not a number of seconds >= ${min}`);
+    // Also called without a value where a command defaults the option itself (agent --drain-window).
+    coerce: (value: number | undefined) => {
+      if (value !== undefined && !(value >= min)) throw new Error(`--${name}: "${value}" is not a number of seconds >= ${min}`);
       return value;
     },
   };

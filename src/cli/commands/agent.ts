@@ -41,7 +41,7 @@ interface AgentArgs {
   readonly caDir: string | undefined;
   readonly tunnelPeer: readonly string[];
   readonly permissive: boolean;
-  readonly certLifetime: number;
+  readonly certLifetime: number | undefined;
   readonly drainWindow: number | undefined;
   readonly drainTimeout: number;
 }
@@ -101,7 +101,7 @@ function builder(yargs: Argv): Argv<AgentArgs> {
       type: 'string', array: true, default: [] as string[],
       describe: 'Secure mode, local mode: NODE=HOST:PORT, the tunnel listener of another node\'s agent (repeat per node)',
     })
-    .option('cert-lifetime', certLifetimeOption)
+    .option('cert-lifetime', { ...certLifetimeOption, default: undefined, describe: `Secure mode, local mode: ${certLifetimeOption.describe.replace('Secure mode: ', '')} (in Kubernetes mode the issuer's --cert-lifetime decides)`, defaultDescription: String(certLifetimeOption.default) })
     .option('permissive', { type: 'boolean', default: false, describe: 'Secure mode: let plaintext callers into the tunnel port, without an identity (migration only)' })
     .option('drain-window', { ...drainWindowOption, default: undefined, defaultDescription: `${DEFAULT_KUBE_DRAIN_WINDOW_SECONDS} in Kubernetes mode, 0 in local mode (no kube-proxy to wait for)` })
     .option('drain-timeout', drainTimeoutOption(DEFAULT_DRAIN_TIMEOUT_MS / 1000))
@@ -135,8 +135,8 @@ function toOptions(args: ArgumentsCamelCase<AgentArgs>): AgentOptions {
 function secureOptions(args: ArgumentsCamelCase<AgentArgs>, local: boolean): SecureAgentOptions | null {
   if (!args.secure) return null;
   if (local && args.caDir === undefined) throw new CliError('--secure in local mode needs --ca-dir DIR (create it with: plexus ca init --dir DIR)');
-  if (!local && (args.caDir !== undefined || args.tunnelPeer.length > 0)) {
-    throw new CliError('--ca-dir and --tunnel-peer are for local mode: in Kubernetes mode the CA is the Secret made by plexus prepare, and peers are the agent pods');
+  if (!local && (args.caDir !== undefined || args.tunnelPeer.length > 0 || args.certLifetime !== undefined)) {
+    throw new CliError('--ca-dir, --tunnel-peer and --cert-lifetime are for local mode: in Kubernetes mode the CA is the Secret made by plexus prepare, the issuer (plexus issuer) sets the certificates\' lifetime, and peers are the agent pods');
   }
   const peers = new Map<string, { host: string; port: number }>();
   for (const entry of args.tunnelPeer) {
@@ -155,7 +155,7 @@ function secureOptions(args: ArgumentsCamelCase<AgentArgs>, local: boolean): Sec
     caDir: args.caDir ?? null,
     peers,
     permissive: args.permissive,
-    certLifetimeMs: args.certLifetime * 1000,
+    certLifetimeMs: (args.certLifetime ?? certLifetimeOption.default) * 1000,
   };
 }
 

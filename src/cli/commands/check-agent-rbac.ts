@@ -1,9 +1,10 @@
 /**
- * Every Kubernetes API call the agent makes, with the scope it makes it in. `plexus check` asks
- * the API server whether the agent's ServiceAccount may make each one, and
- * test/unit/manifests-install checks that manifests/30-rbac.yaml grants them. Add a line here
- * with every new call in src/kube/ or src/dns/ (the CLI commands use the user's credentials).
- * API discovery (`/apis/...` group and version documents) needs no grant.
+ * Every Kubernetes API call the agent and the certificate issuer make, with the scope they make
+ * it in. `plexus check` asks the API server whether each one's ServiceAccount may make them, and
+ * test/unit/manifests-install checks that manifests/30-rbac.yaml grants them (and nothing more).
+ * Add a line here with every new call in src/kube/, src/dns/ or src/secure/cluster/ (the CLI
+ * commands use the user's credentials). API discovery (`/apis/...` group and version documents)
+ * needs no grant.
  */
 export type Scope =
   /** any namespace, or cluster-scoped resources */
@@ -36,16 +37,28 @@ export const AGENT_API_CALLS: readonly ApiCall[] = [
   { group: 'specs.smi-spec.io', resource: 'tcproutes', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
   { group: 'specs.smi-spec.io', resource: 'udproutes', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
   { group: '', resource: 'events', verbs: ['create', 'get', 'list', 'patch'], scope: 'cluster', by: 'leader: problems as Events, count bumped when repeated, listed once by a new leader (src/kube/events.ts)' },
-  { group: 'authentication.k8s.io', resource: 'tokenreviews', verbs: ['create'], scope: 'cluster', by: 'secure mode, leader: authenticate agents asking for certificates (src/secure/cluster/kube-lookups.ts)' },
   { group: 'networking.k8s.io', resource: 'networkpolicies', verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'cluster', by: 'secure mode, leader: NetworkPolicies guarding meshed pods (src/secure/cluster/network-policy-writer.ts)' },
   { group: '', resource: 'services', verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'], scope: 'mesh', by: 'leader: shadow Services (src/kube/shadow.ts: create, replace by PUT, delete)' },
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], scope: 'mesh', by: 'leader election (src/kube/leader.ts: read, create, renew by PUT)' },
-  { group: '', resource: 'secrets', verbs: ['get'], scope: 'mesh', resourceName: 'plexus-ca', by: 'secure mode, leader: the mesh CA (src/secure/cluster/ca-store.ts)' },
-  { group: '', resource: 'configmaps', verbs: ['get'], scope: 'mesh', resourceName: 'plexus-ca-bundle', by: 'secure mode: the trusted mesh roots' },
+  { group: '', resource: 'configmaps', verbs: ['get'], scope: 'mesh', resourceName: 'plexus-ca-bundle', by: 'secure mode: the trusted mesh roots (src/secure/cluster/cluster-credentials.ts)' },
   { group: 'apps', resource: 'deployments', verbs: ['list'], scope: 'kube-system', by: 'CoreDNS patch: find CoreDNS by label (src/dns/coredns-api.ts)' },
   { group: 'apps', resource: 'deployments', verbs: ['get', 'patch'], scope: 'kube-system', resourceName: 'coredns', by: 'CoreDNS patch: roll by pod-template annotation' },
   { group: '', resource: 'configmaps', verbs: ['get', 'update'], scope: 'kube-system', resourceName: 'coredns', by: 'CoreDNS patch: the Corefile and its saved original' },
   { group: '', resource: 'configmaps', verbs: ['get', 'update'], scope: 'kube-system', resourceName: 'coredns-custom', by: 'CoreDNS patch: AKS coredns-custom' },
+];
+
+/** The certificate issuer (manifests/45-issuer.yaml, ServiceAccount plexus-issuer). */
+export const ISSUER_API_CALLS: readonly ApiCall[] = [
+  { group: '', resource: 'secrets', verbs: ['get'], scope: 'mesh', resourceName: 'plexus-ca', by: 'issuer: the mesh CA (src/secure/cluster/issuer-ca.ts)' },
+  { group: 'authentication.k8s.io', resource: 'tokenreviews', verbs: ['create'], scope: 'cluster', by: 'issuer: authenticate agents asking for certificates (src/secure/cluster/kube-lookups.ts)' },
+  { group: '', resource: 'pods', verbs: ['get'], scope: 'mesh', by: 'issuer: the agent pod a token is bound to' },
+  { group: '', resource: 'pods', verbs: ['list'], scope: 'cluster', by: 'issuer: the pods of the requesting agent\'s node (field selector)' },
+];
+
+/** Who makes which calls, as ServiceAccounts of the mesh namespace. */
+export const SERVICE_ACCOUNT_CALLS: readonly { readonly serviceAccount: string; readonly calls: readonly ApiCall[] }[] = [
+  { serviceAccount: 'plexus-agent', calls: AGENT_API_CALLS },
+  { serviceAccount: 'plexus-issuer', calls: ISSUER_API_CALLS },
 ];
 
 /** The namespace a call is made in, or undefined for cluster-wide calls. */

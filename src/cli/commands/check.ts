@@ -12,7 +12,7 @@ import { formatProblem, type Problem } from '../../routing/problem.js';
 import { SMI_RESOURCES } from '../../smi/resources.js';
 import { CliError, EXIT } from '../errors.js';
 import { meshDomainOption } from '../options.js';
-import { AGENT_API_CALLS, namespaceOf } from './check-agent-rbac.js';
+import { namespaceOf, SERVICE_ACCOUNT_CALLS, type ApiCall } from './check-agent-rbac.js';
 import { checkMeshCa, checkNetworkPolicies, checkSecureAgents } from './check-secure.js';
 import { proxyAnswerObject } from './proxy-answer.js';
 import { clusterOptions, describeFailure, loadKubeConfig, meshedServices, type ClusterArgs } from './prepare.js';
@@ -83,32 +83,16 @@ const CHECKS: readonly Check[] = [
     name: 'RBAC',
     run: async (kc, args) => {
       const api = kc.makeApiClient(AuthorizationV1Api);
-      const user = `system:serviceaccount:${args.namespace}:${AGENT_NAME}`;
       const names = await coreDnsNames(kc);
       const denied: string[] = [];
-      for (const call of AGENT_API_CALLS) {
-        const resourceName = call.resourceName === undefined ? undefined : names[call.resource]?.[call.resourceName] ?? call.resourceName;
-        for (const verb of call.verbs) {
-          const namespace = namespaceOf(call, args.namespace);
-          const review = {
-            spec: {
-              user,
-              groups: ['system:serviceaccounts', `system:serviceaccounts:${args.namespace}`, 'system:authenticated'],
-              resourceAttributes: { group: call.group, resource: call.resource, verb, ...(namespace ? { namespace } : {}), ...(resourceName ? { name: resourceName } : {}) },
-            },
-          };
-          try {
-            const answer = await api.createSubjectAccessReview({ body: review });
-            if (!answer.status?.allowed) denied.push(`${verb} ${call.group || 'core'}/${call.resource}${resourceName ? `/${resourceName}` : ''}${namespace ? ` in ${namespace}` : ''}`);
-          } catch (err) {
-            if (isStatus(err, 404)) return { status: 'skip', detail: 'the API server does not serve SubjectAccessReview' };
-            if (isStatus(err, 403)) return { status: 'skip', detail: 'your credentials may not create SubjectAccessReviews (authorization.k8s.io), so the agent\'s permissions cannot be asked' };
-            throw err;
-          }
-        }
+      for (const { serviceAccount, calls } of SERVICE_ACCOUNT_CALLS) {
+        const user = `system:serviceaccount:${args.namespace}:${serviceAccount}`;
+        const refused = await deniedCalls(api, user, calls, names, args.namespace);
+        if (typeof refused === 'object' && !Array.isArray(refused)) return refused;
+        if (refused.length > 0) denied.push(`${user} may not: ${refused.join(', ')}`);
       }
-      if (denied.length > 0) return fail(`${user} may not: ${denied.join(', ')}`, 'apply manifests/30-rbac.yaml (and add your CoreDNS object names to the plexus-coredns Role)');
-      return ok(`${user} may make every call the agent makes`);
+      if (denied.length > 0) return fail(denied.join('; '), 'apply manifests/30-rbac.yaml (and add your CoreDNS object names to the plexus-coredns Role)');
+      return ok(`the agents (plexus-agent) and the issuer (plexus-issuer) may make every call they make`);
     },
   },
   {
@@ -196,6 +180,33 @@ const CHECKS: readonly Check[] = [
   { name: 'secure agents', run: (kc, args) => checkSecureAgents(kc, args.namespace) },
   { name: 'NetworkPolicies', run: (kc) => checkNetworkPolicies(kc) },
 ];
+
+/** The calls `user` may not make (a SubjectAccessReview per verb); an Outcome when they cannot be asked. */
+async function deniedCalls(api: AuthorizationV1Api, user: string, calls: readonly ApiCall[], names: Readonly<Record<string, Readonly<Record<string, string>>>>, meshNamespace: string): Promise<string[] | Outcome> {
+  const denied: string[] = [];
+  for (const call of calls) {
+    const resourceName = call.resourceName === undefined ? undefined : names[call.resource]?.[call.resourceName] ?? call.resourceName;
+    const namespace = namespaceOf(call, meshNamespace);
+    for (const verb of call.verbs) {
+      const review = {
+        spec: {
+          user,
+          groups: ['system:serviceaccounts', `system:serviceaccounts:${meshNamespace}`, 'system:authenticated'],
+          resourceAttributes: { group: call.group, resource: call.resource, verb, ...(namespace ? { namespace } : {}), ...(resourceName ? { name: resourceName } : {}) },
+        },
+      };
+      try {
+        const answer = await api.createSubjectAccessReview({ body: review });
+        if (!answer.status?.allowed) denied.push(`${verb} ${call.group || 'core'}/${call.resource}${resourceName ? `/${resourceName}` : ''}${namespace ? ` in ${namespace}` : ''}`);
+      } catch (err) {
+        if (isStatus(err, 404)) return { status: 'skip', detail: 'the API server does not serve SubjectAccessReview' };
+        if (isStatus(err, 403)) return { status: 'skip', detail: 'your credentials may not create SubjectAccessReviews (authorization.k8s.io), so the permissions of the agents and the issuer cannot be asked' };
+        throw err;
+      }
+    }
+  }
+  return denied;
+}
 
 /**
  * The names of this cluster's CoreDNS Deployment and ConfigMap, by resource, for the calls

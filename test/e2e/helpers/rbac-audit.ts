@@ -1,15 +1,14 @@
 /**
- * Test helper: what the real authorizer would decide for each request an agent made to the fake
- * API server, against manifests/30-rbac.yaml, and whether `plexus check` asks about it
- * (AGENT_API_CALLS). The fake server does not model RBAC, so this is where a call added to the
- * agent without a grant shows up.
+ * Test helper: what the real authorizer would decide for each request an agent (or the issuer)
+ * made to the fake API server, against manifests/30-rbac.yaml, and whether `plexus check` asks
+ * about it (AGENT_API_CALLS, ISSUER_API_CALLS). The fake server does not model RBAC, so this is
+ * where a call added without a grant shows up.
  */
 import type { RequestLogEntry } from '../../fake-apiserver/server.js';
-import { AGENT_API_CALLS, namespaceOf } from '../../../src/cli/commands/check-agent-rbac.js';
+import { namespaceOf, SERVICE_ACCOUNT_CALLS } from '../../../src/cli/commands/check-agent-rbac.js';
 import { loadManifests } from '../../unit/manifests-install/load-manifests.js';
 import { allows, type Request } from '../../unit/manifests-install/rbac.js';
 
-const AGENT = { namespace: 'plexus', name: 'plexus-agent' };
 
 /** The RBAC attributes of a resource request, like the API server's RequestInfo; null for discovery. */
 export function requestAttributes(method: string, path: string, query: Readonly<Record<string, string>>): Request | null {
@@ -39,9 +38,10 @@ export function requestAttributes(method: string, path: string, query: Readonly<
 
 const describe = (r: Request): string => `${r.verb} ${r.group || 'core'}/${r.resource}${r.name ? `/${r.name}` : ''}${r.namespace ? ` in ${r.namespace}` : ''}`;
 
-function listedInCheck(r: Request): boolean {
-  return AGENT_API_CALLS.some((call) => {
-    const namespace = namespaceOf(call, AGENT.namespace);
+function listedInCheck(r: Request, serviceAccount: string): boolean {
+  const calls = SERVICE_ACCOUNT_CALLS.find((s) => s.serviceAccount === serviceAccount)?.calls ?? [];
+  return calls.some((call) => {
+    const namespace = namespaceOf(call, 'plexus');
     return call.group === r.group && call.resource === r.resource && call.verbs.includes(r.verb)
       && (call.scope === 'cluster' || r.namespace === namespace)
       && (call.resourceName === undefined || call.resourceName === r.name);
@@ -57,8 +57,8 @@ export interface RbacAudit {
   readonly unchecked: readonly string[];
 }
 
-/** Audits the requests sent with a bearer token for which `isAgent` is true. */
-export function auditAgentRequests(requests: readonly RequestLogEntry[], isAgent: (authorization: string) => boolean): RbacAudit {
+/** Audits the requests sent with a bearer token for which `isAgent` is true, as ServiceAccount `serviceAccount` of the namespace plexus. */
+export function auditAgentRequests(requests: readonly RequestLogEntry[], isAgent: (authorization: string) => boolean, serviceAccount = 'plexus-agent'): RbacAudit {
   const manifests = loadManifests();
   const calls = new Map<string, Request>();
   for (const entry of requests) {
@@ -69,7 +69,7 @@ export function auditAgentRequests(requests: readonly RequestLogEntry[], isAgent
   const sorted = [...calls.entries()].sort(([a], [b]) => a.localeCompare(b));
   return {
     calls: sorted.map(([d]) => d),
-    denied: sorted.filter(([, r]) => !allows(manifests, AGENT, r)).map(([d]) => d),
-    unchecked: sorted.filter(([, r]) => !listedInCheck(r)).map(([d]) => d),
+    denied: sorted.filter(([, r]) => !allows(manifests, { namespace: 'plexus', name: serviceAccount }, r)).map(([d]) => d),
+    unchecked: sorted.filter(([, r]) => !listedInCheck(r, serviceAccount)).map(([d]) => d),
   };
 }

@@ -4,9 +4,10 @@
  * pod the token is bound to, the pods of its node. An agent gets certificates only for the
  * ServiceAccounts of its own node; every other request is refused, logged and counted. Also: the
  * issuer without a CA (not ready, 503), a CA rotation, and draining on stop.
- * Addresses of this file: issuer 127.0.63.1, agent pods 127.0.63.2-3, workload pods 127.0.64.0/24.
+ * Addresses of this file: issuer 127.0.63.1, agent pods 127.0.63.2-3, an impostor 127.0.63.4, workload pods 127.0.64.0/24.
  */
 import { X509Certificate } from 'node:crypto';
+import { createServer as createHttpsServer } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ import { IssuerClient } from '../../../src/secure/cluster/issuer-client.js';
 import { runIssuer } from '../../../src/secure/cluster/issuer-run.js';
 import { rotateRoot, trustBundle, type MeshCa } from '../../../src/secure/ca.js';
 import { IssuanceRefusedError } from '../../../src/secure/issuer.js';
-import { verifyAgent, verifyPeer } from '../../../src/secure/workload-cert.js';
+import { issueNodeCert, verifyAgent, verifyPeer } from '../../../src/secure/workload-cert.js';
 import { kubeconfigFor, writeKubeconfig } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
 import { eventually } from '../../unit/fake-apiserver/support.js';
@@ -168,12 +169,25 @@ describe('secure, cluster: the issuer Deployment issues certificates after Token
     expect(await decisions('unauthenticated')).to.be.at.least(before + 3);
   });
 
-  it('an agent checks the endpoint is the issuer before sending its token: an agent certificate is not enough', async () => {
-    const stored = (await readCaSecret(core, 'plexus'))!;
-    // Trusting another root only: the issuer's certificate does not verify, so the token is never sent.
-    const other = rotateRoot(stored.ca);
-    const refused = await client('token-a', () => [other.certPem]).issue('shop/web').then(() => null, (e: Error) => e);
-    expect(refused?.message).to.match(/issuer/);
+  it('an agent checks the endpoint is the issuer before sending its token: an agent certificate from the mesh CA is not enough', async () => {
+    // An endpoint presenting node-a's agent certificate, signed by the real CA: the agent must not send its token there.
+    const agentCert = issueNodeCert(ca, 'node-a');
+    let received = 0;
+    const impostor = createHttpsServer({ cert: agentCert.certPem, key: agentCert.keyPem, minVersion: 'TLSv1.3' }, (_req, res) => {
+      received++;
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => impostor.listen(0, '127.0.63.4', resolve));
+    try {
+      const port = (impostor.address() as { port: number }).port;
+      const agent = new IssuerClient({ issuer: { host: '127.0.63.4', port }, token: async () => 'token-a', trustBundle: () => trustBundle(ca), trustDomain: 'cluster.local' });
+      const refused = await agent.issue('shop/web').then(() => null, (e: Error) => e);
+      expect(refused?.message).to.match(/agent ID of node node-a is not the mesh's certificate issuer/);
+      expect(received).to.equal(0);
+    } finally {
+      impostor.closeAllConnections();
+      await new Promise((resolve) => impostor.close(resolve));
+    }
   });
 
   it('after plexus ca rotate the issuer signs with the new root, and its endpoint presents a certificate from it', async () => {

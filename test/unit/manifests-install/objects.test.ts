@@ -6,7 +6,7 @@ import { at, find, isObject, loadManifests, manifestFiles, type Json } from './l
 
 const manifests = loadManifests();
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const NAMESPACED = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'DaemonSet']);
+const NAMESPACED = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'DaemonSet', 'Deployment', 'Service', 'PodDisruptionBudget']);
 const CLUSTER_SCOPED = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding']);
 const API_VERSIONS: Readonly<Record<string, string>> = {
   Namespace: 'v1',
@@ -17,6 +17,9 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
   Role: 'rbac.authorization.k8s.io/v1',
   RoleBinding: 'rbac.authorization.k8s.io/v1',
   DaemonSet: 'apps/v1',
+  Deployment: 'apps/v1',
+  Service: 'v1',
+  PodDisruptionBudget: 'policy/v1',
 };
 
 describe('manifests/: every file is Kubernetes objects', () => {
@@ -50,14 +53,15 @@ describe('manifests/: every file is Kubernetes objects', () => {
     expect(at(manifests[0]?.object, 'metadata', 'name')).to.equal('plexus');
   });
 
-  it('binds roles that exist to the ServiceAccount that exists', () => {
-    find(manifests, 'ServiceAccount', 'plexus-agent', 'plexus');
+  it('binds roles that exist to the ServiceAccounts that exist: the agent\'s and the issuer\'s', () => {
+    for (const name of ['plexus-agent', 'plexus-issuer']) find(manifests, 'ServiceAccount', name, 'plexus');
     for (const { object } of manifests.filter((m) => m.object['kind'] === 'RoleBinding' || m.object['kind'] === 'ClusterRoleBinding')) {
       const refKind = at(object, 'roleRef', 'kind') as string;
       const refNamespace = refKind === 'Role' ? (at(object, 'metadata', 'namespace') as string) : undefined;
       find(manifests, refKind, at(object, 'roleRef', 'name') as string, refNamespace);
       expect(at(object, 'roleRef', 'apiGroup')).to.equal('rbac.authorization.k8s.io');
-      expect(at(object, 'subjects')).to.deep.equal([{ kind: 'ServiceAccount', name: 'plexus-agent', namespace: 'plexus' }]);
+      const component = at(object, 'metadata', 'labels', 'app.kubernetes.io/component');
+      expect(at(object, 'subjects')).to.deep.equal([{ kind: 'ServiceAccount', name: component === 'issuer' ? 'plexus-issuer' : 'plexus-agent', namespace: 'plexus' }]);
     }
   });
 });

@@ -53,25 +53,53 @@ describe('secure/cluster/agent-token: who is asking (TokenReview answer, agent p
 });
 
 describe('secure/cluster/agent-peers: node → agent pod IP', () => {
-  const agentPod = (name: string, node: string, ip: string, ready: boolean, created: string) => ({
-    metadata: { name, creationTimestamp: created },
+  const agentPod = (name: string, node: string, ip: string, ready: boolean, created: string, more: { secure?: string; deleting?: boolean } = {}) => ({
+    metadata: {
+      name, creationTimestamp: created,
+      ...(more.secure === undefined ? {} : { annotations: { 'plexus.dev/secure': more.secure } }),
+      ...(more.deleting ? { deletionTimestamp: '2026-01-03T00:00:00Z' } : {}),
+    },
     spec: { nodeName: node },
     status: { phase: 'Running', podIP: ip, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
   });
+  const secure = { secure: 'true' };
 
   it('maps each node to its agent pod, preferring a ready one, then the newest (rolling update)', () => {
     const peers = peersFromAgentPods([
-      agentPod('a', 'node-a', '10.0.0.1', true, '2026-01-01T00:00:00Z'),
-      agentPod('b-old', 'node-b', '10.0.1.1', true, '2026-01-01T00:00:00Z'),
-      agentPod('b-new', 'node-b', '10.0.1.2', false, '2026-01-02T00:00:00Z'),
-      agentPod('c-old', 'node-c', '10.0.2.1', true, '2026-01-01T00:00:00Z'),
-      agentPod('c-new', 'node-c', '10.0.2.2', true, '2026-01-02T00:00:00Z'),
+      agentPod('a', 'node-a', '10.0.0.1', true, '2026-01-01T00:00:00Z', secure),
+      agentPod('b-old', 'node-b', '10.0.1.1', true, '2026-01-01T00:00:00Z', secure),
+      agentPod('b-new', 'node-b', '10.0.1.2', false, '2026-01-02T00:00:00Z', secure),
+      agentPod('c-old', 'node-c', '10.0.2.1', true, '2026-01-01T00:00:00Z', secure),
+      agentPod('c-new', 'node-c', '10.0.2.2', true, '2026-01-02T00:00:00Z', secure),
       { metadata: { name: 'pending' }, spec: { nodeName: 'node-d' }, status: { phase: 'Pending' } },
     ], 15008);
     expect(Object.fromEntries(peers)).to.deep.equal({
       'node-a': { host: '10.0.0.1', port: 15008 },
       'node-b': { host: '10.0.1.1', port: 15008 },
       'node-c': { host: '10.0.2.2', port: 15008 },
+    });
+  });
+
+  it('a stopping agent (still draining) comes after a ready one and before one not ready yet', () => {
+    const peers = peersFromAgentPods([
+      agentPod('a-old', 'node-a', '10.0.0.1', true, '2026-01-01T00:00:00Z', { ...secure, deleting: true }),
+      agentPod('a-new', 'node-a', '10.0.0.2', true, '2026-01-02T00:00:00Z', secure),
+      agentPod('b-old', 'node-b', '10.0.1.1', false, '2026-01-01T00:00:00Z', { ...secure, deleting: true }),
+      agentPod('b-new', 'node-b', '10.0.1.2', false, '2026-01-02T00:00:00Z', secure),
+    ], 15008);
+    expect(Object.fromEntries(peers)).to.deep.equal({ 'node-a': { host: '10.0.0.2', port: 15008 }, 'node-b': { host: '10.0.1.1', port: 15008 } });
+  });
+
+  it('an agent whose pod does not say plexus.dev/secure=true runs plain mode: no tunnel to it (switching secure mode)', () => {
+    const peers = peersFromAgentPods([
+      agentPod('a', 'node-a', '10.0.0.1', true, '2026-01-01T00:00:00Z', { secure: 'false' }),
+      agentPod('b', 'node-b', '10.0.1.1', true, '2026-01-01T00:00:00Z'),
+      agentPod('c', 'node-c', '10.0.2.1', true, '2026-01-01T00:00:00Z', secure),
+    ], 15008);
+    expect(Object.fromEntries(peers)).to.deep.equal({
+      'node-a': { host: '10.0.0.1', port: 15008, plain: true },
+      'node-b': { host: '10.0.1.1', port: 15008, plain: true },
+      'node-c': { host: '10.0.2.1', port: 15008 },
     });
   });
 });
