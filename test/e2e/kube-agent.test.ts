@@ -94,7 +94,7 @@ describe('kube agent end to end (fake API server)', function () {
   async function startAgent(node: string, listenAddress = '127.0.0.1'): Promise<{ agent: AgentProcess; adminPort: number }> {
     const agent = new AgentProcess([process.execPath, ...PLEXUS_ARGV], [
       'agent', '--kubeconfig', kubeconfig, '--namespace', 'plexus', '--node-name', node,
-      '--listen-address', listenAddress, '--admin-port', '0', '--admin-address', '127.0.0.1',
+      '--listen-address', listenAddress, '--admin-port', '0', '--admin-address', '127.0.0.1', '--drain-window', '0',
     ]);
     agents.push(agent);
     const ready = await agent.ready();

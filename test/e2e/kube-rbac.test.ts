@@ -58,7 +58,7 @@ describe('kube mode: the agent makes only calls manifests/30-rbac.yaml grants', 
 
     agent = new AgentProcess([process.execPath, ...PLEXUS_ARGV], [
       'agent', '--kubeconfig', writeKubeconfig(server, join(dir, 'kubeconfig'), { token: TOKEN }), '--namespace', 'plexus',
-      '--node-name', 'node-a', '--listen-address', '127.0.0.1', '--admin-port', '0', '--admin-address', '127.0.0.1',
+      '--node-name', 'node-a', '--listen-address', '127.0.0.1', '--admin-port', '0', '--admin-address', '127.0.0.1', '--drain-window', '0',
     ], { KUBE_LEASE_DURATION_SECONDS: '2' });
     await agent.ready();
 
