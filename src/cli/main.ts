@@ -26,6 +26,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<AnyCom
   ['check', async () => (await import('./commands/check.js')).checkCommand],
   ['ca', async () => (await import('./commands/ca.js')).caCommand],
   ['issuer', async () => (await import('./commands/issuer.js')).issuerCommand],
+  ['secure', async () => (await import('./commands/secure.js')).secureCommand],
 ];
 
 /** The invoked command's name: the first argument that is not an option (there are no global options). */

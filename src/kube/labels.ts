@@ -24,5 +24,9 @@ export const SHADOW_OF_NAME = 'plexus.dev/shadow-of-name';
 /** The label selector of shadow Services (in the mesh namespace). */
 export const SHADOW_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_PLEXUS}`;
 
+/** The agent DaemonSet and the issuer Deployment (manifests/40-daemonset.yaml, 45-issuer.yaml). */
+export const AGENT_DAEMONSET = 'plexus-agent';
+export const ISSUER_DEPLOYMENT = 'plexus-issuer';
+
 /** The agents' ServiceAccount (manifests/20-serviceaccount.yaml), in the mesh namespace. */
 export const AGENT_SERVICE_ACCOUNT = 'plexus-agent';

@@ -6,12 +6,14 @@
  * Reads only, with the user's credentials. Pure reading of answers here; check.ts runs them.
  */
 import { X509Certificate } from 'node:crypto';
-import { ApiException, CoreV1Api, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { AGENT_POD_SELECTOR } from '../../kube/labels.js';
+import { ApiException, AppsV1Api, CoreV1Api, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AGENT_DAEMONSET, AGENT_POD_SELECTOR, ISSUER_DEPLOYMENT, SECURE_ANNOTATION } from '../../kube/labels.js';
+import { podRunsSecure } from '../../secure/cluster/agent-peers.js';
 import { caFromSecret, CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY, CA_SECRET_NAME, rootsFromBundle } from '../../secure/cluster/ca-objects.js';
 import { POLICY_SELECTOR } from '../../secure/cluster/network-policies.js';
 import { secureFindings, type SecureFinding } from '../../secure/health.js';
 import { proxyAnswerObject } from './proxy-answer.js';
+import { issuerReplicas } from './secure.js';
 
 export interface SecureOutcome {
   readonly status: 'ok' | 'warn' | 'FAIL' | 'skip';
@@ -33,6 +35,45 @@ function summarize(findings: readonly SecureFinding[], good: string, hint: strin
   if (errors.length > 0) return { status: 'FAIL', detail: shown(errors), hint };
   if (findings.length > 0) return { status: 'warn', detail: shown(findings), hint };
   return { status: 'ok', detail: good };
+}
+
+/**
+ * Where the mesh stands: what the agent pod template asks for (`plexus.dev/secure`), how many
+ * running agents run secure mode (a rollout in progress switches them one node at a time), and,
+ * when secure mode is on, whether the issuer has a ready replica.
+ */
+export async function checkSecureMode(kc: KubeConfig, namespace: string): Promise<SecureOutcome> {
+  let wanted: string | undefined;
+  try {
+    const ds = await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ namespace, name: AGENT_DAEMONSET });
+    wanted = ds.spec?.template.metadata?.annotations?.[SECURE_ANNOTATION];
+  } catch (err) {
+    if (isStatus(err, 404)) return { status: 'skip', detail: `no DaemonSet ${namespace}/${AGENT_DAEMONSET}` };
+    throw err;
+  }
+  const selector = Object.entries(AGENT_POD_SELECTOR).map(([k, v]) => `${k}=${v}`).join(',');
+  const pods = (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: selector })).items
+    .filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+  const secure = pods.filter((p) => podRunsSecure(p)).length;
+  const agents = `${secure} of ${pods.length} agents run secure mode`;
+  const rollout = `kubectl -n ${namespace} rollout status daemonset/${AGENT_DAEMONSET}`;
+  if (wanted === undefined) {
+    return { status: 'warn', detail: `the agent pod template has no ${SECURE_ANNOTATION} annotation (manifests of an older version?); ${agents}`, hint: 'kubectl apply -f manifests/40-daemonset.yaml' };
+  }
+  if (wanted !== 'true') {
+    if (secure > 0) return { status: 'warn', detail: `switching off: ${agents} (the agents are rolling out)`, hint: rollout };
+    return { status: 'skip', detail: 'off: no agent runs secure mode (plexus secure on switches it on)' };
+  }
+  const issuer = await issuerReplicas(kc, namespace);
+  if (issuer === null) return { status: 'FAIL', detail: `on, but there is no issuer (Deployment ${namespace}/${ISSUER_DEPLOYMENT}): agents cannot get or renew certificates`, hint: 'kubectl apply -f manifests/45-issuer.yaml' };
+  if (issuer.ready === 0) {
+    return { status: 'FAIL', detail: `on, but no issuer replica is ready: agents cannot get or renew certificates; ${agents}`, hint: `kubectl -n ${namespace} logs deploy/${ISSUER_DEPLOYMENT} (no CA? run plexus prepare)` };
+  }
+  const issuers = `issuer ${issuer.ready} of ${issuer.wanted} ready`;
+  if (secure < pods.length) {
+    return { status: 'warn', detail: `switching on: ${agents} (the agents are rolling out; traffic to the nodes of plain agents is not tunnelled until they are done); ${issuers}`, hint: rollout };
+  }
+  return { status: 'ok', detail: `on: ${agents}; ${issuers}` };
 }
 
 /** The roots of the trust bundle (and, when the Secret is readable, that its root is among them). */

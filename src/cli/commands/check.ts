@@ -13,7 +13,7 @@ import { SMI_RESOURCES } from '../../smi/resources.js';
 import { CliError, EXIT } from '../errors.js';
 import { meshDomainOption } from '../options.js';
 import { namespaceOf, SERVICE_ACCOUNT_CALLS, type ApiCall } from './check-agent-rbac.js';
-import { checkMeshCa, checkNetworkPolicies, checkSecureAgents } from './check-secure.js';
+import { checkMeshCa, checkNetworkPolicies, checkSecureAgents, checkSecureMode } from './check-secure.js';
 import { proxyAnswerObject } from './proxy-answer.js';
 import { clusterOptions, describeFailure, loadKubeConfig, meshedServices, type ClusterArgs } from './prepare.js';
 
@@ -176,6 +176,7 @@ const CHECKS: readonly Check[] = [
     },
   },
   // Secure mode (docs/secure-mode.md): skipped where it is not set up.
+  { name: 'secure mode', run: (kc, args) => checkSecureMode(kc, args.namespace) },
   { name: 'mesh CA', run: (kc, args) => checkMeshCa(kc, args.namespace) },
   { name: 'secure agents', run: (kc, args) => checkSecureAgents(kc, args.namespace) },
   { name: 'NetworkPolicies', run: (kc) => checkNetworkPolicies(kc) },

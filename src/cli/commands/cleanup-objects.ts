@@ -5,11 +5,8 @@
  */
 import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { EVENT_COMPONENT, EVENT_REASON } from '../../kube/events.js';
-import { SHADOW_SELECTOR } from '../../kube/labels.js';
+import { AGENT_DAEMONSET, ISSUER_DEPLOYMENT, SHADOW_SELECTOR } from '../../kube/labels.js';
 import { DEFAULT_LEASE_NAME } from '../../kube/leader.js';
-
-/** The agent DaemonSet, as named in manifests/40-daemonset.yaml. */
-const AGENT_DAEMONSET = 'plexus-agent';
 
 const isNotFound = (err: unknown): boolean => err instanceof ApiException && err.code === 404;
 
@@ -56,13 +53,14 @@ export async function deletePlexusEvents(kc: KubeConfig): Promise<number> {
   return deleted;
 }
 
-/** True while the agent DaemonSet exists: its leader would write everything back. */
-export async function agentsInstalled(kc: KubeConfig, namespace: string): Promise<boolean> {
-  try {
-    await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ namespace, name: AGENT_DAEMONSET });
-    return true;
-  } catch (err) {
-    if (isNotFound(err)) return false;
-    throw err;
-  }
+/**
+ * What of manifests/ still runs: the agent DaemonSet (its leader would write everything back)
+ * and the issuer Deployment (it would sign again with a CA made anew).
+ */
+export async function installedWorkloads(kc: KubeConfig, namespace: string): Promise<string[]> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const found: string[] = [];
+  if (await ignoreNotFound(() => apps.readNamespacedDaemonSet({ namespace, name: AGENT_DAEMONSET }))) found.push(`DaemonSet ${namespace}/${AGENT_DAEMONSET}`);
+  if (await ignoreNotFound(() => apps.readNamespacedDeployment({ namespace, name: ISSUER_DEPLOYMENT }))) found.push(`Deployment ${namespace}/${ISSUER_DEPLOYMENT}`);
+  return found;
 }

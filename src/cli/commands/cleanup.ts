@@ -10,7 +10,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { cleanupCoreDns } from '../../dns/coredns-api.js';
 import { CliError, EXIT } from '../errors.js';
-import { agentsInstalled, deleteLeaderLease, deletePlexusEvents, deleteShadowServices } from './cleanup-objects.js';
+import { deleteLeaderLease, deletePlexusEvents, deleteShadowServices, installedWorkloads } from './cleanup-objects.js';
 import { cleanupNetworkPolicies } from './cleanup-policies.js';
 import { cleanupCa } from './cluster-ca.js';
 import { clusterOptions, describeFailure, loadKubeConfig, type ClusterArgs } from './prepare.js';
@@ -44,8 +44,9 @@ async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
   const ns = args.namespace;
   const steps: ReadonlyArray<readonly [string, () => Promise<string>]> = [
     ['agents', async () => {
-      if (await agentsInstalled(kc, ns)) {
-        console.error(`warning: DaemonSet ${ns}/plexus-agent still exists; its leader writes the CoreDNS block and the shadow Services again. Run kubectl delete -f manifests/ first, then plexus cleanup again`);
+      const running = await installedWorkloads(kc, ns);
+      if (running.length > 0) {
+        console.error(`warning: ${running.join(' and ')} still exist${running.length === 1 ? 's' : ''} (the agents' leader writes the CoreDNS block and the shadow Services again; the issuer signs with any CA made anew). Run kubectl delete -f manifests/ first, then plexus cleanup again`);
       }
       return '';
     }],

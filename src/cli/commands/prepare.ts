@@ -11,6 +11,7 @@ import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-nod
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ClusterDnsError, prepareCoreDns } from '../../dns/coredns-api.js';
 import { CorefilePatchError, CorefileSyntaxError, MarkerError, type ServiceRef } from '../../dns/corefile.js';
+import { KubeApiError } from '../../kube/api-client.js';
 import { loadKubeConfig as loadAgentKubeConfig } from '../../kube/kubeconfig.js';
 import { SHADOW_OF_NAME, SHADOW_OF_NAMESPACE, SHADOW_SELECTOR } from '../../kube/labels.js';
 import { CaError } from '../../secure/ca.js';
@@ -45,6 +46,7 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
 /** One line for a failed API call or a refused patch; anything else is a bug and rethrown. */
 export function describeFailure(err: unknown): string {
   if (err instanceof ClusterDnsError || err instanceof CorefilePatchError || err instanceof MarkerError || err instanceof CorefileSyntaxError || err instanceof CaError) return err.message;
+  if (err instanceof KubeApiError) return `the API server refused: ${err.message}${err.code === 403 ? ' (your credentials lack this permission)' : ''}`;
   if (err instanceof ApiException) {
     const body: unknown = typeof err.body === 'string' ? safeJson(err.body) : err.body;
     const message = typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : `HTTP ${err.code}`;
