@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig, type V1NetworkPolicy } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig, type V1NetworkPolicy } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import { AgentProcess } from '../../src/local/demo/agent-process.js';
@@ -249,12 +249,55 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
     expect(await net.readNamespacedNetworkPolicy({ namespace: 'shop', name: 'plexus-web' })).to.have.nested.property('metadata.name', 'plexus-web');
   });
 
-  it('plexus check reports the mesh CA, the agents\' certificates and permissive mode, and what NetworkPolicies depend on', async () => {
+  /** The DaemonSet and the issuer Deployment as manifests/ make them (the fake API server runs no controllers). */
+  async function installWorkloads(secureTemplate: string, readyIssuers: number): Promise<void> {
+    const apps = kc.makeApiClient(AppsV1Api);
+    const labels = { ...AGENT_LABELS };
+    await apps.createNamespacedDaemonSet({ namespace: 'plexus', body: {
+      metadata: { name: 'plexus-agent' },
+      spec: { selector: { matchLabels: labels }, template: { metadata: { labels, annotations: { 'plexus.dev/secure': secureTemplate } }, spec: { containers: [{ name: 'agent', image: 'i' }] } } },
+    } });
+    const issuerLabels = { 'app.kubernetes.io/name': 'plexus', 'app.kubernetes.io/component': 'issuer' };
+    const deployment = await apps.createNamespacedDeployment({ namespace: 'plexus', body: {
+      metadata: { name: 'plexus-issuer' },
+      spec: { replicas: 2, selector: { matchLabels: issuerLabels }, template: { metadata: { labels: issuerLabels }, spec: { containers: [{ name: 'issuer', image: 'i' }] } } },
+    } });
+    await apps.replaceNamespacedDeploymentStatus({ namespace: 'plexus', name: 'plexus-issuer', body: { ...deployment, status: { replicas: 2, readyReplicas: readyIssuers } } });
+  }
+
+  it('plexus check reports where secure mode stands, the mesh CA, the agents\' certificates and permissive mode, and what NetworkPolicies depend on', async () => {
+    await installWorkloads('true', 2);
     const kubeconfig = writeKubeconfig(server, join(dir, 'kubeconfig-user'));
     const check = await runPlexus(['check', '--kubeconfig', kubeconfig], 60_000, { KUBERNETES_SERVICE_HOST: '' });
+    expect(check.stdout, check.stderr).to.match(/^warn {2}secure mode: switching on: 2 of 3 agents run secure mode \(the agents are rolling out; .*\); issuer 2 of 2 ready$/m);
     expect(check.stdout, check.stderr).to.match(/^ok {4}mesh CA: root ".*plexus mesh root .*" valid until \S+$/m);
     expect(check.stdout, check.stdout).to.match(/^ok {4}secure agents: 2 of 3 agents asked run secure mode; permissive mode off; certificates current$/m);
     expect(check.stdout).to.match(/^ok {4}NetworkPolicies: \d+ written by the leader, .*only where the network plugin enforces NetworkPolicy/m);
+  });
+
+  it('plexus secure off and on switch the agent pod template; on waits for a ready issuer and creates no second CA', async () => {
+    const kubeconfig = writeKubeconfig(server, join(dir, 'kubeconfig-user'));
+    const template = async (): Promise<string | undefined> => (await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ namespace: 'plexus', name: 'plexus-agent' }))
+      .spec?.template.metadata?.annotations?.['plexus.dev/secure'];
+    const off = await runPlexus(['secure', 'off', '--kubeconfig', kubeconfig], 60_000, { KUBERNETES_SERVICE_HOST: '' });
+    expect(off.code, off.stderr).to.equal(0);
+    expect(off.stdout).to.match(/secure mode off: the agents roll out now/);
+    expect(await template()).to.equal('false');
+    const on = await runPlexus(['secure', 'on', '--kubeconfig', kubeconfig], 60_000, { KUBERNETES_SERVICE_HOST: '' });
+    expect(on.code, on.stderr).to.equal(0);
+    expect(on.stdout).to.match(/mesh CA: Secret plexus\/plexus-ca exists .*left as it is/);
+    expect(on.stdout).to.match(/issuer: ready/);
+    expect(await template()).to.equal('true');
+    const again = await runPlexus(['secure', 'on', '--kubeconfig', kubeconfig], 60_000, { KUBERNETES_SERVICE_HOST: '' });
+    expect(again.stdout).to.match(/secure mode is already on in the agent pod template; nothing changed/);
+    // Without a ready issuer, on refuses to roll the agents into a state where they could not get certificates.
+    const deployment = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: 'plexus', name: 'plexus-issuer' });
+    await kc.makeApiClient(AppsV1Api).replaceNamespacedDeploymentStatus({ namespace: 'plexus', name: 'plexus-issuer', body: { ...deployment, status: { replicas: 2, readyReplicas: 0 } } });
+    await runPlexus(['secure', 'off', '--kubeconfig', kubeconfig], 60_000, { KUBERNETES_SERVICE_HOST: '' });
+    const refused = await runPlexus(['secure', 'on', '--kubeconfig', kubeconfig, '--wait', '1'], 60_000, { KUBERNETES_SERVICE_HOST: '' });
+    expect(refused.code).to.equal(2);
+    expect(refused.stderr).to.match(/the issuer has no ready replica after 1 s, so new agents could not get certificates: the agents were left as they are/);
+    expect(await template()).to.equal('false');
   });
 
   // Last: stops a secure agent.
