@@ -9,8 +9,8 @@
  * selects Events by `involvedObject.uid`, so an Event without it would never be shown there.
  */
 import { createHash } from 'node:crypto';
-import type { Problem } from '../routing/problem.js';
-import type { RawObject } from '../routing/snapshot.js';
+import type { Problem } from '../model/problem.js';
+import type { RawObject } from '../routing/compile-options.js';
 import { ApiClient, KubeApiError } from './api-client.js';
 
 export const EVENT_REASON = 'PlexusConfigProblem';

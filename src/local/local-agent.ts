@@ -13,7 +13,7 @@ import { formatManifestError, type ManifestError } from '../manifests/errors.js'
 import { NodeAgent } from '../node-agent/agent.js';
 import { Compiler } from '../routing/compile.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
-import { formatProblem, problem, type Problem } from '../routing/problem.js';
+import { formatProblem, problem, type Problem } from '../model/problem.js';
 import type { SecureMode } from '../secure/secure-mode.js';
 import { FileProvider, type FileSnapshot } from './file-provider.js';
 

@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { MeshConfig } from '../routing/mesh-config.js';
-import type { Problem } from '../routing/problem.js';
+import type { Problem } from '../model/problem.js';
 import { AdminServer } from './admin/admin-server.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/index.js';
 import { createHttpHandlerFactory, type HttpHandlers } from './listeners/http-handlers.js';

@@ -8,7 +8,7 @@
 import type { Catalog } from './catalog.js';
 import type { AccessRule, HttpMatch } from './mesh-config.js';
 import type { MeshedPort } from './mesh-ports.js';
-import { problem, type Problem } from './problem.js';
+import { problem, type Problem } from '../model/problem.js';
 import { objectKey } from './raw.js';
 import type { TrafficTarget } from '../smi/model.js';
 

@@ -5,7 +5,7 @@
  */
 import type { LoadBalancer, Policy, Scheme, TrafficType } from './mesh-config.js';
 import { parseDurationMs } from './duration.js';
-import type { Problem } from './problem.js';
+import type { Problem } from '../model/problem.js';
 import { ProblemSink } from './problem-sink.js';
 import type { ServiceAnnotations } from './kube/types.js';
 

@@ -5,7 +5,7 @@
  * complete: the agent needs nothing else to route, balance, authorize and apply policies.
  * Regular expressions travel as source strings; the agent compiles them once per config.
  */
-import type { Problem } from './problem.js';
+import type { Problem } from '../model/problem.js';
 
 /** `namespace/name` of a Service, TrafficSplit, TrafficTarget, Pod. */
 export type ObjectKey = string;

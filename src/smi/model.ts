@@ -3,7 +3,7 @@
  * Regular expressions are kept as validated source strings.
  */
 import type { HttpMatch } from '../routing/mesh-config.js';
-import type { SourceLocation } from '../routing/problem.js';
+import type { SourceLocation } from '../model/problem.js';
 
 interface SmiObjectBase {
   readonly namespace: string;

@@ -1,6 +1,6 @@
 /** The compiler's validated view of the Kubernetes objects it reads (one per raw object). */
 import type { Policy, PortProtocol, Scheme, TrafficType } from '../mesh-config.js';
-import type { Problem, SourceLocation } from '../problem.js';
+import type { Problem, SourceLocation } from '../../model/problem.js';
 import type { ObjectIdentity } from '../raw.js';
 
 interface KubeObjectBase {

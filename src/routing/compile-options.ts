@@ -4,7 +4,7 @@
  * the compiler: a malformed object becomes a problem, never an exception.
  */
 import type { Allocation } from './mesh-config.js';
-import type { SourceLocation } from './problem.js';
+import type { SourceLocation } from '../model/problem.js';
 
 export type RawObject = Readonly<Record<string, unknown>>;
 
