@@ -6,7 +6,8 @@
  */
 import { Compiler } from '../../src/routing/compile.js';
 import { formatProblem } from '../../src/model/problem.js';
-import { type CompileOptions, type RawObject } from '../../src/routing/compile-options.js';
+import { type CompileOptions } from '../../src/routing/compile-options.js';
+import { type RawObject } from '../../src/model/snapshot.js';
 import { namespaceObjects, serviceObjects, splitObjects } from './scale-cluster.js';
 
 export interface CompileProbeResult {

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Problem } from '../model/problem.js';
-import type { RawObject } from '../routing/compile-options.js';
+import type { RawObject } from '../model/snapshot.js';
 import { ApiClient, KubeApiError } from './api-client.js';
 
 export const EVENT_REASON = 'PlexusConfigProblem';

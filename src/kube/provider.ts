@@ -15,7 +15,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ProviderStatus } from '../node-agent/agent.js';
-import type { RawObject, Snapshot } from '../routing/compile-options.js';
+import type { RawObject, Snapshot } from '../model/snapshot.js';
 import { ApiClient } from './api-client.js';
 import { DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from './labels.js';

@@ -19,7 +19,7 @@ import { formatManifestError, type ManifestError } from '../manifests/errors.js'
 import { parseManifestText } from '../manifests/parse.js';
 import { listManifestTree } from '../manifests/read.js';
 import type { SourceLocation } from '../model/problem.js';
-import type { RawObject, Snapshot } from '../routing/compile-options.js';
+import type { RawObject, Snapshot } from '../model/snapshot.js';
 
 export interface FileSnapshot {
   readonly snapshot: Snapshot;

@@ -12,7 +12,7 @@
  */
 import { type Document, LineCounter, isMap, isNode, isSeq, parseAllDocuments } from 'yaml';
 import type { SourceLocation } from '../model/problem.js';
-import type { RawObject } from '../routing/compile-options.js';
+import type { RawObject } from '../model/snapshot.js';
 import type { ManifestError } from './errors.js';
 
 export interface LocatedObject {

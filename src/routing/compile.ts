@@ -21,7 +21,8 @@ import { isMeshed, meshedPorts, type MeshedPort, type MeshedPorts } from './mesh
 import { PodIndex } from './pod-index.js';
 import { formatProblem, problem, type Problem, type SourceLocation } from '../model/problem.js';
 import { readObject, type ReadObject } from './read-object.js';
-import type { CompileOptions, RawObject, Snapshot } from './compile-options.js';
+import type { CompileOptions } from './compile-options.js';
+import type { RawObject, Snapshot } from '../model/snapshot.js';
 import { selectSplits, type ActiveSplit } from './splits.js';
 
 interface ReadEntry {

@@ -11,7 +11,7 @@ import { readService } from './kube/service.js';
 import type { KubeObject, ReadResult } from './kube/types.js';
 import type { Problem, SourceLocation } from '../model/problem.js';
 import { UNNAMED } from './raw.js';
-import type { RawObject } from './compile-options.js';
+import type { RawObject } from '../model/snapshot.js';
 
 export type ReadObject = KubeObject | SmiObject;
 

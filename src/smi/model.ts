@@ -2,7 +2,7 @@
  * The internal SMI model: every served version of every SMI kind parses into these shapes.
  * Regular expressions are kept as validated source strings.
  */
-import type { HttpMatch } from '../routing/mesh-config.js';
+import type { HttpMatch } from '../model/http-match.js';
 import type { SourceLocation } from '../model/problem.js';
 
 interface SmiObjectBase {

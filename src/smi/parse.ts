@@ -8,7 +8,7 @@
  * labelled with whichever version the client asked for. Such an object, when it has problems
  * under its label, is read in the first other version's shape (nearest first) that has none.
  */
-import type { RawObject } from '../routing/compile-options.js';
+import type { RawObject } from '../model/snapshot.js';
 import { type Problem, type SourceLocation, problem } from '../model/problem.js';
 import type { SmiObject } from './model.js';
 import { type Fields, FieldIssues, describe, isFields } from './fields.js';

@@ -6,7 +6,7 @@
 import type { SourceLocation } from '../../model/problem.js';
 import { ProblemSink } from '../problem-sink.js';
 import { arrayAt, fieldsAt, isFields, isPortNumber, objectKey, readIdentity, stringAt, type Fields } from '../raw.js';
-import type { RawObject } from '../compile-options.js';
+import type { RawObject } from '../../model/snapshot.js';
 import { readProtocol } from './service.js';
 import type { EndpointAddress, EndpointGroup, EndpointPortInfo, EndpointSliceInfo, EndpointsInfo, ReadResult } from './types.js';
 

@@ -3,7 +3,7 @@ import { readNamespaceAnnotations } from '../annotations.js';
 import type { SourceLocation } from '../../model/problem.js';
 import { ProblemSink } from '../problem-sink.js';
 import { readIdentity } from '../raw.js';
-import type { RawObject } from '../compile-options.js';
+import type { RawObject } from '../../model/snapshot.js';
 import type { NamespaceInfo, ReadResult } from './types.js';
 
 export function readNamespace(raw: RawObject, source?: SourceLocation): ReadResult<NamespaceInfo> {

@@ -2,7 +2,7 @@
 import type { SourceLocation } from '../../model/problem.js';
 import { ProblemSink } from '../problem-sink.js';
 import { arrayAt, fieldsAt, isFields, isPortNumber, objectKey, readIdentity, stringAt, type Fields } from '../raw.js';
-import type { RawObject } from '../compile-options.js';
+import type { RawObject } from '../../model/snapshot.js';
 import { readProtocol } from './service.js';
 import type { ContainerPortInfo, PodInfo, ReadResult } from './types.js';
 

@@ -3,7 +3,7 @@ import { readServiceAnnotations } from '../annotations.js';
 import type { SourceLocation } from '../../model/problem.js';
 import { ProblemSink } from '../problem-sink.js';
 import { fieldsAt, isFields, isPortNumber, objectKey, readIdentity, stringAt, stringMapAt } from '../raw.js';
-import type { RawObject } from '../compile-options.js';
+import type { RawObject } from '../../model/snapshot.js';
 import type { ReadResult, ServiceInfo, ServicePortInfo, ServicePortProtocol } from './types.js';
 
 const PROTOCOLS: readonly ServicePortProtocol[] = ['TCP', 'UDP', 'SCTP'];

@@ -6,7 +6,8 @@ import { allocationFromShadowServices, desiredShadowServices, planShadowServices
 import { Compiler } from '../../../src/routing/compile.js';
 import type { MeshConfig } from '../../../src/routing/mesh-config.js';
 import { problem } from '../../../src/model/problem.js';
-import { DEFAULT_LISTENER_PORTS, type RawObject } from '../../../src/routing/compile-options.js';
+import { DEFAULT_LISTENER_PORTS } from '../../../src/routing/compile-options.js';
+import { type RawObject } from '../../../src/model/snapshot.js';
 import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
 import { meshedService } from './fixtures.js';

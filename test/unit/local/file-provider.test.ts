@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { formatManifestError } from '../../../src/manifests/errors.js';
 import { FileProvider, type FileSnapshot } from '../../../src/local/file-provider.js';
-import type { RawObject } from '../../../src/routing/compile-options.js';
+import type { RawObject } from '../../../src/model/snapshot.js';
 
 function service(name: string, port = 80): string {
   return `apiVersion: v1
