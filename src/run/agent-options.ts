@@ -1,6 +1,6 @@
 /**
  * The parsed options of `plexus agent`, as the mode runners receive them: runLocalAgent
- * (src/local/local-agent.ts, with --manifests) and runKubernetesAgent (src/kube/run.ts).
+ * (src/run/local-agent.ts, with --manifests) and runKubernetesAgent (src/run/kube-agent.ts).
  * A runner serves until `signal` aborts, then drains and resolves.
  */
 import type { Logger } from 'pino';
