@@ -15,13 +15,13 @@ import type { KubeSecure } from '../secure/cluster/kube-secure.js';
 import { desiredNetworkPolicies } from '../secure/cluster/network-policies.js';
 import { NetworkPolicyWriter } from '../secure/cluster/network-policy-writer.js';
 import { ApiClient } from '../kube/api-client.js';
-import { DNS_CHECK_INTERVAL_MS, DnsKeeper } from '../kube/dns-keeper.js';
-import { EventRecorder } from '../kube/events.js';
+import { DNS_CHECK_INTERVAL_MS, DnsKeeper } from '../cluster/dns-keeper.js';
+import { EventRecorder } from '../cluster/events.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { DEFAULT_LEASE_DURATION_SECONDS, LeaderElector } from '../kube/leader.js';
 import { leaseHolderIdentity } from '../kube/lease-holder.js';
-import { KubeProvider, type ProviderUpdate } from '../kube/provider.js';
-import { allocationFromShadowServices, planShadowServices, ShadowServiceWriter } from '../kube/shadow.js';
+import { KubeProvider, type ProviderUpdate } from '../providers/kube-provider.js';
+import { allocationFromShadowServices, planShadowServices, ShadowServiceWriter } from '../cluster/shadow.js';
 
 /**
  * Tuning not exposed as CLI flags; the environment can set it (tests use short leases). Not

@@ -15,7 +15,7 @@ import { Compiler } from '../routing/compile.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
 import { formatProblem, problem, type Problem } from '../model/problem.js';
 import type { SecureMode } from '../secure/secure-mode.js';
-import { FileProvider, type FileSnapshot } from '../local/file-provider.js';
+import { FileProvider, type FileSnapshot } from '../providers/file-provider.js';
 
 export async function runLocalAgent(options: AgentOptions, signal: AbortSignal): Promise<void> {
   const { logger } = options;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '../../helpers/paths.js';
 
 export interface ImportEdge {
-  /** The importing file, from the repository root (`src/kube/run.ts`). */
+  /** The importing file, from the repository root (`src/run/kube-agent.ts`). */
   readonly from: string;
   /** The imported file, from the repository root. */
   readonly to: string;

@@ -1,8 +1,8 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { ApiClient } from '../../../src/kube/api-client.js';
-import { EventRecorder } from '../../../src/kube/events.js';
-import { allocationFromShadowServices, desiredShadowServices, planShadowServices, ShadowServiceWriter } from '../../../src/kube/shadow.js';
+import { EventRecorder } from '../../../src/cluster/events.js';
+import { allocationFromShadowServices, desiredShadowServices, planShadowServices, ShadowServiceWriter } from '../../../src/cluster/shadow.js';
 import { Compiler } from '../../../src/routing/compile.js';
 import type { MeshConfig } from '../../../src/routing/mesh-config.js';
 import { problem } from '../../../src/model/problem.js';

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { Problem } from '../model/problem.js';
 import type { RawObject } from '../model/snapshot.js';
-import { ApiClient, KubeApiError } from './api-client.js';
+import { ApiClient, KubeApiError } from '../kube/api-client.js';
 
 export const EVENT_REASON = 'PlexusConfigProblem';
 export const EVENT_COMPONENT = 'plexus-agent';
