@@ -14,7 +14,7 @@
  * snapshot stays in force; the status callback says what is failing.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ProviderStatus } from '../node-agent/agent.js';
+import type { ProviderStatus } from '../model/provider-status.js';
 import type { RawObject, Snapshot } from '../model/snapshot.js';
 import { ApiClient } from '../kube/api-client.js';
 import { DEFAULT_BACKOFF, sleep, type BackoffPolicy } from '../kube/backoff.js';

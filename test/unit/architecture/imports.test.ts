@@ -1,8 +1,8 @@
 /**
  * The import rules of docs/architecture.md, held against the code: a file of `src/` imports only
  * its own folder and the folders its folder's row allows; no import cycle; no file over 400 lines
- * and no function over 80. What breaks a rule today is listed below by name, and the lists only
- * shrink (an entry that no longer matches the code fails too).
+ * and no function over 80. The long ones of today are listed below by name, and the list only
+ * shrinks (an entry that no longer matches the code fails too).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,14 +10,6 @@ import { expect } from 'chai';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import { folderOf, readImportGraph, type ImportEdge } from './import-graph.js';
 import { longDefinitions } from './sizes.js';
-
-/** `importing file → imported folder`: imports that break the rules today, each with the step that removes it. */
-const KNOWN_VIOLATIONS: readonly string[] = [
-  // Secure mode's own settings move into secure/.
-  'src/secure/cluster/kube-secure.ts → run',
-  // The provider health type moves into model/, beside the snapshot it comes with.
-  'src/providers/kube-provider.ts → node-agent',
-];
 
 /** `file` (over 400 lines) or `file:function` (over 80): each with the step that shortens it. */
 const KNOWN_LONG: readonly string[] = [
@@ -41,10 +33,6 @@ function readRules(): Map<string, Set<string>> {
     rules.set(match[1] ?? '', new Set(allowed));
   }
   return rules;
-}
-
-function violationKey(edge: ImportEdge): string {
-  return `${edge.from} → ${folderOf(edge.to)}`;
 }
 
 /** The files of each import cycle (Tarjan's strongly connected components, larger than one file). */
@@ -107,10 +95,7 @@ describe('architecture: the import rules of docs/architecture.md', () => {
       const to = folderOf(edge.to);
       return from !== to && !(rules.get(from)?.has(to) ?? false);
     });
-    const unexpected = broken.filter((edge) => !KNOWN_VIOLATIONS.includes(violationKey(edge)));
-    expect(unexpected.map((edge) => `${edge.from}:${edge.line} imports ${edge.to}`), 'imports against docs/architecture.md').to.deep.equal([]);
-    const stillBroken = new Set(broken.map(violationKey));
-    expect(KNOWN_VIOLATIONS.filter((key) => !stillBroken.has(key)), 'fixed: strike these from KNOWN_VIOLATIONS').to.deep.equal([]);
+    expect(broken.map((edge) => `${edge.from}:${edge.line} imports ${edge.to}`), 'imports against docs/architecture.md').to.deep.equal([]);
   });
 
   it('no file imports itself through other files', () => {
