@@ -1,7 +1,7 @@
 /** Option definitions shared by several commands, so names, defaults and help stay identical. */
 import { hostname } from 'node:os';
 import type { Options } from 'yargs';
-import { DEFAULT_MESH_DOMAIN, DEFAULT_VIP_CIDR } from '../routing/snapshot.js';
+import { DEFAULT_MESH_DOMAIN, DEFAULT_VIP_CIDR } from '../routing/compile-options.js';
 import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_TRUST_DOMAIN } from '../secure/defaults.js';
 
 export const meshDomainOption = {

@@ -44,7 +44,7 @@ describe('secure/workload-cert', () => {
   });
 
   it('verifyPeer refuses a certificate of another CA', () => {
-    const other = createRootCa('cluster.local');
+    const other = createRootCa('cluster.local', new Date(now));
     const result = verifyPeer(issueWorkloadCert(other, 'shop/web').certPem, bundle, now);
     expect(result).to.deep.include({ ok: false });
     expect(!result.ok && result.error).to.match(/not signed by a trusted mesh root/);
@@ -81,7 +81,7 @@ describe('secure/workload-cert', () => {
   });
 
   it('verifyPeer refuses another trust domain', () => {
-    const foreign = createRootCa('other.example');
+    const foreign = createRootCa('other.example', new Date(now));
     const cert = issueWorkloadCert(foreign, 'shop/web', { now });
     expect(verifyPeer(cert.certPem, trustBundle(foreign), now).ok).to.equal(true);
     const result = verifyPeer(cert.certPem, [...bundle, ...trustBundle(foreign)], now, 'cluster.local');
