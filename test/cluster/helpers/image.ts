@@ -1,9 +1,11 @@
 /**
  * The agent image as a user gets it: built by the kit from the Dockerfile of a clean copy of
- * HEAD (`git archive`, so nothing of this working tree but what is committed). Tagged by the
- * commit's tree hash: the same tree is the same image, so an unchanged HEAD is not rebuilt.
+ * HEAD (`git archive`, so nothing of this working tree but what is committed). Tagged by a hash
+ * of what the image is made of (IMAGE_INPUTS as committed in HEAD): a commit that changes only
+ * tests or docs reuses the image already on the node.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +34,9 @@ async function must(file: string, args: readonly string[], cwd?: string): Promis
   return out.stdout.trim();
 }
 
+/** What the Dockerfile copies into the runtime image or builds it from. */
+const IMAGE_INPUTS = ['Dockerfile', 'package.json', 'package-lock.json', 'tsconfig.json', 'bin', 'src', 'examples'];
+
 export interface KitPaths {
   readonly kit: string;
   readonly state: string;
@@ -49,13 +54,14 @@ async function imagePresent(paths: KitPaths, ref: string): Promise<boolean> {
  */
 export async function kitImageOfHead(repo: string, paths: KitPaths, rebuild: boolean, log: (line: string) => void): Promise<string> {
   const commit = await must('git', ['rev-parse', '--short=12', 'HEAD'], repo);
-  const tree = await must('git', ['rev-parse', '--short=12', 'HEAD^{tree}'], repo);
-  const dirty = (await must('git', ['status', '--porcelain', '--untracked-files=no'], repo)) !== '';
-  const tag = `plexus-test:${tree}`;
+  const inputs = await must('git', ['ls-tree', 'HEAD', '--', ...IMAGE_INPUTS], repo);
+  const key = createHash('sha256').update(inputs).digest('hex').slice(0, 12);
+  const dirty = (await must('git', ['status', '--porcelain', '--untracked-files=no', '--', ...IMAGE_INPUTS], repo)) !== '';
+  const tag = `plexus-test:${key}`;
   const ref = `docker.io/library/${tag}`;
   const note = dirty ? ' (uncommitted changes are not in it: commit them to test them)' : '';
   if (!rebuild && await imagePresent(paths, ref)) {
-    log(`image ${ref} of commit ${commit} already on the node${note}`);
+    log(`image ${ref} already on the node: built from the same ${IMAGE_INPUTS.join(', ')} as commit ${commit}${note}`);
     return ref;
   }
   const clone = await mkdtemp(join(tmpdir(), 'plexus-clean-clone-'));
