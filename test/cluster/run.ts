@@ -18,7 +18,11 @@ import { REPO_ROOT } from '../helpers/paths.js';
 import { kitImageOfHead } from './helpers/image.js';
 import { TARGET_ENV, type ClusterTarget } from './helpers/target.js';
 
-const SPEC = 'dist/test/cluster/**/*.test.js';
+/**
+ * The Kubernetes-mode e2e files that run against the real API server too (helpers/api-servers.ts),
+ * first (each test resets the cluster), then the cluster suite.
+ */
+const SPEC = ['dist/test/e2e/kube-agent.test.js', 'dist/test/cluster/**/*.test.js'];
 const LOCKED_ENV = 'PLEXUS_TEST_CLUSTER_LOCKED';
 const say = (line: string): void => console.log(`test:cluster: ${line}`);
 
@@ -77,7 +81,7 @@ async function kitTarget(dir: string, state: string): Promise<ClusterTarget> {
 
 function mocha(target: ClusterTarget): Promise<number> {
   const args = process.argv.slice(2);
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), ...(args.length > 0 ? args : [SPEC])], {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), ...(args.length > 0 ? args : SPEC)], {
     cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, [TARGET_ENV]: JSON.stringify(target) },
   });
   return new Promise((done) => child.on('close', (code) => done(code ?? 1)));

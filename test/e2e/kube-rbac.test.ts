@@ -24,7 +24,7 @@ const TOKEN = 'agent-token';
 const LONG = `s${'x'.repeat(61)}1`;
 
 describe('kube mode: the agent makes only calls manifests/30-rbac.yaml grants', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   let server: FakeApiServer;
   let kc: KubeConfig;
   let dir: string;

@@ -41,7 +41,7 @@ async function freePort(): Promise<number> {
 }
 
 describe('kube mode, secure: two agents, certificates from the leader, traffic across the tunnel', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   let server: FakeApiServer;
   let kc: KubeConfig;
   let core: CoreV1Api;
@@ -248,7 +248,7 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
 });
 
 describe('kube mode, secure: starting without what secure mode needs', function () {
-  this.timeout(60_000);
+  this.timeout(180_000);
   let server: FakeApiServer;
   let dir: string;
 
