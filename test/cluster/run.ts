@@ -22,7 +22,7 @@ import { TARGET_ENV, type ClusterTarget } from './helpers/target.js';
  * The Kubernetes-mode e2e files that run against the real API server too (helpers/api-servers.ts),
  * first (each test resets the cluster), then the cluster suite.
  */
-const SPEC = ['dist/test/e2e/kube-agent.test.js', 'dist/test/cluster/**/*.test.js'];
+const SPEC = ['dist/test/e2e/kube-agent.test.js', 'dist/test/e2e/kube-rbac.test.js', 'dist/test/cluster/**/*.test.js'];
 const LOCKED_ENV = 'PLEXUS_TEST_CLUSTER_LOCKED';
 const say = (line: string): void => console.log(`test:cluster: ${line}`);
 

@@ -29,7 +29,7 @@ async function backend(name: string, address: string): Promise<{ server: Server;
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

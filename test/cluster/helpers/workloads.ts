@@ -97,8 +97,12 @@ export async function applyAll(cluster: TestCluster, objects: readonly Json[]): 
 }
 
 /** Waits until every pod of `selector` in `ns` is Ready (and there is at least one). */
-export async function podsReady(cluster: TestCluster, ns: string, selector: string, timeoutMs = 180_000): Promise<void> {
-  await cluster.kubectl.ok(['wait', '-n', ns, '--for=condition=Ready', 'pod', '-l', selector, `--timeout=${Math.round(timeoutMs / 1000)}s`], { timeoutMs: timeoutMs + 10_000 });
+export async function podsReady(cluster: TestCluster, ns: string, selector: string, timeoutMs = 240_000): Promise<void> {
+  // `kubectl wait` fails at once while no pod matches yet (just applied): asked again until then.
+  await until(`pods ${selector} in ${ns} to be ready`, async () => {
+    await cluster.kubectl.ok(['wait', '-n', ns, '--for=condition=Ready', 'pod', '-l', selector, '--timeout=60s'], { timeoutMs: 70_000 });
+    return true;
+  }, timeoutMs);
 }
 
 export interface Answer {

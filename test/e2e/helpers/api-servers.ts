@@ -74,8 +74,7 @@ async function connectReal(): Promise<TestApiServer> {
   return {
     kind: 'real', fake: null, kc,
     kubeconfigFile: (path, token) => {
-      if (token !== undefined) throw new Error('a token kubeconfig for the real server: create a ServiceAccount token instead');
-      writeFileSync(path, kc.exportConfig());
+      writeFileSync(path, (token === undefined ? kc : withToken(kc, token)).exportConfig());
       return path;
     },
     endpointAddress: () => KIT_NODE_IP,
@@ -84,6 +83,17 @@ async function connectReal(): Promise<TestApiServer> {
       await promisify(execFile)(`${kit}/reset`, [], { env: { ...process.env, KUBE_QUIET: '1' }, timeout: 300_000 });
     },
   };
+}
+
+/** The same cluster, authenticating with a bearer token (a ServiceAccount's) instead of admin's certificate. */
+function withToken(admin: KubeConfig, token: string): KubeConfig {
+  const cluster = admin.getCurrentCluster()!;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster], users: [{ name: 'token', token }],
+    contexts: [{ name: 'token', cluster: cluster.name, user: 'token' }], currentContext: 'token',
+  });
+  return kc;
 }
 
 async function send(kc: KubeConfig, method: string, path: string, body?: unknown): Promise<ApiAnswer> {

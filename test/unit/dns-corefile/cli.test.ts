@@ -73,7 +73,7 @@ async function seedMesh(kc: KubeConfig, meshNamespace = 'plexus'): Promise<void>
 
 describe('plexus prepare / cleanup / check against the fake API server', function () {
   // Each case starts the real binary several times; a loaded 2-core machine needs the room.
-  this.timeout(120_000);
+  this.timeout(300_000);
   let server: FakeApiServer;
   let kc: KubeConfig;
   let dir: string;
