@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
-import { AgentProcess } from '../../src/local/demo/agent-process.js';
+import { AgentProcess } from '../../src/demo/agent-process.js';
 import { FIXTURES, PLEXUS_ARGV, REPO_ROOT } from '../helpers/paths.js';
 import { seedCoreDns } from '../unit/dns-corefile/coredns-cluster.js';
 import { smiCrd } from '../unit/kube/fixtures.js';
