@@ -81,7 +81,8 @@ async function kitTarget(dir: string, state: string): Promise<ClusterTarget> {
 
 function mocha(target: ClusterTarget): Promise<number> {
   const args = process.argv.slice(2);
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), ...(args.length > 0 ? args : SPEC)], {
+  const hooks = join(REPO_ROOT, 'dist', 'test', 'cluster', 'helpers', 'report-failures.js');
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--require', hooks, ...(args.length > 0 ? args : SPEC)], {
     cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, [TARGET_ENV]: JSON.stringify(target) },
   });
   return new Promise((done) => child.on('close', (code) => done(code ?? 1)));
