@@ -13,7 +13,9 @@ import { buildRuntime } from '../../../src/node-agent/runtime/build.js';
 import type { PortRuntime } from '../../../src/node-agent/runtime/types.js';
 import type { RequestRecord } from '../../../src/node-agent/telemetry/types.js';
 import type { ConnectionHandler } from '../../../src/node-agent/http/context.js';
-import { createH2cHandler, createHttp1Handler, DEFAULT_HTTP_LIMITS, type HttpLimits, UpstreamPool } from '../../../src/node-agent/http/index.js';
+import {
+  createH2cHandler, createHttp1Handler, DEFAULT_HTTP_LIMITS, DEFAULT_PATH_POLICY, type HttpLimits, type PathPolicy, UpstreamPool,
+} from '../../../src/node-agent/http/index.js';
 
 export const SERVICE_PORT = 80;
 
@@ -76,7 +78,13 @@ export interface ProxyUnderTest {
   close(): Promise<void>;
 }
 
-export async function startProxy(config: MeshConfig, options: { acl?: boolean; limits?: Partial<HttpLimits> } = {}): Promise<ProxyUnderTest> {
+export interface ProxyOptions {
+  readonly acl?: boolean;
+  readonly limits?: Partial<HttpLimits>;
+  readonly paths?: Partial<PathPolicy>;
+}
+
+export async function startProxy(config: MeshConfig, options: ProxyOptions = {}): Promise<ProxyUnderTest> {
   const acl = options.acl ?? false;
   let runtime = buildRuntime(config, { acl });
   const key = portKey('shop', 'web', SERVICE_PORT, 'TCP');
@@ -87,6 +95,7 @@ export async function startProxy(config: MeshConfig, options: { acl?: boolean; l
     current: () => portRuntime,
     telemetry: { request: (record: RequestRecord) => records.push(record), connection: () => undefined },
     limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits },
+    paths: { ...DEFAULT_PATH_POLICY, ...options.paths },
     upstreams,
   };
   const handler = config.services[0]?.ports[0]?.scheme === 'h2c' ? createH2cHandler(ctx) : createHttp1Handler(ctx);
