@@ -200,3 +200,38 @@ export async function waitFor(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(condition()).to.equal(true);
 }
+
+export interface RawReply {
+  /** Everything the proxy sent, latin1. */
+  readonly text: string;
+  /** The proxy did not close the connection within 5 s of the client's half-close. */
+  readonly hung: boolean;
+}
+
+/**
+ * Writes raw bytes on a new connection, half-closes it (no more requests), and collects what the
+ * proxy sends until it closes its side, for at most 5 s: a proxy that leaves its client waiting
+ * shows up as `hung`, not as a test timeout.
+ */
+export function rawSend(port: number, data: string | Buffer, localAddress?: string): Promise<RawReply> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+    const chunks: Buffer[] = [];
+    const bound = setTimeout(() => {
+      socket.destroy();
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), hung: true });
+    }, 5_000);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => { /* a reset ends the exchange like a close */ });
+    socket.on('close', () => {
+      clearTimeout(bound);
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), hung: false });
+    });
+    socket.end(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  });
+}
+
+/** The status codes of the responses in raw response bytes, in order (the bodies must not look like status lines). */
+export function statusesOf(text: string): number[] {
+  return [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((match) => Number(match[1]));
+}

@@ -93,9 +93,15 @@ export class ClientConnection implements ClientSide {
     return pending;
   }
 
+  /** The client closed its sending side. */
+  get ended(): boolean {
+    return this.#clientEnded;
+  }
+
   requestDone(keepAlive: boolean): void {
     this.#request = null;
-    if (!keepAlive || this.#clientEnded || this.#owner.draining) {
+    // A client that half-closed after pipelining requests still gets an answer to each.
+    if (!keepAlive || (this.#clientEnded && this.#pending === null) || this.#owner.draining) {
       this.#close();
       return;
     }
@@ -140,6 +146,11 @@ export class ClientConnection implements ClientSide {
       this.#parsing = false;
     }
     if (this.#closing) return;
+    if (this.#request === null && this.#clientEnded) {
+      // What is left can never become a complete request.
+      this.#close();
+      return;
+    }
     if (this.#request === null) {
       this.socket.resume();
       if (this.#pending === null) this.#becomeIdle();

@@ -29,6 +29,8 @@ export interface ClientSide {
   readonly socket: net.Socket;
   readonly clientIp: string;
   readonly draining: boolean;
+  /** The client closed its sending side. */
+  readonly ended: boolean;
   /** The request is over; `keepAlive` = the connection may carry the next one. */
   requestDone(keepAlive: boolean): void;
   /** Hands over bytes that arrived after the request head (used when a tunnel opens). */
@@ -539,6 +541,8 @@ export class ProxiedRequest implements UpstreamOwner {
     if (headLength < buffer.length) client.write(buffer.subarray(headLength));
     const pending = this.#client.takePending();
     if (pending !== null) this.#writeUpstream(pending);
+    // The client half-closed before the switch: pass its end on once its bytes are out.
+    if (this.#client.ended) this.#upstream?.socket.end();
     client.resume();
     this.#client.tunnelOpened();
   }
