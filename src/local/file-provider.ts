@@ -18,6 +18,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { formatManifestError, type ManifestError } from '../manifests/errors.js';
 import { parseManifestText } from '../manifests/parse.js';
 import { listManifestTree } from '../manifests/read.js';
+import { append } from '../routing/append.js';
 import type { SourceLocation } from '../routing/problem.js';
 import type { RawObject, Snapshot } from '../routing/snapshot.js';
 
@@ -199,9 +200,9 @@ export class FileProvider {
     const sources = new Map<RawObject, SourceLocation>();
     const errors: ManifestError[] = [];
     for (const entry of this.#cache.values()) {
-      objects.push(...entry.objects);
+      append(objects, entry.objects);
       for (const [object, source] of entry.sources) sources.set(object, source);
-      errors.push(...entry.errors);
+      append(errors, entry.errors);
     }
     return { snapshot: { objects, sources }, errors, files: [...this.#cache.keys()] };
   }

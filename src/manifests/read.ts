@@ -6,6 +6,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { append } from '../routing/append.js';
 import type { SourceLocation } from '../routing/problem.js';
 import type { RawObject, Snapshot } from '../routing/snapshot.js';
 import type { ManifestError } from './errors.js';
@@ -56,7 +57,7 @@ export async function readManifestDir(dir: string): Promise<ManifestDirResult> {
       objects.push(object);
       sources.set(object, source);
     }
-    errors.push(...result.errors);
+    append(errors, result.errors);
   }
   return { snapshot: { objects, sources }, errors, files };
 }
