@@ -6,6 +6,7 @@
  * When ready it logs one `agent ready` line carrying `adminPort` and `dnsPort`, so callers that
  * asked for port 0 can read the ports back.
  */
+import type { Logger } from 'pino';
 import type { AgentOptions } from '../cli/agent-options.js';
 import { dnsTableFromConfig } from '../dns/answer.js';
 import { DnsResponder } from '../dns/responder.js';
@@ -13,6 +14,7 @@ import { formatManifestError, type ManifestError } from '../manifests/errors.js'
 import { NodeAgent } from '../node-agent/agent.js';
 import { Compiler } from '../routing/compile.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
+import { formatIgnored, ignoredObjects, type IgnoredKind } from '../routing/ignored.js';
 import { formatProblem, problem, type Problem } from '../routing/problem.js';
 import type { SecureMode } from '../secure/secure-mode.js';
 import { FileProvider, type FileSnapshot } from './file-provider.js';
@@ -45,6 +47,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
   const compiler = new Compiler();
   let previous: MeshConfig | null = null;
   let reported = new Set<string>();
+  let reportedIgnored = new Set<string>();
 
   const applySnapshot = async (update: FileSnapshot): Promise<void> => {
     const config = compiler.compile(update.snapshot, {
@@ -64,6 +67,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     ]);
     for (const line of current) if (!reported.has(line)) logger.warn({ problem: line }, 'config problem');
     reported = current;
+    reportedIgnored = logIgnored(logger, ignoredObjects(update.snapshot), reportedIgnored);
     agent.setProviderStatus({
       healthy: update.errors.length === 0,
       problems: update.errors.map(fileProblem),
@@ -150,4 +154,23 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
 /** A file that does not parse, as a problem located at its line (its last good objects stay in force). */
 function fileProblem(error: ManifestError): Problem {
   return problem({ kind: 'File', namespace: '', name: error.file }, `${error.message} (last good version kept)`, 'error', { file: error.file, line: error.line });
+}
+
+/** Objects listed in the log at most this many per kind (the count says how many there are). */
+const LOGGED_IGNORED = 10;
+
+/**
+ * Logs the objects of kinds Plexus does not use, one line per apiVersion and kind, when that
+ * group first appears or changes; returns what is now reported.
+ */
+function logIgnored(logger: Logger, ignored: readonly IgnoredKind[], before: ReadonlySet<string>): Set<string> {
+  const now = new Set<string>();
+  for (const { apiVersion, kind, objects } of ignored) {
+    const listed = objects.slice(0, LOGGED_IGNORED).map(formatIgnored);
+    const line = `${apiVersion} ${kind} ${objects.length} ${listed.join(' ')}`;
+    now.add(line);
+    if (before.has(line)) continue;
+    logger.info({ apiVersion, kind, count: objects.length, objects: listed }, 'objects ignored: Plexus does not use this kind');
+  }
+  return now;
 }
