@@ -45,7 +45,7 @@ function renderPolicy(policy: Policy): string {
   const parts = [
     `load-balancer ${policy.loadBalancer}`,
     `retries ${policy.retryAttempts}`,
-    `timeout ${policy.timeoutMs ? `${policy.timeoutMs}ms` : 'none'}`,
+    `timeout ${policy.timeoutMs ? `${policy.timeoutMs}ms` : 'agent default (--request-timeout)'}`,
   ];
   if (policy.circuitBreaker) {
     parts.push(`circuit-breaker ${policy.circuitBreaker.consecutiveErrors} errors / ${policy.circuitBreaker.ejectionMs}ms`);

@@ -34,6 +34,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     logger,
     accessLog: options.accessLog,
     udpIdleTimeoutMs: options.udpIdleTimeoutMs,
+    httpLimits: { requestTimeoutMs: options.requestTimeoutMs },
     ...(options.secure === null ? {} : {
       dialer: (endpoint, source, port) => secure === null
         ? { kind: 'refused', reason: 'secure mode is starting' }
