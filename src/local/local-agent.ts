@@ -11,7 +11,7 @@ import type { AgentOptions } from '../cli/agent-options.js';
 import { dnsTableFromConfig } from '../dns/answer.js';
 import { DnsResponder } from '../dns/responder.js';
 import { formatManifestError, type ManifestError } from '../manifests/errors.js';
-import { NodeAgent } from '../node-agent/agent.js';
+import { NodeAgent, type ProviderStatus } from '../node-agent/agent.js';
 import { Compiler } from '../routing/compile.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
 import { formatIgnored, ignoredObjects, type IgnoredKind } from '../routing/ignored.js';
@@ -45,6 +45,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
   const dns = options.dnsPort === 0
     ? null
     : new DnsResponder({ address: options.dnsAddress, port: options.dnsPort, domain: options.meshDomain, logger });
+  const status = new ProviderStatusView(agent);
   const compiler = new Compiler();
   let previous: MeshConfig | null = null;
   let reported = new Set<string>();
@@ -69,7 +70,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     for (const line of current) if (!reported.has(line)) logger.warn({ problem: line }, 'config problem');
     reported = current;
     reportedIgnored = logIgnored(logger, ignoredObjects(update.snapshot), reportedIgnored);
-    agent.setProviderStatus({
+    status.set({
       healthy: update.errors.length === 0,
       problems: update.errors.map(fileProblem),
       message: update.errors.length === 0
@@ -101,8 +102,9 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     onSnapshot: enqueue,
     onError: (err) => {
       logger.error({ error: err.message }, 'manifest folder not readable: the last good config stays in force');
-      agent.setProviderStatus({ healthy: false, message: err.message });
+      status.set({ healthy: false, message: err.message });
     },
+    onLoading: (file) => status.loading(file),
   });
 
   const stopAll = async (): Promise<void> => {
@@ -155,6 +157,33 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
 /** A file that does not parse, as a problem located at its line (its last good objects stay in force). */
 function fileProblem(error: ManifestError): Problem {
   return problem({ kind: 'File', namespace: '', name: error.file }, `${error.message} (last good version kept)`, 'error', { file: error.file, line: error.line });
+}
+
+/** The provider status the agent shows (`/readyz`), with the file being loaded, if any. */
+class ProviderStatusView {
+  readonly #agent: NodeAgent;
+  #status: ProviderStatus | null = null;
+  #loading: string | null = null;
+
+  constructor(agent: NodeAgent) {
+    this.#agent = agent;
+  }
+
+  set(status: ProviderStatus): void {
+    this.#status = status;
+    this.#show();
+  }
+
+  loading(file: string | null): void {
+    this.#loading = file;
+    this.#show();
+  }
+
+  #show(): void {
+    const status = this.#status;
+    if (status === null) return;
+    this.#agent.setProviderStatus(this.#loading === null ? status : { ...status, message: `${status.message}; loading ${this.#loading}` });
+  }
 }
 
 /** Objects listed in the log at most this many per kind (the count says how many there are). */
