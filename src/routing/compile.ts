@@ -9,7 +9,7 @@
  * immutable.
  */
 import { resolveTargets, type ResolvedTarget } from './access.js';
-import { append } from './append.js';
+import { append } from '../model/append.js';
 import { allocate, numberToIpv4, parseIpv4Cidr, validPortRange } from './allocation.js';
 import { ipv4Value } from './ip-order.js';
 import { assembleService, endpointFacts, type AssemblyContext, type EndpointFacts } from './assemble.js';
@@ -20,9 +20,10 @@ import type { PodInfo, ReadResult, ServiceInfo } from './kube/types.js';
 import type { Endpoint, MeshConfig, MeshService, SourceIdentity } from './mesh-config.js';
 import { isMeshed, meshedPorts, type MeshedPort, type MeshedPorts } from './mesh-ports.js';
 import { PodIndex } from './pod-index.js';
-import { formatProblem, problem, type Problem, type SourceLocation } from './problem.js';
+import { formatProblem, problem, type Problem, type SourceLocation } from '../model/problem.js';
 import { readObject, type ReadObject } from './read-object.js';
-import type { CompileOptions, RawObject, Snapshot } from './snapshot.js';
+import type { CompileOptions } from './compile-options.js';
+import type { RawObject, Snapshot } from '../model/snapshot.js';
 import { selectSplits, type ActiveSplit } from './splits.js';
 
 interface ReadEntry {

@@ -3,10 +3,10 @@
  * objectUse): listed by `plexus config` and logged by the agent, so that no object of a manifest
  * folder disappears without a word.
  */
-import type { SourceLocation } from './problem.js';
+import type { SourceLocation } from '../model/problem.js';
 import { readIdentity } from './raw.js';
 import { objectUse } from './read-object.js';
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot } from '../model/snapshot.js';
 
 export interface IgnoredObject {
   readonly apiVersion: string;

@@ -17,9 +17,9 @@ import { readNamespace } from './kube/namespace.js';
 import { readPod } from './kube/pod.js';
 import { readService } from './kube/service.js';
 import type { KubeObject, ReadResult } from './kube/types.js';
-import { problem, type Problem, type SourceLocation } from './problem.js';
+import { problem, type Problem, type SourceLocation } from '../model/problem.js';
+import type { RawObject } from '../model/snapshot.js';
 import { readIdentity, UNNAMED } from './raw.js';
-import type { RawObject } from './snapshot.js';
 import { closestName } from './suggest.js';
 
 export type ReadObject = KubeObject | SmiObject;

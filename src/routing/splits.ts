@@ -4,13 +4,14 @@
  * when its root is a meshed Service and every HTTPRouteGroup it names exists. Backends resolve
  * straight to their own endpoints for the root port, never back through the mesh.
  */
-import { append } from './append.js';
+import { append } from '../model/append.js';
 import type { Catalog } from './catalog.js';
 import type { ServiceEndpoints } from './endpoints.js';
 import { servicePortId } from './endpoints.js';
-import type { Backend, Destination, HttpMatch } from './mesh-config.js';
+import type { Backend, Destination } from './mesh-config.js';
+import type { HttpMatch } from '../model/http-match.js';
 import type { ServiceInfo } from './kube/types.js';
-import { problem, type Problem } from './problem.js';
+import { problem, type Problem } from '../model/problem.js';
 import { objectKey } from './raw.js';
 import type { TrafficSplit } from '../smi/model.js';
 import type { MeshedPort } from './mesh-ports.js';

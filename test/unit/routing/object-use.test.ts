@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { compile } from '../../../src/routing/compile.js';
 import { formatIgnored, ignoredObjects } from '../../../src/routing/ignored.js';
-import { formatProblem } from '../../../src/routing/problem.js';
+import { formatProblem } from '../../../src/model/problem.js';
 import { objectUse, readObject } from '../../../src/routing/read-object.js';
-import type { RawObject } from '../../../src/routing/snapshot.js';
+import type { RawObject } from '../../../src/model/snapshot.js';
 import { closestName } from '../../../src/routing/suggest.js';
 
 function object(apiVersion: string, kind: string, name = 'x', namespace = 'shop'): RawObject {

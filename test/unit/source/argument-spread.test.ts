@@ -2,7 +2,7 @@
  * No call in src/ spreads an array into the arguments of the functions that take any number of
  * them (`push(...items)`, `Math.max(...values)`, `fn.apply(x, items)`): every argument goes on the
  * stack, and an array as large as the input (a manifest file of 130k objects, their problems)
- * throws a RangeError there. Use `append` from src/routing/append.ts or a loop.
+ * throws a RangeError there. Use `append` from src/model/append.ts or a loop.
  */
 import { expect } from 'chai';
 import { readFile, readdir } from 'node:fs/promises';

@@ -18,9 +18,9 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { formatManifestError, type ManifestError } from '../manifests/errors.js';
 import { listManifestTree, readManifestSource } from '../manifests/read.js';
-import { append } from '../routing/append.js';
-import type { SourceLocation } from '../routing/problem.js';
-import type { RawObject, Snapshot } from '../routing/snapshot.js';
+import { append } from '../model/append.js';
+import type { SourceLocation } from '../model/problem.js';
+import type { RawObject, Snapshot } from '../model/snapshot.js';
 
 export interface FileSnapshot {
   readonly snapshot: Snapshot;
