@@ -67,6 +67,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     logger,
     accessLog: options.accessLog,
     httpPaths: options.paths,
+    httpLimits: { requestTimeoutMs: options.requestTimeoutMs },
     ...(options.secure === null ? {} : {
       dialer: (endpoint, source, port) => secure === null
         ? { kind: 'refused', reason: 'secure mode is starting' }
