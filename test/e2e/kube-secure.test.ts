@@ -46,7 +46,7 @@ async function freePort(): Promise<number> {
 }
 
 describe('kube mode, secure: the issuer, three agents (one plain), traffic across the tunnel', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   let server: FakeApiServer;
   let kc: KubeConfig;
   let core: CoreV1Api;
@@ -62,18 +62,24 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
     return created.metadata!.uid!;
   }
 
+  /**
+   * Creates each object, or replaces it in place (as `kubectl apply` does): never deletes first,
+   * so no agent ever sees the objects gone, a state a test's wait could mistake for the new one.
+   */
   async function apply(yamlText: string): Promise<void> {
     const custom = kc.makeApiClient(CustomObjectsApi);
     for (const doc of parseAllDocuments(yamlText)) {
-      const body = doc.toJS() as { apiVersion: string; kind: string; metadata: { namespace: string; name: string } };
+      const body = doc.toJS() as { apiVersion: string; kind: string; metadata: { namespace: string; name: string; resourceVersion?: string } };
       const [group, version] = body.apiVersion.split('/') as [string, string];
       const plural = body.kind === 'TrafficTarget' ? 'traffictargets' : 'httproutegroups';
-      try {
-        await custom.deleteNamespacedCustomObject({ group, version, namespace: body.metadata.namespace, plural, name: body.metadata.name });
-      } catch {
-        // absent: created below
+      const where = { group, version, namespace: body.metadata.namespace, plural, name: body.metadata.name };
+      const current = await custom.getNamespacedCustomObject(where).catch(() => null) as { metadata?: { resourceVersion?: string } } | null;
+      if (current === null) {
+        await custom.createNamespacedCustomObject({ ...where, body });
+      } else {
+        body.metadata.resourceVersion = current.metadata?.resourceVersion;
+        await custom.replaceNamespacedCustomObject({ ...where, body });
       }
-      await custom.createNamespacedCustomObject({ group, version, namespace: body.metadata.namespace, plural, body });
     }
   }
 
@@ -102,7 +108,7 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
       const port = list.items.find((s) => s.metadata?.annotations?.['plexus.dev/shadow-of-name'] === service)?.spec?.ports?.[0]?.targetPort;
       if (typeof port !== 'number') throw new Error('no shadow Service yet');
       return port;
-    }, 30_000);
+    }, 120_000);
   }
 
   /** `plexus issuer` as the Deployment runs it, with the issuer ServiceAccount's token; ready once /readyz says so. */
@@ -116,7 +122,7 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
     await eventually(async () => {
       const response = await fetch(`http://${ISSUER_IP}:${adminPort}/readyz`);
       if (response.status !== 200) throw new Error(`issuer not ready: ${await response.text()}`);
-    }, 30_000);
+    }, 120_000);
     return started;
   }
 
@@ -176,7 +182,7 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
       const result = await httpCall({ host: AGENT_IP['node-a'], port, from: CLIENT_A, path: '/hello' });
       if (result.status !== 200) throw new Error(`status ${result.status}: ${result.body}`);
       return result;
-    }, 30_000);
+    }, 120_000);
     expect(answer.body).to.equal('web-1');
     // B decided: its authorization counter names the client's verified identity.
     const bAdmin = adminPorts.get('node-b')!;
@@ -193,7 +199,7 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
       const result = await httpCall({ host: AGENT_IP['node-a'], port: cart, from: CLIENT_A, path: '/cart' });
       if (result.status !== 200) throw new Error(`status ${result.status}: ${result.body}`);
       return result;
-    }, 30_000);
+    }, 120_000);
     expect(fromA.body).to.equal('cart-1');
     const view = await (await fetch(`http://${AGENT_IP['node-a']}:${adminPorts.get('node-a')!}/config`)).json() as { secure: { peers: Record<string, string> } };
     expect(view.secure.peers['node-c']).to.equal('plain mode: dialled directly');
@@ -202,7 +208,7 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
       const result = await httpCall({ host: AGENT_IP['node-c'], port: await listenerPort('web'), from: CLIENT_C, path: '/web' });
       if (result.status !== 200) throw new Error(`status ${result.status}: ${result.body}`);
       return result;
-    }, 30_000);
+    }, 120_000);
     expect(fromC.body).to.equal('web-1');
   });
 
@@ -215,20 +221,20 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
   it('a TrafficTarget change takes effect (every agent reads it from the API)', async () => {
     const port = await listenerPort();
     await apply(httpAccess('shop', 'web-access', 'web', 'client', [{ name: 'only-public', pathRegex: '/public', methods: ['GET'] }]));
-    // apply() replaces both objects: in between, the rule names a missing route group and refuses everything.
+    // The state meant is both at once: /hello refused and /public allowed (the new rule, not a
+    // moment without any rule).
     await eventually(async () => {
-      const result = await httpCall({ host: AGENT_IP['node-a'], port, from: CLIENT_A, path: '/hello' });
-      if (result.status !== 403) throw new Error(`still ${result.status}`);
+      const refused = await httpCall({ host: AGENT_IP['node-a'], port, from: CLIENT_A, path: '/hello' });
       const allowed = await httpCall({ host: AGENT_IP['node-a'], port, from: CLIENT_A, path: '/public' });
-      if (allowed.status !== 200) throw new Error(`/public: ${allowed.status}`);
-    }, 30_000);
+      if (refused.status !== 403 || allowed.status !== 200) throw new Error(`/hello ${refused.status}, /public ${allowed.status}`);
+    }, 120_000);
   });
 
   it('the leader writes a NetworkPolicy per meshed Service, updates it with the selector and removes it with the Service', async () => {
     const net = kc.makeApiClient(NetworkingV1Api);
     const policy = (): Promise<V1NetworkPolicy | null> => net.readNamespacedNetworkPolicy({ namespace: 'shop', name: 'plexus-api' }).catch(() => null);
     await core.createNamespacedService({ namespace: 'shop', body: { metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80 }] } } });
-    const written = await eventually(async () => (await policy()) ?? Promise.reject(new Error('no NetworkPolicy yet')), 30_000);
+    const written = await eventually(async () => (await policy()) ?? Promise.reject(new Error('no NetworkPolicy yet')), 120_000);
     expect(written.metadata?.labels).to.deep.include({ 'app.kubernetes.io/managed-by': 'plexus' });
     expect(written.spec?.podSelector?.matchLabels).to.deep.equal({ app: 'api' });
     expect(written.spec?.ingress?.[0]?._from?.[0]).to.deep.equal({
@@ -240,11 +246,11 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
     await core.replaceNamespacedService({ namespace: 'shop', name: 'api', body: { ...current, spec: { ...current.spec, selector: { app: 'api', track: 'v2' } } } });
     await eventually(async () => {
       if ((await policy())?.spec?.podSelector?.matchLabels?.track !== 'v2') throw new Error('not updated yet');
-    }, 30_000);
+    }, 120_000);
     await core.deleteNamespacedService({ namespace: 'shop', name: 'api' });
     await eventually(async () => {
       if ((await policy()) !== null) throw new Error('still there');
-    }, 30_000);
+    }, 120_000);
     // The Service the other tests use keeps its own.
     expect(await net.readNamespacedNetworkPolicy({ namespace: 'shop', name: 'plexus-web' })).to.have.nested.property('metadata.name', 'plexus-web');
   });
@@ -268,7 +274,7 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
   it('plexus check reports where secure mode stands, the mesh CA, the agents\' certificates and permissive mode, and what NetworkPolicies depend on', async () => {
     await installWorkloads('true', 2);
     const kubeconfig = writeKubeconfig(server, join(dir, 'kubeconfig-user'));
-    const check = await runPlexus(['check', '--kubeconfig', kubeconfig], 60_000, { KUBERNETES_SERVICE_HOST: '' });
+    const check = await runPlexus(['check', '--kubeconfig', kubeconfig], 180_000, { KUBERNETES_SERVICE_HOST: '' });
     expect(check.stdout, check.stderr).to.match(/^warn {2}secure mode: switching on: 2 of 3 agents run secure mode \(the agents are rolling out; .*\); issuer 2 of 2 ready$/m);
     expect(check.stdout, check.stderr).to.match(/^ok {4}mesh CA: root ".*plexus mesh root .*" valid until \S+$/m);
     expect(check.stdout, check.stdout).to.match(/^ok {4}secure agents: 2 of 3 agents asked run secure mode; permissive mode off; certificates current$/m);
@@ -279,22 +285,22 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
     const kubeconfig = writeKubeconfig(server, join(dir, 'kubeconfig-user'));
     const template = async (): Promise<string | undefined> => (await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ namespace: 'plexus', name: 'plexus-agent' }))
       .spec?.template.metadata?.annotations?.['plexus.dev/secure'];
-    const off = await runPlexus(['secure', 'off', '--kubeconfig', kubeconfig], 60_000, { KUBERNETES_SERVICE_HOST: '' });
+    const off = await runPlexus(['secure', 'off', '--kubeconfig', kubeconfig], 180_000, { KUBERNETES_SERVICE_HOST: '' });
     expect(off.code, off.stderr).to.equal(0);
     expect(off.stdout).to.match(/secure mode off: the agents roll out now/);
     expect(await template()).to.equal('false');
-    const on = await runPlexus(['secure', 'on', '--kubeconfig', kubeconfig], 60_000, { KUBERNETES_SERVICE_HOST: '' });
+    const on = await runPlexus(['secure', 'on', '--kubeconfig', kubeconfig], 180_000, { KUBERNETES_SERVICE_HOST: '' });
     expect(on.code, on.stderr).to.equal(0);
     expect(on.stdout).to.match(/mesh CA: Secret plexus\/plexus-ca exists .*left as it is/);
     expect(on.stdout).to.match(/issuer: ready/);
     expect(await template()).to.equal('true');
-    const again = await runPlexus(['secure', 'on', '--kubeconfig', kubeconfig], 60_000, { KUBERNETES_SERVICE_HOST: '' });
+    const again = await runPlexus(['secure', 'on', '--kubeconfig', kubeconfig], 180_000, { KUBERNETES_SERVICE_HOST: '' });
     expect(again.stdout).to.match(/secure mode is already on in the agent pod template; nothing changed/);
     // Without a ready issuer, on refuses to roll the agents into a state where they could not get certificates.
     const deployment = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: 'plexus', name: 'plexus-issuer' });
     await kc.makeApiClient(AppsV1Api).replaceNamespacedDeploymentStatus({ namespace: 'plexus', name: 'plexus-issuer', body: { ...deployment, status: { replicas: 2, readyReplicas: 0 } } });
-    await runPlexus(['secure', 'off', '--kubeconfig', kubeconfig], 60_000, { KUBERNETES_SERVICE_HOST: '' });
-    const refused = await runPlexus(['secure', 'on', '--kubeconfig', kubeconfig, '--wait', '1'], 60_000, { KUBERNETES_SERVICE_HOST: '' });
+    await runPlexus(['secure', 'off', '--kubeconfig', kubeconfig], 180_000, { KUBERNETES_SERVICE_HOST: '' });
+    const refused = await runPlexus(['secure', 'on', '--kubeconfig', kubeconfig, '--wait', '1'], 180_000, { KUBERNETES_SERVICE_HOST: '' });
     expect(refused.code).to.equal(2);
     expect(refused.stderr).to.match(/the issuer has no ready replica after 1 s, so new agents could not get certificates: the agents were left as they are/);
     expect(await template()).to.equal('false');
@@ -311,7 +317,7 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
       const cert = view.secure.certificates.find((c) => c.identity === 'shop/api');
       if (cert === undefined) throw new Error('no certificate for shop/api yet');
       return cert;
-    }, 60_000);
+    }, 120_000);
     expect(held.signedBy).to.match(/plexus mesh root/);
   });
 
@@ -329,7 +335,7 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
 });
 
 describe('kube mode, secure: starting without what secure mode needs', function () {
-  this.timeout(60_000);
+  this.timeout(180_000);
   let server: FakeApiServer;
   let dir: string;
 
@@ -362,7 +368,7 @@ describe('kube mode, secure: starting without what secure mode needs', function 
     // It asks, is refused, and keeps waiting: the leader Lease shows it has started.
     await eventually(async () => {
       if (!server.requests.some((r) => r.path.endsWith('/leases/plexus-leader') && r.status < 300 && r.method !== 'GET')) throw new Error('not started');
-    }, 30_000);
+    }, 120_000);
     expect(await agent.stop()).to.equal(0);
   });
 });

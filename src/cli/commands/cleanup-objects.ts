@@ -7,6 +7,7 @@ import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig 
 import { EVENT_COMPONENT, EVENT_REASON } from '../../cluster/events.js';
 import { AGENT_DAEMONSET, ISSUER_DEPLOYMENT, SHADOW_SELECTOR } from '../../kube/labels.js';
 import { DEFAULT_LEASE_NAME } from '../../kube/leader.js';
+import { typedClient } from '../../kube/typed-client.js';
 
 const isNotFound = (err: unknown): boolean => err instanceof ApiException && err.code === 404;
 
@@ -22,7 +23,7 @@ async function ignoreNotFound(remove: () => Promise<unknown>): Promise<boolean> 
 
 /** Deletes the shadow Services; returns how many were deleted. */
 export async function deleteShadowServices(kc: KubeConfig, namespace: string): Promise<number> {
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = typedClient(kc, CoreV1Api);
   const list = await core.listNamespacedService({ namespace, labelSelector: SHADOW_SELECTOR });
   let deleted = 0;
   for (const name of list.items.map((s) => s.metadata?.name ?? '').filter((n) => n !== '')) {
@@ -33,14 +34,14 @@ export async function deleteShadowServices(kc: KubeConfig, namespace: string): P
 
 /** Deletes the leader Lease; false when there was none (read first: a second run sends no write). */
 export async function deleteLeaderLease(kc: KubeConfig, namespace: string): Promise<boolean> {
-  const api = kc.makeApiClient(CoordinationV1Api);
+  const api = typedClient(kc, CoordinationV1Api);
   if (!(await ignoreNotFound(() => api.readNamespacedLease({ namespace, name: DEFAULT_LEASE_NAME })))) return false;
   return ignoreNotFound(() => api.deleteNamespacedLease({ namespace, name: DEFAULT_LEASE_NAME }));
 }
 
 /** Deletes the Events the agents recorded, in every namespace; returns how many. */
 export async function deletePlexusEvents(kc: KubeConfig): Promise<number> {
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = typedClient(kc, CoreV1Api);
   const list = await core.listEventForAllNamespaces({ fieldSelector: `reason=${EVENT_REASON}` });
   let deleted = 0;
   for (const event of list.items) {
@@ -58,7 +59,7 @@ export async function deletePlexusEvents(kc: KubeConfig): Promise<number> {
  * and the issuer Deployment (it would sign again with a CA made anew).
  */
 export async function installedWorkloads(kc: KubeConfig, namespace: string): Promise<string[]> {
-  const apps = kc.makeApiClient(AppsV1Api);
+  const apps = typedClient(kc, AppsV1Api);
   const found: string[] = [];
   if (await ignoreNotFound(() => apps.readNamespacedDaemonSet({ namespace, name: AGENT_DAEMONSET }))) found.push(`DaemonSet ${namespace}/${AGENT_DAEMONSET}`);
   if (await ignoreNotFound(() => apps.readNamespacedDeployment({ namespace, name: ISSUER_DEPLOYMENT }))) found.push(`Deployment ${namespace}/${ISSUER_DEPLOYMENT}`);

@@ -10,6 +10,7 @@
 import { ApiException, AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ApiClient } from '../../kube/api-client.js';
+import { typedClient } from '../../kube/typed-client.js';
 import { AGENT_DAEMONSET, ISSUER_DEPLOYMENT, SECURE_ANNOTATION } from '../../kube/labels.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
 import { trustDomainOption } from '../options.js';
@@ -34,7 +35,7 @@ function builder(yargs: Argv): Argv<SecureArgs> {
 /** The issuer Deployment's ready and wanted replicas; null when there is no such Deployment. */
 export async function issuerReplicas(kc: KubeConfig, namespace: string): Promise<{ ready: number; wanted: number } | null> {
   try {
-    const deployment = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace, name: ISSUER_DEPLOYMENT });
+    const deployment = await typedClient(kc, AppsV1Api).readNamespacedDeployment({ namespace, name: ISSUER_DEPLOYMENT });
     return { ready: deployment.status?.readyReplicas ?? 0, wanted: deployment.spec?.replicas ?? 1 };
   } catch (err) {
     if (err instanceof ApiException && err.code === 404) return null;
@@ -58,7 +59,7 @@ async function waitForIssuer(kc: KubeConfig, namespace: string, seconds: number)
 
 /** Sets the pod template annotation; false when it already had that value (no rollout). */
 async function setTemplateAnnotation(kc: KubeConfig, namespace: string, value: 'true' | 'false'): Promise<boolean> {
-  const ds = await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ namespace, name: AGENT_DAEMONSET });
+  const ds = await typedClient(kc, AppsV1Api).readNamespacedDaemonSet({ namespace, name: AGENT_DAEMONSET });
   if (ds.spec?.template.metadata?.annotations?.[SECURE_ANNOTATION] === value) return false;
   await new ApiClient(kc).request('PATCH', `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/daemonsets/${AGENT_DAEMONSET}`, {
     body: { spec: { template: { metadata: { annotations: { [SECURE_ANNOTATION]: value } } } } },

@@ -62,7 +62,7 @@ async function readyz(issuer: RunningIssuer): Promise<{ status: number; body: { 
 }
 
 describe('secure, cluster: the issuer Deployment issues certificates after TokenReview and the node check', function () {
-  this.timeout(60_000);
+  this.timeout(180_000);
   let server: FakeApiServer;
   let core: CoreV1Api;
   let ca: MeshCa;
@@ -111,10 +111,10 @@ describe('secure, cluster: the issuer Deployment issues certificates after Token
     const waiting = await eventually(async () => {
       const answer = await readyz(issuer).catch(() => undefined);
       return answer?.body.reason?.includes('plexus prepare') ? answer : undefined;
-    }, 10_000, 'the issuer to say it has no CA');
+    }, 60_000, 'the issuer to say it has no CA');
     expect(waiting.status).to.equal(503);
     ca = (await ensureCa(core, 'plexus', 'cluster.local')).ca;
-    await eventually(async () => ((await readyz(issuer)).status === 200 ? true : undefined), 10_000, 'the issuer to be ready');
+    await eventually(async () => ((await readyz(issuer)).status === 200 ? true : undefined), 60_000, 'the issuer to be ready');
   });
   after(async () => {
     await issuer?.stop();
@@ -196,22 +196,22 @@ describe('secure, cluster: the issuer Deployment issues certificates after Token
     await saveCa(core, 'plexus', stored, rotated, 0);
     ca = rotated;
     const onlyNew = client('token-a', () => [rotated.certPem]);
-    const cert = await eventually(() => onlyNew.issue('shop/web').catch(() => undefined), 10_000, 'a certificate from the new root');
+    const cert = await eventually(() => onlyNew.issue('shop/web').catch(() => undefined), 60_000, 'a certificate from the new root');
     expect(new X509Certificate(cert.certPem).issuer).to.equal(rotated.cert.subject);
   });
 
   it('without the CA Secret (plexus cleanup) it stops signing: 503 with the reason, and not ready', async () => {
     await core.deleteNamespacedSecret({ namespace: 'plexus', name: CA_SECRET_NAME });
-    await eventually(async () => ((await readyz(issuer)).status === 503 ? true : undefined), 10_000, 'the issuer to drop the CA');
+    await eventually(async () => ((await readyz(issuer)).status === 503 ? true : undefined), 60_000, 'the issuer to drop the CA');
     const err = await client('token-a').issue('shop/web').then(() => null, (e: Error) => e);
     expect(err?.message).to.match(/503: no Secret plexus\/plexus-ca: create the mesh CA with plexus prepare/);
     ca = (await ensureCa(core, 'plexus', 'cluster.local')).ca;
-    await eventually(async () => ((await readyz(issuer)).status === 200 ? true : undefined), 10_000, 'the issuer to load the new CA');
+    await eventually(async () => ((await readyz(issuer)).status === 200 ? true : undefined), 60_000, 'the issuer to load the new CA');
   });
 });
 
 describe('secure, cluster: the issuer drains when stopped', function () {
-  this.timeout(60_000);
+  this.timeout(180_000);
   let server: FakeApiServer;
   let dir: string;
 
@@ -234,7 +234,7 @@ describe('secure, cluster: the issuer drains when stopped', function () {
     server.tokens.register('token-a', { username: 'system:serviceaccount:plexus:plexus-agent', extra: { 'authentication.kubernetes.io/pod-name': ['agent-a'] } });
     // A window long enough for the request below on a busy machine; the test lasts about as long.
     const issuer = await startIssuer(writeKubeconfig(server, join(dir, 'kubeconfig')), [], 8_000);
-    await eventually(async () => ((await readyz(issuer).catch(() => undefined))?.status === 200 ? true : undefined), 10_000, 'ready');
+    await eventually(async () => ((await readyz(issuer).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 'ready');
     const stopping = issuer.stop();
     const notReady = await readyz(issuer);
     expect(notReady.status).to.equal(503);
