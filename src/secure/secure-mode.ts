@@ -87,6 +87,7 @@ interface PodsOfNode {
 }
 
 const DIRECT: UpstreamPath = Object.freeze({ kind: 'direct' });
+const SIGNING_ROOT_RETRY_MS = 10_000;
 
 export class SecureMode {
   readonly #options: SecureModeOptions;
@@ -98,6 +99,9 @@ export class SecureMode {
   readonly #policy: DestinationPolicy;
   readonly #metrics: PromSecureMetrics;
   #server: TunnelServer | null = null;
+  /** Re-issues again while a certificate is not from the signing root yet (see #moveToSigningRoot). */
+  #rootTimer: NodeJS.Timeout | null = null;
+  #stopped = false;
 
   private constructor(options: SecureModeOptions, credentials: Credentials, metrics: PromSecureMetrics, pods: PodsOfNode) {
     this.#options = options;
@@ -240,6 +244,8 @@ export class SecureMode {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#rootTimer !== null) clearTimeout(this.#rootTimer);
     this.#credentials.stop();
     this.#store.stop();
     await this.#server?.close();
@@ -261,8 +267,25 @@ export class SecureMode {
   #onCaChange(): void {
     this.#options.logger.info({ roots: this.#credentials.trustBundle().length }, 'CA changed: new trust bundle, re-issuing certificates');
     this.#pushCredentials();
-    void this.#store.renewAll();
+    void this.#moveToSigningRoot();
   }
+
+  /**
+   * Every certificate moves to the bundle's signing root. In a cluster the bundle shows a new
+   * root before the issuer signs with it (`plexus ca rotate` publishes first, and the issuer
+   * re-reads the Secret on its own timer), so a re-issue may still come from the old root: it is
+   * tried again every 10 s until every certificate comes from the new one (or the CA changes again).
+   */
+  async #moveToSigningRoot(): Promise<void> {
+    if (this.#rootTimer !== null) clearTimeout(this.#rootTimer);
+    this.#rootTimer = null;
+    await this.#store.renewAll();
+    const signing = this.#credentials.roots().cert;
+    if (this.#stopped || this.#certificates().every((cert) => new X509Certificate(cert.certPem).checkIssued(signing))) return;
+    this.#rootTimer = setTimeout(() => void this.#moveToSigningRoot(), SIGNING_ROOT_RETRY_MS);
+    this.#rootTimer.unref();
+  }
+
 
   #onCertificate(cert: IssuedCert): void {
     if (cert.identity === nodeIdentity(this.#options.nodeName)) this.#pushCredentials();

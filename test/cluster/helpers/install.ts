@@ -20,7 +20,7 @@ interface Container {
   args: string[];
 }
 
-/** manifests/ copied to a temporary folder, the DaemonSet's image and arguments set. */
+/** manifests/ copied to a temporary folder, the DaemonSet's image and arguments set, and the issuer Deployment's image. */
 export function renderManifests(image: string, extraArgs: readonly string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'plexus-manifests-'));
   const source = join(REPO_ROOT, 'manifests');
@@ -28,6 +28,10 @@ export function renderManifests(image: string, extraArgs: readonly string[]): st
     const docs = parseAllDocuments(readFileSync(join(source, file), 'utf8'));
     const text = docs.map((doc) => {
       const object = doc.toJS() as { kind?: string; spec?: { template: { spec: { containers: Container[] } } } };
+      if (object.kind === 'Deployment') {
+        object.spec!.template.spec.containers[0]!.image = image;
+        return stringify(object);
+      }
       if (object.kind !== 'DaemonSet') return doc.toString();
       const agent = object.spec!.template.spec.containers[0]!;
       agent.image = image;

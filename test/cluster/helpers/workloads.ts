@@ -151,7 +151,7 @@ export class ClientPod {
   load(url: string, options: LoadOptions): Load {
     const stopFile = `/tmp/stop-${Date.now()}-${Math.random().toString(36).slice(2)}`;
     const args = ['exec', '-n', this.ns, this.name, '--', 'node', '/scripts/load.mjs', url,
-      String(options.maxRequests), String(options.maxSeconds), String(options.concurrency), stopFile];
+      String(options.maxRequests), String(options.maxSeconds), String(options.concurrency), stopFile, options.newConnections === true ? 'new' : 'keep-alive'];
     const result = new Promise<LoadResult>((resolve, reject) => {
       const child = spawn(this.cluster.kubectl.command, ['--kubeconfig', this.cluster.kubectl.kubeconfig, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
@@ -179,6 +179,8 @@ export interface LoadOptions {
   readonly maxRequests: number;
   readonly maxSeconds: number;
   readonly concurrency: number;
+  /** A new connection per request (default: keep-alive connections, reused). */
+  readonly newConnections?: boolean;
 }
 
 export interface LoadResult {

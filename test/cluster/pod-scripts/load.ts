@@ -1,12 +1,14 @@
 /**
- * Runs in a client pod (`node load.mjs URL MAX_REQUESTS MAX_SECONDS CONCURRENCY [STOP_FILE]`):
+ * Runs in a client pod (`node load.mjs URL MAX_REQUESTS MAX_SECONDS CONCURRENCY [STOP_FILE] [CONNECTIONS]`):
  * HTTP GETs of URL, CONCURRENCY at a time, until MAX_REQUESTS were sent, MAX_SECONDS passed or
- * STOP_FILE exists. Each request has 5 s. Prints one JSON line: how many were sent, the answers
+ * STOP_FILE exists. CONNECTIONS `keep-alive` (default: fetch, which reuses connections) or `new`
+ * (a new connection per request, `Connection: close`, as curl in a loop). Each request has 5 s. Prints one JSON line: how many were sent, the answers
  * by status, the answering pods, and failures by cause with the first few in full.
  */
 import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 
-const [url = '', maxRequestsText = '100', maxSecondsText = '60', concurrencyText = '1', stopFile = ''] = process.argv.slice(2);
+const [url = '', maxRequestsText = '100', maxSecondsText = '60', concurrencyText = '1', stopFile = '', connections = 'keep-alive'] = process.argv.slice(2);
 const maxRequests = Number(maxRequestsText);
 const deadline = Date.now() + Number(maxSecondsText) * 1000;
 const statuses: Record<string, number> = {};
@@ -21,9 +23,24 @@ function failure(what: string, detail: string): void {
   if (firstFailures.length < 10) firstFailures.push(`${new Date().toISOString()} ${detail}`);
 }
 
+/** One GET on a connection of its own, closed after the answer. */
+function fresh(): Promise<{ status: number; text: () => Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, headers: { connection: 'close' }, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: async () => body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('no answer in 5 s'), { name: 'TimeoutError' })));
+    req.on('error', (err: NodeJS.ErrnoException) => reject(Object.assign(new Error(err.message), { cause: { code: err.code ?? err.name } })));
+    req.end();
+  });
+}
+
 async function one(): Promise<void> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    const res = connections === 'new' ? await fresh() : await fetch(url, { signal: AbortSignal.timeout(5000) });
     const body = (await res.text()).trim();
     statuses[res.status] = (statuses[res.status] ?? 0) + 1;
     if (res.status === 200) answeredBy[body] = (answeredBy[body] ?? 0) + 1;
