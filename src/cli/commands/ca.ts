@@ -79,7 +79,7 @@ async function runInCluster(args: CaArgs): Promise<string> {
   try {
     return await changeClusterCa(kc, args.namespace, { action: args.action, force: args.force, propagationMs: args.wait * 1000 });
   } catch (err) {
-    throw failure(err);
+    throw failure(kc, err);
   }
 }
 

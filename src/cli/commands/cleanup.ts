@@ -9,6 +9,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { cleanupCoreDns } from '../../dns/coredns-api.js';
+import { stopIfUnreachable } from '../api-unreachable.js';
 import { CliError, EXIT } from '../errors.js';
 import { agentsInstalled, deleteLeaderLease, deletePlexusEvents, deleteShadowServices } from './cleanup-objects.js';
 import { cleanupNetworkPolicies } from './cleanup-policies.js';
@@ -69,6 +70,8 @@ async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
       const line = await step();
       if (line) console.log(line);
     } catch (err) {
+      // Every later step would fail the same way: one line, and stop.
+      stopIfUnreachable(kc, err);
       failed++;
       console.error(`error: ${name}: ${detail(err)}`);
     }

@@ -15,6 +15,7 @@ import { loadKubeConfig as loadAgentKubeConfig } from '../../kube/kubeconfig.js'
 import { SHADOW_OF_NAME, SHADOW_OF_NAMESPACE, SHADOW_SELECTOR } from '../../kube/labels.js';
 import { CaError } from '../../secure/ca.js';
 import { DEFAULT_TRUST_DOMAIN } from '../../secure/defaults.js';
+import { stopIfUnreachable, unreachableReason } from '../api-unreachable.js';
 import { CliError, EXIT } from '../errors.js';
 import { meshDomainOption } from '../options.js';
 import { prepareCa } from './cluster-ca.js';
@@ -53,9 +54,8 @@ export function describeFailure(err: unknown): string {
       : err.code === 401 ? ' (your credentials were not accepted: an expired token, or the wrong kubeconfig context?)' : '';
     return `the API server refused: ${message}${hint}`;
   }
-  if (err instanceof Error && /ECONNREFUSED|ENOTFOUND|fetch failed|certificate/i.test(`${err.message} ${String(err.cause)}`)) {
-    return `cannot reach the API server: ${err.cause instanceof Error ? err.cause.message : err.message}`;
-  }
+  const unreachable = unreachableReason(err);
+  if (unreachable !== null) return `cannot reach the API server: ${unreachable}`;
   throw err;
 }
 
@@ -67,7 +67,9 @@ function safeJson(text: string): unknown {
   }
 }
 
-export function failure(err: unknown): CliError {
+/** The CliError a command stops with: one line, naming the API server when it cannot be reached. */
+export function failure(kc: KubeConfig, err: unknown): CliError {
+  stopIfUnreachable(kc, err);
   return new CliError(describeFailure(err), EXIT.FAILURE);
 }
 
@@ -134,7 +136,7 @@ async function handler(args: ArgumentsCamelCase<PrepareArgs>): Promise<void> {
     }
     for (const line of await prepareCa(kc, args.namespace, args.trustDomain)) console.log(line);
   } catch (err) {
-    throw failure(err);
+    throw failure(kc, err);
   }
 }
 
