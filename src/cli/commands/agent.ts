@@ -8,7 +8,7 @@ import { runLocalAgent } from '../../local/local-agent.js';
 import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_ISSUER_PORT, DEFAULT_TRUST_DOMAIN, DEFAULT_TUNNEL_PORT } from '../../secure/defaults.js';
 import type { AgentOptions, AgentRunner, SecureAgentOptions } from '../agent-options.js';
 import { CliError, EXIT } from '../errors.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
+import { createLogger, defaultLogFormat, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logger.js';
 import { defaultNodeName, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
 
 interface AgentArgs {
@@ -25,6 +25,7 @@ interface AgentArgs {
   readonly adminPort: number;
   readonly adminAddress: string | undefined;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   readonly accessLog: boolean;
   readonly accessLogSampleRate: number;
   readonly udpIdleTimeout: number;
@@ -61,7 +62,13 @@ function builder(yargs: Argv): Argv<AgentArgs> {
     .option('dns-address', { type: 'string', default: '127.0.0.1', describe: 'Local mode: DNS responder address' })
     .option('admin-port', portOption('Admin server port: /metrics, /healthz, /readyz, /config (0 = any free port, logged when ready)', DEFAULT_ADMIN_PORT))
     .option('admin-address', { type: 'string', describe: 'Admin server address', defaultDescription: '127.0.0.1 in local mode, all addresses in Kubernetes mode' })
-    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level (JSON lines on stderr)' })
+    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level (logs go to stderr)' })
+    .option('log-format', {
+      choices: LOG_FORMATS,
+      default: defaultLogFormat(),
+      defaultDescription: 'pretty when stderr is a terminal, else json',
+      describe: 'pretty: one readable line per entry; json: JSON lines (pino), for log collectors',
+    })
     .option('access-log', { type: 'boolean', default: false, describe: 'Log one line per request / connection' })
     .option('access-log-sample-rate', {
       type: 'number',
@@ -122,7 +129,7 @@ function toOptions(args: ArgumentsCamelCase<AgentArgs>): AgentOptions {
     accessLog: { enabled: args.accessLog, sampleRate: args.accessLogSampleRate },
     udpIdleTimeoutMs: args.udpIdleTimeout * 1000,
     secure: secureOptions(args, local),
-    logger: createLogger(args.logLevel),
+    logger: createLogger(args.logLevel, args.logFormat),
   };
 }
 
