@@ -9,7 +9,7 @@ import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_ISSUER_PORT, DEFAULT_TRUST_DOMAIN, DE
 import type { AgentOptions, AgentRunner, SecureAgentOptions } from '../agent-options.js';
 import { CliError, EXIT } from '../errors.js';
 import { createLogger, defaultLogFormat, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logger.js';
-import { defaultNodeName, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
+import { defaultNodeName, kubeconfigOption, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
 
 interface AgentArgs {
   readonly manifests: string | undefined;
@@ -46,7 +46,7 @@ export const DEFAULT_ADMIN_PORT = 9901;
 function builder(yargs: Argv): Argv<AgentArgs> {
   return yargs
     .option('manifests', { ...manifestsOption, describe: `${manifestsOption.describe}: runs in local mode. Without it, the agent watches the Kubernetes API` })
-    .option('kubeconfig', { type: 'string', normalize: true, describe: 'Kubernetes mode: the kubeconfig file', defaultDescription: 'in-cluster, then ~/.kube/config' })
+    .option('kubeconfig', { ...kubeconfigOption, describe: 'Kubernetes mode: the kubeconfig file' })
     .option('namespace', { type: 'string', default: 'plexus', describe: 'Kubernetes mode: the mesh namespace (shadow Services, Lease, CA Secret)' })
     .option('node-name', {
       type: 'string',
@@ -61,7 +61,7 @@ function builder(yargs: Argv): Argv<AgentArgs> {
     .option('dns-port', portOption('Local mode: DNS responder port, UDP and TCP (0 = off)', DEFAULT_DNS_PORT))
     .option('dns-address', { type: 'string', default: '127.0.0.1', describe: 'Local mode: DNS responder address' })
     .option('admin-port', portOption('Admin server port: /metrics, /healthz, /readyz, /config (0 = any free port, logged when ready)', DEFAULT_ADMIN_PORT))
-    .option('admin-address', { type: 'string', describe: 'Admin server address', defaultDescription: '127.0.0.1 in local mode, all addresses in Kubernetes mode' })
+    .option('admin-address', { type: 'string', describe: 'Admin server address', defaultDescription: '127.0.0.1 in local mode, 0.0.0.0 in Kubernetes mode' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level (logs go to stderr)' })
     .option('log-format', {
       choices: LOG_FORMATS,

@@ -24,7 +24,8 @@ function builder(yargs: Argv): Argv<CleanupArgs> {
   return clusterOptions(yargs)
     .option('mesh-domain', {
       type: 'string',
-      describe: 'Remove only the CoreDNS block of this mesh domain (default: every Plexus block)',
+      describe: 'Remove only the CoreDNS block of this mesh domain',
+      defaultDescription: 'every Plexus block',
     })
     .example('$0 cleanup', 'After kubectl delete -f manifests/: restore CoreDNS') as unknown as Argv<CleanupArgs>;
 }

@@ -17,7 +17,7 @@ import { CaError } from '../../secure/ca.js';
 import { DEFAULT_TRUST_DOMAIN } from '../../secure/defaults.js';
 import { stopIfUnreachable, unreachableReason } from '../api-unreachable.js';
 import { CliError, EXIT } from '../errors.js';
-import { meshDomainOption } from '../options.js';
+import { kubeconfigOption, meshDomainOption } from '../options.js';
 import { prepareCa } from './cluster-ca.js';
 
 export interface ClusterArgs {
@@ -27,11 +27,7 @@ export interface ClusterArgs {
 
 export function clusterOptions<T>(yargs: Argv<T>): Argv<T & ClusterArgs> {
   return yargs
-    .option('kubeconfig', {
-      type: 'string',
-      normalize: true,
-      describe: 'Kubeconfig file (default: in-cluster credentials, then $KUBECONFIG, then ~/.kube/config)',
-    })
+    .option('kubeconfig', kubeconfigOption)
     .option('namespace', { type: 'string', default: 'plexus', describe: 'The mesh namespace Plexus is installed in' }) as Argv<T & ClusterArgs>;
 }
 
@@ -108,7 +104,7 @@ interface PrepareArgs extends ClusterArgs {
 function builder(yargs: Argv): Argv<PrepareArgs> {
   return clusterOptions(yargs)
     .option('mesh-domain', meshDomainOption)
-    .option('cluster-domain', { type: 'string', describe: "The cluster's DNS domain (default: read from the Corefile, else cluster.local)" })
+    .option('cluster-domain', { type: 'string', describe: "The cluster's DNS domain", defaultDescription: 'read from the Corefile, else cluster.local' })
     .option('trust-domain', { type: 'string', default: DEFAULT_TRUST_DOMAIN, describe: 'Secure mode: the SPIFFE trust domain of the mesh CA, when prepare creates it' })
     .example('$0 prepare', 'Patch CoreDNS of the current kubeconfig context') as unknown as Argv<PrepareArgs>;
 }
