@@ -100,6 +100,23 @@ describe('install: the image and the kustomization', () => {
       expect(stdout).to.contain(`image: ghcr.io/plexus-mesh/plexus:${version}`);
     });
 
+    it('the release workflow\'s plexus.yaml overlay renders with the release image', async () => {
+      const workflow = parse(read('.github/workflows/release.yml')) as Workflow;
+      const script = Object.values(workflow.jobs ?? {}).flatMap((job) => job.steps ?? []).find((step) => step.run?.includes('kubectl kustomize'))?.run ?? '';
+      const heredoc = /<<YAML\n([\s\S]*?)\nYAML\n/.exec(script)?.[1];
+      expect(heredoc, 'the step writes .release/kustomization.yaml from a heredoc').to.be.a('string');
+      expect(heredoc).to.match(/^resources: \[\.\.\]/m);
+      const overlay = join(dir, 'release');
+      await run('mkdir', ['-p', overlay]);
+      await writeFile(join(overlay, 'kustomization.yaml'), heredoc!
+        .replace(/^resources: \[\.\.\]/m, `resources: [${relative(overlay, REPO_ROOT)}]`)
+        .replace('${UPSTREAM_IMAGE}', 'ghcr.io/plexus-mesh/plexus')
+        .replace('${{ needs.image.outputs.image }}', 'ghcr.io/someone/plexus')
+        .replace('${{ needs.check.outputs.version }}', version));
+      const { stdout } = await run(binary!, ['kustomize', overlay], { maxBuffer: 64 << 20 });
+      expect(stdout).to.contain(`image: ghcr.io/someone/plexus:${version}`);
+    });
+
     it('an overlay outside the repository sets another image without editing any file of it', async () => {
       const overlay = join(dir, 'my-plexus');
       await run('mkdir', ['-p', overlay]);
