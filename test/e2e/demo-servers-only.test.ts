@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { AgentProcess } from '../../src/local/demo/agent-process.js';
+import { AgentProcess } from '../../src/demo/agent-process.js';
 import { PLEXUS_ARGV, REPO_ROOT } from '../helpers/paths.js';
 
 /** The shop with its pod IPs moved to 127.0.41.x, so it cannot meet another run's servers. */

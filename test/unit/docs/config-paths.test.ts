@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { AgentProcess } from '../../../src/local/demo/agent-process.js';
+import { AgentProcess } from '../../../src/demo/agent-process.js';
 import { PLEXUS_ARGV, REPO_ROOT } from '../../helpers/paths.js';
 import { allDocs, codeLines } from './markdown.js';
 

@@ -1,7 +1,7 @@
 /** The demo's shares: over a sliding window of the latest answers, so a weight change shows at once. */
 import { expect } from 'chai';
-import { renderDashboard } from '../../../src/local/demo/dashboard.js';
-import { RecentAnswers, type TargetStats } from '../../../src/local/demo/traffic.js';
+import { renderDashboard } from '../../../src/demo/dashboard.js';
+import { RecentAnswers, type TargetStats } from '../../../src/demo/traffic.js';
 
 function webStats(capacity: number): TargetStats {
   return {
