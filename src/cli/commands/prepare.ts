@@ -19,6 +19,7 @@ import { stopIfUnreachable, unreachableReason } from '../api-unreachable.js';
 import { CliError, EXIT } from '../errors.js';
 import { kubeconfigOption, meshDomainOption } from '../options.js';
 import { prepareCa } from './cluster-ca.js';
+import { typedClient } from '../../kube/typed-client.js';
 
 export interface ClusterArgs {
   readonly kubeconfig: string | undefined;
@@ -71,7 +72,7 @@ export function failure(kc: KubeConfig, err: unknown): CliError {
 
 /** The meshed Services, read back from the shadow Services' labels (or annotations). */
 export async function meshedServices(kc: KubeConfig, namespace: string): Promise<ServiceRef[]> {
-  const list = await kc.makeApiClient(CoreV1Api).listNamespacedService({ namespace, labelSelector: SHADOW_SELECTOR });
+  const list = await typedClient(kc, CoreV1Api).listNamespacedService({ namespace, labelSelector: SHADOW_SELECTOR });
   const refs: ServiceRef[] = [];
   for (const svc of list.items) {
     const meta = svc.metadata ?? {};
@@ -86,7 +87,7 @@ export async function meshedServices(kc: KubeConfig, namespace: string): Promise
 /** Whether the mesh namespace exists; null when the credentials may not tell. */
 export async function namespaceExists(kc: KubeConfig, namespace: string): Promise<boolean | null> {
   try {
-    await kc.makeApiClient(CoreV1Api).readNamespace({ name: namespace });
+    await typedClient(kc, CoreV1Api).readNamespace({ name: namespace });
     return true;
   } catch (err) {
     if (err instanceof ApiException && err.code === 404) return false;
