@@ -19,6 +19,16 @@ export function defaultLogFormat(stderrIsTty: boolean = process.stderr.isTTY ===
   return stderrIsTty ? 'pretty' : 'json';
 }
 
+/** The agent's `--log-format` option. */
+export function logFormatOption() {
+  return {
+    choices: LOG_FORMATS,
+    default: defaultLogFormat(),
+    defaultDescription: 'pretty when stderr is a terminal, else json',
+    describe: 'pretty: one readable line per entry; json: JSON lines (pino), for log collectors',
+  };
+}
+
 export function createLogger(level: LogLevel, format: LogFormat = defaultLogFormat()): Logger {
   // Synchronous writes: nothing is lost when the process exits right after a fatal error.
   const destination = format === 'json' ? pino.destination({ dest: STDERR, sync: true }) : prettyDestination(colorAllowed());

@@ -11,12 +11,17 @@ import { expect } from 'chai';
 import { AgentProcess } from '../../src/demo/agent-process.js';
 import { PLEXUS_ARGV, REPO_ROOT } from '../helpers/paths.js';
 
-/** The shop with its pod IPs moved to 127.0.41.x, so it cannot meet another run's servers. */
+/** Test runs in other worktrees share the machine: pod IPs and VIPs in blocks of this run's own. */
+const OCTET = 40 + Math.floor(Math.random() * 200);
+const PODS = `127.0.${OCTET}.`;
+const VIP_CIDR = `127.134.${OCTET}.0/24`;
+
+/** The shop with its pod IPs moved to PODS, so it does not meet another run's servers. */
 async function shopCopy(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'plexus-servers-only-'));
   await cp(join(REPO_ROOT, 'examples', 'shop'), dir, { recursive: true });
   const pods = join(dir, 'pods.yaml');
-  await writeFile(pods, (await readFile(pods, 'utf8')).replaceAll('127.0.10.', '127.0.41.'));
+  await writeFile(pods, (await readFile(pods, 'utf8')).replaceAll('127.0.10.', PODS));
   return dir;
 }
 
@@ -36,7 +41,7 @@ describe('plexus demo --servers-only (the real binary)', function () {
 
   it('starts the sample pods and prints an agent command that, run as printed, serves them', async () => {
     const dir = await shopCopy();
-    const demo = spawn(process.execPath, [...PLEXUS_ARGV, 'demo', '--servers-only', '--manifests', dir, '--admin-port', '0', '--dns-port', '0', '--vip-cidr', '127.134.0.0/24'], {
+    const demo = spawn(process.execPath, [...PLEXUS_ARGV, 'demo', '--servers-only', '--manifests', dir, '--admin-port', '0', '--dns-port', '0', '--vip-cidr', VIP_CIDR], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => demo.on('exit', (code) => resolve(code)));
@@ -50,15 +55,15 @@ describe('plexus demo --servers-only (the real binary)', function () {
         });
         void exited.then((code) => reject(new Error(`demo exited early (${code}): ${stdout}`)));
       });
-      expect(stdout).to.contain('shop/web-v1  127.0.41.1:8080 (http)').and.to.contain('shop/cart  127.0.41.3:9000 (tcp)');
+      expect(stdout).to.contain(`shop/web-v1  ${PODS}1:8080 (http)`).and.to.contain(`shop/cart  ${PODS}3:9000 (tcp)`);
       expect(stdout).not.to.contain('not started');
       const command = /^ {2}plexus agent (.*)$/m.exec(stdout)?.[1];
-      expect(command, stdout).to.equal(`--manifests ${dir} --acl --vip-cidr 127.134.0.0/24 --dns-port 0 --admin-port 0`);
+      expect(command, stdout).to.equal(`--manifests ${dir} --acl --vip-cidr ${VIP_CIDR} --dns-port 0 --admin-port 0`);
       agent = new AgentProcess([process.execPath, ...PLEXUS_ARGV], ['agent', ...command!.split(' ')]);
       const ready = await agent.ready();
       const vip = ready.vips['shop/web'];
-      expect(vip).to.match(/^127\.134\.0\.\d+$/);
-      const allowed = await get(vip!, 8080, '127.0.41.100');
+      expect(vip?.startsWith(`127.134.${OCTET}.`), vip).to.equal(true);
+      const allowed = await get(vip!, 8080, `${PODS}100`);
       expect(allowed.status).to.equal(200);
       expect(allowed.servedBy).to.be.oneOf(['shop/web-v1', 'shop/web-v2']);
       expect((await get(vip!, 8080)).status).to.equal(403);

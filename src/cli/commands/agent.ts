@@ -12,7 +12,7 @@ import { ESCAPED_SLASH_ACTIONS, type EscapedSlashAction } from '../../node-agent
 import type { AgentOptions, AgentRunner } from '../../run/agent-options.js';
 import type { SecureAgentOptions } from '../../secure/options.js';
 import { CliError, EXIT } from '../errors.js';
-import { createLogger, defaultLogFormat, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logger.js';
+import { createLogger, LOG_LEVELS, logFormatOption, type LogFormat, type LogLevel } from '../logger.js';
 import { defaultNodeName, kubeconfigOption, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
 
 interface AgentArgs {
@@ -70,12 +70,7 @@ function builder(yargs: Argv): Argv<AgentArgs> {
     .option('admin-port', portOption('Admin server port: /metrics, /healthz, /readyz, /config (0 = any free port, logged when ready)', DEFAULT_ADMIN_PORT))
     .option('admin-address', { type: 'string', describe: 'Admin server address', defaultDescription: '127.0.0.1 in local mode, 0.0.0.0 in Kubernetes mode' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level (logs go to stderr)' })
-    .option('log-format', {
-      choices: LOG_FORMATS,
-      default: defaultLogFormat(),
-      defaultDescription: 'pretty when stderr is a terminal, else json',
-      describe: 'pretty: one readable line per entry; json: JSON lines (pino), for log collectors',
-    })
+    .option('log-format', logFormatOption())
     .option('access-log', { type: 'boolean', default: false, describe: 'Log one line per request / connection' })
     .option('access-log-sample-rate', {
       type: 'number',
