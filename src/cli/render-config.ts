@@ -4,8 +4,9 @@
  * Pure: returns the text.
  */
 import type {
-  AccessRule, Destination, Endpoint, HttpMatch, MeshConfig, MeshPort, MeshService, Policy,
+  AccessRule, Destination, Endpoint, HttpMatch, HttpRule, MeshConfig, MeshPort, MeshService, Policy,
 } from '../routing/mesh-config.js';
+import { renderEdits, renderRouteStatuses, renderRuleActions, ruleOrigin } from './render-routes.js';
 
 export function renderMeshConfig(config: MeshConfig): string {
   const lines: string[] = [];
@@ -19,6 +20,7 @@ export function renderMeshConfig(config: MeshConfig): string {
   for (const service of config.services) {
     lines.push('', ...renderService(service, config.meshDomain));
   }
+  lines.push(...renderRouteStatuses(config.routes ?? []));
   if (config.identities.length > 0) {
     lines.push('', 'source identities (pods of this node):');
     for (const id of config.identities) {
@@ -58,13 +60,24 @@ function renderPort(service: MeshService, port: MeshPort): string[] {
   const listen = service.vip ? `${service.vip}:${port.port}` : `agent port ${port.listenerPort || 'unallocated'}`;
   const kind = port.trafficType === 'http' && port.scheme === 'h2c' ? 'http (h2c)' : port.trafficType;
   const lines = [`port ${name}${port.port}/${port.protocol} ${kind}, listener ${listen}`];
-  port.rules.forEach((rule, i) => {
-    lines.push(`  rule ${i + 1} when ${rule.matches.map(renderMatch).join(' or ')}:`);
-    lines.push(...renderDestination(rule.destination).map((l) => `    ${l}`));
-  });
-  lines.push(port.rules.length ? '  otherwise:' : '  route:');
-  lines.push(...renderDestination(port.destination).map((l) => `    ${l}`));
+  lines.push(...renderRouting(port.rules, port.destination));
+  for (const consumer of port.consumers ?? []) {
+    lines.push(`  for clients in namespace ${consumer.namespace} (consumer routes):`);
+    lines.push(...renderRouting(consumer.rules, consumer.destination).map((l) => `  ${l}`));
+  }
   lines.push(...renderAccess(port.access).map((l) => `  ${l}`));
+  return lines;
+}
+
+function renderRouting(rules: readonly HttpRule[], destination: Destination): string[] {
+  const lines: string[] = [];
+  rules.forEach((rule, i) => {
+    lines.push(`  rule ${i + 1}${ruleOrigin(rule)} when ${rule.matches.map(renderMatch).join(' or ')}:`);
+    lines.push(...renderRuleActions(rule).map((l) => `    ${l}`));
+    if (!rule.filters?.redirect) lines.push(...renderDestination(rule.destination).map((l) => `    ${l}`));
+  });
+  lines.push(rules.length ? '  otherwise:' : '  route:');
+  lines.push(...renderDestination(destination).map((l) => `    ${l}`));
   return lines;
 }
 
@@ -73,6 +86,7 @@ function renderMatch(match: HttpMatch): string {
   if (match.pathRegex !== null) parts.push(`path ^${match.pathRegex}`);
   if (match.methods.length) parts.push(`method ${match.methods.join('|')}`);
   for (const header of match.headers) parts.push(`header ${header.name} ~ ${header.valueRegex}`);
+  for (const query of match.queryParams ?? []) parts.push(`query ${query.name} ~ ${query.valueRegex}`);
   const label = match.name ? `${match.name}` : 'match';
   return parts.length ? `${label} [${parts.join(', ')}]` : `${label} [any request]`;
 }
@@ -81,11 +95,13 @@ function renderDestination(destination: Destination): string[] {
   const split = destination.split ? ` (split ${destination.split})` : '';
   if (destination.kind === 'reject') return [`reject ${destination.status}: ${destination.reason}${split}`];
   const total = destination.backends.reduce((sum, b) => sum + b.weight, 0);
-  const lines = [`backends${split}:`];
+  const lines = [`backends${split}${destination.unready === 'fail' ? ', a backend without ready endpoints answers 503' : ''}:`];
   for (const backend of destination.backends) {
     const share = total > 0 ? ` (${Math.round((backend.weight / total) * 1000) / 10}%)` : '';
     const endpoints = backend.endpoints.length ? backend.endpoints.map(renderEndpoint).join(', ') : 'no endpoints';
-    lines.push(`  ${backend.service} weight ${backend.weight}${share}: ${endpoints}`);
+    lines.push(`  ${backend.service} weight ${backend.weight}${share}: ${backend.invalid === undefined ? endpoints : `invalid, answered 500: ${backend.invalid}`}`);
+    if (backend.requestHeaders) lines.push(`    request headers: ${renderEdits(backend.requestHeaders)}`);
+    if (backend.responseHeaders) lines.push(`    response headers: ${renderEdits(backend.responseHeaders)}`);
   }
   return lines;
 }

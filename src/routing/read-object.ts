@@ -4,6 +4,9 @@
  */
 import { isSmiApiVersion, parseSmiObject } from '../smi/parse.js';
 import type { SmiObject } from '../smi/model.js';
+import { parseGatewayObject } from '../gateway/parse.js';
+import type { GatewayRoute } from '../gateway/model.js';
+import { isGatewayApiVersion } from '../gateway/resources.js';
 import { readEndpoints, readEndpointSlice } from './kube/endpoints.js';
 import { readNamespace } from './kube/namespace.js';
 import { readPod } from './kube/pod.js';
@@ -13,7 +16,7 @@ import type { Problem, SourceLocation } from './problem.js';
 import { UNNAMED } from './raw.js';
 import type { RawObject } from './snapshot.js';
 
-export type ReadObject = KubeObject | SmiObject;
+export type ReadObject = KubeObject | SmiObject | GatewayRoute;
 
 const ENDPOINT_SLICE_VERSIONS: ReadonlySet<unknown> = new Set(['discovery.k8s.io/v1', 'discovery.k8s.io/v1beta1']);
 
@@ -31,6 +34,10 @@ export function readObject(raw: RawObject, source?: SourceLocation): ReadResult<
   if (kind === 'EndpointSlice' && ENDPOINT_SLICE_VERSIONS.has(apiVersion)) return readEndpointSlice(raw, source);
   if (isSmiApiVersion(apiVersion)) {
     const { object, problems } = parseSmiObject(raw, source);
+    return { object, problems: problems.map(named) };
+  }
+  if (isGatewayApiVersion(apiVersion)) {
+    const { object, problems } = parseGatewayObject(raw, source);
     return { object, problems: problems.map(named) };
   }
   return NOTHING;

@@ -3,6 +3,8 @@
  * X-Forwarded-* set, Host kept) and the response head for the client. Framing fields
  * (Content-Length, Transfer-Encoding) stay, because body bytes pass through unchanged.
  */
+import type { HeaderEdits } from '../../../routing/mesh-config.js';
+import { editFields, type Field } from '../../runtime/rule-actions.js';
 import type { HeaderFields } from './fields.js';
 import type { RequestHead } from './request-head.js';
 import type { ResponseHead } from './response-head.js';
@@ -21,7 +23,19 @@ function isForwardedField(lowerName: string): boolean {
   return lowerName === 'x-forwarded-for' || lowerName === 'x-forwarded-proto';
 }
 
-function copyEndToEnd(fields: HeaderFields, connectionTokens: readonly string[], keepUpgrade: boolean, skipForwarded: boolean): string {
+/** Gateway API rule changes to a request head: header edits, and the target and Host after a rewrite. */
+export interface HeadEdits {
+  readonly headers: readonly HeaderEdits[];
+  /** Replaces the request target; null keeps it. */
+  readonly target: string | null;
+  /** Replaces the Host field; null keeps it. */
+  readonly host: string | null;
+}
+
+function copyEndToEnd(
+  fields: HeaderFields, connectionTokens: readonly string[], keepUpgrade: boolean, skipForwarded: boolean, edits: readonly HeaderEdits[] = [],
+): string {
+  if (edits.length > 0) return copyEdited(fields, connectionTokens, keepUpgrade, skipForwarded, edits);
   let out = '';
   const { names, lowerNames, values } = fields;
   for (let i = 0; i < names.length; i++) {
@@ -33,14 +47,37 @@ function copyEndToEnd(fields: HeaderFields, connectionTokens: readonly string[],
   return out;
 }
 
+/** The slow path of copyEndToEnd, for heads a Gateway API filter edits. */
+function copyEdited(
+  fields: HeaderFields, connectionTokens: readonly string[], keepUpgrade: boolean, skipForwarded: boolean, edits: readonly HeaderEdits[],
+): string {
+  const kept: Field[] = [];
+  const { names, lowerNames, values } = fields;
+  for (let i = 0; i < names.length; i++) {
+    const lowerName = lowerNames[i] as string;
+    if (skipForwarded && isForwardedField(lowerName)) continue;
+    if (isHopByHop(lowerName, connectionTokens) && !(keepUpgrade && lowerName === 'upgrade')) continue;
+    kept.push({ name: names[i] as string, value: values[i] as string });
+  }
+  let out = '';
+  for (const field of editFields(kept, edits)) {
+    const lower = field.name.toLowerCase();
+    // Edits never touch framing or hop-by-hop fields: the body passes through unchanged.
+    if (HOP_BY_HOP.has(lower) && !(keepUpgrade && lower === 'upgrade')) continue;
+    out += `${field.name}: ${field.value}\r\n`;
+  }
+  return out;
+}
+
 /**
  * The head sent to the endpoint. HTTP/1.0 requests stay HTTP/1.0 (so the endpoint never
  * answers with chunked coding the client cannot read) and their upstream connection closes.
  */
-export function serializeRequestHead(head: RequestHead, clientIp: string): string {
+export function serializeRequestHead(head: RequestHead, clientIp: string, edits: HeadEdits | null = null): string {
   const forwardedFor = head.header('x-forwarded-for');
-  let out = `${head.method} ${head.target} HTTP/1.${head.minorVersion}\r\n`;
-  out += copyEndToEnd(head.fields, head.connectionTokens, head.upgrade, true);
+  let out = `${head.method} ${edits?.target ?? head.target} HTTP/1.${head.minorVersion}\r\n`;
+  const headerEdits = edits === null ? [] : edits.host === null ? edits.headers : [{ set: [{ name: 'Host', value: edits.host }], add: [], remove: [] }, ...edits.headers];
+  out += copyEndToEnd(head.fields, head.connectionTokens, head.upgrade, true, headerEdits);
   if (head.upgrade) out += 'Connection: upgrade\r\n';
   // The client's own X-Forwarded-For is passed on (appended to) but never trusted.
   out += `X-Forwarded-For: ${forwardedFor === undefined ? clientIp : `${forwardedFor}, ${clientIp}`}\r\n`;
@@ -48,9 +85,9 @@ export function serializeRequestHead(head: RequestHead, clientIp: string): strin
 }
 
 /** The head sent to the client; `close` adds `Connection: close` (the client connection ends after it). */
-export function serializeResponseHead(head: ResponseHead, close: boolean, upgrade: boolean): string {
+export function serializeResponseHead(head: ResponseHead, close: boolean, upgrade: boolean, edits: readonly HeaderEdits[] = []): string {
   let out = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
-  out += copyEndToEnd(head.fields, head.connectionTokens, upgrade, false);
+  out += copyEndToEnd(head.fields, head.connectionTokens, upgrade, false, edits);
   if (upgrade) out += 'Connection: upgrade\r\n';
   else if (close) out += 'Connection: close\r\n';
   return out + '\r\n';
