@@ -2,7 +2,7 @@
  * The internal model of the Gateway API routes Plexus reads (HTTPRoute, GRPCRoute with Service
  * parents). Defaults are filled in as the CRDs would: every field here is explicit.
  */
-import type { SourceLocation } from '../routing/problem.js';
+import type { SourceLocation } from '../model/problem.js';
 import type { GatewayKind } from './resources.js';
 
 /** A parentRef as written (what `status.parents[].parentRef` must echo). */

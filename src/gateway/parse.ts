@@ -3,8 +3,8 @@
  * model. Never throws. Errors make the route invalid: it keeps its identity and parentRefs, so
  * its status can say why it was not accepted, but it attaches nowhere.
  */
-import { type Problem, type SourceLocation, problem } from '../routing/problem.js';
-import type { RawObject } from '../routing/snapshot.js';
+import { type Problem, type SourceLocation, problem } from '../model/problem.js';
+import type { RawObject } from '../model/snapshot.js';
 import { FieldIssues, describe, isFields } from '../smi/fields.js';
 import { readMeta } from '../smi/meta.js';
 import { splitApiVersion } from '../smi/resources.js';

@@ -6,7 +6,7 @@
 import type { AssemblyContext } from './assemble.js';
 import type { Attachments } from './gateway-attach.js';
 import type { RouteStatus } from './mesh-config.js';
-import { problem, type Problem } from './problem.js';
+import { problem, type Problem } from '../model/problem.js';
 import { objectKey } from './raw.js';
 import type { ObjectReference } from '../gateway/model.js';
 

@@ -9,7 +9,8 @@
  */
 import type { Attachment } from './gateway-attach.js';
 import { olderFirst } from './gateway-attach.js';
-import type { Backend, ConsumerRouting, Endpoint, Destination, HeaderEdits, HttpFilters, HttpMatch, HttpRule, Mirror, PathEdit } from './mesh-config.js';
+import type { Backend, ConsumerRouting, Endpoint, Destination, HeaderEdits, HttpFilters, HttpRule, Mirror, PathEdit } from './mesh-config.js';
+import type { HttpMatch } from '../model/http-match.js';
 import type { Catalog } from './catalog.js';
 import { servicePortId, type ServiceEndpoints } from './endpoints.js';
 import type { ServiceInfo } from './kube/types.js';

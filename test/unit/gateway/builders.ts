@@ -1,5 +1,5 @@
 /** Gateway API route objects for the unit tests, in the shapes of the upstream mesh conformance manifests. */
-import type { RawObject } from '../../../src/routing/snapshot.js';
+import type { RawObject } from '../../../src/model/snapshot.js';
 
 export interface RouteSpec {
   readonly namespace?: string;
