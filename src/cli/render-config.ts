@@ -17,7 +17,8 @@ export function renderMeshConfig(config: MeshConfig): string {
     + `${count(errors, 'error')}, ${count(warnings, 'warning')}`,
   );
   for (const service of config.services) {
-    lines.push('', ...renderService(service, config.meshDomain));
+    lines.push('');
+    for (const line of renderService(service, config.meshDomain)) lines.push(line);
   }
   lines.push(...renderRouteStatuses(config.routes ?? []));
   if (config.identities.length > 0) {
@@ -37,7 +38,7 @@ function renderService(service: MeshService, domain: string): string[] {
   const where = service.vip ? `vip ${service.vip}` : `cluster IP ${service.clusterIP ?? 'none'}`;
   const lines = [`${service.key}  (${service.name}.${service.namespace}.${domain}, ${where})`];
   lines.push(`  policy: ${renderPolicy(service.policy)}`);
-  for (const port of service.ports) lines.push(...renderPort(service, port).map((l) => `  ${l}`));
+  for (const port of service.ports) for (const line of renderPort(service, port)) lines.push(`  ${line}`);
   return lines;
 }
 
@@ -45,7 +46,7 @@ function renderPolicy(policy: Policy): string {
   const parts = [
     `load-balancer ${policy.loadBalancer}`,
     `retries ${policy.retryAttempts}`,
-    `timeout ${policy.timeoutMs ? `${policy.timeoutMs}ms` : 'none'}`,
+    `timeout ${policy.timeoutMs ? `${policy.timeoutMs}ms` : 'agent default (--request-timeout)'}`,
   ];
   if (policy.circuitBreaker) {
     parts.push(`circuit-breaker ${policy.circuitBreaker.consecutiveErrors} errors / ${policy.circuitBreaker.ejectionMs}ms`);

@@ -186,15 +186,20 @@ export class NodeAgent {
     return problems;
   }
 
+  /** Public (every caller of the admin port): counts and health, no names, addresses or rules. */
   #readiness(): object | null {
     if (!this.#applied) return null;
+    const problems = this.#problems();
+    const errors = problems.filter((p) => p.severity === 'error').length;
     return {
       ready: true,
       generation: this.#applied.generation,
       appliedAt: this.#applied.appliedAt.toISOString(),
       listeners: this.#listeners.listeners.length,
-      problems: this.#problems().length,
+      problems: problems.length,
+      problemCounts: { error: errors, warning: problems.length - errors },
       provider: this.#provider,
+      ...(this.#options.secureView ? { secure: secureHealth(this.#options.secureView()) } : {}),
     };
   }
 
@@ -212,6 +217,15 @@ export class NodeAgent {
       config: this.#applied.runtime.config,
     };
   }
+}
+
+/** Secure mode's health from its `/config` view: permissive or not, and its findings counted. */
+function secureHealth(view: object): object {
+  if ('starting' in view) return { starting: true };
+  const { permissive, findings } = view as { permissive?: unknown; findings?: unknown };
+  const list: readonly unknown[] = Array.isArray(findings) ? findings : [];
+  const count = (severity: string): number => list.filter((f) => typeof f === 'object' && f !== null && (f as { severity?: unknown }).severity === severity).length;
+  return { permissive: permissive === true, findings: { error: count('error'), warning: count('warning') } };
 }
 
 function countByKind(kinds: readonly string[]): Map<string, number> {

@@ -26,6 +26,11 @@ export interface AgentOptions {
   readonly adminPort: number;
   readonly adminAddress: string;
   readonly accessLog: { readonly enabled: boolean; readonly sampleRate: number };
+  /**
+   * The mesh-wide default timeout for HTTP Services without `plexus.dev/timeout`: from the end of
+   * the request to the response head (0 = none). See HttpLimits.requestTimeoutMs.
+   */
+  readonly requestTimeoutMs: number;
   /** A UDP flow (one client address) with no datagram for this long is closed and counted. */
   readonly udpIdleTimeoutMs: number;
   /** `--secure`: workload certificates, the mTLS tunnel between agents, authorization on the destination node; null = off. */

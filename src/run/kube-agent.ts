@@ -67,6 +67,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     adminPort: options.adminPort,
     logger,
     accessLog: options.accessLog,
+    httpLimits: { requestTimeoutMs: options.requestTimeoutMs },
     ...(options.secure === null ? {} : {
       dialer: (endpoint, source, port) => secure === null
         ? { kind: 'refused', reason: 'secure mode is starting' }

@@ -5,6 +5,8 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { runLocalAgent } from '../../run/local-agent.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../node-agent/http/limits.js';
+import { parseDurationMs } from '../../routing/duration.js';
 import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_ISSUER_PORT, DEFAULT_TRUST_DOMAIN, DEFAULT_TUNNEL_PORT } from '../../secure/defaults.js';
 import type { AgentOptions, AgentRunner } from '../../run/agent-options.js';
 import type { SecureAgentOptions } from '../../secure/options.js';
@@ -29,6 +31,7 @@ interface AgentArgs {
   readonly accessLog: boolean;
   readonly accessLogSampleRate: number;
   readonly udpIdleTimeout: number;
+  readonly requestTimeout: number;
   readonly secure: boolean;
   readonly trustDomain: string;
   readonly tunnelPort: number;
@@ -71,6 +74,16 @@ function builder(yargs: Argv): Argv<AgentArgs> {
       coerce: (value: number) => {
         if (!(value >= 0 && value <= 1)) throw new Error(`--access-log-sample-rate: "${value}" is not between 0 and 1`);
         return value;
+      },
+    })
+    .option('request-timeout', {
+      type: 'string',
+      default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`,
+      describe: 'Mesh-wide default timeout of HTTP Services without plexus.dev/timeout: how long an endpoint has, once the request was received, to send its response head (then 504); bodies, streams and WebSockets that began are not cut. Go duration; 0 = none',
+      coerce: (value: string) => {
+        const ms = parseDurationMs(String(value));
+        if (ms === null) throw new Error(`--request-timeout: "${value}" is not a duration such as "15s", "500ms" or "1m30s" (0 = none)`);
+        return ms;
       },
     })
     .option('udp-idle-timeout', {
@@ -122,6 +135,7 @@ function toOptions(args: ArgumentsCamelCase<AgentArgs>): AgentOptions {
     adminAddress: args.adminAddress ?? (local ? '127.0.0.1' : '0.0.0.0'),
     accessLog: { enabled: args.accessLog, sampleRate: args.accessLogSampleRate },
     udpIdleTimeoutMs: args.udpIdleTimeout * 1000,
+    requestTimeoutMs: args.requestTimeout,
     secure: secureOptions(args, local),
     logger: createLogger(args.logLevel),
   };

@@ -1,7 +1,8 @@
 /**
  * The secure-mode checks of `plexus check`: the mesh CA (its roots near their end, the Secret's
- * root published to the agents), what the agents report (`/config`'s `secure` section, through
- * the API server's pod proxy: certificates close to expiry, permissive mode), and the
+ * root published to the agents), what the agents report (the `secure` summary of their public
+ * `/readyz`, through the API server's pod proxy: permissive mode, certificate findings counted;
+ * the findings themselves are in `/config`, loopback only), and the
  * NetworkPolicies the leader wrote (effective only where the network plugin enforces them).
  * Reads only, with the user's credentials. Pure reading of answers here; check.ts runs them.
  */
@@ -69,20 +70,20 @@ export async function checkMeshCa(kc: KubeConfig, namespace: string, now = Date.
 
 interface AgentSecureView {
   readonly permissive: boolean;
-  readonly findings: SecureFinding[];
+  /** Certificate findings by severity (their messages are in the agent's /config). */
+  readonly findings: { readonly error: number; readonly warning: number };
 }
 
 /**
- * The `secure` section of an agent's /config answer; null when the agent does not run secure
- * mode (or the answer is not a config).
+ * The `secure` summary of an agent's /readyz answer; null when the agent does not run secure
+ * mode (or the answer is not a readiness).
  */
 export function secureViewOf(body: unknown): AgentSecureView | null {
   const secure = proxyAnswerObject(body)?.secure;
   if (typeof secure !== 'object' || secure === null || !('permissive' in secure)) return null;
-  const { permissive, findings } = secure as { permissive?: unknown; findings?: unknown };
-  const list = Array.isArray(findings) ? findings.filter((f): f is SecureFinding =>
-    typeof f === 'object' && f !== null && (f.severity === 'warning' || f.severity === 'error') && typeof f.message === 'string') : [];
-  return { permissive: permissive === true, findings: list };
+  const { permissive, findings } = secure as { permissive?: unknown; findings?: { error?: unknown; warning?: unknown } };
+  const count = (value: unknown): number => (typeof value === 'number' && value >= 0 ? value : 0);
+  return { permissive: permissive === true, findings: { error: count(findings?.error), warning: count(findings?.warning) } };
 }
 
 /** What the ready agents say about their certificates and permissive mode. */
@@ -100,7 +101,7 @@ export async function checkSecureAgents(kc: KubeConfig, namespace: string): Prom
   for (const name of asked) {
     let body: unknown;
     try {
-      body = await core.connectGetNamespacedPodProxyWithPath({ namespace, name: `${name}:${ADMIN_PORT}`, path: 'config' });
+      body = await core.connectGetNamespacedPodProxyWithPath({ namespace, name: `${name}:${ADMIN_PORT}`, path: 'readyz' });
     } catch (err) {
       if (isStatus(err, 404) || isStatus(err, 403) || isStatus(err, 503)) continue;
       throw err;
@@ -110,7 +111,10 @@ export async function checkSecureAgents(kc: KubeConfig, namespace: string): Prom
     if (view === null) continue;
     secure++;
     if (view.permissive) permissive.push(name);
-    for (const f of view.findings) findings.push({ severity: f.severity, message: `${name}: ${f.message}` });
+    for (const severity of ['error', 'warning'] as const) {
+      const n = view.findings[severity];
+      if (n > 0) findings.push({ severity, message: `${name}: ${n} certificate ${severity}${n === 1 ? '' : 's'} (kubectl -n ${namespace} port-forward pod/${name} ${ADMIN_PORT}, then curl http://127.0.0.1:${ADMIN_PORT}/config)` });
+    }
   }
   if (reached === 0) return { status: 'skip', detail: `cannot reach the agents through the API server's pod proxy` };
   const of = `${secure} of ${reached} agents asked${ready.length > asked.length ? ` (of ${ready.length} ready)` : ''}`;

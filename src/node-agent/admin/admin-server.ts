@@ -1,7 +1,14 @@
 /**
- * The agent's admin port (node:http): `/metrics` (Prometheus text), `/healthz` (the process is
- * up), `/readyz` (503 until the first config is applied, then 200 with the provider's status),
- * `/config` (the applied MeshConfig, its generation and every problem). Read-only: GET and HEAD.
+ * The agent's admin port (node:http). Read-only: GET and HEAD. Two kinds of endpoint:
+ *
+ * - **public** — `/metrics` (Prometheus text), `/healthz` (the process is up), `/readyz` (503
+ *   until the first config is applied, then 200 with counts and the provider's status): answered
+ *   to anyone who reaches the port (in a pod: the kubelet's probes, Prometheus, the API server's
+ *   pod proxy). They show counts and health, never names, addresses or rules.
+ * - **debug** — `/config` (the applied MeshConfig: every Service, pod IP, ServiceAccount and
+ *   access rule, and every problem) and any endpoint that shows traffic or topology: answered
+ *   only on connections from a loopback address (the agent's own host or pod: `kubectl
+ *   port-forward` arrives there), 403 from anywhere else. Add such endpoints to DEBUG_PATHS.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +23,17 @@ export interface AdminSource {
   notReady(): object;
   /** Null until the first config is applied. */
   config(): object | null;
+}
+
+const PUBLIC_PATHS: readonly string[] = ['/metrics', '/healthz', '/readyz'];
+/** Endpoints that show what the mesh holds: loopback callers only. */
+export const DEBUG_PATHS: readonly string[] = ['/config'];
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (a dual-stack listener reports those). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const ipv4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  return ipv4.startsWith('127.') || address === '::1';
 }
 
 export class AdminServer {
@@ -64,7 +82,14 @@ export class AdminServer {
       sendJson(response, 405, { error: `method ${request.method} not allowed` });
       return;
     }
-    const path = (request.url ?? '/').split('?')[0];
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (DEBUG_PATHS.includes(path) && !isLoopbackAddress(request.socket.remoteAddress)) {
+      sendJson(response, 403, {
+        error: `${path} answers only on loopback: it shows every Service, pod IP, ServiceAccount and access rule`,
+        hint: `kubectl -n <mesh namespace> port-forward pod/<agent pod> ${this.port}, then curl http://127.0.0.1:${this.port}${path}`,
+      });
+      return;
+    }
     switch (path) {
       case '/metrics': {
         const body = await this.#source.registry.metrics();
@@ -85,7 +110,7 @@ export class AdminServer {
         return;
       }
       default:
-        sendJson(response, 404, { error: `no admin endpoint ${path}`, endpoints: ['/metrics', '/healthz', '/readyz', '/config'] });
+        sendJson(response, 404, { error: `no admin endpoint ${path}`, endpoints: [...PUBLIC_PATHS, ...DEBUG_PATHS] });
     }
   }
 }

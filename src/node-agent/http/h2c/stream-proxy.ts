@@ -63,6 +63,8 @@ class StreamProxy {
   #bodyEnded = false;
   #responded = false;
   #timer: NodeJS.Timeout | null = null;
+  /** `#timer` is the mesh default timeout, which ends with the response head. */
+  #waitsForHead = false;
   #done = false;
   /** Gateway API rule filters and timeouts; null for other routes. */
   #actions: RuleActions | null = null;
@@ -95,11 +97,12 @@ class StreamProxy {
     this.#actions = admission.actions;
     this.#runtime.recordAttempt();
     stream.on('data', (chunk: Buffer) => this.#onRequestData(chunk));
+    const timeoutMs = this.#actions?.requestTimeoutMs ?? this.#runtime.policy.timeoutMs;
     stream.on('end', () => {
       this.#bodyEnded = true;
       this.#upstream?.end();
+      if (timeoutMs === 0) this.#startDefaultTimeout();
     });
-    const timeoutMs = this.#actions?.requestTimeoutMs ?? this.#runtime.policy.timeoutMs;
     if (timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
     this.#attempt();
   }
@@ -186,6 +189,7 @@ class StreamProxy {
     }
     this.#log.status = status;
     this.#responded = true;
+    if (this.#waitsForHead) this.#clearTimer();
     const stream = this.#stream;
     const response: http2.OutgoingHttpHeaders = {};
     for (const name of Object.keys(headers)) {
@@ -309,9 +313,22 @@ class StreamProxy {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
+    this.#clearTimer();
+    this.#log.report(this.#ctx.telemetry);
+  }
+
+  /** The mesh default (no `plexus.dev/timeout`): from the end of the request to the response head. */
+  #startDefaultTimeout(): void {
+    const timeoutMs = this.#ctx.limits.requestTimeoutMs;
+    if (timeoutMs <= 0 || this.#timer !== null || this.#done || this.#responded) return;
+    this.#waitsForHead = true;
+    this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
+  }
+
+  #clearTimer(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#log.report(this.#ctx.telemetry);
+    this.#waitsForHead = false;
   }
 }
 

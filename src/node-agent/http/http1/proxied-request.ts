@@ -91,6 +91,8 @@ export class ProxiedRequest implements UpstreamOwner {
   #headText = '';
   #staleResendUsed = false;
   #timer: NodeJS.Timeout | null = null;
+  /** `#timer` is the mesh default timeout, which ends with the response head. */
+  #waitsForHead = false;
   /** Gateway API rule filters and timeouts; null for other routes. */
   #actions: RuleActions | null = null;
   #attemptTimer: NodeJS.Timeout | null = null;
@@ -145,6 +147,7 @@ export class ProxiedRequest implements UpstreamOwner {
       return chunk.length;
     }
     if (end > start) this.#addBody(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+    if (scanner.done && this.#backend !== null && this.#runtime.policy.timeoutMs === 0) this.#startDefaultTimeout();
     return end;
   }
 
@@ -164,6 +167,7 @@ export class ProxiedRequest implements UpstreamOwner {
     this.#actions = actions;
     const timeoutMs = actions?.requestTimeoutMs ?? this.#runtime.policy.timeoutMs;
     if (timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
+    else if (this.bodyDone) this.#startDefaultTimeout();
     this.#headText = serializeRequestHead(this.#head, this.#client.clientIp, actions === null ? null : {
       headers: actions.requestHeaders,
       target: rewrittenTarget(actions, this.#head.path, this.#head.target),
@@ -407,7 +411,7 @@ export class ProxiedRequest implements UpstreamOwner {
       this.#retry(endpoint);
       return;
     }
-    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#clearTimer();
     this.#onTimeout(timeoutMs);
   }
 
@@ -455,6 +459,7 @@ export class ProxiedRequest implements UpstreamOwner {
       this.#retry(endpoint);
       return;
     }
+    if (this.#waitsForHead) this.#clearTimer();
     this.#response = response;
     const noBody = this.#head.method === 'HEAD' || response.status === 204 || response.status === 304;
     let scanner: BodyScanner;
@@ -547,8 +552,7 @@ export class ProxiedRequest implements UpstreamOwner {
     this.#responseStarted = true;
     this.#log.protocol = 'websocket';
     this.#log.status = 101;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#clearTimer();
     const client = this.#client.socket;
     client.write(serializeResponseHead(response, false, true), 'latin1');
     if (headLength < buffer.length) client.write(buffer.subarray(headLength));
@@ -596,9 +600,22 @@ export class ProxiedRequest implements UpstreamOwner {
   #finish(keepAlive: boolean): void {
     if (this.#done) return;
     this.#done = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#clearTimer();
     this.#log.report(this.#ctx.telemetry);
     this.#client.requestDone(keepAlive);
+  }
+
+  /** The mesh default (no `plexus.dev/timeout`): from the end of the request to the response head. */
+  #startDefaultTimeout(): void {
+    const timeoutMs = this.#ctx.limits.requestTimeoutMs;
+    if (timeoutMs <= 0 || this.#timer !== null || this.#done) return;
+    this.#waitsForHead = true;
+    this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#waitsForHead = false;
   }
 }
