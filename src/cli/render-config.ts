@@ -20,7 +20,7 @@ export function renderMeshConfig(config: MeshConfig): string {
     lines.push('');
     for (const line of renderService(service, config.meshDomain)) lines.push(line);
   }
-  lines.push(...renderRouteStatuses(config.routes ?? []));
+  for (const line of renderRouteStatuses(config.routes ?? [])) lines.push(line);
   if (config.identities.length > 0) {
     lines.push('', 'source identities (pods of this node):');
     for (const id of config.identities) {
@@ -60,12 +60,12 @@ function renderPort(service: MeshService, port: MeshPort): string[] {
   const listen = service.vip ? `${service.vip}:${port.port}` : `agent port ${port.listenerPort || 'unallocated'}`;
   const kind = port.trafficType === 'http' && port.scheme === 'h2c' ? 'http (h2c)' : port.trafficType;
   const lines = [`port ${name}${port.port}/${port.protocol} ${kind}, listener ${listen}`];
-  lines.push(...renderRouting(port.rules, port.destination));
+  for (const line of renderRouting(port.rules, port.destination)) lines.push(line);
   for (const consumer of port.consumers ?? []) {
     lines.push(`  for clients in namespace ${consumer.namespace} (consumer routes):`);
-    lines.push(...renderRouting(consumer.rules, consumer.destination).map((l) => `  ${l}`));
+    for (const line of renderRouting(consumer.rules, consumer.destination)) lines.push(`  ${line}`);
   }
-  lines.push(...renderAccess(port.access).map((l) => `  ${l}`));
+  for (const line of renderAccess(port.access)) lines.push(`  ${line}`);
   return lines;
 }
 
@@ -73,11 +73,11 @@ function renderRouting(rules: readonly HttpRule[], destination: Destination): st
   const lines: string[] = [];
   rules.forEach((rule, i) => {
     lines.push(`  rule ${i + 1}${ruleOrigin(rule)} when ${rule.matches.map(renderMatch).join(' or ')}:`);
-    lines.push(...renderRuleActions(rule).map((l) => `    ${l}`));
-    if (!rule.filters?.redirect) lines.push(...renderDestination(rule.destination).map((l) => `    ${l}`));
+    for (const line of renderRuleActions(rule)) lines.push(`    ${line}`);
+    if (!rule.filters?.redirect) for (const line of renderDestination(rule.destination)) lines.push(`    ${line}`);
   });
   lines.push(rules.length ? '  otherwise:' : '  route:');
-  lines.push(...renderDestination(destination).map((l) => `    ${l}`));
+  for (const line of renderDestination(destination)) lines.push(`    ${line}`);
   return lines;
 }
 

@@ -48,7 +48,10 @@ function endpointLists(destination: Destination): (readonly Endpoint[])[] {
 /** Every endpoint list a port may send to (mirrors excepted: they only get copies). */
 function portEndpointLists(destinations: readonly Destination[], rules: readonly HttpRule[], consumers: readonly ConsumerRouting[]): (readonly Endpoint[])[] {
   const all = [...destinations, ...rules.map((r) => r.destination)];
-  for (const consumer of consumers) all.push(consumer.destination, ...consumer.rules.map((r) => r.destination));
+  for (const consumer of consumers) {
+    all.push(consumer.destination);
+    for (const rule of consumer.rules) all.push(rule.destination);
+  }
   return all.flatMap(endpointLists);
 }
 
@@ -78,7 +81,9 @@ function assemblePort(service: ServiceInfo, port: MeshedPort, context: AssemblyC
     // Gateway API routes come first; a TrafficSplit on the same port answers what none matches.
     const routing = gatewayRouting(attached, service.id.namespace, context);
     if (routing.producer !== null) {
-      rules.unshift(...routing.producer);
+      const smiRules = rules.splice(0);
+      for (const rule of routing.producer) rules.push(rule);
+      for (const rule of smiRules) rules.push(rule);
       if (!active) destination = noRouteMatched();
     }
     consumers = routing.consumers;

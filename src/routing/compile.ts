@@ -130,7 +130,7 @@ export class Compiler {
     const endpointsOf = (service: ServiceInfo): ServiceEndpoints => this.endpointsOf(service, catalog, derive);
     const gateway = catalog.gatewayRoutes.size === 0 ? NO_ATTACHMENTS : attachRoutes(catalog, portsByKey(meshed));
     const routes: RouteStatus[] = gateway === NO_ATTACHMENTS ? [] : routeStatuses(gateway, { catalog, endpointsOf });
-    problems.push(...gatewayProblems(gateway, routes));
+    for (const p of gatewayProblems(gateway, routes)) problems.push(p);
     const ports = this.allocatePorts(meshed, options);
     const vips = this.allocateVips(meshed, options);
     append(problems, ports.problems);

@@ -38,8 +38,8 @@ function parentStatus(outcome: ParentOutcome, context: GatewayContext): RoutePar
 function resolvedRefs(outcome: ParentOutcome, context: GatewayContext): RouteCondition {
   const refs: ObjectReference[] = [];
   for (const rule of outcome.route.rules) {
-    refs.push(...rule.backendRefs, ...rule.filters.mirrors);
-    for (const backend of rule.backendRefs) refs.push(...backend.filters.mirrors);
+    for (const ref of [rule.backendRefs, rule.filters.mirrors].flat()) refs.push(ref);
+    for (const backend of rule.backendRefs) for (const mirror of backend.filters.mirrors) refs.push(mirror);
   }
   const failures: { reason: string; message: string }[] = [];
   for (const ref of refs) {
