@@ -35,6 +35,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     logger,
     accessLog: options.accessLog,
     udpIdleTimeoutMs: options.udpIdleTimeoutMs,
+    httpPaths: options.paths,
     httpLimits: { requestTimeoutMs: options.requestTimeoutMs },
     ...(options.secure === null ? {} : {
       dialer: (endpoint, source, port) => secure === null

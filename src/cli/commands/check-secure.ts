@@ -13,6 +13,7 @@ import { caFromSecret, CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY, CA_SECRET_NAME, 
 import { POLICY_SELECTOR } from '../../secure/cluster/network-policies.js';
 import { secureFindings, type SecureFinding } from '../../secure/health.js';
 import { proxyAnswerObject } from './proxy-answer.js';
+import { typedClient } from '../../kube/typed-client.js';
 
 export interface SecureOutcome {
   readonly status: 'ok' | 'warn' | 'FAIL' | 'skip';
@@ -38,7 +39,7 @@ function summarize(findings: readonly SecureFinding[], good: string, hint: strin
 
 /** The roots of the trust bundle (and, when the Secret is readable, that its root is among them). */
 export async function checkMeshCa(kc: KubeConfig, namespace: string, now = Date.now()): Promise<SecureOutcome> {
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = typedClient(kc, CoreV1Api);
   let text: string | undefined;
   try {
     text = (await core.readNamespacedConfigMap({ namespace, name: CA_BUNDLE_CONFIGMAP_NAME })).data?.[CA_BUNDLE_KEY];
@@ -88,7 +89,7 @@ export function secureViewOf(body: unknown): AgentSecureView | null {
 
 /** What the ready agents say about their certificates and permissive mode. */
 export async function checkSecureAgents(kc: KubeConfig, namespace: string): Promise<SecureOutcome> {
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = typedClient(kc, CoreV1Api);
   const selector = Object.entries(AGENT_POD_SELECTOR).map(([k, v]) => `${k}=${v}`).join(',');
   const pods = await core.listNamespacedPod({ namespace, labelSelector: selector });
   const ready = pods.items.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => p.metadata?.name ?? '').filter((n) => n !== '');
@@ -128,7 +129,7 @@ export async function checkSecureAgents(kc: KubeConfig, namespace: string): Prom
 
 /** The leader's NetworkPolicies, and what they depend on. */
 export async function checkNetworkPolicies(kc: KubeConfig): Promise<SecureOutcome> {
-  const list = await kc.makeApiClient(NetworkingV1Api).listNetworkPolicyForAllNamespaces({ labelSelector: POLICY_SELECTOR });
+  const list = await typedClient(kc, NetworkingV1Api).listNetworkPolicyForAllNamespaces({ labelSelector: POLICY_SELECTOR });
   const count = list.items.length;
   if (count === 0) return { status: 'skip', detail: 'none written (the leader writes them only in secure mode)' };
   return {

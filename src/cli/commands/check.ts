@@ -15,6 +15,7 @@ import { AGENT_API_CALLS, namespaceOf } from './check-agent-rbac.js';
 import { checkMeshCa, checkNetworkPolicies, checkSecureAgents } from './check-secure.js';
 import { proxyAnswerObject } from './proxy-answer.js';
 import { clusterOptions, describeFailure, loadKubeConfig, meshedServices, type ClusterArgs } from './prepare.js';
+import { typedClient } from '../../kube/typed-client.js';
 
 /** The agent's ServiceAccount and DaemonSet, and its admin port, as in manifests/. */
 const AGENT_NAME = 'plexus-agent';
@@ -45,7 +46,7 @@ const CHECKS: readonly Check[] = [
     name: 'namespace',
     run: async (kc, args) => {
       try {
-        await kc.makeApiClient(CoreV1Api).readNamespace({ name: args.namespace });
+        await typedClient(kc, CoreV1Api).readNamespace({ name: args.namespace });
         return ok(`${args.namespace} exists`);
       } catch (err) {
         if (isStatus(err, 404)) return fail(`namespace ${args.namespace} does not exist`, INSTALL_HINT);
@@ -56,7 +57,7 @@ const CHECKS: readonly Check[] = [
   {
     name: 'SMI CRDs',
     run: async (kc) => {
-      const api = kc.makeApiClient(ApiextensionsV1Api);
+      const api = typedClient(kc, ApiextensionsV1Api);
       const missing: string[] = [];
       const partial: string[] = [];
       for (const resource of SMI_RESOURCES) {
@@ -80,7 +81,7 @@ const CHECKS: readonly Check[] = [
   {
     name: 'RBAC',
     run: async (kc, args) => {
-      const api = kc.makeApiClient(AuthorizationV1Api);
+      const api = typedClient(kc, AuthorizationV1Api);
       const user = `system:serviceaccount:${args.namespace}:${AGENT_NAME}`;
       const names = await coreDnsNames(kc);
       const denied: string[] = [];
@@ -138,7 +139,7 @@ const CHECKS: readonly Check[] = [
     name: 'agents',
     run: async (kc, args) => {
       try {
-        const ds = await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ namespace: args.namespace, name: AGENT_NAME });
+        const ds = await typedClient(kc, AppsV1Api).readNamespacedDaemonSet({ namespace: args.namespace, name: AGENT_NAME });
         const desired = ds.status?.desiredNumberScheduled ?? 0;
         const ready = ds.status?.numberReady ?? 0;
         if (desired === 0) return fail('no node runs an agent yet', `kubectl -n ${args.namespace} describe daemonset ${AGENT_NAME}`);
@@ -153,7 +154,7 @@ const CHECKS: readonly Check[] = [
   {
     name: 'leader',
     run: async (kc, args) => {
-      const leases = await kc.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: args.namespace });
+      const leases = await typedClient(kc, CoordinationV1Api).listNamespacedLease({ namespace: args.namespace });
       const now = Date.now();
       for (const lease of leases.items) {
         const holder = lease.spec?.holderIdentity;
@@ -167,7 +168,7 @@ const CHECKS: readonly Check[] = [
   {
     name: 'config problems',
     run: async (kc, args) => {
-      const core = kc.makeApiClient(CoreV1Api);
+      const core = typedClient(kc, CoreV1Api);
       const selector = Object.entries(AGENT_POD_SELECTOR).map(([k, v]) => `${k}=${v}`).join(',');
       const pods = await core.listNamespacedPod({ namespace: args.namespace, labelSelector: selector });
       const ready = pods.items.find((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));

@@ -18,7 +18,7 @@ export function admit(runtime: PortRuntime, sourceIp: string, request: HttpReque
   const route = runtime.route(request, authz.identity?.namespace ?? null);
   if (route.kind === 'reject') {
     if (route.redirect === undefined) return { kind: 'answer', authz, answer: routeRejected(route.status, route.reason) };
-    const target = { path: request.path, target: request.target ?? request.path, host: request.header('host') ?? request.header(':authority') };
+    const target = { path: request.path, query: request.query, host: request.header('host') ?? request.header(':authority') };
     const fallbackHost = `${runtime.service.name}.${runtime.service.namespace}`;
     return { kind: 'answer', authz, answer: redirected(route.status, redirectLocation(route.redirect, target, runtime.port.port, fallbackHost)) };
   }

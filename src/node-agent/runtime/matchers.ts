@@ -45,7 +45,7 @@ export function compileHttpMatch(match: HttpMatch): RequestPredicate {
       if (value === undefined || !header.value.test(value)) return false;
     }
     for (const query of queries) {
-      const value = queryParam(request.target ?? request.path, query.name);
+      const value = queryParam(request.query, query.name);
       if (value === undefined || !query.value.test(value)) return false;
     }
     return true;
@@ -58,14 +58,11 @@ export function compileHttpMatches(matches: readonly HttpMatch[]): RequestPredic
 }
 
 /**
- * The first value of query parameter `name` (case-sensitive) in a request target, percent- and
+ * The first value of query parameter `name` (case-sensitive) in a query string, percent- and
  * `+`-decoded; undefined when absent. A value that does not decode is compared as written.
  */
-export function queryParam(target: string, name: string): string | undefined {
-  const start = target.indexOf('?');
-  if (start === -1) return undefined;
-  const end = target.indexOf('#', start);
-  const query = target.slice(start + 1, end === -1 ? undefined : end);
+export function queryParam(query: string, name: string): string | undefined {
+  if (query === '') return undefined;
   for (const pair of query.split('&')) {
     const equals = pair.indexOf('=');
     const key = decode(equals === -1 ? pair : pair.slice(0, equals));

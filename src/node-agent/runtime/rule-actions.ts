@@ -41,10 +41,14 @@ export function editPath(path: string, edit: PathEdit): string {
   return joined === '' ? '/' : joined;
 }
 
-/** The query string of a target, `?` included ('' when none). */
+/** The query string of a request target, without the `?` ('' when none or empty). */
 export function queryOf(target: string): string {
   const at = target.indexOf('?');
-  return at === -1 ? '' : target.slice(at);
+  return at === -1 ? '' : target.slice(at + 1);
+}
+
+function withQuery(path: string, query: string): string {
+  return query === '' ? path : `${path}?${query}`;
 }
 
 /**
@@ -53,13 +57,13 @@ export function queryOf(target: string): string {
  * port and otherwise the Service port the client called; 80 for http and 443 for https are
  * left out.
  */
-export function redirectLocation(redirect: HttpRedirect, request: { path: string; target: string; host: string | undefined }, servicePort: number, fallbackHost: string): string {
+export function redirectLocation(redirect: HttpRedirect, request: { path: string; query: string; host: string | undefined }, servicePort: number, fallbackHost: string): string {
   const scheme = redirect.scheme ?? 'http';
   const host = redirect.hostname ?? hostWithoutPort(request.host) ?? fallbackHost;
   const port = redirect.port ?? (redirect.scheme !== null ? (scheme === 'https' ? 443 : 80) : servicePort);
   const showPort = !((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443));
   const path = redirect.path === null ? request.path : editPath(request.path, redirect.path);
-  return `${scheme}://${host}${showPort ? `:${port}` : ''}${path}${queryOf(request.target)}`;
+  return `${scheme}://${host}${showPort ? `:${port}` : ''}${withQuery(path, request.query)}`;
 }
 
 function hostWithoutPort(host: string | undefined): string | undefined {
@@ -73,7 +77,7 @@ function hostWithoutPort(host: string | undefined): string | undefined {
 }
 
 /** The request target after a rule's URLRewrite path edit (query kept); null when unchanged. */
-export function rewrittenTarget(actions: RuleActions | null, path: string, target: string): string | null {
+export function rewrittenTarget(actions: RuleActions | null, path: string, query: string): string | null {
   const edit = actions?.rewrite?.path;
-  return edit ? editPath(path, edit) + queryOf(target) : null;
+  return edit ? withQuery(editPath(path, edit), query) : null;
 }

@@ -17,8 +17,8 @@ export interface HttpRequestInfo {
   readonly method: string;
   /** The request target's path, without the query string. */
   readonly path: string;
-  /** The request target as received, query string included (query matches read it); absent = `path`. */
-  readonly target?: string;
+  /** The query string without its `?` ('' when none), as received: query matches and redirects read it. */
+  readonly query: string;
   /** Lowercase header name → value (repeated headers joined with ', '). */
   header(name: string): string | undefined;
 }

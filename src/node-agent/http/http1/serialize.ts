@@ -1,7 +1,9 @@
 /**
- * The heads the proxy writes: the request head for the endpoint (hop-by-hop fields stripped,
- * X-Forwarded-* set, Host kept) and the response head for the client. Framing fields
- * (Content-Length, Transfer-Encoding) stay, because body bytes pass through unchanged.
+ * The heads the proxy writes: the request head for the endpoint (normalised target, hop-by-hop
+ * fields stripped, X-Forwarded-* set, Host kept, or replaced by an absolute-form target's
+ * authority) and the response head for the client. Framing fields (Content-Length,
+ * Transfer-Encoding) always stay, because body bytes pass through unchanged; connection-options.ts
+ * refuses a Connection field that names them.
  */
 import type { HeaderEdits } from '../../../routing/mesh-config.js';
 import { editFields, type Field } from '../../runtime/rule-actions.js';
@@ -12,7 +14,7 @@ import type { ResponseHead } from './response-head.js';
 /** Hop-by-hop fields (RFC 9110 §7.6.1), besides those a Connection field names. */
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade',
-  'proxy-authenticate', 'proxy-authorization',
+  'proxy-authenticate', 'proxy-authorization', 'http2-settings',
 ]);
 
 function isHopByHop(lowerName: string, connectionTokens: readonly string[]): boolean {
@@ -32,15 +34,21 @@ export interface HeadEdits {
   readonly host: string | null;
 }
 
+/** `request`: skip X-Forwarded-* (set by the proxy) and, when `authority` is given, Host (replaced). */
 function copyEndToEnd(
-  fields: HeaderFields, connectionTokens: readonly string[], keepUpgrade: boolean, skipForwarded: boolean, edits: readonly HeaderEdits[] = [],
+  fields: HeaderFields, connectionTokens: readonly string[], keepUpgrade: boolean, request: boolean, authority: string | null,
+  edits: readonly HeaderEdits[] = [],
 ): string {
-  if (edits.length > 0) return copyEdited(fields, connectionTokens, keepUpgrade, skipForwarded, edits);
+  if (edits.length > 0) return copyEdited(fields, connectionTokens, keepUpgrade, request, authority, edits);
   let out = '';
   const { names, lowerNames, values } = fields;
   for (let i = 0; i < names.length; i++) {
     const lowerName = lowerNames[i] as string;
-    if (skipForwarded && isForwardedField(lowerName)) continue;
+    if (request && isForwardedField(lowerName)) continue;
+    if (authority !== null && lowerName === 'host') {
+      out += `Host: ${authority}\r\n`;
+      continue;
+    }
     if (isHopByHop(lowerName, connectionTokens) && !(keepUpgrade && lowerName === 'upgrade')) continue;
     out += `${names[i]}: ${values[i]}\r\n`;
   }
@@ -49,20 +57,21 @@ function copyEndToEnd(
 
 /** The slow path of copyEndToEnd, for heads a Gateway API filter edits. */
 function copyEdited(
-  fields: HeaderFields, connectionTokens: readonly string[], keepUpgrade: boolean, skipForwarded: boolean, edits: readonly HeaderEdits[],
+  fields: HeaderFields, connectionTokens: readonly string[], keepUpgrade: boolean, request: boolean, authority: string | null,
+  edits: readonly HeaderEdits[],
 ): string {
   const kept: Field[] = [];
   const { names, lowerNames, values } = fields;
   for (let i = 0; i < names.length; i++) {
     const lowerName = lowerNames[i] as string;
-    if (skipForwarded && isForwardedField(lowerName)) continue;
-    if (isHopByHop(lowerName, connectionTokens) && !(keepUpgrade && lowerName === 'upgrade')) continue;
-    kept.push({ name: names[i] as string, value: values[i] as string });
+    if (request && isForwardedField(lowerName)) continue;
+    if (authority !== null && lowerName === 'host') kept.push({ name: 'Host', value: authority });
+    else if (!isHopByHop(lowerName, connectionTokens) || (keepUpgrade && lowerName === 'upgrade')) kept.push({ name: names[i] as string, value: values[i] as string });
   }
   let out = '';
   for (const field of editFields(kept, edits)) {
     const lower = field.name.toLowerCase();
-    // Edits never touch framing or hop-by-hop fields: the body passes through unchanged.
+    // The compiler refuses filters on framing and hop-by-hop fields; this keeps it so.
     if (HOP_BY_HOP.has(lower) && !(keepUpgrade && lower === 'upgrade')) continue;
     out += `${field.name}: ${field.value}\r\n`;
   }
@@ -76,8 +85,11 @@ function copyEdited(
 export function serializeRequestHead(head: RequestHead, clientIp: string, edits: HeadEdits | null = null): string {
   const forwardedFor = head.header('x-forwarded-for');
   let out = `${head.method} ${edits?.target ?? head.target} HTTP/1.${head.minorVersion}\r\n`;
-  const headerEdits = edits === null ? [] : edits.host === null ? edits.headers : [{ set: [{ name: 'Host', value: edits.host }], add: [], remove: [] }, ...edits.headers];
-  out += copyEndToEnd(head.fields, head.connectionTokens, head.upgrade, true, headerEdits);
+  const headerEdits: HeaderEdits[] = [];
+  if (edits?.host != null) headerEdits.push({ set: [{ name: 'Host', value: edits.host }], add: [], remove: [] });
+  for (const edit of edits?.headers ?? []) headerEdits.push(edit);
+  out += copyEndToEnd(head.fields, head.connectionTokens, head.upgrade, true, head.authority, headerEdits);
+  if (head.authority !== null && head.minorVersion === 0 && !head.fields.lowerNames.includes('host')) out += `Host: ${head.authority}\r\n`;
   if (head.upgrade) out += 'Connection: upgrade\r\n';
   // The client's own X-Forwarded-For is passed on (appended to) but never trusted.
   out += `X-Forwarded-For: ${forwardedFor === undefined ? clientIp : `${forwardedFor}, ${clientIp}`}\r\n`;
@@ -87,7 +99,7 @@ export function serializeRequestHead(head: RequestHead, clientIp: string, edits:
 /** The head sent to the client; `close` adds `Connection: close` (the client connection ends after it). */
 export function serializeResponseHead(head: ResponseHead, close: boolean, upgrade: boolean, edits: readonly HeaderEdits[] = []): string {
   let out = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
-  out += copyEndToEnd(head.fields, head.connectionTokens, upgrade, false, edits);
+  out += copyEndToEnd(head.fields, head.connectionTokens, upgrade, false, null, edits);
   if (upgrade) out += 'Connection: upgrade\r\n';
   else if (close) out += 'Connection: close\r\n';
   return out + '\r\n';
