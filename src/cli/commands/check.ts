@@ -90,11 +90,15 @@ const CHECKS: readonly Check[] = [
         const resourceName = call.resourceName === undefined ? undefined : names[call.resource]?.[call.resourceName] ?? call.resourceName;
         for (const verb of call.verbs) {
           const namespace = namespaceOf(call, args.namespace);
+          // `httproutes/status` is resource httproutes, subresource status, to the authorizer.
+          const [resource = call.resource, subresource] = call.resource.split('/');
           const review = {
             spec: {
               user,
               groups: ['system:serviceaccounts', `system:serviceaccounts:${args.namespace}`, 'system:authenticated'],
-              resourceAttributes: { group: call.group, resource: call.resource, verb, ...(namespace ? { namespace } : {}), ...(resourceName ? { name: resourceName } : {}) },
+              resourceAttributes: {
+                group: call.group, resource, verb, ...(subresource ? { subresource } : {}), ...(namespace ? { namespace } : {}), ...(resourceName ? { name: resourceName } : {}),
+              },
             },
           };
           try {
