@@ -34,10 +34,13 @@ describe('manifests/: RBAC is least privilege', () => {
     }
   });
 
-  it('the agent writes nothing cluster-wide but Events and NetworkPolicies (secure mode), and reads no Secrets anywhere', () => {
+  it('the agent writes nothing cluster-wide but Events, NetworkPolicies (secure mode) and the status of Gateway API routes, and reads no Secrets anywhere', () => {
     for (const rule of rulesFor(manifests, agent, undefined)) {
       const writes = (at(rule, 'verbs') as string[]).filter((v) => !['get', 'list', 'watch'].includes(v));
-      if (writes.length > 0) expect([['events'], ['networkpolicies']], JSON.stringify(rule)).to.deep.include(at(rule, 'resources'));
+      if (writes.length > 0) {
+        expect([['events'], ['networkpolicies'], ['httproutes/status', 'grpcroutes/status']], JSON.stringify(rule)).to.deep.include(at(rule, 'resources'));
+      }
+      if ((at(rule, 'resources') as string[]).includes('httproutes/status')) expect(at(rule, 'verbs')).to.deep.equal(['patch']);
       expect(at(rule, 'resources') as string[]).not.to.include('secrets');
     }
     expect(allows(manifests, agent, { group: 'authentication.k8s.io', resource: 'tokenreviews', verb: 'create' })).to.equal(false);
