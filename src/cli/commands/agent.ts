@@ -118,7 +118,7 @@ function builder(yargs: Argv): Argv<AgentArgs> {
     .option('secure', { type: 'boolean', default: false, describe: 'Secure mode: per-ServiceAccount certificates, mTLS tunnel between agents, authorization on the destination node (docs/secure-mode.md)' })
     .option('trust-domain', trustDomainOption)
     .option('tunnel-port', portOption('Secure mode: the port of the mTLS tunnel listener (0 = any free port, logged when ready)', DEFAULT_TUNNEL_PORT))
-    .option('issuer-address', { type: 'string', describe: 'Secure mode, Kubernetes mode: the certificate issuer (host name or IP)', defaultDescription: 'plexus-issuer.<namespace>.svc, the issuer\'s Service' })
+    .option('issuer-address', { type: 'string', describe: 'Secure mode, Kubernetes mode: the certificate issuer (host name or IP)', defaultDescription: 'plexus-issuer.<namespace>.svc' })
     .option('issuer-port', portOption('Secure mode, Kubernetes mode: the port of the certificate issuer', DEFAULT_ISSUER_PORT))
     .option('tunnel-address', { type: 'string', describe: 'Secure mode: where the tunnel listener binds', defaultDescription: '127.0.0.1 in local mode, --listen-address in Kubernetes mode' })
     .option('ca-dir', { type: 'string', normalize: true, describe: 'Secure mode, local mode: the CA folder made by plexus ca init' })
@@ -128,7 +128,7 @@ function builder(yargs: Argv): Argv<AgentArgs> {
     })
     .option('cert-lifetime', { ...certLifetimeOption, default: undefined, describe: `Secure mode, local mode: ${certLifetimeOption.describe.replace('Secure mode: ', '')} (in Kubernetes mode the issuer's --cert-lifetime decides)`, defaultDescription: String(certLifetimeOption.default) })
     .option('permissive', { type: 'boolean', default: false, describe: 'Secure mode: let plaintext callers into the tunnel port, without an identity (migration only)' })
-    .option('drain-window', { ...drainWindowOption, default: undefined, defaultDescription: `${DEFAULT_KUBE_DRAIN_WINDOW_SECONDS} in Kubernetes mode, 0 in local mode (no kube-proxy to wait for)` })
+    .option('drain-window', { ...drainWindowOption, default: undefined, defaultDescription: `${DEFAULT_KUBE_DRAIN_WINDOW_SECONDS} in Kubernetes mode, 0 in local mode` })
     .option('drain-timeout', drainTimeoutOption(DEFAULT_DRAIN_TIMEOUT_MS / 1000))
     .example('$0 agent --manifests examples/shop --dns-port 8053', 'Local mode on the example shop')
     .example('$0 agent --node-name node-b --vip-cidr 127.78.0.0/16 --dns-port 8054 --admin-port 9902 --manifests dir/', 'A second agent on the same machine') as unknown as Argv<AgentArgs>;

@@ -6,7 +6,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { DEFAULT_ISSUER_PORT } from '../../secure/defaults.js';
 import { CliError, EXIT } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
-import { certLifetimeOption, drainTimeoutOption, drainWindowOption, portOption, trustDomainOption } from '../options.js';
+import { certLifetimeOption, drainTimeoutOption, drainWindowOption, kubeconfigOption, portOption, trustDomainOption } from '../options.js';
 import { stopSignal } from '../stop-signal.js';
 
 interface IssuerArgs {
@@ -25,7 +25,7 @@ interface IssuerArgs {
 
 function builder(yargs: Argv): Argv<IssuerArgs> {
   return yargs
-    .option('kubeconfig', { type: 'string', normalize: true, describe: 'The kubeconfig file', defaultDescription: 'in-cluster, then ~/.kube/config' })
+    .option('kubeconfig', kubeconfigOption)
     .option('namespace', { type: 'string', default: 'plexus', describe: 'The mesh namespace (the CA Secret, the agent pods)' })
     .option('trust-domain', trustDomainOption)
     .option('listen-address', { type: 'string', default: '0.0.0.0', describe: 'Where the issuer endpoint binds' })

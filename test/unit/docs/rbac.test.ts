@@ -1,6 +1,7 @@
 /**
- * The docs check for RBAC: install.md's table of what the agent may do says exactly what the
- * manifests grant its ServiceAccount (every Role and ClusterRole bound to it), verb for verb.
+ * The docs check for RBAC: install.md's tables of what the agent and the certificate issuer may
+ * do say exactly what the manifests grant their ServiceAccounts (every Role and ClusterRole bound
+ * to them), verb for verb.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { plain, readDoc, section, tableRows } from './markdown.js';
 
 const DOC = 'docs/install.md';
 const AGENT = { name: 'plexus-agent', namespace: 'plexus' };
+const ISSUER = { name: 'plexus-issuer', namespace: 'plexus' };
 const SMI_RESOURCES = ['trafficsplits', 'traffictargets', 'httproutegroups', 'tcproutes', 'udproutes'];
 
 interface Rule { readonly resources?: string[]; readonly resourceNames?: string[]; readonly verbs?: string[] }
@@ -37,12 +39,12 @@ function manifestObjects(): K8sObject[] {
     .filter((o): o is K8sObject => o !== null && typeof o === 'object');
 }
 
-/** What the manifests let the agent's ServiceAccount do. */
-function agentGrants(): Grants {
+/** What the manifests let the ServiceAccount `subject` do. */
+function grantsOf(subject: { readonly name: string; readonly namespace: string }): Grants {
   const objects = manifestObjects();
   const grants: Grants = new Map();
   for (const binding of objects.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding')) {
-    if (!binding.subjects?.some((s) => s.kind === 'ServiceAccount' && s.name === AGENT.name && s.namespace === AGENT.namespace)) continue;
+    if (!binding.subjects?.some((s) => s.kind === 'ServiceAccount' && s.name === subject.name && s.namespace === subject.namespace)) continue;
     const scope = binding.kind === 'ClusterRoleBinding' ? 'cluster' : binding.metadata?.namespace ?? '';
     const role = objects.find((o) => o.kind === binding.roleRef?.kind && o.metadata?.name === binding.roleRef?.name
       && (o.kind === 'ClusterRole' || o.metadata?.namespace === binding.metadata?.namespace));
@@ -64,11 +66,11 @@ function resourceOf(word: string): string {
   return lower.endsWith('s') ? lower : `${lower}s`;
 }
 
-/** install.md's RBAC table as grants, with the line of each. */
-function documentedGrants(): { grants: Grants; lines: Map<string, number> } {
+/** The RBAC table of install.md's section `heading` as grants, with the line of each. */
+function documentedGrants(heading: RegExp): { grants: Grants; lines: Map<string, number> } {
   const doc = readDoc(DOC);
-  const where = section(doc, /^## RBAC/);
-  if (!where) throw new Error(`${DOC} has no "## RBAC" section`);
+  const where = section(doc, heading);
+  if (!where) throw new Error(`${DOC} has no section ${heading.source}`);
   const grants: Grants = new Map();
   const lines = new Map<string, number>();
   for (const row of tableRows(doc, where.start, where.end)) {
@@ -96,18 +98,20 @@ const describeKey = (key: string): string => {
 const verbList = (verbs: ReadonlySet<string>): string => [...verbs].sort().join('/');
 
 describe('docs check: RBAC (install.md against the manifests)', () => {
-  it('install.md lists exactly the verbs the manifests grant the agent, on every resource', () => {
-    const granted = agentGrants();
-    const { grants: documented, lines } = documentedGrants();
-    const problems: string[] = [];
-    for (const [key, verbs] of granted) {
-      const said = documented.get(key);
-      if (!said) problems.push(`${DOC}, "## RBAC": the manifests grant ${verbList(verbs)} on ${describeKey(key)} and the table does not say so: add a row (or the kind to a row) with "${verbList(verbs)}"`);
-      else if (verbList(said) !== verbList(verbs)) problems.push(`${DOC}:${lines.get(key)}: says ${verbList(said)} on ${describeKey(key)}; the manifests grant ${verbList(verbs)}`);
-    }
-    for (const key of documented.keys()) {
-      if (!granted.has(key)) problems.push(`${DOC}:${lines.get(key)}: documents ${describeKey(key)}, which no Role or ClusterRole bound to ${AGENT.namespace}/${AGENT.name} grants`);
-    }
-    if (problems.length > 0) expect.fail(`install.md's RBAC table and the manifests disagree:\n\n${problems.join('\n\n')}\n`);
-  });
+  for (const [who, subject, heading] of [['the agent', AGENT, /^## RBAC/], ['the issuer', ISSUER, /^## The issuer's RBAC/]] as const) {
+    it(`install.md lists exactly the verbs the manifests grant ${who}, on every resource`, () => {
+      const granted = grantsOf(subject);
+      const { grants: documented, lines } = documentedGrants(heading);
+      const problems: string[] = [];
+      for (const [key, verbs] of granted) {
+        const said = documented.get(key);
+        if (!said) problems.push(`${DOC}, "${heading.source.slice(1)}": the manifests grant ${verbList(verbs)} on ${describeKey(key)} and the table does not say so: add a row (or the kind to a row) with "${verbList(verbs)}"`);
+        else if (verbList(said) !== verbList(verbs)) problems.push(`${DOC}:${lines.get(key)}: says ${verbList(said)} on ${describeKey(key)}; the manifests grant ${verbList(verbs)}`);
+      }
+      for (const key of documented.keys()) {
+        if (!granted.has(key)) problems.push(`${DOC}:${lines.get(key)}: documents ${describeKey(key)}, which no Role or ClusterRole bound to ${subject.namespace}/${subject.name} grants`);
+      }
+      if (problems.length > 0) expect.fail(`install.md's RBAC table and the manifests disagree:\n\n${problems.join('\n\n')}\n`);
+    });
+  }
 });
