@@ -11,7 +11,7 @@ import type { MeshConfig } from '../routing/mesh-config.js';
 import type { Problem } from '../model/problem.js';
 import type { ProviderStatus } from '../model/provider-status.js';
 import { AdminServer } from './admin/admin-server.js';
-import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/index.js';
+import { DEFAULT_HTTP_LIMITS, DEFAULT_PATH_POLICY, type HttpLimits, type PathPolicy } from './http/index.js';
 import { createHttpHandlerFactory, type HttpHandlers } from './listeners/http-handlers.js';
 import { listenerFactory } from './listeners/factory.js';
 import { ListenerManager, type ReconcileResult } from './listeners/listener-manager.js';
@@ -38,6 +38,8 @@ export interface AgentOptions {
   readonly logger: Logger;
   readonly accessLog: { readonly enabled: boolean; readonly sampleRate: number };
   readonly httpLimits?: Partial<HttpLimits>;
+  /** How request paths are normalised; default: escaped slashes refused, slashes not merged. */
+  readonly httpPaths?: Partial<PathPolicy>;
   /** Per listener; connections beyond it are refused at accept. */
   readonly maxConnections?: number;
   readonly udpIdleTimeoutMs?: number;
@@ -83,7 +85,8 @@ export class NodeAgent {
     this.#logger = options.logger;
     const telemetry = new TelemetrySink(this.#metrics, new AccessLog(options.logger, options.accessLog));
     const dialer = options.dialer ?? DIRECT_DIALER;
-    this.#http = createHttpHandlerFactory({ telemetry, limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits }, dialer });
+    this.#http = createHttpHandlerFactory({ telemetry, limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits },
+      paths: { ...DEFAULT_PATH_POLICY, ...options.httpPaths }, dialer });
     const factory = listenerFactory({
       telemetry,
       http: this.#http.create,

@@ -4,6 +4,7 @@
  * A runner serves until `signal` aborts, then drains and resolves.
  */
 import type { Logger } from 'pino';
+import type { PathPolicy } from '../node-agent/http/index.js';
 import type { SecureAgentOptions } from '../secure/options.js';
 
 export interface AgentOptions {
@@ -33,6 +34,8 @@ export interface AgentOptions {
   readonly requestTimeoutMs: number;
   /** A UDP flow (one client address) with no datagram for this long is closed and counted. */
   readonly udpIdleTimeoutMs: number;
+  /** How HTTP request paths are normalised (`--path-escaped-slashes`, `--merge-slashes`). */
+  readonly paths: PathPolicy;
   /** `--secure`: workload certificates, the mTLS tunnel between agents, authorization on the destination node; null = off. */
   readonly secure: SecureAgentOptions | null;
   readonly logger: Logger;

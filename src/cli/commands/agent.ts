@@ -8,6 +8,7 @@ import { runLocalAgent } from '../../run/local-agent.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../node-agent/http/limits.js';
 import { parseDurationMs } from '../../routing/duration.js';
 import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_ISSUER_PORT, DEFAULT_TRUST_DOMAIN, DEFAULT_TUNNEL_PORT } from '../../secure/defaults.js';
+import { ESCAPED_SLASH_ACTIONS, type EscapedSlashAction } from '../../node-agent/http/index.js';
 import type { AgentOptions, AgentRunner } from '../../run/agent-options.js';
 import type { SecureAgentOptions } from '../../secure/options.js';
 import { CliError, EXIT } from '../errors.js';
@@ -31,6 +32,8 @@ interface AgentArgs {
   readonly accessLog: boolean;
   readonly accessLogSampleRate: number;
   readonly udpIdleTimeout: number;
+  readonly pathEscapedSlashes: EscapedSlashAction;
+  readonly mergeSlashes: boolean;
   readonly requestTimeout: number;
   readonly secure: boolean;
   readonly trustDomain: string;
@@ -95,6 +98,12 @@ function builder(yargs: Argv): Argv<AgentArgs> {
         return value;
       },
     })
+    .option('path-escaped-slashes', {
+      choices: ESCAPED_SLASH_ACTIONS,
+      default: 'reject' as EscapedSlashAction,
+      describe: 'HTTP paths with %2F, %5C or a backslash: reject (400), keep (forwarded encoded; only for endpoints that never decode them), or unescape (to "/", then normalised)',
+    })
+    .option('merge-slashes', { type: 'boolean', default: false, describe: 'Merge repeated slashes in HTTP paths (/a//b → /a/b) before authorization and routing' })
     .option('secure', { type: 'boolean', default: false, describe: 'Secure mode: per-ServiceAccount certificates, mTLS tunnel between agents, authorization on the destination node (docs/secure-mode.md)' })
     .option('trust-domain', { type: 'string', default: DEFAULT_TRUST_DOMAIN, describe: 'Secure mode: the SPIFFE trust domain (must match the CA)' })
     .option('tunnel-port', portOption('Secure mode: the port of the mTLS tunnel listener (0 = any free port, logged when ready)', DEFAULT_TUNNEL_PORT))
@@ -135,6 +144,7 @@ function toOptions(args: ArgumentsCamelCase<AgentArgs>): AgentOptions {
     adminAddress: args.adminAddress ?? (local ? '127.0.0.1' : '0.0.0.0'),
     accessLog: { enabled: args.accessLog, sampleRate: args.accessLogSampleRate },
     udpIdleTimeoutMs: args.udpIdleTimeout * 1000,
+    paths: { escapedSlashes: args.pathEscapedSlashes, mergeSlashes: args.mergeSlashes },
     requestTimeoutMs: args.requestTimeout,
     secure: secureOptions(args, local),
     logger: createLogger(args.logLevel),

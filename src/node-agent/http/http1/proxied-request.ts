@@ -15,10 +15,12 @@ import { RequestLog } from '../request-log.js';
 import type { BackendRuntime, EndpointRuntime, PortRuntime } from '../../runtime/types.js';
 import { type BodyScanner, ChunkedScanner, CloseDelimitedScanner, LengthScanner } from './body-scanner.js';
 import type { UpstreamConnection, UpstreamOwner } from './connection-pool.js';
+import { RESPONSE_HEAD_RULES, findHead } from './head-bytes.js';
 import { HeadError } from './head-error.js';
 import type { RequestHead } from './request-head.js';
 import { type ResponseHead, parseResponseHead } from './response-head.js';
 import { serializeRequestHead, serializeResponseHead } from './serialize.js';
+import { checkSwitchingProtocols } from './upgrade.js';
 import { writeLocalAnswer } from './write-answer.js';
 import { DIRECT_DIALER } from '../../runtime/dialer.js';
 
@@ -27,6 +29,8 @@ export interface ClientSide {
   readonly socket: net.Socket;
   readonly clientIp: string;
   readonly draining: boolean;
+  /** The client closed its sending side. */
+  readonly ended: boolean;
   /** The request is over; `keepAlive` = the connection may carry the next one. */
   requestDone(keepAlive: boolean): void;
   /** Hands over bytes that arrived after the request head (used when a tunnel opens). */
@@ -34,9 +38,8 @@ export interface ClientSide {
   tunnelOpened(): void;
 }
 
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
-/** An endpoint's response head larger than this is refused (502). */
-const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+/** An endpoint that sends more interim (1xx) responses than this for one request gets a 502. */
+const MAX_INTERIM_RESPONSES = 16;
 /**
  * Head and body up to this size leave in one buffer: one plain write per message instead of a
  * string+buffer writev (a profile showed the socket writes as the largest cost per request).
@@ -99,6 +102,7 @@ export class ProxiedRequest implements UpstreamOwner {
   #response: ResponseHead | null = null;
   #responseScanner: BodyScanner | null = null;
   #responseStarted = false;
+  #interimResponses = 0;
   #clientKeepAlive = false;
   #upstreamReusable = true;
   #tunnel = false;
@@ -394,16 +398,16 @@ export class ProxiedRequest implements UpstreamOwner {
     let buffer = this.#responsePending === null ? chunk : Buffer.concat([this.#responsePending, chunk]);
     this.#responsePending = null;
     for (;;) {
-      const end = buffer.indexOf(HEAD_END);
-      if (end === -1) {
-        if (buffer.length > MAX_RESPONSE_HEAD_BYTES) this.#badResponse('response head too large');
-        else this.#responsePending = buffer;
-        return;
-      }
-      const headLength = end + 4;
+      let headLength: number;
       let response: ResponseHead;
       try {
+        headLength = findHead(buffer, RESPONSE_HEAD_RULES);
+        if (headLength === -1) {
+          this.#responsePending = buffer;
+          return;
+        }
         response = parseResponseHead(buffer, headLength);
+        if (response.status === 101 && this.#head.upgrade) checkSwitchingProtocols(response.fields);
       } catch (error) {
         this.#badResponse(error instanceof HeadError ? error.message : String(error));
         return;
@@ -414,6 +418,10 @@ export class ProxiedRequest implements UpstreamOwner {
         return;
       }
       if (response.status < 200) {
+        if (++this.#interimResponses > MAX_INTERIM_RESPONSES) {
+          this.#badResponse(`more than ${MAX_INTERIM_RESPONSES} interim (1xx) responses`);
+          return;
+        }
         // Interim responses (100 Continue, 103 Early Hints) go to the client as they are.
         this.#client.socket.write(serializeResponseHead(response, false, false), 'latin1');
         if (headLength === buffer.length) return;
@@ -437,11 +445,12 @@ export class ProxiedRequest implements UpstreamOwner {
     const noBody = this.#head.method === 'HEAD' || response.status === 204 || response.status === 304;
     let scanner: BodyScanner;
     if (noBody) scanner = new LengthScanner(0);
-    else if (response.chunked) scanner = new ChunkedScanner(MAX_RESPONSE_HEAD_BYTES);
+    else if (response.chunked) scanner = new ChunkedScanner(RESPONSE_HEAD_RULES.maxBytes);
     else if (response.contentLength >= 0) scanner = new LengthScanner(response.contentLength);
     else scanner = new CloseDelimitedScanner();
     this.#responseScanner = scanner;
-    this.#upstreamReusable = response.keepAlive && this.#head.minorVersion === 1 && !(scanner instanceof CloseDelimitedScanner);
+    // An upgrade the endpoint did not take leaves doubt about what it read after the head: no reuse.
+    this.#upstreamReusable = response.keepAlive && this.#head.minorVersion === 1 && !this.#head.upgrade && !(scanner instanceof CloseDelimitedScanner);
     this.#clientKeepAlive = this.#head.keepAlive && this.#head.minorVersion === 1 && !this.#head.upgrade &&
       this.bodyDone && !this.#client.draining && !(scanner instanceof CloseDelimitedScanner);
     this.#log.status = response.status;
@@ -461,6 +470,11 @@ export class ProxiedRequest implements UpstreamOwner {
   #relayResponseBody(buffer: Buffer, start: number, head: string | null): void {
     const scanner = this.#responseScanner as BodyScanner;
     const end = scanner.scan(buffer, start, buffer.length);
+    if (scanner.error !== null && head !== null) {
+      // Nothing reached the client yet: it gets a 502 instead of the broken response.
+      this.#badResponse(`invalid response body framing: ${scanner.error}`);
+      return;
+    }
     if (scanner.error !== null) {
       this.#log.reason = 'upstream-error';
       this.#abortUpstream(true);
@@ -531,6 +545,8 @@ export class ProxiedRequest implements UpstreamOwner {
     if (headLength < buffer.length) client.write(buffer.subarray(headLength));
     const pending = this.#client.takePending();
     if (pending !== null) this.#writeUpstream(pending);
+    // The client half-closed before the switch: pass its end on once its bytes are out.
+    if (this.#client.ended) this.#upstream?.socket.end();
     client.resume();
     this.#client.tunnelOpened();
   }
