@@ -1,7 +1,7 @@
 /**
  * What the leader writes back to the cluster from each MeshConfig: shadow Services (the port
  * allocation), secure mode's NetworkPolicies (without `--secure`, the ones written before are
- * removed), Events for the problems, and the CoreDNS mesh block.
+ * removed), the status of Gateway API routes, Events for the problems, and the CoreDNS mesh block.
  *
  * The CoreDNS check runs beside the caller's update queue, one at a time: a hung call waits out
  * its 30 s timeout (several calls in one check), and must not hold up the configs behind it. One
@@ -17,6 +17,7 @@ import { desiredNetworkPolicies } from '../secure/cluster/network-policies.js';
 import { NetworkPolicyWriter } from '../secure/cluster/network-policy-writer.js';
 import { DNS_CHECK_INTERVAL_MS, DnsKeeper } from './dns-keeper.js';
 import { EventRecorder } from './events.js';
+import { RouteStatusWriter } from './route-status.js';
 import { planShadowServices, ShadowServiceWriter } from './shadow.js';
 
 export interface LeaderWritesOptions {
@@ -36,6 +37,7 @@ export class LeaderWrites {
   readonly #shadows: ShadowServiceWriter;
   readonly #events: EventRecorder;
   readonly #policies: NetworkPolicyWriter;
+  readonly #routeStatus: RouteStatusWriter;
   readonly #dns: DnsKeeper;
   #dnsRunning: Promise<void> | null = null;
   #dnsTimer: NodeJS.Timeout | null = null;
@@ -45,6 +47,7 @@ export class LeaderWrites {
     this.#shadows = new ShadowServiceWriter(options.client, options.namespace);
     this.#events = new EventRecorder(options.client, options.nodeName);
     this.#policies = new NetworkPolicyWriter(options.client);
+    this.#routeStatus = new RouteStatusWriter(options.client);
     this.#dns = new DnsKeeper({ kubeConfig: options.kubeConfig, namespace: options.namespace, meshDomain: options.meshDomain, logger: options.logger });
   }
 
@@ -69,6 +72,12 @@ export class LeaderWrites {
     for (const f of policyFailures) {
       const p = problem({ kind: 'Service', namespace: f.service.namespace, name: f.service.name }, f.message);
       logger.warn({ problem: formatProblem(p) }, 'NetworkPolicy not written');
+      writeProblems.push(p);
+    }
+    for (const f of await this.#routeStatus.write(config, objects)) {
+      const [kind = 'HTTPRoute', key = ''] = f.route.split(' ');
+      const p = problem({ kind, namespace: key.split('/')[0] ?? '', name: key.split('/')[1] ?? '' }, f.message);
+      logger.warn({ problem: formatProblem(p) }, 'route status not written');
       writeProblems.push(p);
     }
     await this.#events.report([...config.problems, ...writeProblems], objects);
