@@ -5,19 +5,10 @@
  * Transfer-Encoding) always stay, because body bytes pass through unchanged; connection-options.ts
  * refuses a Connection field that names them.
  */
+import { isHopByHop } from './connection-options.js';
 import type { HeaderFields } from './fields.js';
 import type { RequestHead } from './request-head.js';
 import type { ResponseHead } from './response-head.js';
-
-/** Hop-by-hop fields (RFC 9110 §7.6.1), besides those a Connection field names. */
-const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade',
-  'proxy-authenticate', 'proxy-authorization', 'http2-settings',
-]);
-
-function isHopByHop(lowerName: string, connectionTokens: readonly string[]): boolean {
-  return HOP_BY_HOP.has(lowerName) || (connectionTokens.length > 0 && connectionTokens.includes(lowerName));
-}
 
 function isForwardedField(lowerName: string): boolean {
   return lowerName === 'x-forwarded-for' || lowerName === 'x-forwarded-proto';
@@ -34,7 +25,7 @@ function copyEndToEnd(fields: HeaderFields, connectionTokens: readonly string[],
       out += `Host: ${authority}\r\n`;
       continue;
     }
-    if (isHopByHop(lowerName, connectionTokens) && !(keepUpgrade && lowerName === 'upgrade')) continue;
+    if (isHopByHop(lowerName, connectionTokens, keepUpgrade)) continue;
     out += `${names[i]}: ${values[i]}\r\n`;
   }
   return out;
