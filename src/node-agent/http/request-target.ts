@@ -10,7 +10,8 @@
  * - dot-segments are removed (RFC 3986 §5.2.4); a dot-segment with parameters (`..;x`), which
  *   servlet containers resolve as `..`, is refused;
  * - `%2F`, `%5C` and a raw `\` follow `escapedSlashes` (Envoy's
- *   `path_with_escaped_slashes_action`); empty segments are merged when `mergeSlashes` is on;
+ *   `path_with_escaped_slashes_action`); empty segments are merged when `mergeSlashes` is on
+ *   (the default);
  * - a fragment (`#`), an invalid percent-encoding or an encoded NUL is refused.
  * The query is passed on unchanged.
  */
@@ -28,7 +29,11 @@ export interface PathPolicy {
   readonly mergeSlashes: boolean;
 }
 
-export const DEFAULT_PATH_POLICY: PathPolicy = Object.freeze({ escapedSlashes: 'reject', mergeSlashes: false });
+/**
+ * Slashes are merged by default: path rules are regexes, and a pod that merges `//admin` into
+ * `/admin` must not serve what a rule like `/(?!admin)` let through as `//admin`.
+ */
+export const DEFAULT_PATH_POLICY: PathPolicy = Object.freeze({ escapedSlashes: 'reject', mergeSlashes: true });
 
 export interface RequestTarget {
   /** The normalised path without the query (`*` for OPTIONS *). */
