@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { HeadError } from '../../../src/node-agent/http/http1/head-error.js';
-import { DEFAULT_PATH_POLICY, type PathPolicy, normalizeTarget } from '../../../src/node-agent/http/request-target.js';
+import { DEFAULT_PATH_POLICY, type PathPolicy, checkTargetCharacters, normalizeTarget } from '../../../src/node-agent/http/request-target.js';
 
 function path(raw: string, policy: Partial<PathPolicy> = {}): string {
   return normalizeTarget(raw, 'GET', { ...DEFAULT_PATH_POLICY, ...policy }).path;
@@ -8,6 +8,7 @@ function path(raw: string, policy: Partial<PathPolicy> = {}): string {
 
 function refusal(raw: string, policy: Partial<PathPolicy> = {}): string {
   try {
+    checkTargetCharacters(raw);
     normalizeTarget(raw, 'GET', { ...DEFAULT_PATH_POLICY, ...policy });
   } catch (error) {
     if (error instanceof HeadError && error.status === 400) return error.message;
