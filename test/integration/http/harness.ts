@@ -195,9 +195,10 @@ export function rawExchange(port: number, data: string | Buffer, localAddress?: 
   });
 }
 
-/** Polls a condition that becomes true by itself (bounded: 5 s), then asserts it. */
+/** Polls a condition that becomes true by itself (bounded: 60 s, ending as soon as it holds), then asserts it. */
 export async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  const deadline = Date.now() + 60_000;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(condition()).to.equal(true);
 }
 

@@ -336,7 +336,12 @@ class StreamProxy {
     const timeoutMs = this.#ctx.limits.requestTimeoutMs;
     if (timeoutMs <= 0 || this.#timer !== null || this.#done || this.#responded) return;
     this.#waitsForHead = true;
-    this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
+    // A static callback with the request as its argument: no closure per request.
+    this.#timer = setTimeout(StreamProxy.#defaultTimeoutFired, timeoutMs, this);
+  }
+
+  static #defaultTimeoutFired(request: StreamProxy): void {
+    request.#onTimeout(request.#ctx.limits.requestTimeoutMs);
   }
 
   #clearTimer(): void {

@@ -599,7 +599,12 @@ export class ProxiedRequest implements UpstreamOwner {
     const timeoutMs = this.#ctx.limits.requestTimeoutMs;
     if (timeoutMs <= 0 || this.#timer !== null || this.#done) return;
     this.#waitsForHead = true;
-    this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
+    // A static callback with the request as its argument: no closure per request.
+    this.#timer = setTimeout(ProxiedRequest.#defaultTimeoutFired, timeoutMs, this);
+  }
+
+  static #defaultTimeoutFired(request: ProxiedRequest): void {
+    request.#onTimeout(request.#ctx.limits.requestTimeoutMs);
   }
 
   #clearTimer(): void {
