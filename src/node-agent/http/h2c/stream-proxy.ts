@@ -12,7 +12,9 @@ import { RequestLog } from '../request-log.js';
 import { HeadError } from '../http1/head-error.js';
 import { type PathPolicy, type RequestTarget, checkTargetCharacters, normalizeTarget } from '../request-target.js';
 import { normalizeIp } from '../../runtime/ip.js';
-import type { BackendRuntime, EndpointRuntime, HttpRequestInfo, PortRuntime } from '../../runtime/types.js';
+import type { BackendRuntime, EndpointRuntime, HttpRequestInfo, PortRuntime, RuleActions } from '../../runtime/types.js';
+import { editFields, queryOf, rewrittenTarget, type Field } from '../../runtime/rule-actions.js';
+import type { HeaderEdits } from '../../../routing/mesh-config.js';
 import { grpcStatusFor } from './grpc-status.js';
 import { DIRECT_DIALER } from '../../runtime/dialer.js';
 
@@ -49,6 +51,10 @@ class StreamRequestInfo implements HttpRequestInfo {
     this.problem = problem;
   }
 
+  get query(): string {
+    return queryOf(this.target?.target ?? '');
+  }
+
   get path(): string {
     return this.target?.path ?? '';
   }
@@ -83,6 +89,8 @@ class StreamProxy {
   /** `#timer` is the mesh default timeout, which ends with the response head. */
   #waitsForHead = false;
   #done = false;
+  /** Gateway API rule filters and timeouts; null for other routes. */
+  #actions: RuleActions | null = null;
 
   constructor(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ctx: HttpProxyContext) {
     this.#stream = stream;
@@ -113,9 +121,10 @@ class StreamProxy {
     }
     this.#backend = admission.backend;
     this.#log.backend = admission.backend.backend.service;
+    this.#actions = admission.actions;
     this.#runtime.recordAttempt();
     stream.on('data', (chunk: Buffer) => this.#onRequestData(chunk));
-    const timeoutMs = this.#runtime.policy.timeoutMs;
+    const timeoutMs = this.#actions?.requestTimeoutMs ?? this.#runtime.policy.timeoutMs;
     stream.on('end', () => {
       this.#bodyEnded = true;
       this.#upstream?.end();
@@ -192,7 +201,12 @@ class StreamProxy {
     const forwardedFor = this.#info.header('x-forwarded-for');
     headers['x-forwarded-for'] = forwardedFor === undefined ? this.#sourceIp : `${forwardedFor}, ${this.#sourceIp}`;
     headers['x-forwarded-proto'] = 'http';
-    return headers;
+    const actions = this.#actions;
+    if (actions === null) return headers;
+    const target = rewrittenTarget(actions, this.#info.path, this.#info.query);
+    if (target !== null) headers[':path'] = target;
+    if (actions.rewrite?.hostname) headers[':authority'] = actions.rewrite.hostname;
+    return editHeaders(headers, actions.requestHeaders);
   }
 
   #onResponse(upstream: http2.ClientHttp2Stream, headers: http2.IncomingHttpHeaders, endStream: boolean, trailers: () => http2.IncomingHttpHeaders | null): void {
@@ -211,7 +225,7 @@ class StreamProxy {
       if (name === ':status' || (name.charCodeAt(0) !== 0x3a && !CONNECTION_SPECIFIC.has(name))) response[name] = headers[name];
     }
     try {
-      stream.respond(response, { endStream, waitForTrailers: !endStream });
+      stream.respond(editHeaders(response, this.#actions?.responseHeaders ?? []), { endStream, waitForTrailers: !endStream });
     } catch {
       this.#abort();
       return;
@@ -313,6 +327,7 @@ class StreamProxy {
     const stream = this.#stream;
     if (!stream.destroyed && !stream.headersSent) {
       const headers: http2.OutgoingHttpHeaders = { ':status': answer.status, 'content-type': 'text/plain; charset=utf-8' };
+      if (answer.location !== undefined) headers['location'] = answer.location;
       if (String(this.#info.headers['content-type'] ?? '').startsWith('application/grpc')) {
         headers['grpc-status'] = grpcStatusFor(answer.status);
         headers['grpc-message'] = encodeURIComponent(answer.body.trim());
@@ -349,4 +364,23 @@ class StreamProxy {
     this.#timer = null;
     this.#waitsForHead = false;
   }
+}
+
+/** Applies Gateway API header edits to an h2 header object (pseudo-headers are never edited). */
+function editHeaders(headers: http2.OutgoingHttpHeaders, edits: readonly HeaderEdits[]): http2.OutgoingHttpHeaders {
+  if (edits.length === 0) return headers;
+  const pseudo: http2.OutgoingHttpHeaders = {};
+  const fields: Field[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.charCodeAt(0) === 0x3a) pseudo[name] = value;
+    else if (Array.isArray(value)) for (const item of value) fields.push({ name, value: String(item) });
+    else if (value !== undefined) fields.push({ name, value: String(value) });
+  }
+  const out = pseudo;
+  for (const field of editFields(fields, edits)) {
+    const name = field.name.toLowerCase();
+    const existing = out[name];
+    out[name] = existing === undefined ? field.value : [...(Array.isArray(existing) ? existing : [String(existing)]), field.value];
+  }
+  return out;
 }
