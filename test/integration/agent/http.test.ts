@@ -141,7 +141,7 @@ describe('agent: HTTP listeners', () => {
     const configs = rotatingSplitConfigs(web, endpoints, 20);
     await agent.apply(meshConfig([web(endpoints)]));
     const result = await runUnderReloads({
-      total: 400, concurrency: 4, deadlineMs: 20_000, configs,
+      total: 400, concurrency: 4, deadlineMs: 120_000, configs,
       apply: (config) => agent.apply(config),
       send: async () => {
         const response = await get(VIP, port, '/load');

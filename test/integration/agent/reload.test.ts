@@ -147,7 +147,7 @@ describe('agent: hot reload', () => {
     await agent.apply(meshConfig([cart(endpoints)]));
     let sent = 0;
     const result = await runUnderReloads({
-      total: 400, concurrency: 4, deadlineMs: 20_000, configs,
+      total: 400, concurrency: 4, deadlineMs: 120_000, configs,
       apply: (config) => agent.apply(config),
       send: async () => {
         const payload = `m${sent++}`;
