@@ -9,6 +9,7 @@ import { admit, isGatewayFailure, isIdempotent } from '../admission.js';
 import type { HttpProxyContext } from '../context.js';
 import { type LocalAnswer, badGateway, badRequest, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
 import { RequestLog } from '../request-log.js';
+import { newRequestId, requestIdOf, traceIdOf } from '../../telemetry/trace-context.js';
 import { pathOf } from '../http1/request-head.js';
 import { normalizeIp } from '../../runtime/ip.js';
 import type { BackendRuntime, EndpointRuntime, HttpRequestInfo, PortRuntime } from '../../runtime/types.js';
@@ -62,6 +63,8 @@ class StreamProxy {
   #responded = false;
   #timer: NodeJS.Timeout | null = null;
   #done = false;
+  /** The client's `x-request-id`; null when the agent adds one. */
+  #receivedId: string | null = null;
 
   constructor(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ctx: HttpProxyContext) {
     this.#stream = stream;
@@ -80,6 +83,9 @@ class StreamProxy {
       this.#answer(badRequest('CONNECT is not supported'));
       return;
     }
+    this.#receivedId = requestIdOf(this.#info);
+    this.#log.requestId = this.#receivedId ?? newRequestId();
+    this.#log.traceId = traceIdOf(this.#info);
     const admission = admit(this.#runtime, this.#sourceIp, this.#info);
     this.#log.authz = admission.authz;
     if (admission.kind === 'answer') {
@@ -164,6 +170,7 @@ class StreamProxy {
     const forwardedFor = this.#info.header('x-forwarded-for');
     headers['x-forwarded-for'] = forwardedFor === undefined ? this.#sourceIp : `${forwardedFor}, ${this.#sourceIp}`;
     headers['x-forwarded-proto'] = 'http';
+    if (this.#receivedId === null) headers['x-request-id'] = this.#log.requestId;
     return headers;
   }
 

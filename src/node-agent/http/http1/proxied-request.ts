@@ -12,6 +12,7 @@ import { admit, isGatewayFailure, isIdempotent } from '../admission.js';
 import type { HttpProxyContext } from '../context.js';
 import { type LocalAnswer, badGateway, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
 import { RequestLog } from '../request-log.js';
+import { newRequestId, requestIdOf, traceIdOf } from '../../telemetry/trace-context.js';
 import type { BackendRuntime, EndpointRuntime, PortRuntime } from '../../runtime/types.js';
 import { type BodyScanner, ChunkedScanner, CloseDelimitedScanner, LengthScanner } from './body-scanner.js';
 import type { UpstreamConnection, UpstreamOwner } from './connection-pool.js';
@@ -147,6 +148,9 @@ export class ProxiedRequest implements UpstreamOwner {
   /** Admits and forwards the request (after the body bytes that came with the head were taken). */
   start(): void {
     if (this.#done) return;
+    const receivedId = requestIdOf(this.#head);
+    this.#log.requestId = receivedId ?? newRequestId();
+    this.#log.traceId = traceIdOf(this.#head);
     const admission = admit(this.#runtime, this.#client.clientIp, this.#head);
     this.#log.authz = admission.authz;
     if (admission.kind === 'answer') {
@@ -158,7 +162,7 @@ export class ProxiedRequest implements UpstreamOwner {
     this.#runtime.recordAttempt();
     const timeoutMs = this.#runtime.policy.timeoutMs;
     if (timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
-    this.#headText = serializeRequestHead(this.#head, this.#client.clientIp);
+    this.#headText = serializeRequestHead(this.#head, this.#client.clientIp, receivedId === null ? this.#log.requestId : null);
     this.#attempt();
   }
 

@@ -36,14 +36,16 @@ function copyEndToEnd(fields: HeaderFields, connectionTokens: readonly string[],
 /**
  * The head sent to the endpoint. HTTP/1.0 requests stay HTTP/1.0 (so the endpoint never
  * answers with chunked coding the client cannot read) and their upstream connection closes.
+ * `addRequestId` is the `X-Request-Id` to add (null when the request carries one).
  */
-export function serializeRequestHead(head: RequestHead, clientIp: string): string {
+export function serializeRequestHead(head: RequestHead, clientIp: string, addRequestId: string | null = null): string {
   const forwardedFor = head.header('x-forwarded-for');
   let out = `${head.method} ${head.target} HTTP/1.${head.minorVersion}\r\n`;
   out += copyEndToEnd(head.fields, head.connectionTokens, head.upgrade, true);
   if (head.upgrade) out += 'Connection: upgrade\r\n';
   // The client's own X-Forwarded-For is passed on (appended to) but never trusted.
   out += `X-Forwarded-For: ${forwardedFor === undefined ? clientIp : `${forwardedFor}, ${clientIp}`}\r\n`;
+  if (addRequestId !== null) out += `X-Request-Id: ${addRequestId}\r\n`;
   return out + 'X-Forwarded-Proto: http\r\n\r\n';
 }
 
