@@ -25,6 +25,8 @@ export interface AgentOptions {
   readonly adminPort: number;
   readonly adminAddress: string;
   readonly accessLog: { readonly enabled: boolean; readonly sampleRate: number };
+  /** `--tap-token-file`: the mesh's tap token, for taps from outside this host; null = loopback only. */
+  readonly tapTokenFile: string | null;
   /** A UDP flow (one client address) with no datagram for this long is closed and counted. */
   readonly udpIdleTimeoutMs: number;
   /** `--secure`: workload certificates, the mTLS tunnel between agents, authorization on the destination node; null = off. */

@@ -66,6 +66,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     adminPort: options.adminPort,
     logger,
     accessLog: options.accessLog,
+    tapTokenFile: options.tapTokenFile,
     ...(options.secure === null ? {} : {
       dialer: (endpoint, source, port) => secure === null
         ? { kind: 'refused', reason: 'secure mode is starting' }

@@ -31,6 +31,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     adminPort: options.adminPort,
     logger,
     accessLog: options.accessLog,
+    tapTokenFile: options.tapTokenFile,
     udpIdleTimeoutMs: options.udpIdleTimeoutMs,
     ...(options.secure === null ? {} : {
       dialer: (endpoint, source, port) => secure === null

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { MeshConfig } from '../routing/mesh-config.js';
 import type { Problem } from '../routing/problem.js';
 import { AdminServer } from './admin/admin-server.js';
+import { TapEndpoint } from './admin/tap-endpoint.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/index.js';
 import { createHttpHandlerFactory, type HttpHandlers } from './listeners/http-handlers.js';
 import { listenerFactory } from './listeners/factory.js';
@@ -22,6 +23,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS } from './tcp/tcp-proxy.js';
 import { AccessLog } from './telemetry/access-log.js';
 import { MeshMetrics } from './telemetry/metrics.js';
 import { TelemetrySink } from './telemetry/sink.js';
+import { TapHub } from './telemetry/tap.js';
 import { DEFAULT_UDP_IDLE_TIMEOUT_MS, DEFAULT_UDP_MAX_FLOWS } from './udp/udp-relay.js';
 
 export interface AgentOptions {
@@ -46,6 +48,8 @@ export interface AgentOptions {
   readonly dialer?: Dialer;
   /** Shown as `secure` in `/config` (secure mode's state: identities held, permissive, ...). */
   readonly secureView?: () => object;
+  /** File holding the mesh's tap token; without it only loopback callers may tap. */
+  readonly tapTokenFile?: string | null;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
@@ -87,7 +91,8 @@ export class NodeAgent {
   constructor(options: AgentOptions) {
     this.#options = options;
     this.#logger = options.logger;
-    const telemetry = new TelemetrySink(this.#metrics, new AccessLog(options.logger, options.accessLog));
+    const tap = new TapHub();
+    const telemetry = new TelemetrySink(this.#metrics, new AccessLog(options.logger, options.accessLog), tap);
     const dialer = options.dialer ?? DIRECT_DIALER;
     this.#http = createHttpHandlerFactory({ telemetry, limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits }, dialer });
     const factory = listenerFactory({
@@ -110,6 +115,7 @@ export class NodeAgent {
       readiness: () => this.#readiness(),
       notReady: () => ({ ready: false, reason: 'no config applied yet' }),
       config: () => this.#configView(),
+      tap: new TapEndpoint(tap, options.tapTokenFile ?? null),
     });
   }
 

@@ -27,6 +27,7 @@ interface AgentArgs {
   readonly logLevel: LogLevel;
   readonly accessLog: boolean;
   readonly accessLogSampleRate: number;
+  readonly tapTokenFile: string | undefined;
   readonly udpIdleTimeout: number;
   readonly secure: boolean;
   readonly trustDomain: string;
@@ -59,7 +60,7 @@ function builder(yargs: Argv): Argv<AgentArgs> {
     .option('vip-cidr', vipCidrOption)
     .option('dns-port', portOption('Local mode: DNS responder port, UDP and TCP (0 = off)', DEFAULT_DNS_PORT))
     .option('dns-address', { type: 'string', default: '127.0.0.1', describe: 'Local mode: DNS responder address' })
-    .option('admin-port', portOption('Admin server port: /metrics, /healthz, /readyz, /config (0 = any free port, logged when ready)', DEFAULT_ADMIN_PORT))
+    .option('admin-port', portOption('Admin server port: /metrics, /healthz, /readyz, /config, /tap (0 = any free port, logged when ready)', DEFAULT_ADMIN_PORT))
     .option('admin-address', { type: 'string', describe: 'Admin server address', defaultDescription: '127.0.0.1 in local mode, all addresses in Kubernetes mode' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level (JSON lines on stderr)' })
     .option('access-log', { type: 'boolean', default: false, describe: 'Log one line per request / connection' })
@@ -71,6 +72,11 @@ function builder(yargs: Argv): Argv<AgentArgs> {
         if (!(value >= 0 && value <= 1)) throw new Error(`--access-log-sample-rate: "${value}" is not between 0 and 1`);
         return value;
       },
+    })
+    .option('tap-token-file', {
+      type: 'string', normalize: true,
+      describe: 'File holding the mesh\'s tap token: every /tap caller must send it (without it, only loopback callers may tap)',
+      defaultDescription: 'none',
     })
     .option('udp-idle-timeout', {
       type: 'number',
@@ -120,6 +126,7 @@ function toOptions(args: ArgumentsCamelCase<AgentArgs>): AgentOptions {
     adminPort: args.adminPort,
     adminAddress: args.adminAddress ?? (local ? '127.0.0.1' : '0.0.0.0'),
     accessLog: { enabled: args.accessLog, sampleRate: args.accessLogSampleRate },
+    tapTokenFile: args.tapTokenFile ?? null,
     udpIdleTimeoutMs: args.udpIdleTimeout * 1000,
     secure: secureOptions(args, local),
     logger: createLogger(args.logLevel),

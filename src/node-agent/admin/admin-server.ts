@@ -1,11 +1,13 @@
 /**
  * The agent's admin port (node:http): `/metrics` (Prometheus text), `/healthz` (the process is
  * up), `/readyz` (503 until the first config is applied, then 200 with the provider's status),
- * `/config` (the applied MeshConfig, its generation and every problem). Read-only: GET and HEAD.
+ * `/config` (the applied MeshConfig, its generation and every problem), `/tap` (live requests, a
+ * stream; see tap-endpoint.ts for who may tap). Read-only: GET and HEAD.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import type { TapEndpoint } from './tap-endpoint.js';
 
 /** What the admin endpoints show; read at each request. */
 export interface AdminSource {
@@ -16,6 +18,8 @@ export interface AdminSource {
   notReady(): object;
   /** Null until the first config is applied. */
   config(): object | null;
+  /** `/tap`: live requests (a stream). */
+  readonly tap: TapEndpoint;
 }
 
 export class AdminServer {
@@ -64,7 +68,9 @@ export class AdminServer {
       sendJson(response, 405, { error: `method ${request.method} not allowed` });
       return;
     }
-    const path = (request.url ?? '/').split('?')[0];
+    const target = request.url ?? '/';
+    const queryStart = target.indexOf('?');
+    const path = queryStart === -1 ? target : target.slice(0, queryStart);
     switch (path) {
       case '/metrics': {
         const body = await this.#source.registry.metrics();
@@ -84,8 +90,11 @@ export class AdminServer {
         sendJson(response, config ? 200 : 503, config ?? this.#source.notReady());
         return;
       }
+      case '/tap':
+        await this.#source.tap.serve(request, response, new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1)), (status, body) => sendJson(response, status, body));
+        return;
       default:
-        sendJson(response, 404, { error: `no admin endpoint ${path}`, endpoints: ['/metrics', '/healthz', '/readyz', '/config'] });
+        sendJson(response, 404, { error: `no admin endpoint ${path}`, endpoints: ['/metrics', '/healthz', '/readyz', '/config', '/tap'] });
     }
   }
 }
