@@ -13,7 +13,8 @@ import type { RequestRecord } from './types.js';
 
 /** The labels of both request metrics; docs/metrics.md states their bound. */
 export const REQUEST_LABELS = [
-  'source_namespace', 'source_identity', 'destination_namespace', 'destination_service', 'destination_port', 'status_code', 'outcome',
+  'source_namespace', 'source_identity', 'destination_namespace', 'destination_service', 'destination_port', 'destination_backend',
+  'status_code', 'outcome',
 ] as const;
 /** `source_identity` of a caller that is not a known pod. */
 export const UNKNOWN_SOURCE = 'unknown';
@@ -46,11 +47,11 @@ export class RequestSeriesTable {
   }
 
   record(request: RequestRecord): void {
-    const { sourceIdentity, destinationNamespace, destinationService, destinationPort, status, reason } = request;
+    const { sourceIdentity, destinationNamespace, destinationService, destinationPort, backend, status, reason } = request;
     const outcome = requestOutcome(status, reason);
     // NUL cannot occur in a namespace or name, so the key is unambiguous. The source namespace
     // follows from the identity.
-    const key = `${sourceIdentity}\0${destinationNamespace}\0${destinationService}\0${destinationPort}\0${status}\0${outcome}`;
+    const key = `${sourceIdentity}\0${destinationNamespace}\0${destinationService}\0${destinationPort}\0${backend}\0${status}\0${outcome}`;
     let series = this.#series.get(key);
     if (series === undefined) {
       series = new RequestSeries({
@@ -59,6 +60,7 @@ export class RequestSeriesTable {
         destination_namespace: destinationNamespace,
         destination_service: destinationService,
         destination_port: String(destinationPort),
+        destination_backend: backend ?? '',
         status_code: String(status),
         outcome,
       }, this.bounds.length);

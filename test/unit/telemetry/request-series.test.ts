@@ -4,7 +4,7 @@ import { MeshMetrics } from '../../../src/node-agent/telemetry/metrics.js';
 import type { RequestRecord } from '../../../src/node-agent/telemetry/types.js';
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-const LABELS = ['source_namespace', 'source_identity', 'destination_namespace', 'destination_service', 'destination_port', 'status_code', 'outcome'] as const;
+const LABELS = ['source_namespace', 'source_identity', 'destination_namespace', 'destination_service', 'destination_port', 'destination_backend', 'status_code', 'outcome'] as const;
 
 function record(sourceNamespace: string, service: string, status: number, durationSeconds: number, reason = ''): RequestRecord {
   return {
@@ -17,7 +17,7 @@ function record(sourceNamespace: string, service: string, status: number, durati
 function labelsOf(source: string, service: string, status: number, outcome: string): Record<(typeof LABELS)[number], string> {
   return {
     source_namespace: source, source_identity: source === '' ? 'unknown' : `${source}/default`, destination_namespace: 'shop',
-    destination_service: service, destination_port: '80', status_code: String(status), outcome,
+    destination_service: service, destination_port: '80', destination_backend: '', status_code: String(status), outcome,
   };
 }
 
@@ -57,7 +57,7 @@ describe('telemetry: request metrics published at scrape', () => {
     metrics.request(record('front', 'web', 200, 0.0001));
     const lines = requestLines(await metrics.registry.metrics());
     expect(lines.some((line) => line.includes('destination_service="api"'))).to.equal(false);
-    const series = 'source_namespace="front",source_identity="front/default",destination_namespace="shop",destination_service="web",destination_port="80",status_code="200",outcome="success"';
+    const series = 'source_namespace="front",source_identity="front/default",destination_namespace="shop",destination_service="web",destination_port="80",destination_backend="",status_code="200",outcome="success"';
     expect(lines).to.include(`plexus_requests_total{${series}} 5`);
     expect(lines).to.include(`plexus_request_duration_seconds_count{${series}} 5`);
   });
