@@ -10,7 +10,8 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Compiler } from '../src/routing/compile.js';
-import type { CompileOptions, RawObject } from '../src/routing/snapshot.js';
+import type { CompileOptions } from '../src/routing/compile-options.js';
+import type { RawObject } from '../src/model/snapshot.js';
 
 const SERVICES = 10_000;
 const ENDPOINTS_PER_SERVICE = 10;

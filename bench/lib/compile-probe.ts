@@ -5,8 +5,9 @@
  *   node --expose-gc compile-probe.js N
  */
 import { Compiler } from '../../src/routing/compile.js';
-import { formatProblem } from '../../src/routing/problem.js';
-import { type CompileOptions, type RawObject } from '../../src/routing/snapshot.js';
+import { formatProblem } from '../../src/model/problem.js';
+import { type CompileOptions } from '../../src/routing/compile-options.js';
+import { type RawObject } from '../../src/model/snapshot.js';
 import { namespaceObjects, serviceObjects, splitObjects } from './scale-cluster.js';
 
 export interface CompileProbeResult {

@@ -1,7 +1,7 @@
 /** Option definitions shared by several commands, so names, defaults and help stay identical. */
 import { hostname } from 'node:os';
 import type { Options } from 'yargs';
-import { DEFAULT_MESH_DOMAIN, DEFAULT_VIP_CIDR } from '../routing/snapshot.js';
+import { DEFAULT_MESH_DOMAIN, DEFAULT_VIP_CIDR } from '../routing/compile-options.js';
 
 export const meshDomainOption = {
   type: 'string',

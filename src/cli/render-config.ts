@@ -3,9 +3,8 @@
  * where it listens, its routes, backends with weights and endpoints, access rules and policies.
  * Pure: returns the text.
  */
-import type {
-  AccessRule, Destination, Endpoint, HttpMatch, MeshConfig, MeshPort, MeshService, Policy,
-} from '../routing/mesh-config.js';
+import type { AccessRule, Destination, Endpoint, MeshConfig, MeshPort, MeshService, Policy } from '../routing/mesh-config.js';
+import type { HttpMatch } from '../model/http-match.js';
 
 export function renderMeshConfig(config: MeshConfig): string {
   const lines: string[] = [];

@@ -1,6 +1,6 @@
 /**
  * The leader Lease's holder identity, `<node>/<pod>/<pid>`: written by the agent that leads
- * (src/kube/run.ts), read by agents looking for the leader's pod (secure mode's issuer).
+ * (src/run/kube-agent.ts), read by agents looking for the leader's pod (secure mode's issuer).
  */
 export function leaseHolderIdentity(nodeName: string, podName: string, pid: number): string {
   return `${nodeName}/${podName}/${pid}`;

@@ -11,7 +11,7 @@
  * - An object whose resourceVersion did not change keeps its reference across relists, so the
  *   memoizing compiler does no work for it.
  */
-import type { RawObject } from '../routing/snapshot.js';
+import type { RawObject } from '../model/snapshot.js';
 import { ApiClient, KubeApiError, type WatchEvent } from './api-client.js';
 import { Backoff, sleep, type BackoffPolicy } from './backoff.js';
 

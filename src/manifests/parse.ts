@@ -11,8 +11,8 @@
  *   documents still load (each document stands alone, like `kubectl apply`).
  */
 import { type Document, LineCounter, isMap, isNode, isSeq, parseAllDocuments } from 'yaml';
-import type { SourceLocation } from '../routing/problem.js';
-import type { RawObject } from '../routing/snapshot.js';
+import type { SourceLocation } from '../model/problem.js';
+import type { RawObject } from '../model/snapshot.js';
 import type { ManifestError } from './errors.js';
 
 export interface LocatedObject {

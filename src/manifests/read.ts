@@ -6,8 +6,8 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SourceLocation } from '../routing/problem.js';
-import type { RawObject, Snapshot } from '../routing/snapshot.js';
+import type { SourceLocation } from '../model/problem.js';
+import type { RawObject, Snapshot } from '../model/snapshot.js';
 import type { ManifestError } from './errors.js';
 import { type ManifestParseResult, parseManifestText } from './parse.js';
 

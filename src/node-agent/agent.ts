@@ -8,7 +8,8 @@
  */
 import type { Logger } from 'pino';
 import type { MeshConfig } from '../routing/mesh-config.js';
-import type { Problem } from '../routing/problem.js';
+import type { Problem } from '../model/problem.js';
+import type { ProviderStatus } from '../model/provider-status.js';
 import { AdminServer } from './admin/admin-server.js';
 import { TapEndpoint } from './admin/tap-endpoint.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/index.js';
@@ -60,13 +61,6 @@ export interface ApplyReport extends ReconcileResult {
   readonly generation: number;
   /** Config problems plus agent problems (listeners that could not be bound). */
   readonly problems: number;
-}
-
-export interface ProviderStatus {
-  readonly healthy: boolean;
-  readonly message: string;
-  /** Input the provider could not read (a file that does not parse): counted and listed like config problems. */
-  readonly problems?: readonly Problem[];
 }
 
 interface Applied {

@@ -6,9 +6,10 @@
  * every request when it has no rules (v1alpha1/2).
  */
 import type { Catalog } from './catalog.js';
-import type { AccessRule, HttpMatch } from './mesh-config.js';
+import type { AccessRule } from './mesh-config.js';
+import type { HttpMatch } from '../model/http-match.js';
 import type { MeshedPort } from './mesh-ports.js';
-import { problem, type Problem } from './problem.js';
+import { problem, type Problem } from '../model/problem.js';
 import { objectKey } from './raw.js';
 import type { TrafficTarget } from '../smi/model.js';
 

@@ -7,7 +7,7 @@
  * restart, whatever was added or removed meanwhile, unless its slot was taken by a collision).
  */
 import { ipv4Value } from './ip-order.js';
-import type { PortRange } from './snapshot.js';
+import type { PortRange } from './compile-options.js';
 
 export interface AllocationRequest {
   /** In output order (the allocation record is written in this order). */

@@ -5,9 +5,19 @@
  */
 import type { LoadBalancer, Policy, Scheme, TrafficType } from './mesh-config.js';
 import { parseDurationMs } from './duration.js';
-import type { Problem } from './problem.js';
+import type { Problem } from '../model/problem.js';
 import { ProblemSink } from './problem-sink.js';
-import type { ServiceAnnotations } from './kube/types.js';
+
+export interface ServiceAnnotations {
+  /** `plexus.dev/mesh`: true / false, or null when absent or invalid (the namespace decides). */
+  readonly mesh: boolean | null;
+  /** `plexus.dev/traffic-type`, null when absent or invalid. */
+  readonly trafficType: TrafficType | null;
+  readonly scheme: Scheme;
+  readonly policy: Policy;
+  /** Problems that matter only when the Service is meshed (bad policy values, …). */
+  readonly meshedProblems: readonly Problem[];
+}
 
 export const ANNOTATION_PREFIX = 'plexus.dev/';
 

@@ -5,7 +5,7 @@ import { servicePortId, type ServiceEndpoints } from './endpoints.js';
 import type { Destination, Endpoint, HttpRule, MeshPort, MeshService } from './mesh-config.js';
 import type { MeshedPort } from './mesh-ports.js';
 import type { ServiceInfo } from './kube/types.js';
-import { problem, type Problem } from './problem.js';
+import { problem, type Problem } from '../model/problem.js';
 import { splitDestination, type ActiveSplit } from './splits.js';
 
 export interface EndpointFacts {

@@ -4,7 +4,7 @@
  * problem; the later one in the snapshot wins (as when applying the files in order).
  */
 import type { EndpointSliceInfo, EndpointsInfo, NamespaceInfo, PodInfo, ServiceInfo } from './kube/types.js';
-import { problem, type Problem, type SourceLocation } from './problem.js';
+import { problem, type Problem, type SourceLocation } from '../model/problem.js';
 import { objectKey } from './raw.js';
 import type { ReadObject } from './read-object.js';
 import type { HTTPRouteGroup, TCPRoute, TrafficSplit, TrafficTarget, UDPRoute } from '../smi/model.js';

@@ -19,9 +19,10 @@ import type { PodInfo, ReadResult, ServiceInfo } from './kube/types.js';
 import type { Endpoint, MeshConfig, MeshService, SourceIdentity } from './mesh-config.js';
 import { isMeshed, meshedPorts, type MeshedPort, type MeshedPorts } from './mesh-ports.js';
 import { PodIndex } from './pod-index.js';
-import { formatProblem, problem, type Problem, type SourceLocation } from './problem.js';
+import { formatProblem, problem, type Problem, type SourceLocation } from '../model/problem.js';
 import { readObject, type ReadObject } from './read-object.js';
-import type { CompileOptions, RawObject, Snapshot } from './snapshot.js';
+import type { CompileOptions } from './compile-options.js';
+import type { RawObject, Snapshot } from '../model/snapshot.js';
 import { selectSplits, type ActiveSplit } from './splits.js';
 
 interface ReadEntry {

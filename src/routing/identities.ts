@@ -6,7 +6,7 @@
 import type { SourceIdentity } from './mesh-config.js';
 import type { PodInfo } from './kube/types.js';
 import { compareAddresses } from './ip-order.js';
-import { problem, type Problem } from './problem.js';
+import { problem, type Problem } from '../model/problem.js';
 
 export function nodeIdentities(pods: Iterable<PodInfo>, nodeName: string, problems: Problem[]): SourceIdentity[] {
   const local = [...pods]

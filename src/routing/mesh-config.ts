@@ -5,7 +5,8 @@
  * complete: the agent needs nothing else to route, balance, authorize and apply policies.
  * Regular expressions travel as source strings; the agent compiles them once per config.
  */
-import type { Problem } from './problem.js';
+import type { HttpMatch } from '../model/http-match.js';
+import type { Problem } from '../model/problem.js';
 
 /** `namespace/name` of a Service, TrafficSplit, TrafficTarget, Pod. */
 export type ObjectKey = string;
@@ -83,23 +84,6 @@ export interface HttpRule {
   /** OR over the list; each match is an AND of its path, method and header conditions. */
   readonly matches: readonly HttpMatch[];
   readonly destination: Destination;
-}
-
-/**
- * One HTTPRouteGroup match. `pathRegex` is anchored at the start of the path only;
- * header regexes match anywhere in the value (search semantics); header names are lowercase.
- */
-export interface HttpMatch {
-  readonly name: string;
-  readonly pathRegex: string | null;
-  /** Uppercase method names; empty = every method (`*` in SMI). */
-  readonly methods: readonly string[];
-  readonly headers: readonly HeaderMatch[];
-}
-
-export interface HeaderMatch {
-  readonly name: string;
-  readonly valueRegex: string;
 }
 
 export type Destination = BackendsDestination | RejectDestination;

@@ -6,7 +6,7 @@
 import { portKey, type PortProtocol, type Scheme, type TrafficType } from './mesh-config.js';
 import type { NamespaceInfo, ServiceInfo } from './kube/types.js';
 import { ProblemSink } from './problem-sink.js';
-import type { Problem } from './problem.js';
+import type { Problem } from '../model/problem.js';
 import { ANNOTATIONS } from './annotations.js';
 
 export interface MeshedPort {

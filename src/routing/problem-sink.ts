@@ -1,5 +1,5 @@
 /** Collects the problems of one object, each located at the object (and its file, when known). */
-import { problem, type ObjectRef, type Problem, type SourceLocation } from './problem.js';
+import { problem, type ObjectRef, type Problem, type SourceLocation } from '../model/problem.js';
 
 export class ProblemSink {
   readonly problems: Problem[] = [];

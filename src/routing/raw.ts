@@ -2,7 +2,7 @@
  * Safe readers for raw (untyped) Kubernetes objects. They never throw: a field of the wrong type
  * reads as absent, and the caller decides whether that is a problem.
  */
-import type { RawObject } from './snapshot.js';
+import type { RawObject } from '../model/snapshot.js';
 
 export type Fields = Readonly<Record<string, unknown>>;
 

@@ -9,9 +9,9 @@ import { readNamespace } from './kube/namespace.js';
 import { readPod } from './kube/pod.js';
 import { readService } from './kube/service.js';
 import type { KubeObject, ReadResult } from './kube/types.js';
-import type { Problem, SourceLocation } from './problem.js';
+import type { Problem, SourceLocation } from '../model/problem.js';
 import { UNNAMED } from './raw.js';
-import type { RawObject } from './snapshot.js';
+import type { RawObject } from '../model/snapshot.js';
 
 export type ReadObject = KubeObject | SmiObject;
 

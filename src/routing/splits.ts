@@ -7,9 +7,10 @@
 import type { Catalog } from './catalog.js';
 import type { ServiceEndpoints } from './endpoints.js';
 import { servicePortId } from './endpoints.js';
-import type { Backend, Destination, HttpMatch } from './mesh-config.js';
+import type { Backend, Destination } from './mesh-config.js';
+import type { HttpMatch } from '../model/http-match.js';
 import type { ServiceInfo } from './kube/types.js';
-import { problem, type Problem } from './problem.js';
+import { problem, type Problem } from '../model/problem.js';
 import { objectKey } from './raw.js';
 import type { TrafficSplit } from '../smi/model.js';
 import type { MeshedPort } from './mesh-ports.js';

@@ -1,5 +1,5 @@
 /** What every SMI object carries besides its spec: identity, version and origin. */
-import type { SourceLocation } from '../routing/problem.js';
+import type { SourceLocation } from '../model/problem.js';
 import { type FieldIssues, type Fields, describe, readMapping, readString } from './fields.js';
 
 export interface SmiObjectMeta {

@@ -2,8 +2,8 @@
  * The internal SMI model: every served version of every SMI kind parses into these shapes.
  * Regular expressions are kept as validated source strings.
  */
-import type { HttpMatch } from '../routing/mesh-config.js';
-import type { SourceLocation } from '../routing/problem.js';
+import type { HttpMatch } from '../model/http-match.js';
+import type { SourceLocation } from '../model/problem.js';
 
 interface SmiObjectBase {
   readonly namespace: string;

@@ -8,8 +8,8 @@
  * labelled with whichever version the client asked for. Such an object, when it has problems
  * under its label, is read in the first other version's shape (nearest first) that has none.
  */
-import type { RawObject } from '../routing/snapshot.js';
-import { type Problem, type SourceLocation, problem } from '../routing/problem.js';
+import type { RawObject } from '../model/snapshot.js';
+import { type Problem, type SourceLocation, problem } from '../model/problem.js';
 import type { SmiObject } from './model.js';
 import { type Fields, FieldIssues, describe, isFields } from './fields.js';
 import { type SmiObjectMeta, readMeta } from './meta.js';

@@ -4,7 +4,7 @@
  * `spec` from v1alpha3; header filters exist from v1alpha2, written either as a list of
  * single-key mappings (the CRD schema) or as one mapping (the spec's prose).
  */
-import type { HeaderMatch, HttpMatch } from '../routing/mesh-config.js';
+import type { HeaderMatch, HttpMatch } from '../model/http-match.js';
 import type { HTTPRouteGroup, TCPRoute, UDPRoute } from './model.js';
 import type { SmiObjectMeta } from './meta.js';
 import {

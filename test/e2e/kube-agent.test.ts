@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { AgentProcess } from '../../src/local/demo/agent-process.js';
+import { AgentProcess } from '../../src/demo/agent-process.js';
 import { writeKubeconfig } from '../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../fake-apiserver/server.js';
 import { PLEXUS_ARGV } from '../helpers/paths.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { AgentProcess } from '../../src/local/demo/agent-process.js';
+import { AgentProcess } from '../../src/demo/agent-process.js';
 import { kubeconfigFor, writeKubeconfig } from '../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../fake-apiserver/server.js';
 import { FIXTURES, PLEXUS_ARGV } from '../helpers/paths.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig, type V1NetworkPolicy } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
-import { AgentProcess } from '../../src/local/demo/agent-process.js';
+import { AgentProcess } from '../../src/demo/agent-process.js';
 import { ensureCa } from '../../src/secure/cluster/ca-store.js';
 import { kubeconfigFor, writeKubeconfig } from '../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../fake-apiserver/server.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { expect } from 'chai';
-import { AgentProcess } from '../../src/local/demo/agent-process.js';
+import { AgentProcess } from '../../src/demo/agent-process.js';
 import { PLEXUS_ARGV, REPO_ROOT } from '../helpers/paths.js';
 
 // What a process loads is what it pays for in memory: the Kubernetes client alone is ~90 MB of

@@ -4,9 +4,10 @@
  * SIGINT / SIGTERM stop it gracefully (listeners close, in-flight requests drain): exit 0.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { runLocalAgent } from '../../local/local-agent.js';
+import { runLocalAgent } from '../../run/local-agent.js';
 import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_ISSUER_PORT, DEFAULT_TRUST_DOMAIN, DEFAULT_TUNNEL_PORT } from '../../secure/defaults.js';
-import type { AgentOptions, AgentRunner, SecureAgentOptions } from '../agent-options.js';
+import type { AgentOptions, AgentRunner } from '../../run/agent-options.js';
+import type { SecureAgentOptions } from '../../secure/options.js';
 import { CliError, EXIT } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
 import { defaultNodeName, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
@@ -180,7 +181,7 @@ function stopSignal(onSecond: () => void): { signal: AbortSignal; dispose: () =>
 
 /** Loaded only in Kubernetes mode: local mode never loads the Kubernetes client. */
 async function kubernetesRunner(): Promise<AgentRunner> {
-  const { runKubernetesAgent } = await import('../../kube/run.js');
+  const { runKubernetesAgent } = await import('../../run/kube-agent.js');
   return runKubernetesAgent;
 }
 

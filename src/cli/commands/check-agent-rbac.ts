@@ -2,7 +2,7 @@
  * Every Kubernetes API call the agent makes, with the scope it makes it in. `plexus check` asks
  * the API server whether the agent's ServiceAccount may make each one, and
  * test/unit/manifests-install checks that manifests/30-rbac.yaml grants them. Add a line here
- * with every new call in src/kube/ or src/dns/ (the CLI commands use the user's credentials).
+ * with every new call in src/kube/, src/cluster/, src/providers/ or src/dns/ (the CLI commands use the user's credentials).
  * API discovery (`/apis/...` group and version documents) needs no grant.
  */
 export type Scope =
@@ -35,10 +35,10 @@ export const AGENT_API_CALLS: readonly ApiCall[] = [
   { group: 'specs.smi-spec.io', resource: 'httproutegroups', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
   { group: 'specs.smi-spec.io', resource: 'tcproutes', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
   { group: 'specs.smi-spec.io', resource: 'udproutes', verbs: WATCH, scope: 'cluster', by: 'kube provider: SMI' },
-  { group: '', resource: 'events', verbs: ['create', 'get', 'list', 'patch'], scope: 'cluster', by: 'leader: problems as Events, count bumped when repeated, listed once by a new leader (src/kube/events.ts)' },
+  { group: '', resource: 'events', verbs: ['create', 'get', 'list', 'patch'], scope: 'cluster', by: 'leader: problems as Events, count bumped when repeated, listed once by a new leader (src/cluster/events.ts)' },
   { group: 'authentication.k8s.io', resource: 'tokenreviews', verbs: ['create'], scope: 'cluster', by: 'secure mode, leader: authenticate agents asking for certificates (src/secure/cluster/kube-lookups.ts)' },
   { group: 'networking.k8s.io', resource: 'networkpolicies', verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'cluster', by: 'secure mode, leader: NetworkPolicies guarding meshed pods (src/secure/cluster/network-policy-writer.ts)' },
-  { group: '', resource: 'services', verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'], scope: 'mesh', by: 'leader: shadow Services (src/kube/shadow.ts: create, replace by PUT, delete)' },
+  { group: '', resource: 'services', verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'], scope: 'mesh', by: 'leader: shadow Services (src/cluster/shadow.ts: create, replace by PUT, delete)' },
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], scope: 'mesh', by: 'leader election (src/kube/leader.ts: read, create, renew by PUT)' },
   { group: '', resource: 'secrets', verbs: ['get'], scope: 'mesh', resourceName: 'plexus-ca', by: 'secure mode, leader: the mesh CA (src/secure/cluster/ca-store.ts)' },
   { group: '', resource: 'configmaps', verbs: ['get'], scope: 'mesh', resourceName: 'plexus-ca-bundle', by: 'secure mode: the trusted mesh roots' },

@@ -8,7 +8,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ClusterDnsError, findClusterDns, inspectCoreDns } from '../../dns/coredns-api.js';
 import { CorefilePatchError, CorefileSyntaxError, MarkerError } from '../../dns/corefile.js';
 import { AGENT_POD_SELECTOR } from '../../kube/labels.js';
-import { formatProblem, type Problem } from '../../routing/problem.js';
+import { formatProblem, type Problem } from '../../model/problem.js';
 import { SMI_RESOURCES } from '../../smi/resources.js';
 import { CliError, EXIT } from '../errors.js';
 import { meshDomainOption } from '../options.js';

@@ -4,7 +4,7 @@
  * namespace. Each deletion tolerates an object (or namespace) that is already gone.
  */
 import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { EVENT_COMPONENT, EVENT_REASON } from '../../kube/events.js';
+import { EVENT_COMPONENT, EVENT_REASON } from '../../cluster/events.js';
 import { SHADOW_SELECTOR } from '../../kube/labels.js';
 import { DEFAULT_LEASE_NAME } from '../../kube/leader.js';
 

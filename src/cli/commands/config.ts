@@ -10,7 +10,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { formatManifestError } from '../../manifests/errors.js';
 import { readManifestDir } from '../../manifests/read.js';
 import { compile } from '../../routing/compile.js';
-import { formatProblem } from '../../routing/problem.js';
+import { formatProblem } from '../../model/problem.js';
 import { CliError, EXIT } from '../errors.js';
 import { defaultNodeName, manifestsOption, meshDomainOption, vipCidrOption } from '../options.js';
 import { renderMeshConfig } from '../render-config.js';

@@ -5,7 +5,7 @@
  * background; new ones bind. A bind failure is reported, never thrown: the rest still serve,
  * and the next reconcile tries again.
  */
-import { problem, type Problem } from '../../routing/problem.js';
+import { problem, type Problem } from '../../model/problem.js';
 import type { PortRuntime } from '../runtime/types.js';
 import type { CurrentPort } from './connection-handler.js';
 import type { RunningListener } from './listener.js';

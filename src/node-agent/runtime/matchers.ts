@@ -4,7 +4,7 @@
  * every method; each header regex searches anywhere in the value and a missing header fails.
  * A match is the AND of its conditions; a list of matches is their OR.
  */
-import type { HttpMatch } from '../../routing/mesh-config.js';
+import type { HttpMatch } from '../../model/http-match.js';
 import type { HttpRequestInfo } from './types.js';
 
 export type RequestPredicate = (request: HttpRequestInfo) => boolean;

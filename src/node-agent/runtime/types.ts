@@ -95,9 +95,6 @@ export interface MeshRuntime {
   identityOf(ip: string): SourceIdentity | null;
 }
 
-/** Stable key of a listener: `namespace/name:port/PROTOCOL` (the same as the allocation key). */
-export type ListenerKey = string;
-
 export interface RuntimeOptions {
   readonly acl: boolean;
   /**

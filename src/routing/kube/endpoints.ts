@@ -3,10 +3,10 @@
  * defaults follow Kubernetes: ready nil → true, serving nil → ready, terminating nil → false.
  * Legacy `notReadyAddresses` are neither ready nor serving.
  */
-import type { SourceLocation } from '../problem.js';
+import type { SourceLocation } from '../../model/problem.js';
 import { ProblemSink } from '../problem-sink.js';
 import { arrayAt, fieldsAt, isFields, isPortNumber, objectKey, readIdentity, stringAt, type Fields } from '../raw.js';
-import type { RawObject } from '../snapshot.js';
+import type { RawObject } from '../../model/snapshot.js';
 import { readProtocol } from './service.js';
 import type { EndpointAddress, EndpointGroup, EndpointPortInfo, EndpointSliceInfo, EndpointsInfo, ReadResult } from './types.js';
 

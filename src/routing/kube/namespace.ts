@@ -1,9 +1,9 @@
 /** Reads a v1 Namespace: only its `plexus.dev/mesh` opt-in matters. */
 import { readNamespaceAnnotations } from '../annotations.js';
-import type { SourceLocation } from '../problem.js';
+import type { SourceLocation } from '../../model/problem.js';
 import { ProblemSink } from '../problem-sink.js';
 import { readIdentity } from '../raw.js';
-import type { RawObject } from '../snapshot.js';
+import type { RawObject } from '../../model/snapshot.js';
 import type { NamespaceInfo, ReadResult } from './types.js';
 
 export function readNamespace(raw: RawObject, source?: SourceLocation): ReadResult<NamespaceInfo> {

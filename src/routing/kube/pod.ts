@@ -1,8 +1,8 @@
 /** Reads a v1 Pod: its IPs, node, ServiceAccount, readiness and named container ports. */
-import type { SourceLocation } from '../problem.js';
+import type { SourceLocation } from '../../model/problem.js';
 import { ProblemSink } from '../problem-sink.js';
 import { arrayAt, fieldsAt, isFields, isPortNumber, objectKey, readIdentity, stringAt, type Fields } from '../raw.js';
-import type { RawObject } from '../snapshot.js';
+import type { RawObject } from '../../model/snapshot.js';
 import { readProtocol } from './service.js';
 import type { ContainerPortInfo, PodInfo, ReadResult } from './types.js';
 

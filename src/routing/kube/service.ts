@@ -1,9 +1,9 @@
 /** Reads a v1 Service: its ports, selector, type and `plexus.dev/*` annotations. */
 import { readServiceAnnotations } from '../annotations.js';
-import type { SourceLocation } from '../problem.js';
+import type { SourceLocation } from '../../model/problem.js';
 import { ProblemSink } from '../problem-sink.js';
 import { fieldsAt, isFields, isPortNumber, objectKey, readIdentity, stringAt, stringMapAt } from '../raw.js';
-import type { RawObject } from '../snapshot.js';
+import type { RawObject } from '../../model/snapshot.js';
 import type { ReadResult, ServiceInfo, ServicePortInfo, ServicePortProtocol } from './types.js';
 
 const PROTOCOLS: readonly ServicePortProtocol[] = ['TCP', 'UDP', 'SCTP'];

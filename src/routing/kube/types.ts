@@ -1,6 +1,7 @@
 /** The compiler's validated view of the Kubernetes objects it reads (one per raw object). */
-import type { Policy, PortProtocol, Scheme, TrafficType } from '../mesh-config.js';
-import type { Problem, SourceLocation } from '../problem.js';
+import type { PortProtocol } from '../mesh-config.js';
+import type { Problem, SourceLocation } from '../../model/problem.js';
+import type { ServiceAnnotations } from '../annotations.js';
 import type { ObjectIdentity } from '../raw.js';
 
 interface KubeObjectBase {
@@ -21,17 +22,6 @@ export interface ServicePortInfo {
 }
 
 /** What the `plexus.dev/*` annotations of a Service ask for, already validated. */
-export interface ServiceAnnotations {
-  /** `plexus.dev/mesh`: true / false, or null when absent or invalid (the namespace decides). */
-  readonly mesh: boolean | null;
-  /** `plexus.dev/traffic-type`, null when absent or invalid. */
-  readonly trafficType: TrafficType | null;
-  readonly scheme: Scheme;
-  readonly policy: Policy;
-  /** Problems that matter only when the Service is meshed (bad policy values, …). */
-  readonly meshedProblems: readonly Problem[];
-}
-
 export interface ServiceInfo extends KubeObjectBase {
   readonly kind: 'Service';
   readonly type: string;

@@ -8,7 +8,7 @@ import { AGENT_POD_SELECTOR } from '../../kube/labels.js';
 import { ApiClient } from '../../kube/api-client.js';
 import { DEFAULT_BACKOFF } from '../../kube/backoff.js';
 import { Reflector } from '../../kube/reflector.js';
-import type { RawObject } from '../../routing/snapshot.js';
+import type { RawObject } from '../../model/snapshot.js';
 import type { PeerAddress } from '../secure-mode.js';
 
 interface AgentPodObject {

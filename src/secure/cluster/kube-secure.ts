@@ -7,7 +7,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { SecureAgentOptions } from '../../cli/agent-options.js';
+import type { SecureAgentOptions } from '../options.js';
 import { ApiClient } from '../../kube/api-client.js';
 import { AGENT_SERVICE_ACCOUNT } from '../../kube/labels.js';
 import type { Dialer } from '../../node-agent/runtime/dialer.js';

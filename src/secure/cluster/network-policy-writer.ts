@@ -6,7 +6,7 @@
  */
 import { ApiClient, KubeApiError } from '../../kube/api-client.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../../kube/labels.js';
-import type { RawObject } from '../../routing/snapshot.js';
+import type { RawObject } from '../../model/snapshot.js';
 import { canonical, GUARDS_ANNOTATION, planNetworkPolicies, POLICY_SELECTOR, type MeshNetworkPolicy } from './network-policies.js';
 
 export interface PolicyWriteFailure {

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { AgentProcess, type AgentReady } from '../../../src/local/demo/agent-process.js';
+import { AgentProcess, type AgentReady } from '../../../src/demo/agent-process.js';
 import type { MeshConfig } from '../../../src/routing/mesh-config.js';
 import { PLEXUS_ARGV } from '../../helpers/paths.js';
 

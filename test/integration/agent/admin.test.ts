@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { connect } from 'node:net';
 import type { NodeAgent } from '../../../src/node-agent/agent.js';
 import type { MeshConfig } from '../../../src/routing/mesh-config.js';
 import {
   echoUntilEnd, endpoint, eventually, freePort, getJson, meshConfig, metricValue, startAgent, tcpServer,
   type ServiceSpec, type TestServer,
 } from './fixtures.js';
+import { tcpExchange } from '../../helpers/tcp.js';
 
 // Addresses of this file: 127.83.0.0/16.
 const UPSTREAM = '127.83.0.1';
@@ -13,18 +13,7 @@ const VIP = '127.83.1.1';
 const OTHER_VIP = '127.83.1.2';
 
 function roundTrip(port: number, address = VIP): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: address, port, allowHalfOpen: true });
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (data: string) => (received += data));
-    socket.on('end', () => {
-      socket.end();
-      resolve(received);
-    });
-    socket.on('error', reject);
-    socket.end('x');
-  });
+  return tcpExchange(address, port, 'x');
 }
 
 describe('agent: admin server', () => {

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { Agent, request } from 'undici';
 import type { NodeAgent } from '../../../src/node-agent/agent.js';
-import type { Endpoint, MeshConfig } from '../../../src/routing/mesh-config.js';
+import type { Endpoint } from '../../../src/routing/mesh-config.js';
 import { endpoint, eventually, freePort, meshConfig, metricValue, startAgent, type CapturedLog, type ServiceSpec } from './fixtures.js';
-import { runUnderReloads } from './load.js';
+import { rotatingSplitConfigs, runUnderReloads } from './load.js';
 
 // Addresses of this file: 127.85.0.0/16.
 const UPSTREAM = '127.85.0.1';
@@ -149,31 +149,7 @@ describe('agent: HTTP listeners', () => {
   it('fails no request across 20 reloads (weights, endpoints added and removed) under steady load', async () => {
     const backends = await Promise.all(['a', 'b', 'c'].map(upstream));
     const endpoints = backends.map((backend) => endpoint(UPSTREAM, backend.port));
-    const configs: MeshConfig[] = [];
-    for (let i = 0; i < 20; i++) {
-      const first = endpoints.filter((_, index) => index !== i % 3);
-      const second = [endpoints[(i + 1) % 3] as Endpoint];
-      const base = meshConfig([web(first)]);
-      const service = base.services[0];
-      const servicePort = service?.ports[0];
-      if (!service || !servicePort) throw new Error('fixture has no port');
-      configs.push({
-        ...base,
-        services: [{
-          ...service,
-          ports: [{
-            ...servicePort,
-            destination: {
-              kind: 'backends', split: 'shop/web-split',
-              backends: [
-                { service: 'shop/web-v1', weight: 10 + i, endpoints: first },
-                { service: 'shop/web-v2', weight: 30 - i, endpoints: second },
-              ],
-            },
-          }],
-        }],
-      });
-    }
+    const configs = rotatingSplitConfigs(web, endpoints, 20);
     await agent.apply(meshConfig([web(endpoints)]));
     const result = await runUnderReloads({
       total: 400, concurrency: 4, deadlineMs: 20_000, configs,

@@ -5,24 +5,14 @@ import {
   echoUntilEnd, endpoint, eventually, freePort, getJson, meshConfig, metricValue, startAgent, tcpServer,
   type CapturedLog, type TestServer,
 } from './fixtures.js';
+import { tcpExchange } from '../../helpers/tcp.js';
 
 // Addresses of this file: 127.86.0.0/16.
 const UPSTREAM = '127.86.0.1';
 const LISTEN = '127.86.1.1';
 
 function roundTrip(port: number, payload: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: LISTEN, port, allowHalfOpen: true });
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (data: string) => (received += data));
-    socket.on('end', () => {
-      socket.end();
-      resolve(received);
-    });
-    socket.on('error', reject);
-    socket.end(payload);
-  });
+  return tcpExchange(LISTEN, port, payload);
 }
 
 /** Resolves once the agent closed the connection, with the bytes it sent before. */

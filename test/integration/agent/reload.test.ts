@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { connect, type Socket } from 'node:net';
 import type { NodeAgent } from '../../../src/node-agent/agent.js';
-import type { Endpoint, MeshConfig } from '../../../src/routing/mesh-config.js';
+import type { Endpoint } from '../../../src/routing/mesh-config.js';
 import {
   echoUntilEnd, endpoint, freePort, meshConfig, startAgent, tcpServer, type ServiceSpec, type TestServer,
 } from './fixtures.js';
-import { runUnderReloads } from './load.js';
+import { tcpExchange } from '../../helpers/tcp.js';
+import { rotatingSplitConfigs, runUnderReloads } from './load.js';
 
 // Addresses of this file: 127.84.0.0/16.
 const UPSTREAM = '127.84.0.1';
@@ -33,21 +34,6 @@ async function openConnection(address: string, port: number): Promise<{ socket: 
       socket.end();
     }),
   };
-}
-
-function roundTrip(address: string, port: number, payload: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: address, port, allowHalfOpen: true });
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (data: string) => (received += data));
-    socket.on('end', () => {
-      socket.end();
-      resolve(received);
-    });
-    socket.on('error', reject);
-    socket.end(payload);
-  });
 }
 
 function connectError(address: string, port: number): Promise<string | null> {
@@ -114,8 +100,8 @@ describe('agent: hot reload', () => {
     expect(report.added).to.deep.equal([`${OTHER_VIP}:${otherPort}/TCP`]);
     expect(report.generation).to.equal(2);
     expect(await open.say('2')).to.equal('a:2');
-    expect(await roundTrip(VIP, port, '3')).to.equal('b:3');
-    expect(await roundTrip(OTHER_VIP, otherPort, '4')).to.equal('a:4');
+    expect(await tcpExchange(VIP, port, '3')).to.equal('b:3');
+    expect(await tcpExchange(OTHER_VIP, otherPort, '4')).to.equal('a:4');
     expect(await open.finish()).to.equal('');
   });
 
@@ -131,7 +117,7 @@ describe('agent: hot reload', () => {
     expect(await connectError(VIP, port)).to.equal('ECONNREFUSED');
     expect(await open.say('after')).to.equal('after');
     expect(await open.finish()).to.equal('bye');
-    expect(await roundTrip(OTHER_VIP, otherPort, 'x')).to.equal('xbye');
+    expect(await tcpExchange(OTHER_VIP, otherPort, 'x')).to.equal('xbye');
   });
 
   it('cuts what a removed listener still holds after the drain timeout, on both sides', async () => {
@@ -162,38 +148,13 @@ describe('agent: hot reload', () => {
     expect(report.replaced).to.deep.equal([`${VIP}:${port}/TCP`]);
     expect(report.added).to.deep.equal([]);
     expect(report.failed).to.deep.equal([]);
-    expect(await roundTrip(VIP, port, 'y')).to.equal('ybye');
+    expect(await tcpExchange(VIP, port, 'y')).to.equal('ybye');
   });
 
   it('fails no connection across 20 reloads (endpoints added and removed, weights changed) under load', async () => {
     const echoes = await Promise.all([0, 1, 2].map(() => server(tcpServer(UPSTREAM, echoUntilEnd))));
     const endpoints = echoes.map((echo) => endpoint(UPSTREAM, echo.port));
-    const configs: MeshConfig[] = [];
-    for (let i = 0; i < 20; i++) {
-      // Rotate which endpoints are in, and split between two backends with shifting weights.
-      const first = endpoints.filter((_, index) => index !== i % 3);
-      const second = [endpoints[(i + 1) % 3] as Endpoint];
-      const config = meshConfig([cart(first)]);
-      const service = config.services[0];
-      const servicePort = service?.ports[0];
-      if (!service || !servicePort) throw new Error('fixture has no port');
-      configs.push({
-        ...config,
-        services: [{
-          ...service,
-          ports: [{
-            ...servicePort,
-            destination: {
-              kind: 'backends', split: 'shop/cart-split',
-              backends: [
-                { service: 'shop/cart-v1', weight: 10 + i, endpoints: first },
-                { service: 'shop/cart-v2', weight: 30 - i, endpoints: second },
-              ],
-            },
-          }],
-        }],
-      });
-    }
+    const configs = rotatingSplitConfigs(cart, endpoints, 20);
     await agent.apply(meshConfig([cart(endpoints)]));
     let sent = 0;
     const result = await runUnderReloads({
@@ -201,7 +162,7 @@ describe('agent: hot reload', () => {
       apply: (config) => agent.apply(config),
       send: async () => {
         const payload = `m${sent++}`;
-        const answer = await roundTrip(VIP, port, payload);
+        const answer = await tcpExchange(VIP, port, payload);
         if (answer !== `${payload}bye`) throw new Error(`unexpected answer ${answer}`);
       },
     });

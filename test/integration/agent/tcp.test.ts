@@ -5,6 +5,7 @@ import {
   echoUntilEnd, endpoint, eventually, freePort, getJson, meshConfig, metricValue, startAgent, tcpServer,
   type CapturedLog, type ServiceSpec, type TestServer,
 } from './fixtures.js';
+import { tcpExchange } from '../../helpers/tcp.js';
 
 // Addresses of this file: 127.81.0.0/16.
 const UPSTREAM = '127.81.0.1';
@@ -15,21 +16,7 @@ const STRANGER = '127.81.2.2';
 
 /** Sends `chunks`, half-closes, and resolves with everything received until the server's FIN. */
 function exchange(address: string, port: number, chunks: readonly string[], localAddress = CLIENT): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: address, port, localAddress, allowHalfOpen: true });
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (data: string) => (received += data));
-    socket.on('end', () => {
-      socket.end();
-      resolve(received);
-    });
-    socket.on('error', reject);
-    socket.on('connect', () => {
-      for (const chunk of chunks) socket.write(chunk);
-      socket.end();
-    });
-  });
+  return tcpExchange(address, port, chunks, localAddress);
 }
 
 /** Resolves with how the connection ended: bytes received before the agent closed it. */

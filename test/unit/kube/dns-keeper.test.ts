@@ -1,9 +1,9 @@
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { DnsKeeper } from '../../../src/kube/dns-keeper.js';
+import { DnsKeeper } from '../../../src/cluster/dns-keeper.js';
 import { Compiler } from '../../../src/routing/compile.js';
-import { DEFAULT_LISTENER_PORTS } from '../../../src/routing/snapshot.js';
+import { DEFAULT_LISTENER_PORTS } from '../../../src/routing/compile-options.js';
 import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
 import { meshedService } from './fixtures.js';

@@ -1,7 +1,7 @@
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type V1EndpointSlice, type V1Service } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import type { ProviderStatus } from '../../../src/node-agent/agent.js';
-import { KubeProvider, type ProviderUpdate } from '../../../src/kube/provider.js';
+import type { ProviderStatus } from '../../../src/model/provider-status.js';
+import { KubeProvider, type ProviderUpdate } from '../../../src/providers/kube-provider.js';
 import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
 import { eventually } from '../fake-apiserver/support.js';

@@ -1,12 +1,13 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { ApiClient } from '../../../src/kube/api-client.js';
-import { EventRecorder } from '../../../src/kube/events.js';
-import { allocationFromShadowServices, desiredShadowServices, planShadowServices, ShadowServiceWriter } from '../../../src/kube/shadow.js';
+import { EventRecorder } from '../../../src/cluster/events.js';
+import { allocationFromShadowServices, desiredShadowServices, planShadowServices, ShadowServiceWriter } from '../../../src/cluster/shadow.js';
 import { Compiler } from '../../../src/routing/compile.js';
 import type { MeshConfig } from '../../../src/routing/mesh-config.js';
-import { problem } from '../../../src/routing/problem.js';
-import { DEFAULT_LISTENER_PORTS, type RawObject } from '../../../src/routing/snapshot.js';
+import { problem } from '../../../src/model/problem.js';
+import { DEFAULT_LISTENER_PORTS } from '../../../src/routing/compile-options.js';
+import { type RawObject } from '../../../src/model/snapshot.js';
 import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
 import { meshedService } from './fixtures.js';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { formatManifestError } from '../../../src/manifests/errors.js';
-import { FileProvider, type FileSnapshot } from '../../../src/local/file-provider.js';
-import type { RawObject } from '../../../src/routing/snapshot.js';
+import { FileProvider, type FileSnapshot } from '../../../src/providers/file-provider.js';
+import type { RawObject } from '../../../src/model/snapshot.js';
 
 function service(name: string, port = 80): string {
   return `apiVersion: v1

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { RawObject } from '../../../src/routing/snapshot.js';
+import type { RawObject } from '../../../src/model/snapshot.js';
 import {
   compileObjects, findPort, pod, problemsOf, routeGroup, service, slice, tcpRoute, trafficSplit, trafficTarget, udpRoute,
 } from './builders.js';

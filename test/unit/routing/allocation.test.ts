@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { Compiler } from '../../../src/routing/compile.js';
 import { parseIpv4Cidr } from '../../../src/routing/allocation.js';
 import type { MeshConfig } from '../../../src/routing/mesh-config.js';
-import type { CompileOptions, RawObject } from '../../../src/routing/snapshot.js';
+import type { CompileOptions } from '../../../src/routing/compile-options.js';
+import type { RawObject } from '../../../src/model/snapshot.js';
 import { compileObjects, OPTIONS, problemsOf, service } from './builders.js';
 
 const names = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(2, '0')}`);

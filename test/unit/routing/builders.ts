@@ -1,8 +1,9 @@
 /** Small builders of raw Kubernetes and SMI objects for the routing tests. */
 import { compile } from '../../../src/routing/compile.js';
 import type { MeshConfig, MeshPort, MeshService } from '../../../src/routing/mesh-config.js';
-import type { Problem } from '../../../src/routing/problem.js';
-import type { CompileOptions, RawObject } from '../../../src/routing/snapshot.js';
+import type { Problem } from '../../../src/model/problem.js';
+import type { CompileOptions } from '../../../src/routing/compile-options.js';
+import type { RawObject } from '../../../src/model/snapshot.js';
 
 export const OPTIONS: CompileOptions = {
   nodeName: 'node-a',

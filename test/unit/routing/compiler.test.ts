@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Compiler, compile } from '../../../src/routing/compile.js';
-import type { RawObject } from '../../../src/routing/snapshot.js';
+import type { RawObject } from '../../../src/model/snapshot.js';
 import { OPTIONS, pod, service, slice, trafficSplit, trafficTarget } from './builders.js';
 
 function cluster(): RawObject[] {

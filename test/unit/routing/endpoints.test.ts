@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Destination, Endpoint } from '../../../src/routing/mesh-config.js';
-import type { RawObject } from '../../../src/routing/snapshot.js';
+import type { RawObject } from '../../../src/model/snapshot.js';
 import { compileObjects, findPort, pod, service, slice } from './builders.js';
 
 function endpointsOf(destination: Destination): readonly Endpoint[] {

@@ -5,8 +5,9 @@
  */
 import { expect } from 'chai';
 import { Compiler, compile } from '../../../src/routing/compile.js';
-import type { SourceLocation } from '../../../src/routing/problem.js';
-import type { CompileOptions, RawObject } from '../../../src/routing/snapshot.js';
+import type { SourceLocation } from '../../../src/model/problem.js';
+import type { CompileOptions } from '../../../src/routing/compile-options.js';
+import type { RawObject } from '../../../src/model/snapshot.js';
 import { namespace, pod, routeGroup, service, slice, tcpRoute, trafficSplit, trafficTarget } from './builders.js';
 
 /** mulberry32: small, fast, deterministic. */

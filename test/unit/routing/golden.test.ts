@@ -9,8 +9,8 @@ import { join, relative, sep } from 'node:path';
 import { readManifestDir } from '../../../src/manifests/read.js';
 import { Compiler, compile } from '../../../src/routing/compile.js';
 import type { MeshConfig } from '../../../src/routing/mesh-config.js';
-import type { CompileOptions } from '../../../src/routing/snapshot.js';
-import { DEFAULT_MESH_DOMAIN } from '../../../src/routing/snapshot.js';
+import type { CompileOptions } from '../../../src/routing/compile-options.js';
+import { DEFAULT_MESH_DOMAIN } from '../../../src/routing/compile-options.js';
 import { FIXTURES } from '../../helpers/paths.js';
 
 const CLUSTERS = join(FIXTURES, 'clusters');

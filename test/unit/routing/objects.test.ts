@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { compile } from '../../../src/routing/compile.js';
-import type { SourceLocation } from '../../../src/routing/problem.js';
-import type { RawObject } from '../../../src/routing/snapshot.js';
+import type { SourceLocation } from '../../../src/model/problem.js';
+import type { RawObject } from '../../../src/model/snapshot.js';
 import { compileObjects, findService, OPTIONS, service } from './builders.js';
 
 describe('routing: reading raw objects', () => {

@@ -1,8 +1,6 @@
 /** Small builders for MeshConfig pieces and requests used by the runtime tests. */
-import type {
-  AccessRule, Backend, Destination, Endpoint, HttpMatch, HttpRule, MeshConfig, MeshPort, MeshService, Policy,
-  SourceIdentity, TrafficType,
-} from '../../../src/routing/mesh-config.js';
+import type { AccessRule, Backend, Destination, Endpoint, HttpRule, MeshConfig, MeshPort, MeshService, Policy, SourceIdentity, TrafficType } from '../../../src/routing/mesh-config.js';
+import type { HttpMatch } from '../../../src/model/http-match.js';
 import type { HttpRequestInfo } from '../../../src/node-agent/runtime/types.js';
 
 export function endpoint(ip: string, port = 8080, conditions: Partial<Pick<Endpoint, 'ready' | 'serving' | 'terminating'>> = {}): Endpoint {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { isSmiApiVersion, parseSmiObject } from '../../../src/smi/parse.js';
 import { SMI_RESOURCES } from '../../../src/smi/resources.js';
-import { formatProblem } from '../../../src/routing/problem.js';
+import { formatProblem } from '../../../src/model/problem.js';
 import { accepted, rejected, warned } from './helpers.js';
 
 const tcpRoute = (metadata: unknown): Record<string, unknown> => ({ apiVersion: 'specs.smi-spec.io/v1alpha3', kind: 'TCPRoute', metadata });

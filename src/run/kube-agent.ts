@@ -5,23 +5,23 @@
  * Serves until `signal` aborts, then releases the lease and drains.
  */
 import { hostname } from 'node:os';
-import type { AgentOptions } from '../cli/agent-options.js';
+import type { AgentOptions } from './agent-options.js';
 import { NodeAgent } from '../node-agent/agent.js';
 import { Compiler } from '../routing/compile.js';
 import type { Allocation, MeshConfig } from '../routing/mesh-config.js';
-import { formatProblem, problem, type Problem } from '../routing/problem.js';
-import { DEFAULT_LISTENER_PORTS } from '../routing/snapshot.js';
+import { formatProblem, problem, type Problem } from '../model/problem.js';
+import { DEFAULT_LISTENER_PORTS } from '../routing/compile-options.js';
 import type { KubeSecure } from '../secure/cluster/kube-secure.js';
 import { desiredNetworkPolicies } from '../secure/cluster/network-policies.js';
 import { NetworkPolicyWriter } from '../secure/cluster/network-policy-writer.js';
-import { ApiClient } from './api-client.js';
-import { DNS_CHECK_INTERVAL_MS, DnsKeeper } from './dns-keeper.js';
-import { EventRecorder } from './events.js';
-import { loadKubeConfig } from './kubeconfig.js';
-import { DEFAULT_LEASE_DURATION_SECONDS, LeaderElector } from './leader.js';
-import { leaseHolderIdentity } from './lease-holder.js';
-import { KubeProvider, type ProviderUpdate } from './provider.js';
-import { allocationFromShadowServices, planShadowServices, ShadowServiceWriter } from './shadow.js';
+import { ApiClient } from '../kube/api-client.js';
+import { DNS_CHECK_INTERVAL_MS, DnsKeeper } from '../cluster/dns-keeper.js';
+import { EventRecorder } from '../cluster/events.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { DEFAULT_LEASE_DURATION_SECONDS, LeaderElector } from '../kube/leader.js';
+import { leaseHolderIdentity } from '../kube/lease-holder.js';
+import { KubeProvider, type ProviderUpdate } from '../providers/kube-provider.js';
+import { allocationFromShadowServices, planShadowServices, ShadowServiceWriter } from '../cluster/shadow.js';
 
 /**
  * Tuning not exposed as CLI flags; the environment can set it (tests use short leases). Not

@@ -18,8 +18,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { formatManifestError, type ManifestError } from '../manifests/errors.js';
 import { parseManifestText } from '../manifests/parse.js';
 import { listManifestTree } from '../manifests/read.js';
-import type { SourceLocation } from '../routing/problem.js';
-import type { RawObject, Snapshot } from '../routing/snapshot.js';
+import type { SourceLocation } from '../model/problem.js';
+import type { RawObject, Snapshot } from '../model/snapshot.js';
 
 export interface FileSnapshot {
   readonly snapshot: Snapshot;

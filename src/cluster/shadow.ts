@@ -9,9 +9,9 @@
  */
 import { shadowServiceName } from '../dns/shadow-name.js';
 import { portKey, type Allocation, type MeshConfig, type PortProtocol } from '../routing/mesh-config.js';
-import type { RawObject } from '../routing/snapshot.js';
-import { ApiClient, KubeApiError } from './api-client.js';
-import { AGENT_POD_SELECTOR, MANAGED_BY_LABEL, MANAGED_BY_PLEXUS, SHADOW_OF_NAME, SHADOW_OF_NAMESPACE } from './labels.js';
+import type { RawObject } from '../model/snapshot.js';
+import { ApiClient, KubeApiError } from '../kube/api-client.js';
+import { AGENT_POD_SELECTOR, MANAGED_BY_LABEL, MANAGED_BY_PLEXUS, SHADOW_OF_NAME, SHADOW_OF_NAMESPACE } from '../kube/labels.js';
 
 export interface ShadowPort {
   readonly name: string;

@@ -6,7 +6,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import type { MeshConfig, TrafficType } from '../../routing/mesh-config.js';
+import type { MeshConfig, TrafficType } from '../routing/mesh-config.js';
 
 export interface SampleServer {
   /** `namespace/pod` the server plays (or `ip:port` when the endpoint has no pod). */

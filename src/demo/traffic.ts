@@ -6,7 +6,7 @@
 import { createSocket } from 'node:dgram';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
-import type { MeshConfig, MeshPort, MeshService, TrafficType } from '../../routing/mesh-config.js';
+import type { MeshConfig, MeshPort, MeshService, TrafficType } from '../routing/mesh-config.js';
 
 export interface DemoTarget {
   /** `namespace/name` of the Service. */

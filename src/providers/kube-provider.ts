@@ -14,12 +14,12 @@
  * snapshot stays in force; the status callback says what is failing.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ProviderStatus } from '../node-agent/agent.js';
-import type { RawObject, Snapshot } from '../routing/snapshot.js';
-import { ApiClient } from './api-client.js';
-import { DEFAULT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from './labels.js';
-import { Reflector, type ReflectorSpec } from './reflector.js';
+import type { ProviderStatus } from '../model/provider-status.js';
+import type { RawObject, Snapshot } from '../model/snapshot.js';
+import { ApiClient } from '../kube/api-client.js';
+import { DEFAULT_BACKOFF, sleep, type BackoffPolicy } from '../kube/backoff.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../kube/labels.js';
+import { Reflector, type ReflectorSpec } from '../kube/reflector.js';
 import { discoverSmi, type SmiServing } from './smi-discovery.js';
 
 export interface ProviderUpdate {

@@ -1,9 +1,10 @@
 /**
  * The parsed options of `plexus agent`, as the mode runners receive them: runLocalAgent
- * (src/local/local-agent.ts, with --manifests) and runKubernetesAgent (src/kube/run.ts).
+ * (src/run/local-agent.ts, with --manifests) and runKubernetesAgent (src/run/kube-agent.ts).
  * A runner serves until `signal` aborts, then drains and resolves.
  */
 import type { Logger } from 'pino';
+import type { SecureAgentOptions } from '../secure/options.js';
 
 export interface AgentOptions {
   /** Local mode: the folder of manifests; null = Kubernetes mode. */
@@ -32,23 +33,6 @@ export interface AgentOptions {
   /** `--secure`: workload certificates, the mTLS tunnel between agents, authorization on the destination node; null = off. */
   readonly secure: SecureAgentOptions | null;
   readonly logger: Logger;
-}
-
-export interface SecureAgentOptions {
-  readonly trustDomain: string;
-  readonly tunnelPort: number;
-  /** Where the tunnel listener binds. */
-  readonly tunnelAddress: string;
-  /** Local mode: the CA folder made by `plexus ca init`. */
-  readonly caDir: string | null;
-  /** Kubernetes mode: the port of the leader's certificate issuer (the same on every agent). */
-  readonly issuerPort: number;
-  /** Node name → that node's agent tunnel listener (local mode, `--tunnel-peer`). */
-  readonly peers: ReadonlyMap<string, { readonly host: string; readonly port: number }>;
-  /** Workload and agent certificate lifetime (default 24 h); renewed at half of it. */
-  readonly certLifetimeMs: number;
-  /** Let plaintext callers into the tunnel port (migration). */
-  readonly permissive: boolean;
 }
 
 export type AgentRunner = (options: AgentOptions, signal: AbortSignal) => Promise<void>;

@@ -9,9 +9,9 @@
  * selects Events by `involvedObject.uid`, so an Event without it would never be shown there.
  */
 import { createHash } from 'node:crypto';
-import type { Problem } from '../routing/problem.js';
-import type { RawObject } from '../routing/snapshot.js';
-import { ApiClient, KubeApiError } from './api-client.js';
+import type { Problem } from '../model/problem.js';
+import type { RawObject } from '../model/snapshot.js';
+import { ApiClient, KubeApiError } from '../kube/api-client.js';
 
 export const EVENT_REASON = 'PlexusConfigProblem';
 export const EVENT_COMPONENT = 'plexus-agent';

@@ -3,7 +3,7 @@
  * server serves the same objects through every served version): the newest one Plexus reads.
  */
 import { SMI_RESOURCES, type SmiResource } from '../smi/resources.js';
-import { ApiClient, KubeApiError } from './api-client.js';
+import { ApiClient, KubeApiError } from '../kube/api-client.js';
 
 export type SmiServing =
   | { readonly resource: SmiResource; readonly version: string }

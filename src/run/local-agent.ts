@@ -6,16 +6,16 @@
  * When ready it logs one `agent ready` line carrying `adminPort` and `dnsPort`, so callers that
  * asked for port 0 can read the ports back.
  */
-import type { AgentOptions } from '../cli/agent-options.js';
+import type { AgentOptions } from './agent-options.js';
 import { dnsTableFromConfig } from '../dns/answer.js';
 import { DnsResponder } from '../dns/responder.js';
 import { formatManifestError, type ManifestError } from '../manifests/errors.js';
 import { NodeAgent } from '../node-agent/agent.js';
 import { Compiler } from '../routing/compile.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
-import { formatProblem, problem, type Problem } from '../routing/problem.js';
+import { formatProblem, problem, type Problem } from '../model/problem.js';
 import type { SecureMode } from '../secure/secure-mode.js';
-import { FileProvider, type FileSnapshot } from './file-provider.js';
+import { FileProvider, type FileSnapshot } from '../providers/file-provider.js';
 
 export async function runLocalAgent(options: AgentOptions, signal: AbortSignal): Promise<void> {
   const { logger } = options;
