@@ -4,7 +4,7 @@
  * printed when it stops (--duration, Ctrl-C).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { LiveView } from '../../local/demo/dashboard.js';
+import { LiveView } from '../../demo/dashboard.js';
 import { TapStreams } from '../observe/tap-stream.js';
 import { describeTarget, tapQuery } from '../observe/target.js';
 import { TopTable } from '../observe/top-table.js';
