@@ -16,7 +16,8 @@ export function renderMeshConfig(config: MeshConfig): string {
     + `${count(errors, 'error')}, ${count(warnings, 'warning')}`,
   );
   for (const service of config.services) {
-    lines.push('', ...renderService(service, config.meshDomain));
+    lines.push('');
+    for (const line of renderService(service, config.meshDomain)) lines.push(line);
   }
   if (config.identities.length > 0) {
     lines.push('', 'source identities (pods of this node):');
@@ -35,7 +36,7 @@ function renderService(service: MeshService, domain: string): string[] {
   const where = service.vip ? `vip ${service.vip}` : `cluster IP ${service.clusterIP ?? 'none'}`;
   const lines = [`${service.key}  (${service.name}.${service.namespace}.${domain}, ${where})`];
   lines.push(`  policy: ${renderPolicy(service.policy)}`);
-  for (const port of service.ports) lines.push(...renderPort(service, port).map((l) => `  ${l}`));
+  for (const port of service.ports) for (const line of renderPort(service, port)) lines.push(`  ${line}`);
   return lines;
 }
 
@@ -43,7 +44,7 @@ function renderPolicy(policy: Policy): string {
   const parts = [
     `load-balancer ${policy.loadBalancer}`,
     `retries ${policy.retryAttempts}`,
-    `timeout ${policy.timeoutMs ? `${policy.timeoutMs}ms` : 'none'}`,
+    `timeout ${policy.timeoutMs ? `${policy.timeoutMs}ms` : 'agent default (--request-timeout)'}`,
   ];
   if (policy.circuitBreaker) {
     parts.push(`circuit-breaker ${policy.circuitBreaker.consecutiveErrors} errors / ${policy.circuitBreaker.ejectionMs}ms`);
@@ -59,11 +60,11 @@ function renderPort(service: MeshService, port: MeshPort): string[] {
   const lines = [`port ${name}${port.port}/${port.protocol} ${kind}, listener ${listen}`];
   port.rules.forEach((rule, i) => {
     lines.push(`  rule ${i + 1} when ${rule.matches.map(renderMatch).join(' or ')}:`);
-    lines.push(...renderDestination(rule.destination).map((l) => `    ${l}`));
+    for (const line of renderDestination(rule.destination)) lines.push(`    ${line}`);
   });
   lines.push(port.rules.length ? '  otherwise:' : '  route:');
-  lines.push(...renderDestination(port.destination).map((l) => `    ${l}`));
-  lines.push(...renderAccess(port.access).map((l) => `  ${l}`));
+  for (const line of renderDestination(port.destination)) lines.push(`    ${line}`);
+  for (const line of renderAccess(port.access)) lines.push(`  ${line}`);
   return lines;
 }
 

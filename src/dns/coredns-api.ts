@@ -14,6 +14,7 @@ import { findRegions } from './corefile-markers.js';
 import { patchCustomConfigMap, plexusCustomKeys } from './corefile-custom.js';
 import { clusterDomainOf, importsServerFiles, rootServerPort } from './corefile-inspect.js';
 import { locateClusterDns, type ClusterDns } from './coredns-locate.js';
+import { typedClient } from '../kube/typed-client.js';
 
 export const DNS_NAMESPACE = 'kube-system';
 export const ORIGINAL_COREFILE_ANNOTATION = 'plexus.dev/original-corefile';
@@ -58,7 +59,7 @@ interface Clients {
   readonly apps: AppsV1Api;
 }
 
-const clientsOf = (kc: KubeConfig): Clients => ({ core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) });
+const clientsOf = (kc: KubeConfig): Clients => ({ core: typedClient(kc, CoreV1Api), apps: typedClient(kc, AppsV1Api) });
 
 const isStatus = (err: unknown, code: number): boolean => err instanceof ApiException && err.code === code;
 

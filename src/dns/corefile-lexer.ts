@@ -94,7 +94,7 @@ export function serverBlocks(corefile: string): ServerBlock[] {
       if (previous && token.line !== previous.line && !previous.text.endsWith(',')) {
         throw new CorefileSyntaxError(`server block "${keys.join(' ')}" has no braces`, previous.line);
       }
-      keys.push(...token.text.split(',').filter((k) => k !== ''));
+      for (const key of token.text.split(',')) if (key !== '') keys.push(key);
       previous = token;
       i++;
     }

@@ -36,8 +36,7 @@ export function parseManifestText(text: string, file: string): ManifestParseResu
   const syntaxErrors: ManifestError[] = [];
   for (const document of documents) {
     for (const error of document.errors) {
-      const line = error.linePos?.[0].line ?? lineOf(error.pos[0]);
-      syntaxErrors.push({ file, line, message: `YAML syntax error: ${error.message.split('\n')[0] ?? ''}` });
+      syntaxErrors.push({ file, line: lineOf(errorOffset(text, error.pos[0])), message: `YAML syntax error: ${error.message.split('\n')[0] ?? ''}` });
     }
   }
   if (syntaxErrors.length > 0) return { objects: [], errors: syntaxErrors };
@@ -73,6 +72,17 @@ export function parseManifestText(text: string, file: string): ManifestParseResu
     });
   }
   return { objects, errors };
+}
+
+/**
+ * Where to report an error found at `offset`. The parser reports what it found missing at the end
+ * of the input (an unclosed `[` or quote) at the offset just past the last byte, which is the start
+ * of a line that does not exist when the file ends with a newline: report the last line that has
+ * text instead, so an error on the last line of a 58-line file is at line 58, not 59.
+ */
+function errorOffset(text: string, offset: number): number {
+  if (offset < text.length) return offset;
+  return Math.max(0, text.trimEnd().length - 1);
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

@@ -2,14 +2,19 @@
  * A folder of Kubernetes manifests → a Snapshot. Reads `.yaml`, `.yml` and `.json` files found
  * recursively, in sorted path order; skips hidden files and folders (dotfiles: editor swap
  * files, `.git`); follows symlinked folders, each real folder at most once (no loops).
+ *
+ * Every manifest file, for `plexus config` and for the agent's file provider alike, is read by
+ * readManifestSource: the same size limit, the same parser (on its own thread, parser.ts).
  */
 import type { Dirent, Stats } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { append } from '../model/append.js';
 import type { SourceLocation } from '../model/problem.js';
 import type { RawObject, Snapshot } from '../model/snapshot.js';
 import type { ManifestError } from './errors.js';
-import { type ManifestParseResult, parseManifestText } from './parse.js';
+import type { ManifestParseResult } from './parse.js';
+import { manifestParser } from './parser.js';
 
 export interface ManifestDirResult {
   readonly snapshot: Snapshot;
@@ -26,12 +31,42 @@ export function isManifestFileName(name: string): boolean {
 }
 
 /**
- * One manifest file. Throws an Error naming the path when it cannot be read; the original
- * error (with its `code`, e.g. ENOENT for a file just removed) is the `cause`.
+ * The largest manifest file read (32 MiB): a bigger one is a problem at its line 1 and
+ * contributes no objects. Parsing YAML takes many times the file's size in memory.
  */
+export const MAX_MANIFEST_FILE_BYTES = 32 * 1024 * 1024;
+
+export interface ManifestSource {
+  /** SHA-256 of the content ('' when it was not read: too large). */
+  readonly hash: string;
+  /** Null when the content hashes to `previousHash`: unchanged, not parsed again. */
+  readonly result: ManifestParseResult | null;
+}
+
+/**
+ * One manifest file, parsed off the serving thread. Throws an Error naming the path when it
+ * cannot be read; the original error (with its `code`, e.g. ENOENT for a file just removed) is
+ * the `cause`.
+ */
+export async function readManifestSource(path: string, previousHash: string | null = null): Promise<ManifestSource> {
+  const what = `cannot read manifest file ${path}`;
+  const { size } = await io(what, () => stat(path));
+  if (size > MAX_MANIFEST_FILE_BYTES) {
+    const message = `the file is ${megabytes(size)}; manifest files are read up to ${megabytes(MAX_MANIFEST_FILE_BYTES)} (split it into several files)`;
+    return { hash: '', result: { objects: [], errors: [{ file: path, line: 1, message }] } };
+  }
+  const bytes = await io(what, () => readFile(path));
+  const parsed = await manifestParser.parse(path, bytes, previousHash);
+  return { hash: parsed.hash, result: parsed.kind === 'unchanged' ? null : parsed.result };
+}
+
+/** One manifest file (see readManifestSource). */
 export async function readManifestFile(path: string): Promise<ManifestParseResult> {
-  const text = await io(`cannot read manifest file ${path}`, () => readFile(path, 'utf8'));
-  return parseManifestText(text, path);
+  return (await readManifestSource(path)).result as ManifestParseResult;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 /**
@@ -56,7 +91,7 @@ export async function readManifestDir(dir: string): Promise<ManifestDirResult> {
       objects.push(object);
       sources.set(object, source);
     }
-    errors.push(...result.errors);
+    append(errors, result.errors);
   }
   return { snapshot: { objects, sources }, errors, files };
 }

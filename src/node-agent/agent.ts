@@ -12,7 +12,7 @@ import type { Problem } from '../model/problem.js';
 import type { ProviderStatus } from '../model/provider-status.js';
 import { AdminServer } from './admin/admin-server.js';
 import { TapEndpoint } from './admin/tap-endpoint.js';
-import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/index.js';
+import { DEFAULT_HTTP_LIMITS, DEFAULT_PATH_POLICY, type HttpLimits, type PathPolicy } from './http/index.js';
 import { createHttpHandlerFactory, type HttpHandlers } from './listeners/http-handlers.js';
 import { listenerFactory } from './listeners/factory.js';
 import { ListenerManager, type ReconcileResult } from './listeners/listener-manager.js';
@@ -40,6 +40,8 @@ export interface AgentOptions {
   readonly logger: Logger;
   readonly accessLog: { readonly enabled: boolean; readonly sampleRate: number };
   readonly httpLimits?: Partial<HttpLimits>;
+  /** How request paths are normalised; default: escaped slashes refused, slashes not merged. */
+  readonly httpPaths?: Partial<PathPolicy>;
   /** Per listener; connections beyond it are refused at accept. */
   readonly maxConnections?: number;
   readonly udpIdleTimeoutMs?: number;
@@ -88,7 +90,8 @@ export class NodeAgent {
     const tap = new TapHub();
     const telemetry = new TelemetrySink(this.#metrics, new AccessLog(options.logger, options.accessLog), tap);
     const dialer = options.dialer ?? DIRECT_DIALER;
-    this.#http = createHttpHandlerFactory({ telemetry, limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits }, dialer });
+    this.#http = createHttpHandlerFactory({ telemetry, limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits },
+      paths: { ...DEFAULT_PATH_POLICY, ...options.httpPaths }, dialer });
     const factory = listenerFactory({
       telemetry,
       http: this.#http.create,
@@ -192,15 +195,20 @@ export class NodeAgent {
     return problems;
   }
 
+  /** Public (every caller of the admin port): counts and health, no names, addresses or rules. */
   #readiness(): object | null {
     if (!this.#applied) return null;
+    const problems = this.#problems();
+    const errors = problems.filter((p) => p.severity === 'error').length;
     return {
       ready: true,
       generation: this.#applied.generation,
       appliedAt: this.#applied.appliedAt.toISOString(),
       listeners: this.#listeners.listeners.length,
-      problems: this.#problems().length,
+      problems: problems.length,
+      problemCounts: { error: errors, warning: problems.length - errors },
       provider: this.#provider,
+      ...(this.#options.secureView ? { secure: secureHealth(this.#options.secureView()) } : {}),
     };
   }
 
@@ -218,6 +226,15 @@ export class NodeAgent {
       config: this.#applied.runtime.config,
     };
   }
+}
+
+/** Secure mode's health from its `/config` view: permissive or not, and its findings counted. */
+function secureHealth(view: object): object {
+  if ('starting' in view) return { starting: true };
+  const { permissive, findings } = view as { permissive?: unknown; findings?: unknown };
+  const list: readonly unknown[] = Array.isArray(findings) ? findings : [];
+  const count = (severity: string): number => list.filter((f) => typeof f === 'object' && f !== null && (f as { severity?: unknown }).severity === severity).length;
+  return { permissive: permissive === true, findings: { error: count('error'), warning: count('warning') } };
 }
 
 function countByKind(kinds: readonly string[]): Map<string, number> {

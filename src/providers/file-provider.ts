@@ -9,15 +9,16 @@
  * - A rescan only stats files; a file is re-read when its mtime or size changed, and re-parsed
  *   only when its content hash changed. An unchanged file keeps its object references, so the
  *   compiler's per-object memo stays warm.
+ * - Files are read by readManifestSource, as `plexus config` reads them: parsed on the parser's
+ *   own thread, so traffic is served while a big file loads (`onLoading` says which file).
  * - A file that does not parse is reported (path:line) and the last good version of its objects
  *   stays in force until it parses again or is deleted.
  */
-import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { formatManifestError, type ManifestError } from '../manifests/errors.js';
-import { parseManifestText } from '../manifests/parse.js';
-import { listManifestTree } from '../manifests/read.js';
+import { listManifestTree, readManifestSource } from '../manifests/read.js';
+import { append } from '../model/append.js';
 import type { SourceLocation } from '../model/problem.js';
 import type { RawObject, Snapshot } from '../model/snapshot.js';
 
@@ -38,6 +39,8 @@ export interface FileProviderOptions {
    * snapshot stays in force, and the next good read is emitted even if nothing changed.
    */
   readonly onError: (err: Error) => void;
+  /** A changed file is being read and parsed (`file`), or the scan is over (null). */
+  readonly onLoading?: (file: string | null) => void;
   readonly debounceMs?: number;
   readonly rescanIntervalMs?: number;
 }
@@ -153,16 +156,25 @@ export class FileProvider {
   }
 
   async #scan(): Promise<{ update: FileSnapshot; changed: boolean }> {
+    try {
+      return await this.#scanFiles();
+    } finally {
+      this.#options.onLoading?.(null);
+    }
+  }
+
+  async #scanFiles(): Promise<{ update: FileSnapshot; changed: boolean }> {
     const { files, folders } = await listManifestTree(this.#options.dir);
     this.#watchFolders(folders);
     const next = new Map<string, FileEntry>();
     let changed = files.length !== this.#cache.size;
     for (const path of files) {
       const before = this.#cache.get(path);
-      const entry = await this.#load(path, before).catch((err: NodeJS.ErrnoException) => {
+      const entry = await this.#load(path, before).catch((err: Error) => {
         // Deleted between listing and reading: the next scan sees it gone.
-        if (err.code === 'ENOENT') return null;
-        return failed(before, [{ file: path, line: 0, message: `cannot read: ${err.message}` }]);
+        const code = (err.cause as NodeJS.ErrnoException | undefined)?.code ?? (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return null;
+        return failed(before, [{ file: path, line: 1, message: err.message }]);
       });
       if (!entry) continue;
       if (!before || entry.objects !== before.objects || !sameErrors(entry.errors, before.errors)) changed = true;
@@ -175,12 +187,9 @@ export class FileProvider {
   async #load(path: string, before: FileEntry | undefined): Promise<FileEntry> {
     const info = await stat(path);
     if (before && before.mtimeMs === info.mtimeMs && before.size === info.size) return before;
-    const text = await readFile(path, 'utf8');
-    const hash = createHash('sha256').update(text).digest('hex');
-    if (before && before.hash === hash) {
-      return { ...before, mtimeMs: info.mtimeMs, size: info.size };
-    }
-    const parsed = parseManifestText(text, path);
+    this.#options.onLoading?.(path);
+    const { hash, result: parsed } = await readManifestSource(path, before?.hash || null);
+    if (parsed === null) return { ...(before as FileEntry), mtimeMs: info.mtimeMs, size: info.size };
     if (parsed.errors.length > 0 && before) {
       return { ...failed(before, parsed.errors), mtimeMs: info.mtimeMs, size: info.size, hash };
     }
@@ -199,9 +208,9 @@ export class FileProvider {
     const sources = new Map<RawObject, SourceLocation>();
     const errors: ManifestError[] = [];
     for (const entry of this.#cache.values()) {
-      objects.push(...entry.objects);
+      append(objects, entry.objects);
       for (const [object, source] of entry.sources) sources.set(object, source);
-      errors.push(...entry.errors);
+      append(errors, entry.errors);
     }
     return { snapshot: { objects, sources }, errors, files: [...this.#cache.keys()] };
   }

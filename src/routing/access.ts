@@ -5,6 +5,7 @@
  * every connection on TCP ports (TCPRoute) or UDP ports (UDPRoute) whose port is listed,
  * every request when it has no rules (v1alpha1/2).
  */
+import { append } from '../model/append.js';
 import type { Catalog } from './catalog.js';
 import type { AccessRule } from './mesh-config.js';
 import type { HttpMatch } from '../model/http-match.js';
@@ -94,7 +95,7 @@ function grantOn(target: ResolvedTarget, port: MeshedPort, targetPorts: Readonly
   for (const grant of target.grants) {
     if (grant.kind === 'http') {
       if (port.trafficType !== 'http') continue;
-      matches.push(...grant.matches);
+      append(matches, grant.matches);
       granted = true;
       continue;
     }

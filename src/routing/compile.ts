@@ -9,6 +9,7 @@
  * immutable.
  */
 import { resolveTargets, type ResolvedTarget } from './access.js';
+import { append } from '../model/append.js';
 import { allocate, numberToIpv4, parseIpv4Cidr, validPortRange } from './allocation.js';
 import { ipv4Value } from './ip-order.js';
 import { assembleService, endpointFacts, type AssemblyContext, type EndpointFacts } from './assemble.js';
@@ -111,20 +112,21 @@ export class Compiler {
     this.generation++;
     const problems: Problem[] = [];
     const catalog = this.readCatalog(snapshot, problems);
-    problems.push(...catalog.problems);
+    append(problems, catalog.problems);
     this.updatePods(catalog.pods);
 
     const { list: meshed, keys: meshedKeys, problems: meshedProblems } = this.meshedServices(catalog);
-    problems.push(...meshedProblems);
+    append(problems, meshedProblems);
     const splits = selectSplits(catalog, (key) => meshedKeys.has(key), problems);
     const targets = this.resolveTargets(catalog);
-    problems.push(...targets.problems);
+    append(problems, targets.problems);
 
     const derive = options.deriveEndpointsFromPods === true;
     const endpointsOf = (service: ServiceInfo): ServiceEndpoints => this.endpointsOf(service, catalog, derive);
     const ports = this.allocatePorts(meshed, options);
     const vips = this.allocateVips(meshed, options);
-    problems.push(...ports.problems, ...vips.problems);
+    append(problems, ports.problems);
+    append(problems, vips.problems);
 
     const context: AssemblyContext = {
       catalog,
@@ -140,7 +142,7 @@ export class Compiler {
     dropStale(this.assembled, this.generation);
 
     const identities = this.nodeIdentities(options.nodeName);
-    problems.push(...identities.problems);
+    append(problems, identities.problems);
     return {
       nodeName: options.nodeName,
       meshDomain: options.meshDomain,
@@ -171,7 +173,7 @@ export class Compiler {
       }
       memo.generation = this.generation;
       services.push(memo.value.service);
-      if (memo.value.problems.length > 0) problems.push(...memo.value.problems);
+      if (memo.value.problems.length > 0) append(problems, memo.value.problems);
     }
     return services;
   }
@@ -209,7 +211,7 @@ export class Compiler {
         this.reads.set(raw, entry);
       }
       entries[i] = entry;
-      if (entry.result.problems.length > 0) problems.push(...entry.result.problems);
+      if (entry.result.problems.length > 0) append(problems, entry.result.problems);
       if (patch && entry !== before) {
         const old = before!.result.object;
         const now = entry.result.object;
@@ -252,7 +254,7 @@ export class Compiler {
         result = meshedPorts(service);
         this.meshedPortsCache.set(service, result);
       }
-      problems.push(...result.problems);
+      append(problems, result.problems);
       if (result.ports) list.push({ service, ports: result.ports });
     }
     list.sort((a, b) => compareStrings(a.service.id.namespace, b.service.id.namespace) || compareStrings(a.service.id.name, b.service.id.name));

@@ -4,6 +4,7 @@
  * when its root is a meshed Service and every HTTPRouteGroup it names exists. Backends resolve
  * straight to their own endpoints for the root port, never back through the mesh.
  */
+import { append } from '../model/append.js';
 import type { Catalog } from './catalog.js';
 import type { ServiceEndpoints } from './endpoints.js';
 import { servicePortId } from './endpoints.js';
@@ -72,7 +73,7 @@ function resolveMatches(split: TrafficSplit, catalog: Catalog, problems: Problem
   let missing = false;
   for (const name of split.matches) {
     const group = catalog.routeGroups.get(objectKey(split.namespace, name));
-    if (group) merged.push(...group.matches);
+    if (group) append(merged, group.matches);
     else {
       problems.push(splitProblem(split, `HTTPRouteGroup ${split.namespace}/${name} is missing or invalid (split not applied)`));
       missing = true;

@@ -4,6 +4,7 @@
  * A runner serves until `signal` aborts, then drains and resolves.
  */
 import type { Logger } from 'pino';
+import type { PathPolicy } from '../node-agent/http/index.js';
 import type { SecureAgentOptions } from '../secure/options.js';
 
 export interface AgentOptions {
@@ -28,8 +29,15 @@ export interface AgentOptions {
   readonly accessLog: { readonly enabled: boolean; readonly sampleRate: number };
   /** `--tap-token-file`: the mesh's tap token, for taps from outside this host; null = loopback only. */
   readonly tapTokenFile: string | null;
+  /**
+   * The mesh-wide default timeout for HTTP Services without `plexus.dev/timeout`: from the end of
+   * the request to the response head (0 = none). See HttpLimits.requestTimeoutMs.
+   */
+  readonly requestTimeoutMs: number;
   /** A UDP flow (one client address) with no datagram for this long is closed and counted. */
   readonly udpIdleTimeoutMs: number;
+  /** How HTTP request paths are normalised (`--path-escaped-slashes`, `--merge-slashes`). */
+  readonly paths: PathPolicy;
   /** `--secure`: workload certificates, the mTLS tunnel between agents, authorization on the destination node; null = off. */
   readonly secure: SecureAgentOptions | null;
   readonly logger: Logger;

@@ -67,6 +67,8 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     logger,
     accessLog: options.accessLog,
     tapTokenFile: options.tapTokenFile,
+    httpPaths: options.paths,
+    httpLimits: { requestTimeoutMs: options.requestTimeoutMs },
     ...(options.secure === null ? {} : {
       dialer: (endpoint, source, port) => secure === null
         ? { kind: 'refused', reason: 'secure mode is starting' }
@@ -110,8 +112,8 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     keepDns(config);
   };
 
-  // The CoreDNS check runs beside the update queue, one at a time: it goes through client-node's
-  // own client, which has no timeout, and a hung call must not hold up the configs behind it.
+  // The CoreDNS check runs beside the update queue, one at a time: a hung call waits out its 30 s
+  // timeout (several calls in one check), and must not hold up the configs behind it.
   // One skipped while another runs is made by the next update or the periodic check.
   let dnsRunning: Promise<void> | null = null;
   const keepDns = (config: MeshConfig): void => {

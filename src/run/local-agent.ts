@@ -6,13 +6,16 @@
  * When ready it logs one `agent ready` line carrying `adminPort` and `dnsPort`, so callers that
  * asked for port 0 can read the ports back.
  */
+import type { Logger } from 'pino';
 import type { AgentOptions } from './agent-options.js';
 import { dnsTableFromConfig } from '../dns/answer.js';
 import { DnsResponder } from '../dns/responder.js';
 import { formatManifestError, type ManifestError } from '../manifests/errors.js';
+import type { ProviderStatus } from '../model/provider-status.js';
 import { NodeAgent } from '../node-agent/agent.js';
 import { Compiler } from '../routing/compile.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
+import { formatIgnored, ignoredObjects, type IgnoredKind } from '../routing/ignored.js';
 import { formatProblem, problem, type Problem } from '../model/problem.js';
 import type { SecureMode } from '../secure/secure-mode.js';
 import { FileProvider, type FileSnapshot } from '../providers/file-provider.js';
@@ -33,6 +36,8 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     accessLog: options.accessLog,
     tapTokenFile: options.tapTokenFile,
     udpIdleTimeoutMs: options.udpIdleTimeoutMs,
+    httpPaths: options.paths,
+    httpLimits: { requestTimeoutMs: options.requestTimeoutMs },
     ...(options.secure === null ? {} : {
       dialer: (endpoint, source, port) => secure === null
         ? { kind: 'refused', reason: 'secure mode is starting' }
@@ -43,9 +48,11 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
   const dns = options.dnsPort === 0
     ? null
     : new DnsResponder({ address: options.dnsAddress, port: options.dnsPort, domain: options.meshDomain, logger });
+  const status = new ProviderStatusView(agent);
   const compiler = new Compiler();
   let previous: MeshConfig | null = null;
   let reported = new Set<string>();
+  let reportedIgnored = new Set<string>();
 
   const applySnapshot = async (update: FileSnapshot): Promise<void> => {
     const config = compiler.compile(update.snapshot, {
@@ -65,7 +72,8 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     ]);
     for (const line of current) if (!reported.has(line)) logger.warn({ problem: line }, 'config problem');
     reported = current;
-    agent.setProviderStatus({
+    reportedIgnored = logIgnored(logger, ignoredObjects(update.snapshot), reportedIgnored);
+    status.set({
       healthy: update.errors.length === 0,
       problems: update.errors.map(fileProblem),
       message: update.errors.length === 0
@@ -97,8 +105,9 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     onSnapshot: enqueue,
     onError: (err) => {
       logger.error({ error: err.message }, 'manifest folder not readable: the last good config stays in force');
-      agent.setProviderStatus({ healthy: false, message: err.message });
+      status.set({ healthy: false, message: err.message });
     },
+    onLoading: (file) => status.loading(file),
   });
 
   const stopAll = async (): Promise<void> => {
@@ -151,4 +160,50 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
 /** A file that does not parse, as a problem located at its line (its last good objects stay in force). */
 function fileProblem(error: ManifestError): Problem {
   return problem({ kind: 'File', namespace: '', name: error.file }, `${error.message} (last good version kept)`, 'error', { file: error.file, line: error.line });
+}
+
+/** The provider status the agent shows (`/readyz`), with the file being loaded, if any. */
+class ProviderStatusView {
+  readonly #agent: NodeAgent;
+  #status: ProviderStatus | null = null;
+  #loading: string | null = null;
+
+  constructor(agent: NodeAgent) {
+    this.#agent = agent;
+  }
+
+  set(status: ProviderStatus): void {
+    this.#status = status;
+    this.#show();
+  }
+
+  loading(file: string | null): void {
+    this.#loading = file;
+    this.#show();
+  }
+
+  #show(): void {
+    const status = this.#status;
+    if (status === null) return;
+    this.#agent.setProviderStatus(this.#loading === null ? status : { ...status, message: `${status.message}; loading ${this.#loading}` });
+  }
+}
+
+/** Objects listed in the log at most this many per kind (the count says how many there are). */
+const LOGGED_IGNORED = 10;
+
+/**
+ * Logs the objects of kinds Plexus does not use, one line per apiVersion and kind, when that
+ * group first appears or changes; returns what is now reported.
+ */
+function logIgnored(logger: Logger, ignored: readonly IgnoredKind[], before: ReadonlySet<string>): Set<string> {
+  const now = new Set<string>();
+  for (const { apiVersion, kind, objects } of ignored) {
+    const listed = objects.slice(0, LOGGED_IGNORED).map(formatIgnored);
+    const line = `${apiVersion} ${kind} ${objects.length} ${listed.join(' ')}`;
+    now.add(line);
+    if (before.has(line)) continue;
+    logger.info({ apiVersion, kind, count: objects.length, objects: listed }, 'objects ignored: Plexus does not use this kind');
+  }
+  return now;
 }

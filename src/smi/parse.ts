@@ -8,6 +8,7 @@
  * labelled with whichever version the client asked for. Such an object, when it has problems
  * under its label, is read in the first other version's shape (nearest first) that has none.
  */
+import { append } from '../model/append.js';
 import type { RawObject } from '../model/snapshot.js';
 import { type Problem, type SourceLocation, problem } from '../model/problem.js';
 import type { SmiObject } from './model.js';
@@ -67,8 +68,8 @@ export function parseSmiObject(raw: RawObject, source?: SourceLocation): SmiPars
     ? { namespace, name, apiVersion, creationTimestamp, source }
     : { namespace, name, apiVersion, creationTimestamp };
   const reading = source ? readAs(resource, parts.version, fields, meta) : readAsServed(resource, parts.version, fields, meta);
-  issues.errors.push(...reading.issues.errors);
-  issues.warnings.push(...reading.issues.warnings);
+  append(issues.errors, reading.issues.errors);
+  append(issues.warnings, reading.issues.warnings);
   return result(issues, ref, reading.object, source);
 }
 

@@ -53,6 +53,21 @@ describe('plexus config (the real binary)', () => {
     expect(result.stderr).to.contain(`${join(dir, 'shop.yaml')}:`);
   });
 
+  it('drops no object silently: a typo is a located error, a kind Plexus does not use is listed as ignored', async () => {
+    const dir = join(CONFIG_FIXTURES, 'unused-objects');
+    const file = join(dir, 'shop.yaml');
+    const result = await runPlexus(['config', '--manifests', dir]);
+    expect(result.code, result.stderr).to.equal(1);
+    expect(result.stdout).to.match(/^node .*: 1 meshed service,/);
+    expect(result.stderr.split('\n').filter((line) => line !== '')).to.deep.equal([
+      `error: Servce shop/typo-kind: kind "Servce" is not a kind of apiVersion v1 (did you mean Service?); the object is not used (${file}:22)`,
+      `error: Service shop/typo-version: apiVersion "v9" does not exist: the core API group (Service, Pod, …) has only "v1" (${file}:13)`,
+      `ignored: Deployment shop/web (apps/v1, ${file}:28): a kind Plexus does not use`,
+      `ignored: ConfigMap shop/settings (v1, ${file}:34): a kind Plexus does not use`,
+      'plexus: 2 errors found',
+    ]);
+  });
+
   it('exits 0 when there are only warnings, and prints them', async () => {
     const result = await runPlexus(['config', '--manifests', join(CONFIG_FIXTURES, 'warnings-only')]);
     expect(result.code).to.equal(0);

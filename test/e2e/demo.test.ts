@@ -19,10 +19,10 @@ function alive(pid: number): boolean {
 }
 
 describe('plexus demo (the real binary)', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
 
   it('runs for --duration seconds, prints what to try and live counts, then stops cleanly', async () => {
-    const result = await runPlexus(['demo', '--duration', '4', '--admin-port', '0', '--dns-port', '0', '--vip-cidr', '127.128.0.0/24'], 80_000);
+    const result = await runPlexus(['demo', '--duration', '4', '--admin-port', '0', '--dns-port', '0', '--vip-cidr', '127.128.0.0/24'], 200_000);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.match(/curl --interface 127\.0\.10\.100 http:\/\/127\.128\.0\.\d+:8080\//);
     expect(result.stdout).to.match(/shop\/web-v1: \d+/);
@@ -40,7 +40,7 @@ describe('plexus demo (the real binary)', function () {
     const address = squatter.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
     try {
-      const result = await runPlexus(['demo', '--duration', '3', '--admin-port', String(port), '--dns-port', '0', '--vip-cidr', '127.131.0.0/24'], 60_000);
+      const result = await runPlexus(['demo', '--duration', '3', '--admin-port', String(port), '--dns-port', '0', '--vip-cidr', '127.131.0.0/24'], 200_000);
       expect(result.code).to.equal(2);
       expect(result.stderr).to.contain(`cannot listen on 127.0.0.1:${port}`).and.to.contain('--admin-port');
     } finally {

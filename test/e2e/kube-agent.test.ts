@@ -1,7 +1,8 @@
 /**
- * The real `plexus agent` in Kubernetes mode, against the fake API server, serving real traffic
- * to loopback endpoints. The fake server runs with its TEST-ONLY switch that accepts loopback
- * endpoint addresses (a real API server rejects them).
+ * The real `plexus agent` in Kubernetes mode, serving real traffic, against the fake API server
+ * (`npm test`; loopback endpoints through its TEST-ONLY switch) and, under `npm run
+ * test:cluster`, against the real one (endpoints on the node's address). Checks on the fake's
+ * request log, and tests that stop, freeze or cut the server, run on the fake only.
  */
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { AgentProcess } from '../../src/demo/agent-process.js';
-import { writeKubeconfig } from '../fake-apiserver/kubeconfig.js';
-import { FakeApiServer } from '../fake-apiserver/server.js';
 import { PLEXUS_ARGV } from '../helpers/paths.js';
+import { apiServerKinds, startApiServer, type TestApiServer } from './helpers/api-servers.js';
 
 interface Shadow {
   readonly metadata: { readonly name: string; readonly labels: Record<string, string>; readonly annotations: Record<string, string> };
@@ -29,7 +29,7 @@ async function backend(name: string, address: string): Promise<{ server: Server;
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -39,23 +39,19 @@ async function until<T>(what: string, check: () => Promise<T | undefined> | T | 
   }
 }
 
-describe('kube agent end to end (fake API server)', function () {
-  this.timeout(120_000);
-  let server: FakeApiServer;
+for (const kind of apiServerKinds()) describe(`kube agent end to end (${kind} API server)`, function () {
+  this.timeout(300_000);
+  /** Tests that need the fake's hooks. */
+  const fakeOnly = kind === 'fake' ? it : it.skip;
+  let server: TestApiServer;
   let dir: string;
   let kubeconfig: string;
   const agents: AgentProcess[] = [];
   const backends: Server[] = [];
   let ports: { a: number; b: number };
+  let addresses: { a: string; b: string };
 
-  async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { 'Content-Type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: await res.json() };
-  }
+  const api = (method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> => server.request(method, path, body);
 
   async function create(path: string, body: unknown): Promise<void> {
     const res = await api('POST', path, body);
@@ -114,18 +110,18 @@ describe('kube agent end to end (fake API server)', function () {
   });
 
   beforeEach(async () => {
-    server = new FakeApiServer({ allowLoopbackEndpoints: true, bookmarkIntervalMs: 500 });
-    await server.start();
+    server = await startApiServer(kind, { bookmarkIntervalMs: 500 });
     dir = await mkdtemp(join(tmpdir(), 'plexus-kube-'));
-    kubeconfig = writeKubeconfig(server, join(dir, 'kubeconfig'));
+    kubeconfig = server.kubeconfigFile(join(dir, 'kubeconfig'));
     await create('/api/v1/namespaces', { metadata: { name: 'plexus' } });
     await create('/api/v1/namespaces', { metadata: { name: 'shop', annotations: { 'plexus.dev/mesh': 'true' } } });
     await create('/api/v1/namespaces/shop/services', { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
-    const a = await backend('web-a', '127.0.0.2');
-    const b = await backend('web-b', '127.0.0.3');
+    addresses = { a: server.endpointAddress('127.0.0.2'), b: server.endpointAddress('127.0.0.3') };
+    const a = await backend('web-a', addresses.a);
+    const b = await backend('web-b', addresses.b);
     backends.push(a.server, b.server);
     ports = { a: a.port, b: b.port };
-    await create('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', slice('web-a', '127.0.0.2', a.port));
+    await create('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', slice('web-a', addresses.a, a.port));
   });
 
   afterEach(async () => {
@@ -148,7 +144,7 @@ describe('kube agent end to end (fake API server)', function () {
     expect(event.reason).to.equal('PlexusConfigProblem');
     expect(event.message).to.contain('retry-attempts');
 
-    await create('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', slice('web-b', '127.0.0.3', ports.b));
+    await create('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', slice('web-b', addresses.b, ports.b));
     await until('both endpoints', async () => ((await answers(port, 10)).size === 2 ? true : undefined));
 
     await api('DELETE', '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices/web-a');
@@ -161,7 +157,8 @@ describe('kube agent end to end (fake API server)', function () {
     await until('the shadow Service deleted', async () => ((await shadows()).some((x) => x.metadata.name === 'web--shop') ? undefined : true));
     await until('the listener closed', async () => ((await answers(port, 1)).size === 0 ? true : undefined));
     // Exactly one create and one delete of the shadow Service: nothing leaked or written twice.
-    const shadowWrites = server.writes().filter((w) => w.path.startsWith('/api/v1/namespaces/plexus/services')
+    if (server.fake === null) return;
+    const shadowWrites = server.fake.writes().filter((w) => w.path.startsWith('/api/v1/namespaces/plexus/services')
       && (w.path.endsWith('/web--shop') || (w.body as { metadata?: { name?: string } } | undefined)?.metadata?.name === 'web--shop'));
     expect(shadowWrites.map((w) => `${w.method} ${w.status}`)).to.deep.equal(['POST 201', 'DELETE 200']);
   });
@@ -203,20 +200,22 @@ describe('kube agent end to end (fake API server)', function () {
     expect(ports.find((p) => p.port === 80)!.targetPort).to.equal(port);
     await until('traffic on the kept port', async () => ((await answers(port, 1)).has('200 web-a') ? true : undefined));
     // Nothing was written to the headless, ExternalName or foreign Services.
-    const touched = server.writes().filter((w) => w.method !== 'GET' && /\/services\/(db|ext|dashboard)$/.test(w.path));
+    if (server.fake === null) return;
+    const touched = server.fake.writes().filter((w) => w.method !== 'GET' && /\/services\/(db|ext|dashboard)$/.test(w.path));
     expect(touched).to.deep.equal([]);
   });
 
-  it('converges after broken watches and an API server restart, without moving the port', async () => {
+  fakeOnly('converges after broken watches and an API server restart, without moving the port', async () => {
+    const fake = server.fake!;
     const { adminPort } = await startAgent('node-a');
     const port = await listenerPort();
     await until('traffic to web-a', async () => ((await answers(port, 1)).has('200 web-a') ? true : undefined));
 
-    server.breakWatches();
-    await create('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', slice('web-b', '127.0.0.3', ports.b));
+    fake.breakWatches();
+    await create('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', slice('web-b', addresses.b, ports.b));
     await until('both endpoints after a broken watch', async () => ((await answers(port, 10)).size === 2 ? true : undefined));
 
-    await server.stop();
+    await fake.stop();
     // The agent keeps serving the last config while the API server is away, stays ready, and says so.
     expect((await answers(port, 4)).size).to.equal(2);
     const readiness = await until('an unhealthy provider in /readyz', async () => {
@@ -228,9 +227,9 @@ describe('kube agent end to end (fake API server)', function () {
     const providerHealthy = async (): Promise<string | undefined> =>
       (await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text()).match(/^plexus_provider_healthy (\d)$/m)?.[1];
     expect(await providerHealthy()).to.equal('0');
-    await server.start();
+    await fake.start();
     await api('DELETE', '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices/web-b');
-    server.compact();
+    fake.compact();
     await until('only web-a after the restart', async () => {
       const seen = await answers(port, 6);
       return seen.size === 1 && seen.has('200 web-a') ? true : undefined;
@@ -268,61 +267,64 @@ describe('kube agent end to end (fake API server)', function () {
       return list.some((x) => x.metadata.annotations['plexus.dev/shadow-of-name'] === 'api') ? list : undefined;
     });
     expect(await listenerPort()).to.equal(port);
-    // Each shadow created once, by whichever agent led at the time.
-    const creates = server.writes().filter((w) => w.method === 'POST' && w.path === '/api/v1/namespaces/plexus/services' && w.status === 201);
-    expect(creates).to.have.length(all.length);
     expect((await answers(port, 1, '127.0.0.4')).has('200 web-a')).to.equal(true);
-    // The new leader found the shadow of shop/web and the Event of shop/bad as they should be.
-    const applied = server.writes().filter((w) => w.status < 300);
-    expect(applied.filter((w) => w.method === 'PUT' && w.path.startsWith('/api/v1/namespaces/plexus/services/'))).to.deep.equal([]);
-    const eventWrites = applied.filter((w) => w.path.startsWith('/api/v1/namespaces/shop/events'));
-    expect(eventWrites.map((w) => w.method)).to.deep.equal(['POST']);
-    // Not even attempted twice: the new leader listed the Events instead of re-creating them.
-    expect(server.writes().filter((w) => w.path.startsWith('/api/v1/namespaces/shop/events') && w.status >= 300)).to.deep.equal([]);
+    if (server.fake !== null) {
+      const writes = server.fake.writes();
+      // Each shadow created once, by whichever agent led at the time.
+      const creates = writes.filter((w) => w.method === 'POST' && w.path === '/api/v1/namespaces/plexus/services' && w.status === 201);
+      expect(creates).to.have.length(all.length);
+      // The new leader found the shadow of shop/web and the Event of shop/bad as they should be.
+      const applied = writes.filter((w) => w.status < 300);
+      expect(applied.filter((w) => w.method === 'PUT' && w.path.startsWith('/api/v1/namespaces/plexus/services/'))).to.deep.equal([]);
+      const eventWrites = applied.filter((w) => w.path.startsWith('/api/v1/namespaces/shop/events'));
+      expect(eventWrites.map((w) => w.method)).to.deep.equal(['POST']);
+      // Not even attempted twice: the new leader listed the Events instead of re-creating them.
+      expect(writes.filter((w) => w.path.startsWith('/api/v1/namespaces/shop/events') && w.status >= 300)).to.deep.equal([]);
+    }
 
     // A leader stopped with SIGTERM releases the Lease: the next agent leads at once.
     const third = await startAgent('node-c', '127.0.0.5');
     expect(await leaseHolder()).to.equal(next);
     const second = agents.find((a) => a !== first.agent && a !== third.agent)!;
     expect(await second.stop()).to.equal(0);
-    const releases = server.writes().filter((w) => w.method === 'PUT' && w.path.endsWith('/leases/plexus-leader') && w.status === 200
+    const releases = server.fake?.writes().filter((w) => w.method === 'PUT' && w.path.endsWith('/leases/plexus-leader') && w.status === 200
       && ((w.body as { spec: { holderIdentity?: string | null } }).spec.holderIdentity ?? null) === null);
-    expect(releases).to.have.length(1);
+    if (releases !== undefined) expect(releases).to.have.length(1);
     await until('the third agent to lead', async () => ((await leaseHolder())?.startsWith('node-c/') ? true : undefined));
     expect(await listenerPort()).to.equal(port);
   });
 
-  it('SIGTERM while the API server hangs: the leader still drains and exits cleanly', async () => {
+  fakeOnly('SIGTERM while the API server hangs: the leader still drains and exits cleanly', async () => {
     const { agent } = await startAgent('node-a');
     await until('a leader', async () => ((await leaseHolder())?.startsWith('node-a/') ? true : undefined));
     const port = await listenerPort();
     // Watches that served a while, then cut while the server hangs: they are re-opened at once
     // and left waiting for an answer that never comes.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    server.freeze();
-    server.breakWatches();
+    server.fake!.freeze();
+    server.fake!.breakWatches();
     await new Promise((resolve) => setTimeout(resolve, 500));
     // Requests are accepted and never answered: the agent must not wait for them to stop.
     try {
       expect(await agent.stop(), 'exit code (null: killed after the grace period)').to.equal(0);
     } finally {
-      server.thaw();
+      server.fake!.thaw();
     }
     expect((await answers(port, 1)).size, 'the listener is closed').to.equal(0);
   });
 
-  it('a CoreDNS check that hangs does not hold up the config updates of the leader', async () => {
+  fakeOnly('a CoreDNS check that hangs does not hold up the config updates of the leader', async () => {
     // Only the CoreDNS lookups hang (client-node's own client, no timeout); the rest answers.
-    server.freeze((_method, path) => path.startsWith('/apis/apps/v1/namespaces/kube-system/deployments'));
+    server.fake!.freeze((_method, path) => path.startsWith('/apis/apps/v1/namespaces/kube-system/deployments'));
     try {
       await startAgent('node-a');
       await until('a leader', async () => ((await leaseHolder())?.startsWith('node-a/') ? true : undefined));
       const port = await listenerPort();
       await until('traffic to web-a', async () => ((await answers(port, 1)).has('200 web-a') ? true : undefined));
-      await create('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', slice('web-b', '127.0.0.3', ports.b));
+      await create('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', slice('web-b', addresses.b, ports.b));
       await until('both endpoints on the leader', async () => ((await answers(port, 10)).size === 2 ? true : undefined));
     } finally {
-      server.thaw();
+      server.fake!.thaw();
     }
   });
 });

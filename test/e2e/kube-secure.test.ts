@@ -41,7 +41,7 @@ async function freePort(): Promise<number> {
 }
 
 describe('kube mode, secure: two agents, certificates from the leader, traffic across the tunnel', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   let server: FakeApiServer;
   let kc: KubeConfig;
   let core: CoreV1Api;
@@ -56,18 +56,24 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
     return created.metadata!.uid!;
   }
 
+  /**
+   * Creates each object, or replaces it in place (as `kubectl apply` does): never deletes first,
+   * so no agent ever sees the objects gone, a state a test's wait could mistake for the new one.
+   */
   async function apply(yamlText: string): Promise<void> {
     const custom = kc.makeApiClient(CustomObjectsApi);
     for (const doc of parseAllDocuments(yamlText)) {
-      const body = doc.toJS() as { apiVersion: string; kind: string; metadata: { namespace: string; name: string } };
+      const body = doc.toJS() as { apiVersion: string; kind: string; metadata: { namespace: string; name: string; resourceVersion?: string } };
       const [group, version] = body.apiVersion.split('/') as [string, string];
       const plural = body.kind === 'TrafficTarget' ? 'traffictargets' : 'httproutegroups';
-      try {
-        await custom.deleteNamespacedCustomObject({ group, version, namespace: body.metadata.namespace, plural, name: body.metadata.name });
-      } catch {
-        // absent: created below
+      const where = { group, version, namespace: body.metadata.namespace, plural, name: body.metadata.name };
+      const current = await custom.getNamespacedCustomObject(where).catch(() => null) as { metadata?: { resourceVersion?: string } } | null;
+      if (current === null) {
+        await custom.createNamespacedCustomObject({ ...where, body });
+      } else {
+        body.metadata.resourceVersion = current.metadata?.resourceVersion;
+        await custom.replaceNamespacedCustomObject({ ...where, body });
       }
-      await custom.createNamespacedCustomObject({ group, version, namespace: body.metadata.namespace, plural, body });
     }
   }
 
@@ -96,7 +102,7 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
       const port = list.items.find((s) => s.metadata?.annotations?.['plexus.dev/shadow-of-name'] === 'web')?.spec?.ports?.[0]?.targetPort;
       if (typeof port !== 'number') throw new Error('no shadow Service yet');
       return port;
-    }, 30_000);
+    }, 120_000);
   }
 
   before(async () => {
@@ -149,7 +155,7 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
       const result = await httpCall({ host: AGENT_IP['node-a'], port, from: CLIENT_A, path: '/hello' });
       if (result.status !== 200) throw new Error(`status ${result.status}: ${result.body}`);
       return result;
-    }, 30_000);
+    }, 120_000);
     expect(answer.body).to.equal('web-b');
     // B decided: its authorization counter names the client's verified identity.
     const bAdmin = adminPorts.get('node-b')!;
@@ -168,18 +174,20 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
   it('a TrafficTarget change takes effect (every agent reads it from the API)', async () => {
     const port = await listenerPort();
     await apply(httpAccess('shop', 'web-access', 'web', 'client', [{ name: 'only-public', pathRegex: '/public', methods: ['GET'] }]));
+    // The state meant is both at once: /hello refused and /public allowed (the new rule, not a
+    // moment without any rule).
     await eventually(async () => {
-      const result = await httpCall({ host: AGENT_IP['node-a'], port, from: CLIENT_A, path: '/hello' });
-      if (result.status !== 403) throw new Error(`still ${result.status}`);
-    }, 30_000);
-    expect((await httpCall({ host: AGENT_IP['node-a'], port, from: CLIENT_A, path: '/public' })).status).to.equal(200);
+      const refused = await httpCall({ host: AGENT_IP['node-a'], port, from: CLIENT_A, path: '/hello' });
+      const allowed = await httpCall({ host: AGENT_IP['node-a'], port, from: CLIENT_A, path: '/public' });
+      if (refused.status !== 403 || allowed.status !== 200) throw new Error(`/hello ${refused.status}, /public ${allowed.status}`);
+    }, 120_000);
   });
 
   it('the leader writes a NetworkPolicy per meshed Service, updates it with the selector and removes it with the Service', async () => {
     const net = kc.makeApiClient(NetworkingV1Api);
     const policy = (): Promise<V1NetworkPolicy | null> => net.readNamespacedNetworkPolicy({ namespace: 'shop', name: 'plexus-api' }).catch(() => null);
     await core.createNamespacedService({ namespace: 'shop', body: { metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80 }] } } });
-    const written = await eventually(async () => (await policy()) ?? Promise.reject(new Error('no NetworkPolicy yet')), 30_000);
+    const written = await eventually(async () => (await policy()) ?? Promise.reject(new Error('no NetworkPolicy yet')), 120_000);
     expect(written.metadata?.labels).to.deep.include({ 'app.kubernetes.io/managed-by': 'plexus' });
     expect(written.spec?.podSelector?.matchLabels).to.deep.equal({ app: 'api' });
     expect(written.spec?.ingress?.[0]?._from?.[0]).to.deep.equal({
@@ -191,18 +199,18 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
     await core.replaceNamespacedService({ namespace: 'shop', name: 'api', body: { ...current, spec: { ...current.spec, selector: { app: 'api', track: 'v2' } } } });
     await eventually(async () => {
       if ((await policy())?.spec?.podSelector?.matchLabels?.track !== 'v2') throw new Error('not updated yet');
-    }, 30_000);
+    }, 120_000);
     await core.deleteNamespacedService({ namespace: 'shop', name: 'api' });
     await eventually(async () => {
       if ((await policy()) !== null) throw new Error('still there');
-    }, 30_000);
+    }, 120_000);
     // The Service the other tests use keeps its own.
     expect(await net.readNamespacedNetworkPolicy({ namespace: 'shop', name: 'plexus-web' })).to.have.nested.property('metadata.name', 'plexus-web');
   });
 
   it('plexus check reports the mesh CA, the agents\' certificates and permissive mode, and what NetworkPolicies depend on', async () => {
     const kubeconfig = writeKubeconfig(server, join(dir, 'kubeconfig-user'));
-    const check = await runPlexus(['check', '--kubeconfig', kubeconfig], 60_000, { KUBERNETES_SERVICE_HOST: '' });
+    const check = await runPlexus(['check', '--kubeconfig', kubeconfig], 180_000, { KUBERNETES_SERVICE_HOST: '' });
     expect(check.stdout, check.stderr).to.match(/^ok {4}mesh CA: root ".*plexus mesh root .*" valid until \S+$/m);
     expect(check.stdout, check.stdout).to.match(/^ok {4}secure agents: 2 of 2 agents asked run secure mode; permissive mode off; certificates current$/m);
     expect(check.stdout).to.match(/^ok {4}NetworkPolicies: \d+ written by the leader, .*only where the network plugin enforces NetworkPolicy/m);
@@ -218,14 +226,14 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
     await leader.exited;
     await eventually(async () => {
       if (!(await holder()).startsWith(`${survivor}/`)) throw new Error('not leading yet');
-    }, 30_000);
+    }, 120_000);
     await pod('shop', 'api-1', survivor, 'api', survivor === 'node-b' ? '127.0.72.30' : '127.0.72.31');
     const held = await eventually(async () => {
       const view = await (await fetch(`http://${AGENT_IP[survivor]}:9901/config`)).json() as { secure: { certificates: { identity: string; signedBy: string }[] } };
       const cert = view.secure.certificates.find((c) => c.identity === 'shop/api');
       if (cert === undefined) throw new Error('no certificate for shop/api yet');
       return cert;
-    }, 60_000);
+    }, 120_000);
     expect(held.signedBy).to.match(/plexus mesh root/);
   });
 
@@ -240,7 +248,7 @@ describe('kube mode, secure: two agents, certificates from the leader, traffic a
 });
 
 describe('kube mode, secure: starting without what secure mode needs', function () {
-  this.timeout(60_000);
+  this.timeout(180_000);
   let server: FakeApiServer;
   let dir: string;
 
@@ -273,7 +281,7 @@ describe('kube mode, secure: starting without what secure mode needs', function 
     // It asks, is refused, and keeps waiting: the leader Lease shows it has started.
     await eventually(async () => {
       if (!server.requests.some((r) => r.path.endsWith('/leases/plexus-leader') && r.status < 300 && r.method !== 'GET')) throw new Error('not started');
-    }, 30_000);
+    }, 120_000);
     expect(await agent.stop()).to.equal(0);
   });
 });

@@ -59,7 +59,7 @@ function startLoad(host: string, port: number): Load {
 }
 
 /** Waits (bounded) until the stream has been served by `who`, counting from now. */
-async function until(load: Load, who: string, timeoutMs = 10_000): Promise<void> {
+async function until(load: Load, who: string, timeoutMs = 60_000): Promise<void> {
   const start = load.served.get(who) ?? 0;
   const deadline = Date.now() + timeoutMs;
   while ((load.served.get(who) ?? 0) === start) {
@@ -69,7 +69,7 @@ async function until(load: Load, who: string, timeoutMs = 10_000): Promise<void>
 }
 
 describe('local mode: reload under load (real agent)', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   let folder: ManifestFolder;
   let agent: RunningAgent | null = null;
   let load: Load | null = null;

@@ -83,7 +83,7 @@ function tcpEcho(host: string, port: number, from: string, payload: string): Pro
 }
 
 describe('local mode, secure: two agents, traffic across the tunnel', function () {
-  this.timeout(60_000);
+  this.timeout(180_000);
   let caDir: string;
   let folderA: ManifestFolder;
   let folderB: ManifestFolder;
@@ -228,7 +228,7 @@ async function waitForSecure(adminPort: number, accept: (view: SecureView['secur
 }
 
 describe('local mode, secure: renewal and CA rotation under load drop nothing', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   const CLIENT = '127.0.41.30';
   const WEB = '127.0.41.31';
   let caDir: string;
@@ -321,7 +321,7 @@ describe('local mode, secure: renewal and CA rotation under load drop nothing', 
 });
 
 describe('local mode, secure: the permissive setting', function () {
-  this.timeout(60_000);
+  this.timeout(180_000);
   let caDir: string;
   let folder: ManifestFolder;
   let agent: RunningAgent | null = null;

@@ -5,7 +5,10 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { runLocalAgent } from '../../run/local-agent.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../node-agent/http/limits.js';
+import { parseDurationMs } from '../../routing/duration.js';
 import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_ISSUER_PORT, DEFAULT_TRUST_DOMAIN, DEFAULT_TUNNEL_PORT } from '../../secure/defaults.js';
+import { ESCAPED_SLASH_ACTIONS, type EscapedSlashAction } from '../../node-agent/http/index.js';
 import type { AgentOptions, AgentRunner } from '../../run/agent-options.js';
 import type { SecureAgentOptions } from '../../secure/options.js';
 import { CliError, EXIT } from '../errors.js';
@@ -30,6 +33,9 @@ interface AgentArgs {
   readonly accessLogSampleRate: number;
   readonly tapTokenFile: string | undefined;
   readonly udpIdleTimeout: number;
+  readonly pathEscapedSlashes: EscapedSlashAction;
+  readonly mergeSlashes: boolean;
+  readonly requestTimeout: number;
   readonly secure: boolean;
   readonly trustDomain: string;
   readonly tunnelPort: number;
@@ -79,6 +85,16 @@ function builder(yargs: Argv): Argv<AgentArgs> {
       describe: 'File holding the mesh\'s tap token: every /tap caller must send it (without it, only loopback callers may tap)',
       defaultDescription: 'none',
     })
+    .option('request-timeout', {
+      type: 'string',
+      default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`,
+      describe: 'Mesh-wide default timeout of HTTP Services without plexus.dev/timeout: how long an endpoint has, once the request was received, to send its response head (then 504); bodies, streams and WebSockets that began are not cut. Go duration; 0 = none',
+      coerce: (value: string) => {
+        const ms = parseDurationMs(String(value));
+        if (ms === null) throw new Error(`--request-timeout: "${value}" is not a duration such as "15s", "500ms" or "1m30s" (0 = none)`);
+        return ms;
+      },
+    })
     .option('udp-idle-timeout', {
       type: 'number',
       default: 60,
@@ -88,6 +104,12 @@ function builder(yargs: Argv): Argv<AgentArgs> {
         return value;
       },
     })
+    .option('path-escaped-slashes', {
+      choices: ESCAPED_SLASH_ACTIONS,
+      default: 'reject' as EscapedSlashAction,
+      describe: 'HTTP paths with %2F, %5C or a backslash: reject (400), keep (forwarded encoded; only for endpoints that never decode them), or unescape (to "/", then normalised)',
+    })
+    .option('merge-slashes', { type: 'boolean', default: false, describe: 'Merge repeated slashes in HTTP paths (/a//b → /a/b) before authorization and routing' })
     .option('secure', { type: 'boolean', default: false, describe: 'Secure mode: per-ServiceAccount certificates, mTLS tunnel between agents, authorization on the destination node (docs/secure-mode.md)' })
     .option('trust-domain', { type: 'string', default: DEFAULT_TRUST_DOMAIN, describe: 'Secure mode: the SPIFFE trust domain (must match the CA)' })
     .option('tunnel-port', portOption('Secure mode: the port of the mTLS tunnel listener (0 = any free port, logged when ready)', DEFAULT_TUNNEL_PORT))
@@ -129,6 +151,8 @@ function toOptions(args: ArgumentsCamelCase<AgentArgs>): AgentOptions {
     accessLog: { enabled: args.accessLog, sampleRate: args.accessLogSampleRate },
     tapTokenFile: args.tapTokenFile ?? null,
     udpIdleTimeoutMs: args.udpIdleTimeout * 1000,
+    paths: { escapedSlashes: args.pathEscapedSlashes, mergeSlashes: args.mergeSlashes },
+    requestTimeoutMs: args.requestTimeout,
     secure: secureOptions(args, local),
     logger: createLogger(args.logLevel),
   };

@@ -1,7 +1,8 @@
 /**
  * The secure-mode checks of `plexus check`: the mesh CA (its roots near their end, the Secret's
- * root published to the agents), what the agents report (`/config`'s `secure` section, through
- * the API server's pod proxy: certificates close to expiry, permissive mode), and the
+ * root published to the agents), what the agents report (the `secure` summary of their public
+ * `/readyz`, through the API server's pod proxy: permissive mode, certificate findings counted;
+ * the findings themselves are in `/config`, loopback only), and the
  * NetworkPolicies the leader wrote (effective only where the network plugin enforces them).
  * Reads only, with the user's credentials. Pure reading of answers here; check.ts runs them.
  */
@@ -12,6 +13,7 @@ import { caFromSecret, CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY, CA_SECRET_NAME, 
 import { POLICY_SELECTOR } from '../../secure/cluster/network-policies.js';
 import { secureFindings, type SecureFinding } from '../../secure/health.js';
 import { proxyAnswerObject } from './proxy-answer.js';
+import { typedClient } from '../../kube/typed-client.js';
 
 export interface SecureOutcome {
   readonly status: 'ok' | 'warn' | 'FAIL' | 'skip';
@@ -37,7 +39,7 @@ function summarize(findings: readonly SecureFinding[], good: string, hint: strin
 
 /** The roots of the trust bundle (and, when the Secret is readable, that its root is among them). */
 export async function checkMeshCa(kc: KubeConfig, namespace: string, now = Date.now()): Promise<SecureOutcome> {
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = typedClient(kc, CoreV1Api);
   let text: string | undefined;
   try {
     text = (await core.readNamespacedConfigMap({ namespace, name: CA_BUNDLE_CONFIGMAP_NAME })).data?.[CA_BUNDLE_KEY];
@@ -69,25 +71,25 @@ export async function checkMeshCa(kc: KubeConfig, namespace: string, now = Date.
 
 interface AgentSecureView {
   readonly permissive: boolean;
-  readonly findings: SecureFinding[];
+  /** Certificate findings by severity (their messages are in the agent's /config). */
+  readonly findings: { readonly error: number; readonly warning: number };
 }
 
 /**
- * The `secure` section of an agent's /config answer; null when the agent does not run secure
- * mode (or the answer is not a config).
+ * The `secure` summary of an agent's /readyz answer; null when the agent does not run secure
+ * mode (or the answer is not a readiness).
  */
 export function secureViewOf(body: unknown): AgentSecureView | null {
   const secure = proxyAnswerObject(body)?.secure;
   if (typeof secure !== 'object' || secure === null || !('permissive' in secure)) return null;
-  const { permissive, findings } = secure as { permissive?: unknown; findings?: unknown };
-  const list = Array.isArray(findings) ? findings.filter((f): f is SecureFinding =>
-    typeof f === 'object' && f !== null && (f.severity === 'warning' || f.severity === 'error') && typeof f.message === 'string') : [];
-  return { permissive: permissive === true, findings: list };
+  const { permissive, findings } = secure as { permissive?: unknown; findings?: { error?: unknown; warning?: unknown } };
+  const count = (value: unknown): number => (typeof value === 'number' && value >= 0 ? value : 0);
+  return { permissive: permissive === true, findings: { error: count(findings?.error), warning: count(findings?.warning) } };
 }
 
 /** What the ready agents say about their certificates and permissive mode. */
 export async function checkSecureAgents(kc: KubeConfig, namespace: string): Promise<SecureOutcome> {
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = typedClient(kc, CoreV1Api);
   const selector = Object.entries(AGENT_POD_SELECTOR).map(([k, v]) => `${k}=${v}`).join(',');
   const pods = await core.listNamespacedPod({ namespace, labelSelector: selector });
   const ready = pods.items.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => p.metadata?.name ?? '').filter((n) => n !== '');
@@ -100,7 +102,7 @@ export async function checkSecureAgents(kc: KubeConfig, namespace: string): Prom
   for (const name of asked) {
     let body: unknown;
     try {
-      body = await core.connectGetNamespacedPodProxyWithPath({ namespace, name: `${name}:${ADMIN_PORT}`, path: 'config' });
+      body = await core.connectGetNamespacedPodProxyWithPath({ namespace, name: `${name}:${ADMIN_PORT}`, path: 'readyz' });
     } catch (err) {
       if (isStatus(err, 404) || isStatus(err, 403) || isStatus(err, 503)) continue;
       throw err;
@@ -110,7 +112,10 @@ export async function checkSecureAgents(kc: KubeConfig, namespace: string): Prom
     if (view === null) continue;
     secure++;
     if (view.permissive) permissive.push(name);
-    for (const f of view.findings) findings.push({ severity: f.severity, message: `${name}: ${f.message}` });
+    for (const severity of ['error', 'warning'] as const) {
+      const n = view.findings[severity];
+      if (n > 0) findings.push({ severity, message: `${name}: ${n} certificate ${severity}${n === 1 ? '' : 's'} (kubectl -n ${namespace} port-forward pod/${name} ${ADMIN_PORT}, then curl http://127.0.0.1:${ADMIN_PORT}/config)` });
+    }
   }
   if (reached === 0) return { status: 'skip', detail: `cannot reach the agents through the API server's pod proxy` };
   const of = `${secure} of ${reached} agents asked${ready.length > asked.length ? ` (of ${ready.length} ready)` : ''}`;
@@ -124,7 +129,7 @@ export async function checkSecureAgents(kc: KubeConfig, namespace: string): Prom
 
 /** The leader's NetworkPolicies, and what they depend on. */
 export async function checkNetworkPolicies(kc: KubeConfig): Promise<SecureOutcome> {
-  const list = await kc.makeApiClient(NetworkingV1Api).listNetworkPolicyForAllNamespaces({ labelSelector: POLICY_SELECTOR });
+  const list = await typedClient(kc, NetworkingV1Api).listNetworkPolicyForAllNamespaces({ labelSelector: POLICY_SELECTOR });
   const count = list.items.length;
   if (count === 0) return { status: 'skip', detail: 'none written (the leader writes them only in secure mode)' };
   return {

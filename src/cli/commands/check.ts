@@ -8,7 +8,6 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ClusterDnsError, findClusterDns, inspectCoreDns } from '../../dns/coredns-api.js';
 import { CorefilePatchError, CorefileSyntaxError, MarkerError } from '../../dns/corefile.js';
 import { AGENT_POD_SELECTOR } from '../../kube/labels.js';
-import { formatProblem, type Problem } from '../../model/problem.js';
 import { SMI_RESOURCES } from '../../smi/resources.js';
 import { CliError, EXIT } from '../errors.js';
 import { meshDomainOption } from '../options.js';
@@ -16,11 +15,11 @@ import { AGENT_API_CALLS, namespaceOf } from './check-agent-rbac.js';
 import { checkMeshCa, checkNetworkPolicies, checkSecureAgents } from './check-secure.js';
 import { proxyAnswerObject } from './proxy-answer.js';
 import { clusterOptions, describeFailure, loadKubeConfig, meshedServices, type ClusterArgs } from './prepare.js';
+import { typedClient } from '../../kube/typed-client.js';
 
 /** The agent's ServiceAccount and DaemonSet, and its admin port, as in manifests/. */
 const AGENT_NAME = 'plexus-agent';
 const ADMIN_PORT = 9901;
-const SHOWN_PROBLEMS = 3;
 
 interface CheckArgs extends ClusterArgs {
   readonly meshDomain: string;
@@ -47,7 +46,7 @@ const CHECKS: readonly Check[] = [
     name: 'namespace',
     run: async (kc, args) => {
       try {
-        await kc.makeApiClient(CoreV1Api).readNamespace({ name: args.namespace });
+        await typedClient(kc, CoreV1Api).readNamespace({ name: args.namespace });
         return ok(`${args.namespace} exists`);
       } catch (err) {
         if (isStatus(err, 404)) return fail(`namespace ${args.namespace} does not exist`, INSTALL_HINT);
@@ -58,7 +57,7 @@ const CHECKS: readonly Check[] = [
   {
     name: 'SMI CRDs',
     run: async (kc) => {
-      const api = kc.makeApiClient(ApiextensionsV1Api);
+      const api = typedClient(kc, ApiextensionsV1Api);
       const missing: string[] = [];
       const partial: string[] = [];
       for (const resource of SMI_RESOURCES) {
@@ -82,7 +81,7 @@ const CHECKS: readonly Check[] = [
   {
     name: 'RBAC',
     run: async (kc, args) => {
-      const api = kc.makeApiClient(AuthorizationV1Api);
+      const api = typedClient(kc, AuthorizationV1Api);
       const user = `system:serviceaccount:${args.namespace}:${AGENT_NAME}`;
       const names = await coreDnsNames(kc);
       const denied: string[] = [];
@@ -136,7 +135,7 @@ const CHECKS: readonly Check[] = [
     name: 'agents',
     run: async (kc, args) => {
       try {
-        const ds = await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ namespace: args.namespace, name: AGENT_NAME });
+        const ds = await typedClient(kc, AppsV1Api).readNamespacedDaemonSet({ namespace: args.namespace, name: AGENT_NAME });
         const desired = ds.status?.desiredNumberScheduled ?? 0;
         const ready = ds.status?.numberReady ?? 0;
         if (desired === 0) return fail('no node runs an agent yet', `kubectl -n ${args.namespace} describe daemonset ${AGENT_NAME}`);
@@ -151,7 +150,7 @@ const CHECKS: readonly Check[] = [
   {
     name: 'leader',
     run: async (kc, args) => {
-      const leases = await kc.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: args.namespace });
+      const leases = await typedClient(kc, CoordinationV1Api).listNamespacedLease({ namespace: args.namespace });
       const now = Date.now();
       for (const lease of leases.items) {
         const holder = lease.spec?.holderIdentity;
@@ -165,7 +164,7 @@ const CHECKS: readonly Check[] = [
   {
     name: 'config problems',
     run: async (kc, args) => {
-      const core = kc.makeApiClient(CoreV1Api);
+      const core = typedClient(kc, CoreV1Api);
       const selector = Object.entries(AGENT_POD_SELECTOR).map(([k, v]) => `${k}=${v}`).join(',');
       const pods = await core.listNamespacedPod({ namespace: args.namespace, labelSelector: selector });
       const ready = pods.items.find((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
@@ -173,22 +172,21 @@ const CHECKS: readonly Check[] = [
       if (!name) return { status: 'skip', detail: 'no ready agent to ask' };
       let body: unknown;
       try {
-        // Through the API server's pod proxy: the agent's admin port is not exposed otherwise.
-        body = await core.connectGetNamespacedPodProxyWithPath({ namespace: args.namespace, name: `${name}:${ADMIN_PORT}`, path: 'config' });
+        // Through the API server's pod proxy to the public /readyz (counts): the agent's /config
+        // answers only on loopback (docs/agent.md, "Admin endpoints").
+        body = await core.connectGetNamespacedPodProxyWithPath({ namespace: args.namespace, name: `${name}:${ADMIN_PORT}`, path: 'readyz' });
       } catch (err) {
         if (isStatus(err, 404) || isStatus(err, 403)) return { status: 'skip', detail: `cannot reach agent ${name} through the API server's pod proxy` };
         // An agent that is not ready (yet) answers 503 with its reason; that is a warning, not a failure.
         if (isStatus(err, 503)) return { status: 'warn', detail: `agent ${name} is not ready: ${unreadyReason((err as ApiException<unknown>).body)}` };
         throw err;
       }
-      const problems = problemsOf(body);
-      if (problems === null) return { status: 'skip', detail: `agent ${name} answered /config with something else than its config` };
-      const errors = problems.filter((p) => p.severity === 'error');
-      const warnings = problems.length - errors.length;
-      const counts = `${errors.length} error${errors.length === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
-      if (errors.length === 0) return ok(`${counts} in the config of agent ${name}`);
-      const shown = errors.slice(0, SHOWN_PROBLEMS).map(formatProblem).join('; ');
-      return fail(`${counts}: ${shown}${errors.length > SHOWN_PROBLEMS ? '; …' : ''}`, 'kubectl get events -A --field-selector reason=PlexusConfigProblem');
+      const problems = problemCountsOf(body);
+      if (problems === null) return { status: 'skip', detail: `agent ${name} answered /readyz without problem counts (an older agent?)` };
+      const counts = `${problems.error} error${problems.error === 1 ? '' : 's'}, ${problems.warning} warning${problems.warning === 1 ? '' : 's'}`;
+      if (problems.error === 0) return ok(`${counts} in the config of agent ${name}`);
+      return fail(`${counts} in the config of agent ${name}`,
+        `kubectl get events -A --field-selector reason=PlexusConfigProblem; or kubectl -n ${args.namespace} port-forward pod/${name} ${ADMIN_PORT} and curl http://127.0.0.1:${ADMIN_PORT}/config`);
     },
   },
   // Secure mode (docs/secure-mode.md): skipped where it is not set up.
@@ -211,7 +209,6 @@ async function coreDnsNames(kc: KubeConfig): Promise<Readonly<Record<string, Rea
   return {};
 }
 
-/** The problems in an agent's /config answer, or null when it is not one. */
 /** The reason an unready agent gave, whether the client handed the body over parsed or as text. */
 export function unreadyReason(body: unknown): string {
   let parsed: unknown = body;
@@ -230,12 +227,12 @@ export function unreadyReason(body: unknown): string {
   return 'no reason given';
 }
 
-/** The `problems` of an agent's /config answer (at the top or under `config`); null when it is not a config. */
-export function problemsOf(body: unknown): Problem[] | null {
-  const holder = (proxyAnswerObject(body) ?? {}) as { problems?: unknown; config?: { problems?: unknown } };
-  const problems = holder.problems ?? holder.config?.problems;
-  if (!Array.isArray(problems)) return null;
-  return problems.filter((p): p is Problem => typeof p === 'object' && p !== null && typeof (p as Problem).message === 'string' && typeof (p as Problem).kind === 'string');
+/** The `problemCounts` of an agent's /readyz answer; null when it has none. */
+export function problemCountsOf(body: unknown): { error: number; warning: number } | null {
+  const counts = proxyAnswerObject(body)?.['problemCounts'];
+  if (typeof counts !== 'object' || counts === null) return null;
+  const { error, warning } = counts as { error?: unknown; warning?: unknown };
+  return typeof error === 'number' && typeof warning === 'number' ? { error, warning } : null;
 }
 
 /** One failing check never stops the others, whatever it threw. */

@@ -7,6 +7,7 @@ import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig 
 import { EVENT_COMPONENT, EVENT_REASON } from '../../cluster/events.js';
 import { SHADOW_SELECTOR } from '../../kube/labels.js';
 import { DEFAULT_LEASE_NAME } from '../../kube/leader.js';
+import { typedClient } from '../../kube/typed-client.js';
 
 /** The agent DaemonSet, as named in manifests/40-daemonset.yaml. */
 const AGENT_DAEMONSET = 'plexus-agent';
@@ -25,7 +26,7 @@ async function ignoreNotFound(remove: () => Promise<unknown>): Promise<boolean> 
 
 /** Deletes the shadow Services; returns how many were deleted. */
 export async function deleteShadowServices(kc: KubeConfig, namespace: string): Promise<number> {
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = typedClient(kc, CoreV1Api);
   const list = await core.listNamespacedService({ namespace, labelSelector: SHADOW_SELECTOR });
   let deleted = 0;
   for (const name of list.items.map((s) => s.metadata?.name ?? '').filter((n) => n !== '')) {
@@ -36,14 +37,14 @@ export async function deleteShadowServices(kc: KubeConfig, namespace: string): P
 
 /** Deletes the leader Lease; false when there was none (read first: a second run sends no write). */
 export async function deleteLeaderLease(kc: KubeConfig, namespace: string): Promise<boolean> {
-  const api = kc.makeApiClient(CoordinationV1Api);
+  const api = typedClient(kc, CoordinationV1Api);
   if (!(await ignoreNotFound(() => api.readNamespacedLease({ namespace, name: DEFAULT_LEASE_NAME })))) return false;
   return ignoreNotFound(() => api.deleteNamespacedLease({ namespace, name: DEFAULT_LEASE_NAME }));
 }
 
 /** Deletes the Events the agents recorded, in every namespace; returns how many. */
 export async function deletePlexusEvents(kc: KubeConfig): Promise<number> {
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = typedClient(kc, CoreV1Api);
   const list = await core.listEventForAllNamespaces({ fieldSelector: `reason=${EVENT_REASON}` });
   let deleted = 0;
   for (const event of list.items) {
@@ -59,7 +60,7 @@ export async function deletePlexusEvents(kc: KubeConfig): Promise<number> {
 /** True while the agent DaemonSet exists: its leader would write everything back. */
 export async function agentsInstalled(kc: KubeConfig, namespace: string): Promise<boolean> {
   try {
-    await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ namespace, name: AGENT_DAEMONSET });
+    await typedClient(kc, AppsV1Api).readNamespacedDaemonSet({ namespace, name: AGENT_DAEMONSET });
     return true;
   } catch (err) {
     if (isNotFound(err)) return false;

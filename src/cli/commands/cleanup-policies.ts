@@ -1,9 +1,10 @@
 /** The NetworkPolicies step of `plexus cleanup`: delete the ones Plexus wrote (by label), in every namespace. */
 import { ApiException, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { POLICY_SELECTOR } from '../../secure/cluster/network-policies.js';
+import { typedClient } from '../../kube/typed-client.js';
 
 export async function cleanupNetworkPolicies(kc: KubeConfig): Promise<string> {
-  const api = kc.makeApiClient(NetworkingV1Api);
+  const api = typedClient(kc, NetworkingV1Api);
   const list = await api.listNetworkPolicyForAllNamespaces({ labelSelector: POLICY_SELECTOR });
   let deleted = 0;
   for (const policy of list.items) {

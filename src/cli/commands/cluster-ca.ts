@@ -6,13 +6,14 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { CaError, retireRoot, rotateRoot, type MeshCa } from '../../secure/ca.js';
 import { CA_BUNDLE_CONFIGMAP_NAME, CA_SECRET_NAME } from '../../secure/cluster/ca-objects.js';
 import { deleteCa, ensureCa, readCaSecret, saveCa } from '../../secure/cluster/ca-store.js';
+import { typedClient } from '../../kube/typed-client.js';
 
 function describeRoot(ca: MeshCa): string {
   return `root "${ca.cert.subject.replaceAll('\n', ', ')}" valid until ${new Date(ca.cert.validTo).toISOString()}`;
 }
 
 export async function prepareCa(kc: KubeConfig, namespace: string, trustDomain: string): Promise<string[]> {
-  const result = await ensureCa(kc.makeApiClient(CoreV1Api), namespace, trustDomain);
+  const result = await ensureCa(typedClient(kc, CoreV1Api), namespace, trustDomain);
   const lines = [result.created
     ? `mesh CA: created Secret ${namespace}/${CA_SECRET_NAME} (trust domain ${result.ca.trustDomain}, ${describeRoot(result.ca)})`
     : `mesh CA: Secret ${namespace}/${CA_SECRET_NAME} exists (trust domain ${result.ca.trustDomain}); left as it is`];
@@ -24,7 +25,7 @@ export async function prepareCa(kc: KubeConfig, namespace: string, trustDomain: 
 }
 
 export async function cleanupCa(kc: KubeConfig, namespace: string): Promise<string[]> {
-  const result = await deleteCa(kc.makeApiClient(CoreV1Api), namespace);
+  const result = await deleteCa(typedClient(kc, CoreV1Api), namespace);
   const lines = result.deleted.map((name) => `mesh CA: deleted ${name}`);
   for (const name of result.kept) lines.push(`mesh CA: kept ${name} (not made by Plexus: no app.kubernetes.io/managed-by=plexus label)`);
   if (lines.length === 0) lines.push('mesh CA: none left');
@@ -39,7 +40,7 @@ export interface ClusterCaChange {
 }
 
 export async function changeClusterCa(kc: KubeConfig, namespace: string, change: ClusterCaChange): Promise<string> {
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = typedClient(kc, CoreV1Api);
   const stored = await readCaSecret(core, namespace);
   if (stored === null) throw new CaError(`no Secret ${namespace}/${CA_SECRET_NAME}: create the CA with plexus prepare`);
   const next = change.action === 'rotate' ? rotateRoot(stored.ca) : retireRoot(stored.ca, { force: change.force });

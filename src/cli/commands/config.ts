@@ -1,6 +1,7 @@
 /**
  * `plexus config`: read a folder of Kubernetes YAML, compile it as the agent would, print the
- * MeshConfig (stdout) and every problem (stderr), and serve nothing.
+ * MeshConfig (stdout) and every problem (stderr), and serve nothing. Every object is used,
+ * reported as a problem, or listed on stderr as ignored (`ignored: …`: kinds Plexus does not use).
  *
  * Exit codes: 0 no error-severity problem (warnings are printed but do not fail), 1 at least one
  * error-severity problem (the config is still printed), 2 the input could not be read (missing
@@ -10,6 +11,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { formatManifestError } from '../../manifests/errors.js';
 import { readManifestDir } from '../../manifests/read.js';
 import { compile } from '../../routing/compile.js';
+import { formatIgnored, ignoredObjects, type IgnoredKind } from '../../routing/ignored.js';
 import { formatProblem } from '../../model/problem.js';
 import { CliError, EXIT } from '../errors.js';
 import { defaultNodeName, manifestsOption, meshDomainOption, vipCidrOption } from '../options.js';
@@ -62,8 +64,23 @@ async function handler(args: ArgumentsCamelCase<ConfigArgs>): Promise<void> {
   });
   process.stdout.write(args.output === 'json' ? `${JSON.stringify(config, null, 2)}\n` : renderMeshConfig(config));
   for (const problem of config.problems) console.error(`${problem.severity}: ${formatProblem(problem)}`);
+  for (const line of ignoredLines(ignoredObjects(input.snapshot))) console.error(line);
   const errors = config.problems.filter((p) => p.severity === 'error').length;
   if (errors > 0) throw new CliError(`${errors} error${errors === 1 ? '' : 's'} found`, EXIT.PROBLEMS);
+}
+
+/** Objects listed per kind; the rest are counted. */
+const LISTED_IGNORED = 20;
+
+/** `ignored: Deployment shop/web (apps/v1, web.yaml:12): a kind Plexus does not use`, per object. */
+function ignoredLines(ignored: readonly IgnoredKind[]): string[] {
+  const lines: string[] = [];
+  for (const { apiVersion, kind, objects } of ignored) {
+    for (const object of objects.slice(0, LISTED_IGNORED)) lines.push(`ignored: ${formatIgnored(object)}: a kind Plexus does not use`);
+    const more = objects.length - LISTED_IGNORED;
+    if (more > 0) lines.push(`ignored: … and ${more} more ${kind} (${apiVersion})`);
+  }
+  return lines;
 }
 
 export const configCommand: CommandModule<object, ConfigArgs> = {

@@ -148,19 +148,26 @@ async function fetchMetrics(adminPort: number): Promise<Map<string, number> | nu
   }
 }
 
-/** Resolves on the first of: SIGINT/SIGTERM, the duration elapsed, the agent exited. */
-function untilStopped(duration: number, agentExited: Promise<unknown>): { stopped: Promise<string>; dispose: () => void } {
+/**
+ * Resolves on the first of: SIGINT/SIGTERM, the agent exited, the duration elapsed once
+ * `startClock()` was called (when the demo serves: a slow start-up does not eat the duration).
+ */
+function untilStopped(duration: number, agentExited: Promise<unknown>): { stopped: Promise<string>; startClock: () => void; dispose: () => void } {
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  let finish: (reason: string) => void = () => undefined;
   let timer: NodeJS.Timeout | null = null;
   const stopped = new Promise<string>((resolve) => {
+    finish = resolve;
     onSignal = (signal) => resolve(signal);
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    if (duration > 0) timer = setTimeout(() => resolve('duration'), duration * 1000);
     void agentExited.then(() => resolve('agent exited'));
   });
   return {
     stopped,
+    startClock: () => {
+      if (duration > 0) timer = setTimeout(() => finish('duration'), duration * 1000);
+    },
     dispose: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -174,14 +181,16 @@ async function handler(args: ArgumentsCamelCase<DemoArgs>): Promise<void> {
   const config = await compileFolder(args, nodeName);
   const servers = await startSampleServers(config);
   const agent = new AgentProcess([process.execPath, PLEXUS_BIN], agentArgs(args, nodeName));
-  const { stopped, dispose } = untilStopped(args.duration, agent.exited);
+  const { stopped, startClock, dispose } = untilStopped(args.duration, agent.exited);
   let traffic: TrafficGenerator | null = null;
   let refresh: NodeJS.Timeout | null = null;
   let failure: string | null = null;
   try {
+    const agentReady = agent.ready();
     const ready = await Promise.race([
-      agent.ready(),
-      stopped.then(() => null),
+      agentReady,
+      // An agent that exits before it is ready: its ready() rejects with the reason it gave.
+      stopped.then((reason) => (reason === 'agent exited' ? agentReady : null)),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the agent was not ready in time')), READY_TIMEOUT_MS).unref()),
     ]);
     if (ready) {
@@ -190,6 +199,7 @@ async function handler(args: ArgumentsCamelCase<DemoArgs>): Promise<void> {
       console.log(instructions(targets, ready, servers, args.acl, onPath('dig')).join('\n'));
       traffic = new TrafficGenerator(targets);
       traffic.start();
+      startClock();
       const view = new LiveView(process.stdout);
       const started = Date.now();
       const draw = async (): Promise<void> => {

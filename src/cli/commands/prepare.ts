@@ -20,6 +20,7 @@ import { CliError, EXIT } from '../errors.js';
 import { meshDomainOption } from '../options.js';
 import { prepareCa } from './cluster-ca.js';
 import { prepareTapToken } from './tap-token.js';
+import { typedClient } from '../../kube/typed-client.js';
 
 export interface ClusterArgs {
   readonly kubeconfig: string | undefined;
@@ -75,7 +76,7 @@ export function failure(err: unknown): CliError {
 
 /** The meshed Services, read back from the shadow Services' labels (or annotations). */
 export async function meshedServices(kc: KubeConfig, namespace: string): Promise<ServiceRef[]> {
-  const list = await kc.makeApiClient(CoreV1Api).listNamespacedService({ namespace, labelSelector: SHADOW_SELECTOR });
+  const list = await typedClient(kc, CoreV1Api).listNamespacedService({ namespace, labelSelector: SHADOW_SELECTOR });
   const refs: ServiceRef[] = [];
   for (const svc of list.items) {
     const meta = svc.metadata ?? {};
@@ -90,7 +91,7 @@ export async function meshedServices(kc: KubeConfig, namespace: string): Promise
 /** Whether the mesh namespace exists; null when the credentials may not tell. */
 export async function namespaceExists(kc: KubeConfig, namespace: string): Promise<boolean | null> {
   try {
-    await kc.makeApiClient(CoreV1Api).readNamespace({ name: namespace });
+    await typedClient(kc, CoreV1Api).readNamespace({ name: namespace });
     return true;
   } catch (err) {
     if (err instanceof ApiException && err.code === 404) return false;

@@ -5,10 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { typedClient } from '../../kube/typed-client.js';
 import { TAP_SECRET_KEY, TAP_SECRET_NAME } from '../observe/agents.js';
 
 export async function prepareTapToken(kc: KubeConfig, namespace: string): Promise<string> {
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = typedClient(kc, CoreV1Api);
   try {
     await core.readNamespacedSecret({ namespace, name: TAP_SECRET_NAME });
     return `tap token: Secret ${namespace}/${TAP_SECRET_NAME} exists; left as it is`;

@@ -1,8 +1,17 @@
 /**
- * The agent's admin port (node:http): `/metrics` (Prometheus text), `/healthz` (the process is
- * up), `/readyz` (503 until the first config is applied, then 200 with the provider's status),
- * `/config` (the applied MeshConfig, its generation and every problem), `/tap` (live requests, a
- * stream; see tap-endpoint.ts for who may tap). Read-only: GET and HEAD.
+ * The agent's admin port (node:http). Read-only: GET and HEAD. Two kinds of endpoint:
+ *
+ * - **public** — `/metrics` (Prometheus text), `/healthz` (the process is up), `/readyz` (503
+ *   until the first config is applied, then 200 with counts and the provider's status): answered
+ *   to anyone who reaches the port (in a pod: the kubelet's probes, Prometheus, the API server's
+ *   pod proxy). They show counts and health, never names, addresses or rules.
+ * - **debug** — `/config` (the applied MeshConfig: every Service, pod IP, ServiceAccount and
+ *   access rule, and every problem) and any endpoint that shows traffic or topology: answered
+ *   only on connections from a loopback address (the agent's own host or pod: `kubectl
+ *   port-forward` arrives there), 403 from anywhere else. Add such endpoints to DEBUG_PATHS.
+ *   `/tap` (live requests, a stream) is debug too, with its own guard (tap-endpoint.ts): loopback
+ *   callers only, or, on an agent that has the mesh's tap token, callers that send it (so the
+ *   API server's pod proxy can carry `plexus tap` in a cluster).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +29,17 @@ export interface AdminSource {
   config(): object | null;
   /** `/tap`: live requests (a stream). */
   readonly tap: TapEndpoint;
+}
+
+const PUBLIC_PATHS: readonly string[] = ['/metrics', '/healthz', '/readyz'];
+/** Endpoints that show what the mesh holds: loopback callers only. */
+export const DEBUG_PATHS: readonly string[] = ['/config'];
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (a dual-stack listener reports those). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const ipv4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  return ipv4.startsWith('127.') || address === '::1';
 }
 
 export class AdminServer {
@@ -71,6 +91,13 @@ export class AdminServer {
     const target = request.url ?? '/';
     const queryStart = target.indexOf('?');
     const path = queryStart === -1 ? target : target.slice(0, queryStart);
+    if (DEBUG_PATHS.includes(path) && !isLoopbackAddress(request.socket.remoteAddress)) {
+      sendJson(response, 403, {
+        error: `${path} answers only on loopback: it shows every Service, pod IP, ServiceAccount and access rule`,
+        hint: `kubectl -n <mesh namespace> port-forward pod/<agent pod> ${this.port}, then curl http://127.0.0.1:${this.port}${path}`,
+      });
+      return;
+    }
     switch (path) {
       case '/metrics': {
         const body = await this.#source.registry.metrics();
@@ -94,7 +121,7 @@ export class AdminServer {
         await this.#source.tap.serve(request, response, new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1)), (status, body) => sendJson(response, status, body));
         return;
       default:
-        sendJson(response, 404, { error: `no admin endpoint ${path}`, endpoints: ['/metrics', '/healthz', '/readyz', '/config', '/tap'] });
+        sendJson(response, 404, { error: `no admin endpoint ${path}`, endpoints: [...PUBLIC_PATHS, ...DEBUG_PATHS, '/tap'] });
     }
   }
 }

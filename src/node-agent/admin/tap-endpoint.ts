@@ -13,6 +13,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isLoopbackAddress } from './admin-server.js';
 import { TAP_DEFAULT_RATE, TAP_MAX_RATE, type TapFilter, type TapHub } from '../telemetry/tap.js';
 
 export const TAP_TOKEN_HEADER = 'x-plexus-tap-token';
@@ -48,18 +49,13 @@ export function parseTapQuery(params: URLSearchParams): TapQuery {
   return { ok: true, filter: { namespace, service: name, method, from }, rate };
 }
 
-function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
-}
-
 export class TapEndpoint {
   constructor(private readonly hub: TapHub, private readonly tokenFile: string | null) {}
 
   /** Null when the caller may tap, else why not. */
   async refusal(request: IncomingMessage): Promise<string | null> {
     if (this.tokenFile === null) {
-      return isLoopback(request.socket.remoteAddress) ? null : 'tap is open to this host only (loopback): this agent has no tap token (--tap-token-file)';
+      return isLoopbackAddress(request.socket.remoteAddress) ? null : 'tap is open to this host only (loopback): this agent has no tap token (--tap-token-file)';
     }
     const sent = request.headers[TAP_TOKEN_HEADER];
     if (typeof sent !== 'string' || sent === '') return `tap needs the mesh's tap token in ${TAP_TOKEN_HEADER}`;

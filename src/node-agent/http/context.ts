@@ -7,6 +7,7 @@ import type { Dialer } from '../runtime/dialer.js';
 import type { PortRuntime } from '../runtime/types.js';
 import type { Telemetry } from '../telemetry/types.js';
 import type { HttpLimits } from './limits.js';
+import type { PathPolicy } from './request-target.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 export interface HttpProxyContext {
@@ -15,6 +16,8 @@ export interface HttpProxyContext {
   /** Receives one RequestRecord per request (or h2 stream). */
   readonly telemetry: Telemetry;
   readonly limits: HttpLimits;
+  /** How request paths are normalised (request-target.ts). */
+  readonly paths: PathPolicy;
   /** Shared by the whole agent, keyed by endpoint `ip:port`; survives reloads. */
   readonly upstreams: UpstreamPool;
   /** Direct when absent; secure mode's tunnel for endpoints on other nodes. */

@@ -11,11 +11,22 @@ export interface HttpLimits {
   readonly keepAliveTimeoutMs: number;
   /** Request bodies up to this size that arrive with their head are held, so they can be retried. */
   readonly maxReplayBodyBytes: number;
+  /**
+   * The mesh-wide default timeout (`--request-timeout`), for Services without
+   * `plexus.dev/timeout`: how long the endpoint has, once the whole request was received from
+   * the client, to send its response head (every attempt and retry included) → 504. A response
+   * body, a stream or a WebSocket that has begun is not bounded by it. 0 = none.
+   */
+  readonly requestTimeoutMs: number;
 }
+
+/** As Envoy's default route timeout. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
   maxHeaderBytes: 16 * 1024,
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 60_000,
   maxReplayBodyBytes: 64 * 1024,
+  requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
 });

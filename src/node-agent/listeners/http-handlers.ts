@@ -3,7 +3,7 @@
  * survives reloads (connections to an endpoint are reused whichever Service port routed there).
  */
 import {
-  UpstreamPool, createH2cHandler, createHttp1Handler, type ConnectionHandler, type HttpLimits,
+  UpstreamPool, createH2cHandler, createHttp1Handler, type ConnectionHandler, type HttpLimits, type PathPolicy,
 } from '../http/index.js';
 import type { Dialer } from '../runtime/dialer.js';
 import type { Telemetry } from '../telemetry/types.js';
@@ -15,11 +15,18 @@ export interface HttpHandlers {
   close(): void;
 }
 
-export function createHttpHandlerFactory(settings: { readonly telemetry: Telemetry; readonly limits: HttpLimits; readonly dialer: Dialer }): HttpHandlers {
+export interface HttpSettings {
+  readonly telemetry: Telemetry;
+  readonly limits: HttpLimits;
+  readonly paths: PathPolicy;
+  readonly dialer: Dialer;
+}
+
+export function createHttpHandlerFactory(settings: HttpSettings): HttpHandlers {
   const upstreams = new UpstreamPool();
   return {
     create: (kind, current) => {
-      const context = { current, telemetry: settings.telemetry, limits: settings.limits, upstreams, dialer: settings.dialer };
+      const context = { current, telemetry: settings.telemetry, limits: settings.limits, paths: settings.paths, upstreams, dialer: settings.dialer };
       return kind === 'h2c' ? createH2cHandler(context) : createHttp1Handler(context);
     },
     close: () => upstreams.close(),

@@ -12,6 +12,7 @@ import { CA_BUNDLE_CONFIGMAP_NAME } from './ca-objects.js';
 import { readTrustBundle } from './ca-store.js';
 import { IssuerClient } from './issuer-client.js';
 import { bearerToken, locateLeader } from './kube-lookups.js';
+import { typedClient } from '../../kube/typed-client.js';
 
 export interface ClusterCredentialsOptions {
   readonly kubeConfig: KubeConfig;
@@ -41,7 +42,7 @@ function parseBundle(pems: string[], source: string, trustDomain: string): Bundl
 
 export function clusterCredentials(options: ClusterCredentialsOptions): CredentialsFactory {
   return async ({ metrics, logger }) => {
-    const core = options.kubeConfig.makeApiClient(CoreV1Api);
+    const core = typedClient(options.kubeConfig, CoreV1Api);
     const source = `ConfigMap ${options.namespace}/${CA_BUNDLE_CONFIGMAP_NAME}`;
     const read = async (): Promise<Bundle> => {
       const pems = await readTrustBundle(core, options.namespace);

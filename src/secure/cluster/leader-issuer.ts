@@ -16,6 +16,7 @@ import type { AgentAccount } from './agent-token.js';
 import { IssuerServer } from './issuer-server.js';
 import { IssuerService, type IssuerMetrics } from './issuer-service.js';
 import { issuerLookups } from './kube-lookups.js';
+import { typedClient } from '../../kube/typed-client.js';
 
 export interface LeaderIssuerOptions {
   readonly kubeConfig: KubeConfig;
@@ -46,7 +47,7 @@ export class LeaderIssuer {
 
   constructor(options: LeaderIssuerOptions) {
     this.#options = options;
-    this.#core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.#core = typedClient(options.kubeConfig, CoreV1Api);
   }
 
   /** Leadership changed (the LeaderElector's callbacks). */

@@ -12,8 +12,8 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs `plexus ...args` to completion (killed after `timeoutMs`). */
-export function runPlexus(args: readonly string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+/** Runs `plexus ...args` to completion (killed after `timeoutMs`: generous, a start-up takes seconds on a loaded machine). */
+export function runPlexus(args: readonly string[], timeoutMs = 180_000, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...PLEXUS_ARGV, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -71,7 +71,7 @@ export interface ConfigView {
 }
 
 /** Polls the agent's /config until `accept` holds (fails after `timeoutMs`). */
-export async function waitForConfig(adminPort: number, accept: (view: ConfigView) => boolean, timeoutMs = 10_000): Promise<ConfigView> {
+export async function waitForConfig(adminPort: number, accept: (view: ConfigView) => boolean, timeoutMs = 60_000): Promise<ConfigView> {
   const deadline = Date.now() + timeoutMs;
   let last: ConfigView | null = null;
   while (Date.now() < deadline) {
@@ -101,9 +101,10 @@ export async function metricValue(adminPort: number, name: string, labels: Reado
 /**
  * Retries `attempt` until it resolves (its result is returned) or `timeoutMs` passes (its last
  * error is thrown). For what follows a reload: listeners bind and DNS switches just after the
- * new config shows in /config.
+ * new config shows in /config. The bound is generous: a loaded 2-core machine is slow, and the
+ * wait ends as soon as the state is reached.
  */
-export async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -243,8 +243,8 @@ describe('agent: bad clients and bad endpoints never crash it', () => {
       await client.close();
       client = new Agent({ connections: 2 });
       // Bounded: 400 × 20 ms; the head timeout plus the close linger take about 2.3 s.
-      expect(await eventually(async () => (await listenerActive(`${HTTP_VIP}:${ports.http}/TCP`)) === 0, 400)).to.equal(true);
-      expect(await eventually(async () => (await listenerActive(`${H2C_VIP}:${ports.h2c}/TCP`)) === 0, 400)).to.equal(true);
+      expect(await eventually(async () => (await listenerActive(`${HTTP_VIP}:${ports.http}/TCP`)) === 0)).to.equal(true);
+      expect(await eventually(async () => (await listenerActive(`${H2C_VIP}:${ports.h2c}/TCP`)) === 0)).to.equal(true);
     } finally {
       clearInterval(drip);
       for (const socket of [...slow, silent, ...h2Slow]) socket.destroy();

@@ -162,11 +162,12 @@ export async function metricValue(adminPort: number, name: string, labels: Recor
   return total;
 }
 
-/** Polls `check` (bounded: `attempts` × 20 ms) until it returns true. */
-export async function eventually(check: () => Promise<boolean> | boolean, attempts = 250): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
+/** Polls `check` every 20 ms until it returns true (false after `timeoutMs`: generous, it ends as soon as the state holds). */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
     if (await check()) return true;
+    if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return false;
 }

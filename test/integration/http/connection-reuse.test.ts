@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { closeServer, listen, meshConfig, rawExchange, request, startProxy, startUpstream } from './harness.js';
+import { closeServer, listen, meshConfig, rawExchange, request, startProxy, startUpstream, waitFor } from './harness.js';
 
 describe('HTTP/1.1 proxy: connection edge cases', () => {
   for (const drop of ['closes', 'resets'] as const) {
@@ -71,7 +71,7 @@ describe('HTTP/1.1 proxy: connection edge cases', () => {
     const proxy = await startProxy(meshConfig({ endpoints: [{ port: upstream.port }] }));
     try {
       const reply = rawExchange(proxy.port, 'GET /slow HTTP/1.1\r\nHost: a\r\n\r\n');
-      for (let i = 0; i < 500 && held.release === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await waitFor(() => held.release !== undefined);
       let drained = false;
       const drain = proxy.handler.drain().then(() => { drained = true; });
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -13,7 +13,9 @@ import { buildRuntime } from '../../../src/node-agent/runtime/build.js';
 import type { PortRuntime } from '../../../src/node-agent/runtime/types.js';
 import type { RequestRecord } from '../../../src/node-agent/telemetry/types.js';
 import type { ConnectionHandler } from '../../../src/node-agent/http/context.js';
-import { createH2cHandler, createHttp1Handler, DEFAULT_HTTP_LIMITS, type HttpLimits, UpstreamPool } from '../../../src/node-agent/http/index.js';
+import {
+  createH2cHandler, createHttp1Handler, DEFAULT_HTTP_LIMITS, DEFAULT_PATH_POLICY, type HttpLimits, type PathPolicy, UpstreamPool,
+} from '../../../src/node-agent/http/index.js';
 
 export const SERVICE_PORT = 80;
 
@@ -76,7 +78,13 @@ export interface ProxyUnderTest {
   close(): Promise<void>;
 }
 
-export async function startProxy(config: MeshConfig, options: { acl?: boolean; limits?: Partial<HttpLimits> } = {}): Promise<ProxyUnderTest> {
+export interface ProxyOptions {
+  readonly acl?: boolean;
+  readonly limits?: Partial<HttpLimits>;
+  readonly paths?: Partial<PathPolicy>;
+}
+
+export async function startProxy(config: MeshConfig, options: ProxyOptions = {}): Promise<ProxyUnderTest> {
   const acl = options.acl ?? false;
   let runtime = buildRuntime(config, { acl });
   const key = portKey('shop', 'web', SERVICE_PORT, 'TCP');
@@ -87,6 +95,7 @@ export async function startProxy(config: MeshConfig, options: { acl?: boolean; l
     current: () => portRuntime,
     telemetry: { request: (record: RequestRecord) => records.push(record), connection: () => undefined },
     limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits },
+    paths: { ...DEFAULT_PATH_POLICY, ...options.paths },
     upstreams,
   };
   const handler = config.services[0]?.ports[0]?.scheme === 'h2c' ? createH2cHandler(ctx) : createHttp1Handler(ctx);
@@ -186,8 +195,44 @@ export function rawExchange(port: number, data: string | Buffer, localAddress?: 
   });
 }
 
-/** Polls a condition that becomes true by itself (bounded: 5 s), then asserts it. */
+/** Polls a condition that becomes true by itself (bounded: 60 s, ending as soon as it holds), then asserts it. */
 export async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  const deadline = Date.now() + 60_000;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(condition()).to.equal(true);
+}
+
+export interface RawReply {
+  /** Everything the proxy sent, latin1. */
+  readonly text: string;
+  /** The proxy did not close the connection within 5 s of the client's half-close. */
+  readonly hung: boolean;
+}
+
+/**
+ * Writes raw bytes on a new connection, half-closes it (no more requests), and collects what the
+ * proxy sends until it closes its side, for at most 5 s: a proxy that leaves its client waiting
+ * shows up as `hung`, not as a test timeout.
+ */
+export function rawSend(port: number, data: string | Buffer, localAddress?: string): Promise<RawReply> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+    const chunks: Buffer[] = [];
+    const bound = setTimeout(() => {
+      socket.destroy();
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), hung: true });
+    }, 5_000);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => { /* a reset ends the exchange like a close */ });
+    socket.on('close', () => {
+      clearTimeout(bound);
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), hung: false });
+    });
+    socket.end(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  });
+}
+
+/** The status codes of the responses in raw response bytes, in order (the bodies must not look like status lines). */
+export function statusesOf(text: string): number[] {
+  return [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((match) => Number(match[1]));
 }

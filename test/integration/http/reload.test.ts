@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as http from 'node:http';
-import { type UpstreamServer, meshConfig, request, startProxy, startUpstream } from './harness.js';
+import { type UpstreamServer, meshConfig, request, startProxy, startUpstream, waitFor } from './harness.js';
 
 describe('HTTP/1.1 proxy: config reload', () => {
   const servers: UpstreamServer[] = [];
@@ -24,7 +24,7 @@ describe('HTTP/1.1 proxy: config reload', () => {
     const agent = new http.Agent({ keepAlive: true });
     try {
       const inFlight = request(proxy.port, { agent, path: '/first' });
-      for (let i = 0; i < 500 && held.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await waitFor(() => held.length > 0);
       proxy.reload(meshConfig({ endpoints: [{ port: fresh.port }] }));
       const after = await request(proxy.port, { agent, path: '/second' });
       expect(after.body.toString()).to.equal('new');

@@ -3,7 +3,6 @@
  * prepare creates the Secret and the trust bundle once, never replaces them; ca rotate / retire
  * change them in place; cleanup removes what Plexus made and keeps a Secret the user brought.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,33 +13,18 @@ import { caSecretData, CA_BUNDLE_KEY, newCaSecret, rootsFromBundle } from '../..
 import { publishBundle, readCaSecret } from '../../../src/secure/cluster/ca-store.js';
 import { kubeconfigFor, writeKubeconfig } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
-import { FIXTURES, PLEXUS_ARGV } from '../../helpers/paths.js';
+import { FIXTURES } from '../../helpers/paths.js';
+import { runPlexus, type RunResult } from '../../e2e/helpers/plexus.js';
 import { seedCoreDns } from '../../unit/dns-corefile/coredns-cluster.js';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function plexus(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...PLEXUS_ARGV, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBERNETES_SERVICE_HOST: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** The real `plexus` binary, outside any pod (90 s: start-up takes seconds on a loaded machine). */
+function plexus(args: readonly string[]): Promise<RunResult> {
+  return runPlexus(args, 90_000, { KUBERNETES_SERVICE_HOST: '' });
 }
 
 describe('mesh CA in a cluster: plexus prepare / ca rotate / ca retire / cleanup (with secure mode\'s NetworkPolicies)', function () {
-  this.timeout(120_000);
+  // Eight CLI runs in one test: each starts Node and client-node, seconds apiece on a loaded machine.
+  this.timeout(300_000);
   let server: FakeApiServer;
   let kc: KubeConfig;
   let core: CoreV1Api;

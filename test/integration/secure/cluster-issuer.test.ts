@@ -35,7 +35,7 @@ async function freePort(host: string): Promise<number> {
 }
 
 describe('secure, cluster: the leader issues certificates after TokenReview and the node check', function () {
-  this.timeout(60_000);
+  this.timeout(180_000);
   let server: FakeApiServer;
   let core: CoreV1Api;
   let ca: MeshCa;

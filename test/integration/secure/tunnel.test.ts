@@ -426,8 +426,9 @@ function closed(stream: Duplex): Promise<void> {
   });
 }
 
-/** Waits for a condition, bounded (10 s) so a failure never hangs the run. */
+/** Waits for a condition, bounded (60 s, ending as soon as it holds) so a failure never hangs the run. */
 async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  const deadline = Date.now() + 60_000;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   expect(condition()).to.equal(true);
 }

@@ -35,12 +35,16 @@ function lineAt(text: string, index: number): number {
   return line;
 }
 
+/** The TypeScript files under `folder`, from the repository root (`src/kube/leader.ts`), sorted. */
+export function sourceFilesOf(folder = 'src', root = REPO_ROOT): string[] {
+  return sourceFiles(join(root, folder)).map((file) => relative(root, file).split(sep).join('/')).sort();
+}
+
 /** Every relative import in the files under `folder` (default `src`), in file order. */
 export function readImportGraph(folder = 'src', root = REPO_ROOT): ImportEdge[] {
   const edges: ImportEdge[] = [];
-  for (const file of sourceFiles(join(root, folder)).sort()) {
-    const from = relative(root, file).split(sep).join('/');
-    const text = readFileSync(file, 'utf8');
+  for (const from of sourceFilesOf(folder, root)) {
+    const text = readFileSync(join(root, from), 'utf8');
     for (const match of text.matchAll(IMPORT)) {
       const specifier = match[1] ?? match[2] ?? match[3] ?? '';
       const to = posix.normalize(posix.join(posix.dirname(from), specifier)).replace(/\.js$/, '.ts');

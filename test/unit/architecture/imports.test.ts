@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { REPO_ROOT } from '../../helpers/paths.js';
-import { folderOf, readImportGraph, type ImportEdge } from './import-graph.js';
+import { folderOf, readImportGraph, sourceFilesOf, type ImportEdge } from './import-graph.js';
 import { longDefinitions } from './sizes.js';
 
 /** `file` (over 400 lines) or `file:function` (over 80): each with the step that shortens it. */
@@ -100,6 +100,12 @@ describe('architecture: the import rules of docs/architecture.md', () => {
 
   it('no file imports itself through other files', () => {
     expect(cycles(edges)).to.deep.equal([]);
+  });
+
+  it('every typed Kubernetes API client is made in src/kube/ (so every call has a timeout and an abort)', () => {
+    const makers = sourceFilesOf()
+      .filter((file) => folderOf(file) !== 'kube' && readFileSync(join(REPO_ROOT, file), 'utf8').includes('.makeApiClient('));
+    expect(makers, 'use typedClient (src/kube/typed-client.ts)').to.deep.equal([]);
   });
 
   it('no file of src/ over 400 lines, no function over 80 (but those listed, which only shrink)', () => {

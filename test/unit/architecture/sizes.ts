@@ -1,8 +1,9 @@
 /** Files and functions of a folder that are longer than a limit, measured with the TypeScript parser. */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import ts from 'typescript';
 import { REPO_ROOT } from '../../helpers/paths.js';
+import { sourceFilesOf } from './import-graph.js';
 
 export interface LongDefinition {
   /** `src/a/b.ts` for a file, `src/a/b.ts:name` for a function (`name` as written, `(anonymous)` without one). */
@@ -15,14 +16,6 @@ export interface SizeLimits {
   readonly functionLines: number;
 }
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
-}
-
 function functionName(node: ts.SignatureDeclaration): string {
   if (node.name !== undefined) return node.name.getText();
   const parent = node.parent;
@@ -32,9 +25,8 @@ function functionName(node: ts.SignatureDeclaration): string {
 
 export function longDefinitions(folder: string, limits: SizeLimits, root = REPO_ROOT): LongDefinition[] {
   const found: LongDefinition[] = [];
-  for (const path of sourceFiles(join(root, folder)).sort()) {
-    const file = relative(root, path).split(sep).join('/');
-    const text = readFileSync(path, 'utf8');
+  for (const file of sourceFilesOf(folder, root)) {
+    const text = readFileSync(join(root, file), 'utf8');
     const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
     const fileLines = source.getLineAndCharacterOfPosition(text.length).line + 1;
     if (fileLines > limits.fileLines) found.push({ key: file, lines: fileLines });

@@ -1,24 +1,22 @@
 import { expect } from 'chai';
-import { problemsOf, unreadyReason } from '../../../src/cli/commands/check.js';
+import { problemCountsOf, unreadyReason } from '../../../src/cli/commands/check.js';
 
-describe('plexus check: config problems body handling', () => {
-  const config = { problems: [{ severity: 'error', kind: 'Service', message: 'port clash' }, { severity: 'warning', kind: 'HTTPRouteGroup', message: 'unused' }] };
+describe('plexus check: config problems body handling (the agent\'s public /readyz)', () => {
+  const readyz = { ready: true, generation: 3, problems: 3, problemCounts: { error: 1, warning: 2 } };
 
-  it('reads the problems from a body the client already parsed as an object', () => {
-    const problems = problemsOf(config);
-    expect(problems).to.have.length(2);
-    expect(problems![0]!.message).to.equal('port clash');
+  it('reads the problem counts from a body the client already parsed as an object', () => {
+    expect(problemCountsOf(readyz)).to.deep.equal({ error: 1, warning: 2 });
   });
 
-  it('reads the problems from a body handed over as text', () => {
-    expect(problemsOf(JSON.stringify(config))).to.have.length(2);
-    expect(problemsOf(JSON.stringify({ config }))).to.have.length(2);
+  it('reads the problem counts from a body handed over as text', () => {
+    expect(problemCountsOf(JSON.stringify(readyz))).to.deep.equal({ error: 1, warning: 2 });
   });
 
-  it('answers null for something that is not a config', () => {
-    expect(problemsOf('<html>')).to.equal(null);
-    expect(problemsOf({ hello: 1 })).to.equal(null);
-    expect(problemsOf(undefined)).to.equal(null);
+  it('answers null for something without counts', () => {
+    expect(problemCountsOf('<html>')).to.equal(null);
+    expect(problemCountsOf({ ready: true, problems: 2 })).to.equal(null);
+    expect(problemCountsOf({ problemCounts: { error: 'x' } })).to.equal(null);
+    expect(problemCountsOf(undefined)).to.equal(null);
   });
 
   it('gives the reason of an unready agent, parsed or text', () => {

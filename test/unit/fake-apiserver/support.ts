@@ -21,7 +21,7 @@ export async function statusOf(call: () => Promise<unknown>): Promise<StatusBody
 }
 
 /** Polls `check` until it returns a value (not undefined), up to `timeoutMs`. */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

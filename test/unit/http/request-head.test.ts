@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { HeadError } from '../../../src/node-agent/http/http1/head-error.js';
-import { parseRequestHead, pathOf } from '../../../src/node-agent/http/http1/request-head.js';
+import { parseRequestHead } from '../../../src/node-agent/http/http1/request-head.js';
+import { DEFAULT_PATH_POLICY } from '../../../src/node-agent/http/request-target.js';
 import { parseResponseHead } from '../../../src/node-agent/http/http1/response-head.js';
 
 function parse(head: string) {
   const buffer = Buffer.from(head, 'latin1');
   const end = buffer.indexOf('\r\n\r\n');
   if (end === -1) throw new Error('test head has no end');
-  return parseRequestHead(buffer, end + 4);
+  return parseRequestHead(buffer, end + 4, DEFAULT_PATH_POLICY);
 }
 
 function rejection(head: string): { status: number; message: string } {
@@ -94,12 +95,38 @@ describe('HTTP/1.1 request head parser', () => {
     expect(rejection(`${head}\r\n`).status).to.equal(431);
   });
 
-  it('extracts the path of origin-form and absolute-form targets', () => {
-    expect(pathOf('/a?b')).to.equal('/a');
-    expect(pathOf('/a')).to.equal('/a');
-    expect(pathOf('http://h:1/x/y?z')).to.equal('/x/y');
-    expect(pathOf('http://h')).to.equal('/');
-    expect(pathOf('*')).to.equal('*');
+  it('normalises the target: absolute-form to origin-form with its authority as Host', () => {
+    const absolute = parse('GET http://Web:80/x/../y?z HTTP/1.1\r\nHost: other\r\n\r\n');
+    expect([absolute.target, absolute.path, absolute.authority, absolute.header('host')]).to.deep.equal(['/y?z', '/y', 'Web:80', 'Web:80']);
+    const noPath = parse('GET http://web?/public HTTP/1.1\r\nHost: web\r\n\r\n');
+    expect([noPath.target, noPath.path]).to.deep.equal(['/?/public', '/']);
+    expect(parse('OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n').path).to.equal('*');
+    expect(parse('GET /a/%2e%2E/b HTTP/1.1\r\nHost: a\r\n\r\n').path).to.equal('/b');
+  });
+
+  it('knows which upgrades pass: WebSocket only; h2c is declined, others refused', () => {
+    const h2c = parse('GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n');
+    expect(h2c.upgrade).to.equal(false);
+    expect(parse('GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: WebSocket\r\n\r\n').upgrade).to.equal(true);
+    expect(parse('GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n').upgrade).to.equal(false);
+    for (const head of [
+      'GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: tls/1.2\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket, h2c\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nUpgrade: websocket\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 5\r\n\r\n',
+    ]) {
+      expect(rejection(head).status, head).to.equal(400);
+    }
+  });
+
+  it('refuses a Connection option naming an end-to-end or framing field (400)', () => {
+    for (const option of ['content-length', 'Content-Length', 'TRANSFER-ENCODING', 'host', 'authorization', 'close, content-length', ' , Host ']) {
+      const head = `POST / HTTP/1.1\r\nHost: a\r\nConnection: ${option}\r\nContent-Length: 0\r\n\r\n`;
+      expect(rejection(head).message, option).to.match(/^Connection names the end-to-end field/);
+    }
+    expect(rejection('GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: content-length\r\n\r\n').status).to.equal(400);
+    expect(rejection('GET / HTTP/1.1\r\nHost: a\r\nConnection: a b\r\n\r\n').message).to.equal('invalid Connection option "a b"');
   });
 });
 
@@ -128,6 +155,10 @@ describe('HTTP/1.1 response head parser', () => {
       'HTTP/1.1 20 OK\r\n\r\n',
       'HTTP/2 200 OK\r\n\r\n',
       'HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nConnection: content-length\r\nContent-Length: 1\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nConnection: Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nConnection: keep-alive, set-cookie\r\nContent-Length: 1\r\n\r\n',
+      'HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n',
     ]) {
       expect(() => parseResponse(head), head).to.throw(HeadError).with.property('status', 502);
     }

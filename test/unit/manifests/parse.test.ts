@@ -84,7 +84,22 @@ describe('manifests/parse: YAML text to located objects', () => {
     expect(result.errors).to.have.length.greaterThan(0);
     expect(result.errors[0]?.file).to.equal('broken.yaml');
     expect(result.errors[0]?.message).to.match(/^YAML syntax error: /);
-    expect(result.errors[0]?.line).to.be.within(7, 8);
+    expect(result.errors[0]?.line).to.equal(7);
+  });
+
+  it('reports an error on the last line of a file at that line, not the one after it', () => {
+    const body = Array.from({ length: 57 }, (_, i) => `# line ${i + 1}`).join('\n');
+    const cases: Array<[string, string]> = [
+      ['an unclosed flow sequence', `${body}\nlabels: [x\n`],
+      ['an unclosed quote', `${body}\nname: "web\n`],
+      ['no final newline', `${body}\nname: "web`],
+      ['trailing blank lines', `${body}\nlabels: [x\n\n\n`],
+      ['CRLF line endings', `${body.replaceAll('\n', '\r\n')}\r\nlabels: [x\r\n`],
+    ];
+    for (const [what, text] of cases) {
+      const errors = parseManifestText(text, 'last.yaml').errors;
+      expect(errors.map((e) => e.line), what).to.deep.equal([58]);
+    }
   });
 
   it('reports duplicate keys and tab indentation at their line', () => {

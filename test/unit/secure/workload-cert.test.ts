@@ -11,7 +11,12 @@ const HOUR = 60 * 60 * 1000;
 describe('secure/workload-cert', () => {
   const ca = createRootCa('cluster.local');
   const bundle = trustBundle(ca);
-  const now = Date.now();
+  // Each test's own time: files load long before their tests run on a loaded machine, and a CA
+  // made in a test is valid only from its own creation (minus the skew allowance).
+  let now: number;
+  beforeEach(() => {
+    now = Date.now();
+  });
 
   it('issues a 24 h leaf with the SPIFFE ID as its only URI SAN', () => {
     const cert = issueWorkloadCert(ca, 'shop/web', { now });

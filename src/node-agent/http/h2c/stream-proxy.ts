@@ -10,7 +10,8 @@ import type { HttpProxyContext } from '../context.js';
 import { type LocalAnswer, badGateway, badRequest, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
 import { RequestLog } from '../request-log.js';
 import { newRequestId, requestIdOf, traceIdOf } from '../../telemetry/trace-context.js';
-import { pathOf } from '../http1/request-head.js';
+import { HeadError } from '../http1/head-error.js';
+import { type PathPolicy, type RequestTarget, normalizeTarget } from '../request-target.js';
 import { normalizeIp } from '../../runtime/ip.js';
 import type { BackendRuntime, EndpointRuntime, HttpRequestInfo, PortRuntime } from '../../runtime/types.js';
 import { grpcStatusFor } from './grpc-status.js';
@@ -26,13 +27,30 @@ const CONNECTION_SPECIFIC = new Set([
 
 class StreamRequestInfo implements HttpRequestInfo {
   readonly method: string;
-  readonly path: string;
-  readonly target: string;
+  /** The normalised `:path` (sent to the endpoint) and its path; null when it was refused. */
+  readonly target: RequestTarget | null;
+  /** Why `:path` was refused. */
+  readonly problem: string | null;
 
-  constructor(readonly headers: http2.IncomingHttpHeaders) {
+  constructor(readonly headers: http2.IncomingHttpHeaders, paths: PathPolicy) {
     this.method = String(headers[':method'] ?? 'GET').toUpperCase();
-    this.target = String(headers[':path'] ?? '/');
-    this.path = pathOf(this.target);
+    const raw = String(headers[':path'] ?? '');
+    let target: RequestTarget | null = null;
+    let problem: string | null = null;
+    try {
+      // RFC 9113 §8.3.1: `:path` is origin-form, or `*` for OPTIONS.
+      if (raw.charCodeAt(0) !== 0x2f && raw !== '*') throw new HeadError(400, 'the :path pseudo-header is not a path');
+      target = normalizeTarget(raw, this.method, paths);
+    } catch (error) {
+      if (!(error instanceof HeadError)) throw error;
+      problem = error.message;
+    }
+    this.target = target;
+    this.problem = problem;
+  }
+
+  get path(): string {
+    return this.target?.path ?? '';
   }
 
   header(name: string): string | undefined {
@@ -62,13 +80,15 @@ class StreamProxy {
   #bodyEnded = false;
   #responded = false;
   #timer: NodeJS.Timeout | null = null;
+  /** `#timer` is the mesh default timeout, which ends with the response head. */
+  #waitsForHead = false;
   #done = false;
   /** The client's `x-request-id`; null when the agent adds one. */
   #receivedId: string | null = null;
 
   constructor(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ctx: HttpProxyContext) {
     this.#stream = stream;
-    this.#info = new StreamRequestInfo(headers);
+    this.#info = new StreamRequestInfo(headers, ctx.paths);
     this.#ctx = ctx;
     this.#runtime = ctx.current();
     this.#sourceIp = normalizeIp(stream.session?.socket?.remoteAddress ?? '');
@@ -81,6 +101,10 @@ class StreamProxy {
     stream.on('close', () => this.#onClientClose());
     if (this.#info.method === 'CONNECT') {
       this.#answer(badRequest('CONNECT is not supported'));
+      return;
+    }
+    if (this.#info.problem !== null) {
+      this.#answer(badRequest(this.#info.problem));
       return;
     }
     this.#receivedId = requestIdOf(this.#info);
@@ -96,11 +120,12 @@ class StreamProxy {
     this.#log.backend = admission.backend.backend.service;
     this.#runtime.recordAttempt();
     stream.on('data', (chunk: Buffer) => this.#onRequestData(chunk));
+    const timeoutMs = this.#runtime.policy.timeoutMs;
     stream.on('end', () => {
       this.#bodyEnded = true;
       this.#upstream?.end();
+      if (timeoutMs === 0) this.#startDefaultTimeout();
     });
-    const timeoutMs = this.#runtime.policy.timeoutMs;
     if (timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
     this.#attempt();
   }
@@ -167,6 +192,8 @@ class StreamProxy {
     for (const name of Object.keys(incoming)) {
       if (!CONNECTION_SPECIFIC.has(name)) headers[name] = incoming[name];
     }
+    // What was authorized is what is sent: the normalised path.
+    headers[':path'] = (this.#info.target as RequestTarget).target;
     const forwardedFor = this.#info.header('x-forwarded-for');
     headers['x-forwarded-for'] = forwardedFor === undefined ? this.#sourceIp : `${forwardedFor}, ${this.#sourceIp}`;
     headers['x-forwarded-proto'] = 'http';
@@ -183,6 +210,7 @@ class StreamProxy {
     }
     this.#log.status = status;
     this.#responded = true;
+    if (this.#waitsForHead) this.#clearTimer();
     const stream = this.#stream;
     const response: http2.OutgoingHttpHeaders = {};
     for (const name of Object.keys(headers)) {
@@ -305,8 +333,21 @@ class StreamProxy {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
+    this.#clearTimer();
+    this.#log.report(this.#ctx.telemetry);
+  }
+
+  /** The mesh default (no `plexus.dev/timeout`): from the end of the request to the response head. */
+  #startDefaultTimeout(): void {
+    const timeoutMs = this.#ctx.limits.requestTimeoutMs;
+    if (timeoutMs <= 0 || this.#timer !== null || this.#done || this.#responded) return;
+    this.#waitsForHead = true;
+    this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
+  }
+
+  #clearTimer(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#log.report(this.#ctx.telemetry);
+    this.#waitsForHead = false;
   }
 }

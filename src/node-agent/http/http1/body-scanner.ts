@@ -46,7 +46,7 @@ export class CloseDelimitedScanner implements BodyScanner {
 }
 
 const enum Chunk {
-  Size, SizeExtension, SizeLf, Data, DataCr, DataLf, TrailerStart, TrailerLine, TrailerLf, FinalLf, Done,
+  Size, SizeSpace, SizeExtension, SizeLf, Data, DataCr, DataLf, TrailerStart, TrailerLine, TrailerLf, FinalLf, Done,
 }
 
 /** Hex digits of a chunk size (13 keeps it below 2^52, exact in a double). */
@@ -103,10 +103,17 @@ export class ChunkedScanner implements BodyScanner {
         }
         if (this.#sizeDigits === 0) return this.#fail('invalid chunk size');
         if (byte === 0x0d) this.#state = Chunk.SizeLf;
-        else if (byte === 0x3b || byte === 0x20 || byte === 0x09) this.#state = Chunk.SizeExtension;
+        else if (byte === 0x3b) this.#state = Chunk.SizeExtension;
+        else if (byte === 0x20 || byte === 0x09) this.#state = Chunk.SizeSpace;
         else this.#fail('invalid chunk size');
         return;
       }
+      // RFC 9112 §7.1.1: only whitespace, then a chunk extension (`;`) or the line end.
+      case Chunk.SizeSpace:
+        if (byte === 0x0d) this.#state = Chunk.SizeLf;
+        else if (byte === 0x3b) this.#state = Chunk.SizeExtension;
+        else if (byte !== 0x20 && byte !== 0x09) this.#fail('invalid chunk size');
+        return;
       case Chunk.SizeExtension:
         if (byte === 0x0d) this.#state = Chunk.SizeLf;
         else if (byte !== 0x09 && (byte < 0x20 || byte === 0x7f)) this.#fail('invalid chunk extension');

@@ -18,3 +18,9 @@ export const FIELD_VALUE = table((code) => code === 0x09 || (code >= 0x20 && cod
 
 /** Visible ASCII: what a request-target may contain. */
 export const TARGET = table((code) => code > 0x20 && code < 0x7f);
+
+export function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) if (TOKEN[text.charCodeAt(i)] !== 1) return false;
+  return true;
+}

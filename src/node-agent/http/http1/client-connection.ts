@@ -7,12 +7,12 @@ import type * as net from 'node:net';
 import type { HttpProxyContext } from '../context.js';
 import { normalizeIp } from '../../runtime/ip.js';
 import { RequestLog } from '../request-log.js';
+import { type HeadRules, findHead } from './head-bytes.js';
 import { HeadError } from './head-error.js';
 import { ProxiedRequest, type ClientSide } from './proxied-request.js';
 import { parseRequestHead } from './request-head.js';
 import { writeLocalAnswer } from './write-answer.js';
 
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 /**
  * After our side ended and every byte was flushed, how long the client has to close its side.
  * A fixed deadline: a client that keeps sending but never closes must not hold the socket by
@@ -34,6 +34,7 @@ export class ClientConnection implements ClientSide {
   readonly clientIp: string;
   readonly #ctx: HttpProxyContext;
   readonly #owner: ConnectionOwner;
+  readonly #requestHeads: HeadRules;
   #pending: Buffer | null = null;
   #request: ProxiedRequest | null = null;
   #headTimer: NodeJS.Timeout | null = null;
@@ -47,6 +48,7 @@ export class ClientConnection implements ClientSide {
     this.clientIp = normalizeIp(socket.remoteAddress ?? '');
     this.#ctx = ctx;
     this.#owner = owner;
+    this.#requestHeads = { what: 'request', maxBytes: ctx.limits.maxHeaderBytes, tooLarge: 431, malformed: 400 };
     socket.setNoDelay(true);
     // A client may half-close after its request and still expect the response: the end of the
     // client's side is handled in #onEnd, whatever the listener's own setting.
@@ -91,9 +93,15 @@ export class ClientConnection implements ClientSide {
     return pending;
   }
 
+  /** The client closed its sending side. */
+  get ended(): boolean {
+    return this.#clientEnded;
+  }
+
   requestDone(keepAlive: boolean): void {
     this.#request = null;
-    if (!keepAlive || this.#clientEnded || this.#owner.draining) {
+    // A client that half-closed after pipelining requests still gets an answer to each.
+    if (!keepAlive || (this.#clientEnded && this.#pending === null) || this.#owner.draining) {
       this.#close();
       return;
     }
@@ -138,6 +146,11 @@ export class ClientConnection implements ClientSide {
       this.#parsing = false;
     }
     if (this.#closing) return;
+    if (this.#request === null && this.#clientEnded) {
+      // What is left can never become a complete request.
+      this.#close();
+      return;
+    }
     if (this.#request === null) {
       this.socket.resume();
       if (this.#pending === null) this.#becomeIdle();
@@ -153,23 +166,16 @@ export class ClientConnection implements ClientSide {
     while (skip + 1 < pending.length && pending[skip] === 0x0d && pending[skip + 1] === 0x0a) skip += 2;
     if (skip > 0) pending = this.#pending = skip === pending.length ? null : pending.subarray(skip);
     if (pending === null) return false;
-    const limits = this.#ctx.limits;
-    const end = pending.indexOf(HEAD_END);
-    if (end === -1) {
-      if (pending.length >= limits.maxHeaderBytes) this.#reject(431, 'request head too large');
-      else if (hasBareLineFeed(pending)) this.#reject(400, 'line feed without carriage return');
-      else this.#startHeadTimer();
-      return false;
-    }
-    const headLength = end + 4;
-    if (headLength > limits.maxHeaderBytes) {
-      this.#reject(431, 'request head too large');
-      return false;
-    }
-    this.#stopHeadTimer();
     let request: ProxiedRequest;
+    let headLength: number;
     try {
-      request = new ProxiedRequest(this, parseRequestHead(pending, headLength), this.#ctx);
+      headLength = findHead(pending, this.#requestHeads);
+      if (headLength === -1) {
+        this.#startHeadTimer();
+        return false;
+      }
+      this.#stopHeadTimer();
+      request = new ProxiedRequest(this, parseRequestHead(pending, headLength, this.#ctx.paths), this.#ctx);
     } catch (error) {
       if (!(error instanceof HeadError)) throw error;
       this.#reject(error.status, error.message);
@@ -257,12 +263,3 @@ export class ClientConnection implements ClientSide {
 }
 
 const REJECT_REASONS = { 400: 'bad-request', 408: 'header-timeout', 431: 'header-too-large', 502: 'upstream-error' } as const;
-
-function hasBareLineFeed(bytes: Buffer): boolean {
-  let index = bytes.indexOf(0x0a);
-  while (index !== -1) {
-    if (index === 0 || bytes[index - 1] !== 0x0d) return true;
-    index = bytes.indexOf(0x0a, index + 1);
-  }
-  return false;
-}

@@ -16,10 +16,12 @@ import { newRequestId, requestIdOf, traceIdOf } from '../../telemetry/trace-cont
 import type { BackendRuntime, EndpointRuntime, PortRuntime } from '../../runtime/types.js';
 import { type BodyScanner, ChunkedScanner, CloseDelimitedScanner, LengthScanner } from './body-scanner.js';
 import type { UpstreamConnection, UpstreamOwner } from './connection-pool.js';
+import { RESPONSE_HEAD_RULES, findHead } from './head-bytes.js';
 import { HeadError } from './head-error.js';
 import type { RequestHead } from './request-head.js';
 import { type ResponseHead, parseResponseHead } from './response-head.js';
 import { serializeRequestHead, serializeResponseHead } from './serialize.js';
+import { checkSwitchingProtocols } from './upgrade.js';
 import { writeLocalAnswer } from './write-answer.js';
 import { DIRECT_DIALER } from '../../runtime/dialer.js';
 
@@ -28,6 +30,8 @@ export interface ClientSide {
   readonly socket: net.Socket;
   readonly clientIp: string;
   readonly draining: boolean;
+  /** The client closed its sending side. */
+  readonly ended: boolean;
   /** The request is over; `keepAlive` = the connection may carry the next one. */
   requestDone(keepAlive: boolean): void;
   /** Hands over bytes that arrived after the request head (used when a tunnel opens). */
@@ -35,9 +39,8 @@ export interface ClientSide {
   tunnelOpened(): void;
 }
 
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
-/** An endpoint's response head larger than this is refused (502). */
-const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+/** An endpoint that sends more interim (1xx) responses than this for one request gets a 502. */
+const MAX_INTERIM_RESPONSES = 16;
 /**
  * Head and body up to this size leave in one buffer: one plain write per message instead of a
  * string+buffer writev (a profile showed the socket writes as the largest cost per request).
@@ -91,6 +94,8 @@ export class ProxiedRequest implements UpstreamOwner {
   #headText = '';
   #staleResendUsed = false;
   #timer: NodeJS.Timeout | null = null;
+  /** `#timer` is the mesh default timeout, which ends with the response head. */
+  #waitsForHead = false;
 
   // Response.
   #responseSeen = false;
@@ -98,6 +103,7 @@ export class ProxiedRequest implements UpstreamOwner {
   #response: ResponseHead | null = null;
   #responseScanner: BodyScanner | null = null;
   #responseStarted = false;
+  #interimResponses = 0;
   #clientKeepAlive = false;
   #upstreamReusable = true;
   #tunnel = false;
@@ -142,6 +148,7 @@ export class ProxiedRequest implements UpstreamOwner {
       return chunk.length;
     }
     if (end > start) this.#addBody(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+    if (scanner.done && this.#backend !== null && this.#runtime.policy.timeoutMs === 0) this.#startDefaultTimeout();
     return end;
   }
 
@@ -162,6 +169,7 @@ export class ProxiedRequest implements UpstreamOwner {
     this.#runtime.recordAttempt();
     const timeoutMs = this.#runtime.policy.timeoutMs;
     if (timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
+    else if (this.bodyDone) this.#startDefaultTimeout();
     this.#headText = serializeRequestHead(this.#head, this.#client.clientIp, receivedId === null ? this.#log.requestId : null);
     this.#attempt();
   }
@@ -394,16 +402,16 @@ export class ProxiedRequest implements UpstreamOwner {
     let buffer = this.#responsePending === null ? chunk : Buffer.concat([this.#responsePending, chunk]);
     this.#responsePending = null;
     for (;;) {
-      const end = buffer.indexOf(HEAD_END);
-      if (end === -1) {
-        if (buffer.length > MAX_RESPONSE_HEAD_BYTES) this.#badResponse('response head too large');
-        else this.#responsePending = buffer;
-        return;
-      }
-      const headLength = end + 4;
+      let headLength: number;
       let response: ResponseHead;
       try {
+        headLength = findHead(buffer, RESPONSE_HEAD_RULES);
+        if (headLength === -1) {
+          this.#responsePending = buffer;
+          return;
+        }
         response = parseResponseHead(buffer, headLength);
+        if (response.status === 101 && this.#head.upgrade) checkSwitchingProtocols(response.fields);
       } catch (error) {
         this.#badResponse(error instanceof HeadError ? error.message : String(error));
         return;
@@ -414,6 +422,10 @@ export class ProxiedRequest implements UpstreamOwner {
         return;
       }
       if (response.status < 200) {
+        if (++this.#interimResponses > MAX_INTERIM_RESPONSES) {
+          this.#badResponse(`more than ${MAX_INTERIM_RESPONSES} interim (1xx) responses`);
+          return;
+        }
         // Interim responses (100 Continue, 103 Early Hints) go to the client as they are.
         this.#client.socket.write(serializeResponseHead(response, false, false), 'latin1');
         if (headLength === buffer.length) return;
@@ -432,15 +444,17 @@ export class ProxiedRequest implements UpstreamOwner {
       this.#retry(endpoint);
       return;
     }
+    if (this.#waitsForHead) this.#clearTimer();
     this.#response = response;
     const noBody = this.#head.method === 'HEAD' || response.status === 204 || response.status === 304;
     let scanner: BodyScanner;
     if (noBody) scanner = new LengthScanner(0);
-    else if (response.chunked) scanner = new ChunkedScanner(MAX_RESPONSE_HEAD_BYTES);
+    else if (response.chunked) scanner = new ChunkedScanner(RESPONSE_HEAD_RULES.maxBytes);
     else if (response.contentLength >= 0) scanner = new LengthScanner(response.contentLength);
     else scanner = new CloseDelimitedScanner();
     this.#responseScanner = scanner;
-    this.#upstreamReusable = response.keepAlive && this.#head.minorVersion === 1 && !(scanner instanceof CloseDelimitedScanner);
+    // An upgrade the endpoint did not take leaves doubt about what it read after the head: no reuse.
+    this.#upstreamReusable = response.keepAlive && this.#head.minorVersion === 1 && !this.#head.upgrade && !(scanner instanceof CloseDelimitedScanner);
     this.#clientKeepAlive = this.#head.keepAlive && this.#head.minorVersion === 1 && !this.#head.upgrade &&
       this.bodyDone && !this.#client.draining && !(scanner instanceof CloseDelimitedScanner);
     this.#log.status = response.status;
@@ -460,6 +474,11 @@ export class ProxiedRequest implements UpstreamOwner {
   #relayResponseBody(buffer: Buffer, start: number, head: string | null): void {
     const scanner = this.#responseScanner as BodyScanner;
     const end = scanner.scan(buffer, start, buffer.length);
+    if (scanner.error !== null && head !== null) {
+      // Nothing reached the client yet: it gets a 502 instead of the broken response.
+      this.#badResponse(`invalid response body framing: ${scanner.error}`);
+      return;
+    }
     if (scanner.error !== null) {
       this.#log.reason = 'upstream-error';
       this.#abortUpstream(true);
@@ -524,13 +543,14 @@ export class ProxiedRequest implements UpstreamOwner {
     this.#responseStarted = true;
     this.#log.protocol = 'websocket';
     this.#log.status = 101;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#clearTimer();
     const client = this.#client.socket;
     client.write(serializeResponseHead(response, false, true), 'latin1');
     if (headLength < buffer.length) client.write(buffer.subarray(headLength));
     const pending = this.#client.takePending();
     if (pending !== null) this.#writeUpstream(pending);
+    // The client half-closed before the switch: pass its end on once its bytes are out.
+    if (this.#client.ended) this.#upstream?.socket.end();
     client.resume();
     this.#client.tunnelOpened();
   }
@@ -573,9 +593,22 @@ export class ProxiedRequest implements UpstreamOwner {
   #finish(keepAlive: boolean): void {
     if (this.#done) return;
     this.#done = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#clearTimer();
     this.#log.report(this.#ctx.telemetry);
     this.#client.requestDone(keepAlive);
+  }
+
+  /** The mesh default (no `plexus.dev/timeout`): from the end of the request to the response head. */
+  #startDefaultTimeout(): void {
+    const timeoutMs = this.#ctx.limits.requestTimeoutMs;
+    if (timeoutMs <= 0 || this.#timer !== null || this.#done) return;
+    this.#waitsForHead = true;
+    this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#waitsForHead = false;
   }
 }

@@ -4,15 +4,21 @@
  * could read differently: see `fields.ts` for the header rules.
  */
 import type { HttpRequestInfo } from '../../runtime/types.js';
+import { type PathPolicy, normalizeTarget } from '../request-target.js';
 import { TARGET, TOKEN } from './chars.js';
-import { type HeaderFields, listTokens, parseFields, parseFraming } from './fields.js';
+import { connectionOptions } from './connection-options.js';
+import { type HeaderFields, parseFields, parseFraming } from './fields.js';
 import { HeadError } from './head-error.js';
+import { isWebSocketUpgrade } from './upgrade.js';
 
 export interface RequestHead extends HttpRequestInfo {
   readonly method: string;
-  /** The request-target as received (origin-form, absolute-form or `*`). */
+  /** The normalised request-target sent to the endpoint (origin-form or `*`; see request-target.ts). */
   readonly target: string;
+  /** The normalised path: what is authorized, routed and reported. */
   readonly path: string;
+  /** An absolute-form target's authority: it replaces Host (RFC 9112 §3.2.2); null otherwise. */
+  readonly authority: string | null;
   /** 1 for HTTP/1.1, 0 for HTTP/1.0. */
   readonly minorVersion: 0 | 1;
   readonly fields: HeaderFields;
@@ -21,7 +27,7 @@ export interface RequestHead extends HttpRequestInfo {
   readonly chunked: boolean;
   /** The client wants the connection kept open after this exchange. */
   readonly keepAlive: boolean;
-  /** The request asks for a protocol switch (`Connection: upgrade` with an `Upgrade` field). */
+  /** A WebSocket upgrade (the only one forwarded; see upgrade.ts). */
   readonly upgrade: boolean;
   /** Lowercase names the Connection field lists (hop-by-hop by declaration). */
   readonly connectionTokens: readonly string[];
@@ -30,7 +36,7 @@ export interface RequestHead extends HttpRequestInfo {
 const CRLF = '\r\n';
 
 /** `buffer[0, headLength)` is a complete head ending with CRLF CRLF. */
-export function parseRequestHead(buffer: Buffer, headLength: number): RequestHead {
+export function parseRequestHead(buffer: Buffer, headLength: number, paths: PathPolicy): RequestHead {
   const text = buffer.toString('latin1', 0, headLength - 2);
   const lineEnd = text.indexOf(CRLF);
   let pos = 0;
@@ -40,13 +46,14 @@ export function parseRequestHead(buffer: Buffer, headLength: number): RequestHea
   const targetStart = ++pos;
   while (pos < lineEnd && TARGET[text.charCodeAt(pos)] === 1) pos++;
   if (pos === targetStart || text.charCodeAt(pos) !== 0x20) throw new HeadError(400, 'malformed request target');
-  const target = text.slice(targetStart, pos);
+  const rawTarget = text.slice(targetStart, pos);
   const version = text.slice(pos + 1, lineEnd);
   let minorVersion: 0 | 1;
   if (version === 'HTTP/1.1') minorVersion = 1;
   else if (version === 'HTTP/1.0') minorVersion = 0;
   else throw new HeadError(400, 'unsupported HTTP version');
   if (method === 'CONNECT') throw new HeadError(400, 'CONNECT is not supported');
+  const target = normalizeTarget(rawTarget, method, paths);
 
   const fields = parseFields(text, lineEnd + 2, text.length, 400);
   const framing = parseFraming(fields, 400);
@@ -55,25 +62,12 @@ export function parseRequestHead(buffer: Buffer, headLength: number): RequestHea
   for (const name of fields.lowerNames) if (name === 'host') hosts++;
   if (hosts > 1 || (hosts === 0 && minorVersion === 1)) throw new HeadError(400, 'an HTTP/1.1 request needs exactly one Host');
 
-  const connectionTokens = listTokens(fields, 'connection');
+  const connectionTokens = connectionOptions(fields, 400);
   const keepAlive = minorVersion === 1 ? !connectionTokens.includes('close') : connectionTokens.includes('keep-alive');
-  const upgrade = connectionTokens.includes('upgrade') && fields.lowerNames.includes('upgrade');
-  return new ParsedRequestHead(method, target, pathOf(target), minorVersion, fields, framing.contentLength,
-    framing.chunked, keepAlive, upgrade, connectionTokens);
-}
-
-/** The path of a request target, without the query: `/a?b` → `/a`, `http://h/a?b` → `/a`. */
-export function pathOf(target: string): string {
-  let start = 0;
-  if (target.charCodeAt(0) !== 0x2f) {
-    const scheme = target.indexOf('://');
-    if (scheme === -1) return target;
-    const slash = target.indexOf('/', scheme + 3);
-    if (slash === -1) return '/';
-    start = slash;
-  }
-  const query = target.indexOf('?', start);
-  return query === -1 ? (start === 0 ? target : target.slice(start)) : target.slice(start, query);
+  const hasBody = framing.chunked || framing.contentLength > 0;
+  const upgrade = isWebSocketUpgrade({ method, minorVersion, fields, connectionOptions: connectionTokens, hasBody });
+  return new ParsedRequestHead(method, target.target, target.path, target.authority, minorVersion, fields,
+    framing.contentLength, framing.chunked, keepAlive, upgrade, connectionTokens);
 }
 
 class ParsedRequestHead implements RequestHead {
@@ -81,6 +75,7 @@ class ParsedRequestHead implements RequestHead {
     readonly method: string,
     readonly target: string,
     readonly path: string,
+    readonly authority: string | null,
     readonly minorVersion: 0 | 1,
     readonly fields: HeaderFields,
     readonly contentLength: number,
@@ -91,6 +86,7 @@ class ParsedRequestHead implements RequestHead {
   ) {}
 
   header(name: string): string | undefined {
+    if (this.authority !== null && name === 'host') return this.authority;
     const lowerNames = this.fields.lowerNames;
     let result: string | undefined;
     for (let i = 0; i < lowerNames.length; i++) {

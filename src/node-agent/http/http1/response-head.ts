@@ -2,7 +2,8 @@
  * A strict parser for the response heads endpoints send (RFC 9112 §4, §6.3). An endpoint that
  * sends something ambiguous gets its response replaced by a 502, never passed on.
  */
-import { type HeaderFields, listTokens, parseFields, parseFraming } from './fields.js';
+import { connectionOptions } from './connection-options.js';
+import { type HeaderFields, parseFields, parseFraming } from './fields.js';
 import { HeadError } from './head-error.js';
 
 export interface ResponseHead {
@@ -28,7 +29,9 @@ export function parseResponseHead(buffer: Buffer, headLength: number): ResponseH
   const minorVersion = statusLine[1] === '1' ? 1 : 0;
   const fields = parseFields(text, lineEnd + 2, text.length, 502);
   const framing = parseFraming(fields, 502);
-  const connectionTokens = listTokens(fields, 'connection');
+  // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means its framing is faulty.
+  if (framing.chunked && minorVersion === 0) throw new HeadError(502, 'Transfer-Encoding in an HTTP/1.0 response from the endpoint');
+  const connectionTokens = connectionOptions(fields, 502);
   const keepAlive = minorVersion === 1 ? !connectionTokens.includes('close') : connectionTokens.includes('keep-alive');
   return {
     status: Number(statusLine[2]),

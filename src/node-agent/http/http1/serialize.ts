@@ -1,7 +1,9 @@
 /**
- * The heads the proxy writes: the request head for the endpoint (hop-by-hop fields stripped,
- * X-Forwarded-* set, Host kept) and the response head for the client. Framing fields
- * (Content-Length, Transfer-Encoding) stay, because body bytes pass through unchanged.
+ * The heads the proxy writes: the request head for the endpoint (normalised target, hop-by-hop
+ * fields stripped, X-Forwarded-* set, Host kept, or replaced by an absolute-form target's
+ * authority) and the response head for the client. Framing fields (Content-Length,
+ * Transfer-Encoding) always stay, because body bytes pass through unchanged; connection-options.ts
+ * refuses a Connection field that names them.
  */
 import type { HeaderFields } from './fields.js';
 import type { RequestHead } from './request-head.js';
@@ -10,7 +12,7 @@ import type { ResponseHead } from './response-head.js';
 /** Hop-by-hop fields (RFC 9110 §7.6.1), besides those a Connection field names. */
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade',
-  'proxy-authenticate', 'proxy-authorization',
+  'proxy-authenticate', 'proxy-authorization', 'http2-settings',
 ]);
 
 function isHopByHop(lowerName: string, connectionTokens: readonly string[]): boolean {
@@ -21,12 +23,17 @@ function isForwardedField(lowerName: string): boolean {
   return lowerName === 'x-forwarded-for' || lowerName === 'x-forwarded-proto';
 }
 
-function copyEndToEnd(fields: HeaderFields, connectionTokens: readonly string[], keepUpgrade: boolean, skipForwarded: boolean): string {
+/** `request`: skip X-Forwarded-* (set by the proxy) and, when `authority` is given, Host (replaced). */
+function copyEndToEnd(fields: HeaderFields, connectionTokens: readonly string[], keepUpgrade: boolean, request: boolean, authority: string | null): string {
   let out = '';
   const { names, lowerNames, values } = fields;
   for (let i = 0; i < names.length; i++) {
     const lowerName = lowerNames[i] as string;
-    if (skipForwarded && isForwardedField(lowerName)) continue;
+    if (request && isForwardedField(lowerName)) continue;
+    if (authority !== null && lowerName === 'host') {
+      out += `Host: ${authority}\r\n`;
+      continue;
+    }
     if (isHopByHop(lowerName, connectionTokens) && !(keepUpgrade && lowerName === 'upgrade')) continue;
     out += `${names[i]}: ${values[i]}\r\n`;
   }
@@ -41,7 +48,8 @@ function copyEndToEnd(fields: HeaderFields, connectionTokens: readonly string[],
 export function serializeRequestHead(head: RequestHead, clientIp: string, addRequestId: string | null = null): string {
   const forwardedFor = head.header('x-forwarded-for');
   let out = `${head.method} ${head.target} HTTP/1.${head.minorVersion}\r\n`;
-  out += copyEndToEnd(head.fields, head.connectionTokens, head.upgrade, true);
+  out += copyEndToEnd(head.fields, head.connectionTokens, head.upgrade, true, head.authority);
+  if (head.authority !== null && head.minorVersion === 0 && !head.fields.lowerNames.includes('host')) out += `Host: ${head.authority}\r\n`;
   if (head.upgrade) out += 'Connection: upgrade\r\n';
   // The client's own X-Forwarded-For is passed on (appended to) but never trusted.
   out += `X-Forwarded-For: ${forwardedFor === undefined ? clientIp : `${forwardedFor}, ${clientIp}`}\r\n`;
@@ -52,7 +60,7 @@ export function serializeRequestHead(head: RequestHead, clientIp: string, addReq
 /** The head sent to the client; `close` adds `Connection: close` (the client connection ends after it). */
 export function serializeResponseHead(head: ResponseHead, close: boolean, upgrade: boolean): string {
   let out = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
-  out += copyEndToEnd(head.fields, head.connectionTokens, upgrade, false);
+  out += copyEndToEnd(head.fields, head.connectionTokens, upgrade, false, null);
   if (upgrade) out += 'Connection: upgrade\r\n';
   else if (close) out += 'Connection: close\r\n';
   return out + '\r\n';

@@ -1,0 +1,90 @@
+/**
+ * Installing Plexus as a user does: `kubectl apply -f manifests/` with the DaemonSet's `image:`
+ * set to the image under test (as docs/install.md says to for your own registry) and, when a
+ * test asks, agent arguments added (`--acl`, `--secure`: what docs/install.md says to edit);
+ * uninstalling with `kubectl delete -f manifests/` and `plexus cleanup`.
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { runPlexus, type RunResult } from '../../e2e/helpers/plexus.js';
+import { REPO_ROOT } from '../../helpers/paths.js';
+import type { TestCluster } from './cluster.js';
+
+export const MESH_NAMESPACE = 'plexus';
+const DAEMONSET = 'plexus-agent';
+
+interface Container {
+  image: string;
+  args: string[];
+}
+
+/** manifests/ copied to a temporary folder, the DaemonSet's image and arguments set. */
+export function renderManifests(image: string, extraArgs: readonly string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'plexus-manifests-'));
+  const source = join(REPO_ROOT, 'manifests');
+  for (const file of readdirSync(source).filter((f) => /\.ya?ml$/.test(f))) {
+    const docs = parseAllDocuments(readFileSync(join(source, file), 'utf8'));
+    const text = docs.map((doc) => {
+      const object = doc.toJS() as { kind?: string; spec?: { template: { spec: { containers: Container[] } } } };
+      if (object.kind !== 'DaemonSet') return doc.toString();
+      const agent = object.spec!.template.spec.containers[0]!;
+      agent.image = image;
+      agent.args = [...agent.args, ...extraArgs];
+      return stringify(object);
+    }).join('---\n');
+    writeFileSync(join(dir, file), text);
+  }
+  return dir;
+}
+
+/** The agent arguments the installed DaemonSet runs with, or null when Plexus is not installed. */
+export async function installedArgs(cluster: TestCluster): Promise<{ image: string; args: string[] } | null> {
+  const ds = await cluster.kubectl.get<{ spec: { template: { spec: { containers: Container[] } } } }>(['daemonset', '-n', MESH_NAMESPACE, DAEMONSET]);
+  const agent = ds?.spec.template.spec.containers[0];
+  return agent === undefined ? null : { image: agent.image, args: agent.args };
+}
+
+/** Waits until every node runs a ready agent of the DaemonSet's current template. */
+export async function agentsRolledOut(cluster: TestCluster, timeoutSeconds = 240): Promise<void> {
+  await cluster.kubectl.ok(['rollout', 'status', '-n', MESH_NAMESPACE, `daemonset/${DAEMONSET}`, `--timeout=${timeoutSeconds}s`], { timeoutMs: (timeoutSeconds + 10) * 1000 });
+}
+
+/**
+ * `kubectl apply -f manifests/` (image under test, `extraArgs` added to the agent's) and waits for
+ * the agents. Applying over an installation with other arguments is a rollout.
+ */
+export async function install(cluster: TestCluster, extraArgs: readonly string[] = []): Promise<void> {
+  const dir = renderManifests(cluster.target.image, extraArgs);
+  await cluster.kubectl.ok(['apply', '-f', `${dir}/`]);
+  await cluster.kubectl.ok(['wait', '--for=condition=Established', 'crd', '-l', 'app.kubernetes.io/part-of=plexus', '--timeout=60s'], { timeoutMs: 70_000 });
+  await agentsRolledOut(cluster);
+}
+
+/** Installs unless Plexus runs already with the image under test and exactly `extraArgs` added. */
+export async function ensureInstalled(cluster: TestCluster, extraArgs: readonly string[] = []): Promise<void> {
+  const current = await installedArgs(cluster);
+  const base = renderedAgentArgs();
+  const wanted = [...base, ...extraArgs];
+  if (current !== null && current.image === cluster.target.image && current.args.join('\n') === wanted.join('\n')) {
+    await agentsRolledOut(cluster);
+    return;
+  }
+  await install(cluster, extraArgs);
+}
+
+/** The agent arguments of manifests/40-daemonset.yaml as shipped. */
+function renderedAgentArgs(): string[] {
+  const doc = parseAllDocuments(readFileSync(join(REPO_ROOT, 'manifests', '40-daemonset.yaml'), 'utf8'))
+    .map((d) => d.toJS() as { kind?: string; spec?: { template: { spec: { containers: Container[] } } } })
+    .find((o) => o.kind === 'DaemonSet');
+  return doc?.spec?.template.spec.containers[0]?.args ?? [];
+}
+
+/** `kubectl delete -f manifests/` (waiting for everything to go), then `plexus cleanup`. */
+export async function uninstall(cluster: TestCluster): Promise<RunResult> {
+  const dir = renderManifests(cluster.target.image, []);
+  await cluster.kubectl.ok(['delete', '-f', `${dir}/`, '--ignore-not-found', '--wait=true', '--timeout=180s'], { timeoutMs: 200_000 });
+  return runPlexus(['cleanup', '--kubeconfig', cluster.target.kubeconfig], 120_000, { KUBERNETES_SERVICE_HOST: '' });
+}

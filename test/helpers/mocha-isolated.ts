@@ -1,0 +1,29 @@
+/**
+ * `npm test`: mocha with the given arguments, in a network namespace of its own when it can
+ * (Linux, as root, `unshare` and `ip` present): its loopback is then its alone, so the fixed
+ * loopback addresses the tests use (127.0.22.1:8080 ...) cannot collide with another checkout's
+ * test run on the same machine. Otherwise it says so in one line and runs on the host's loopback.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from './paths.js';
+
+const MOCHA = join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
+const UP_AND_RUN = 'ip link set lo up && exec "$@"';
+
+function canIsolate(): boolean {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0 || process.env.PLEXUS_TEST_SHARED_LOOPBACK === '1') return false;
+  return spawnSync('unshare', ['--net', 'sh', '-c', UP_AND_RUN, 'sh', 'true'], { stdio: 'ignore' }).status === 0;
+}
+
+const args = process.argv.slice(2);
+const [file, ...rest] = canIsolate()
+  ? ['unshare', '--net', 'sh', '-c', UP_AND_RUN, 'sh', process.execPath, MOCHA, ...args]
+  : [process.execPath, MOCHA, ...args];
+if (file === 'unshare') console.log('(tests run in a network namespace of their own: a private loopback)');
+else console.log('(tests share the host\'s loopback: no private network namespace; see test/helpers/mocha-isolated.ts)');
+const child = spawn(file!, rest, { stdio: 'inherit', cwd: REPO_ROOT });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+child.on('close', (code, signal) => {
+  process.exitCode = code ?? (signal === null ? 1 : 128);
+});
