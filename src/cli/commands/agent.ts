@@ -50,6 +50,11 @@ interface AgentArgs {
 export const DEFAULT_DNS_PORT = 8053;
 export const DEFAULT_ADMIN_PORT = 9901;
 
+const TAP_TOKEN_FILE_OPTION = {
+  type: 'string', normalize: true, defaultDescription: 'none',
+  describe: 'File holding the mesh\'s tap token: every /tap caller must send it (without it, only loopback callers may tap)',
+} as const;
+
 function builder(yargs: Argv): Argv<AgentArgs> {
   return yargs
     .option('manifests', { ...manifestsOption, describe: `${manifestsOption.describe}: runs in local mode. Without it, the agent watches the Kubernetes API` })
@@ -80,11 +85,7 @@ function builder(yargs: Argv): Argv<AgentArgs> {
         return value;
       },
     })
-    .option('tap-token-file', {
-      type: 'string', normalize: true,
-      describe: 'File holding the mesh\'s tap token: every /tap caller must send it (without it, only loopback callers may tap)',
-      defaultDescription: 'none',
-    })
+    .option('tap-token-file', TAP_TOKEN_FILE_OPTION)
     .option('request-timeout', {
       type: 'string',
       default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`,

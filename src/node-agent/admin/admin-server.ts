@@ -16,6 +16,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { isLoopbackAddress } from './loopback.js';
 import type { TapEndpoint } from './tap-endpoint.js';
 
 /** What the admin endpoints show; read at each request. */
@@ -35,12 +36,7 @@ const PUBLIC_PATHS: readonly string[] = ['/metrics', '/healthz', '/readyz'];
 /** Endpoints that show what the mesh holds: loopback callers only. */
 export const DEBUG_PATHS: readonly string[] = ['/config'];
 
-/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (a dual-stack listener reports those). */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const ipv4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-  return ipv4.startsWith('127.') || address === '::1';
-}
+export { isLoopbackAddress };
 
 export class AdminServer {
   readonly #source: AdminSource;

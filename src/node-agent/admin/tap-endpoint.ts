@@ -13,7 +13,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isLoopbackAddress } from './admin-server.js';
+import { isLoopbackAddress } from './loopback.js';
 import { TAP_DEFAULT_RATE, TAP_MAX_RATE, type TapFilter, type TapHub } from '../telemetry/tap.js';
 
 export const TAP_TOKEN_HEADER = 'x-plexus-tap-token';
