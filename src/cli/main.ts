@@ -17,7 +17,7 @@ type AnyCommand = CommandModule<object, any>;
  * command runs: prepare/check/cleanup pull in @kubernetes/client-node (~90 MB RSS), which
  * `plexus agent --manifests` and `plexus config` must not pay for.
  */
-const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<AnyCommand>]> = [
+export const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<AnyCommand>]> = [
   ['agent', async () => (await import('./commands/agent.js')).agentCommand],
   ['config', async () => (await import('./commands/config.js')).configCommand],
   ['demo', async () => (await import('./commands/demo.js')).demoCommand],
@@ -51,7 +51,7 @@ function buildParser(argv: readonly string[], commands: readonly AnyCommand[]): 
     .scriptName('plexus')
     .usage('$0 <command> [options]\n\nPlexus: a per-node service mesh with SMI routing and authorization.')
     .strict()
-    .demandCommand(1, 'Name a command: see the list above.')
+    .demandCommand(1, `name a command: ${COMMANDS.map(([name]) => name).join(', ')}`)
     .recommendCommands()
     .version(packageVersion())
     .alias('help', 'h')

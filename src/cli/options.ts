@@ -20,6 +20,14 @@ export const vipCidrOption = {
   },
 } as const satisfies Options;
 
+/** Where commands that talk to the API server find it (src/kube/kubeconfig.ts). */
+export const kubeconfigOption = {
+  type: 'string',
+  normalize: true,
+  describe: 'The kubeconfig file',
+  defaultDescription: 'in-cluster, then $KUBECONFIG, then ~/.kube/config',
+} as const satisfies Options;
+
 export const manifestsOption = {
   type: 'string',
   normalize: true,

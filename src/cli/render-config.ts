@@ -3,7 +3,8 @@
  * where it listens, its routes, backends with weights and endpoints, access rules and policies.
  * Pure: returns the text.
  */
-import type { AccessRule, Destination, Endpoint, MeshConfig, MeshPort, MeshService, Policy } from '../routing/mesh-config.js';
+import type { AccessRule, Destination, Endpoint, HttpRule, MeshConfig, MeshPort, MeshService, Policy } from '../routing/mesh-config.js';
+import { renderEdits, renderRouteStatuses, renderRuleActions, ruleOrigin } from './render-routes.js';
 import type { HttpMatch } from '../model/http-match.js';
 
 export function renderMeshConfig(config: MeshConfig): string {
@@ -19,6 +20,7 @@ export function renderMeshConfig(config: MeshConfig): string {
     lines.push('');
     for (const line of renderService(service, config.meshDomain)) lines.push(line);
   }
+  for (const line of renderRouteStatuses(config.routes ?? [])) lines.push(line);
   if (config.identities.length > 0) {
     lines.push('', 'source identities (pods of this node):');
     for (const id of config.identities) {
@@ -58,13 +60,24 @@ function renderPort(service: MeshService, port: MeshPort): string[] {
   const listen = service.vip ? `${service.vip}:${port.port}` : `agent port ${port.listenerPort || 'unallocated'}`;
   const kind = port.trafficType === 'http' && port.scheme === 'h2c' ? 'http (h2c)' : port.trafficType;
   const lines = [`port ${name}${port.port}/${port.protocol} ${kind}, listener ${listen}`];
-  port.rules.forEach((rule, i) => {
-    lines.push(`  rule ${i + 1} when ${rule.matches.map(renderMatch).join(' or ')}:`);
-    for (const line of renderDestination(rule.destination)) lines.push(`    ${line}`);
-  });
-  lines.push(port.rules.length ? '  otherwise:' : '  route:');
-  for (const line of renderDestination(port.destination)) lines.push(`    ${line}`);
+  for (const line of renderRouting(port.rules, port.destination)) lines.push(line);
+  for (const consumer of port.consumers ?? []) {
+    lines.push(`  for clients in namespace ${consumer.namespace} (consumer routes):`);
+    for (const line of renderRouting(consumer.rules, consumer.destination)) lines.push(`  ${line}`);
+  }
   for (const line of renderAccess(port.access)) lines.push(`  ${line}`);
+  return lines;
+}
+
+function renderRouting(rules: readonly HttpRule[], destination: Destination): string[] {
+  const lines: string[] = [];
+  rules.forEach((rule, i) => {
+    lines.push(`  rule ${i + 1}${ruleOrigin(rule)} when ${rule.matches.map(renderMatch).join(' or ')}:`);
+    for (const line of renderRuleActions(rule)) lines.push(`    ${line}`);
+    if (!rule.filters?.redirect) for (const line of renderDestination(rule.destination)) lines.push(`    ${line}`);
+  });
+  lines.push(rules.length ? '  otherwise:' : '  route:');
+  for (const line of renderDestination(destination)) lines.push(`    ${line}`);
   return lines;
 }
 
@@ -73,6 +86,7 @@ function renderMatch(match: HttpMatch): string {
   if (match.pathRegex !== null) parts.push(`path ^${match.pathRegex}`);
   if (match.methods.length) parts.push(`method ${match.methods.join('|')}`);
   for (const header of match.headers) parts.push(`header ${header.name} ~ ${header.valueRegex}`);
+  for (const query of match.queryParams ?? []) parts.push(`query ${query.name} ~ ${query.valueRegex}`);
   const label = match.name ? `${match.name}` : 'match';
   return parts.length ? `${label} [${parts.join(', ')}]` : `${label} [any request]`;
 }
@@ -81,11 +95,13 @@ function renderDestination(destination: Destination): string[] {
   const split = destination.split ? ` (split ${destination.split})` : '';
   if (destination.kind === 'reject') return [`reject ${destination.status}: ${destination.reason}${split}`];
   const total = destination.backends.reduce((sum, b) => sum + b.weight, 0);
-  const lines = [`backends${split}:`];
+  const lines = [`backends${split}${destination.unready === 'fail' ? ', a backend without ready endpoints answers 503' : ''}:`];
   for (const backend of destination.backends) {
     const share = total > 0 ? ` (${Math.round((backend.weight / total) * 1000) / 10}%)` : '';
     const endpoints = backend.endpoints.length ? backend.endpoints.map(renderEndpoint).join(', ') : 'no endpoints';
-    lines.push(`  ${backend.service} weight ${backend.weight}${share}: ${endpoints}`);
+    lines.push(`  ${backend.service} weight ${backend.weight}${share}: ${backend.invalid === undefined ? endpoints : `invalid, answered 500: ${backend.invalid}`}`);
+    if (backend.requestHeaders) lines.push(`    request headers: ${renderEdits(backend.requestHeaders)}`);
+    if (backend.responseHeaders) lines.push(`    response headers: ${renderEdits(backend.responseHeaders)}`);
   }
   return lines;
 }

@@ -34,7 +34,11 @@ export class AgentProcess {
   constructor(command: readonly string[], args: readonly string[], env: Readonly<Record<string, string>> = {}) {
     const [file, ...prefix] = command;
     if (file === undefined) throw new Error('no agent command');
-    this.#child = spawn(file, [...prefix, ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, ...env } });
+    // The ready line is read as JSON, whatever format the user's environment asks for (an
+    // explicit --log-format in `args` still wins, as the command line does over PLEXUS_*).
+    this.#child = spawn(file, [...prefix, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, PLEXUS_LOG_FORMAT: 'json', ...env },
+    });
     this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
   }
 

@@ -31,6 +31,19 @@ function percent(part: number, whole: number): string {
   return whole > 0 ? `${((part / whole) * 100).toFixed(1)}%` : '-';
 }
 
+/**
+ * Who answered an HTTP target: the share of the latest answers (the sliding window, so a weight
+ * change shows within seconds) and the count since the start.
+ */
+function answerLines(s: TargetStats): string[] {
+  const recent = s.recent.counts();
+  const totals = new Map<string, number>([...s.byBackend, ...[...s.byStatus].map(([status, n]) => [`HTTP ${status}`, n] as const)]);
+  const keys = [...new Set([...totals.keys(), ...recent.keys()])].sort((a, b) => (a < b ? -1 : 1));
+  const lines = keys.length > 0 ? [`    share of the last ${s.recent.size} answers (total since the start):`] : [];
+  for (const key of keys) lines.push(`    ${key}: ${percent(recent.get(key) ?? 0, s.recent.size)} (${totals.get(key) ?? 0})`);
+  return lines;
+}
+
 export function renderDashboard(stats: readonly TargetStats[], metrics: ReadonlyMap<string, number> | null, elapsedSeconds: number): string[] {
   const lines = [`plexus demo: ${Math.floor(elapsedSeconds)}s (Ctrl-C to stop)`];
   for (const s of stats) {
@@ -38,9 +51,7 @@ export function renderDashboard(stats: readonly TargetStats[], metrics: Readonly
     const from = target.unknownCaller ? ' from an unknown caller' : target.sourcePod ? ` from ${target.sourcePod}` : '';
     lines.push(`  ${target.host}:${target.port} (${target.trafficType}${from}): ${s.sent} sent, ${s.answered} answered, ${s.failed} failed`);
     if (target.trafficType !== 'http') continue;
-    const backends = [...s.byBackend.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-    for (const [pod, count] of backends) lines.push(`    ${pod}: ${count} (${percent(count, s.answered)})`);
-    for (const [status, count] of s.byStatus) lines.push(`    HTTP ${status}: ${count} (${percent(count, s.answered)})`);
+    lines.push(...answerLines(s));
   }
   if (metrics) {
     // Two metrics per line keeps each line short enough for a terminal.

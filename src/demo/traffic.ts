@@ -34,6 +34,37 @@ export interface TargetStats {
   /** HTTP: answers by the pod named in `x-served-by`; status codes other than 2xx by code. */
   readonly byBackend: Map<string, number>;
   readonly byStatus: Map<number, number>;
+  /** HTTP: who answered the latest requests (pod, or `HTTP <status>`), so a weight change shows at once. */
+  readonly recent: RecentAnswers;
+}
+
+/** How many of the latest HTTP answers the demo's shares are computed over (about 10 s of traffic). */
+export const RECENT_WINDOW = 200;
+
+/** The last `capacity` answers, in a ring: the demo's sliding window of shares. */
+export class RecentAnswers {
+  readonly #ring: string[] = [];
+  #next = 0;
+
+  constructor(readonly capacity: number = RECENT_WINDOW) {}
+
+  add(answer: string): void {
+    if (this.#ring.length < this.capacity) this.#ring.push(answer);
+    else this.#ring[this.#next] = answer;
+    this.#next = (this.#next + 1) % this.capacity;
+  }
+
+  /** How many answers the window holds now (up to `capacity`). */
+  get size(): number {
+    return this.#ring.length;
+  }
+
+  /** Answers in the window, by who answered. */
+  counts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const answer of this.#ring) increment(counts, answer);
+    return counts;
+  }
 }
 
 /**
@@ -84,7 +115,7 @@ export class TrafficGenerator {
   #loops: Promise<void>[] = [];
 
   constructor(targets: readonly DemoTarget[]) {
-    this.stats = targets.map((target) => ({ target, sent: 0, answered: 0, failed: 0, byBackend: new Map(), byStatus: new Map() }));
+    this.stats = targets.map((target) => ({ target, sent: 0, answered: 0, failed: 0, byBackend: new Map(), byStatus: new Map(), recent: new RecentAnswers() }));
   }
 
   start(): void {
@@ -134,8 +165,13 @@ export class TrafficGenerator {
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           const servedBy = res.headers['x-served-by'];
-          if (status >= 200 && status < 300 && typeof servedBy === 'string') increment(stats.byBackend, servedBy);
-          else increment(stats.byStatus, status);
+          if (status >= 200 && status < 300 && typeof servedBy === 'string') {
+            increment(stats.byBackend, servedBy);
+            stats.recent.add(servedBy);
+          } else {
+            increment(stats.byStatus, status);
+            stats.recent.add(`HTTP ${status}`);
+          }
           resolve();
         });
         res.on('error', reject);

@@ -3,8 +3,9 @@
  * `plexus config` both read through here, so they accept exactly the same input, and a big file
  * never stops the thread that serves traffic. One file at a time; the objects come back in
  * batches the serving thread takes between its other work. The worker starts on first use,
- * holds the process open only while it has work, and is started again if it dies (a file that
- * made it die is reported, as a problem at line 1).
+ * holds the process open only while it has work, stops after IDLE_MS without any (a thread
+ * costs ~10 MB of memory, and files change rarely), and is started again when needed or if it
+ * dies (a file that made it die is reported, as a problem at line 1).
  */
 import { Worker } from 'node:worker_threads';
 import type { ManifestError } from './errors.js';
@@ -14,6 +15,9 @@ import type { FromWorker, ToWorker } from './parse-protocol.js';
 export type ParsedFile =
   | { readonly kind: 'unchanged'; readonly hash: string }
   | { readonly kind: 'parsed'; readonly hash: string; readonly result: ManifestParseResult };
+
+/** A worker with nothing to do for this long stops (a scan reads its files one after another). */
+const IDLE_MS = 2_000;
 
 interface Task {
   readonly file: string;
@@ -26,12 +30,32 @@ class ManifestParser {
   #task: Task | null = null;
   /** Parses run one after another. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Parses asked for and not yet answered. */
+  #pending = 0;
+  #idle: NodeJS.Timeout | null = null;
 
   /** Parses `bytes` (which are transferred: unusable afterwards) as the manifest file `file`. */
   parse(file: string, bytes: Uint8Array, previousHash: string | null): Promise<ParsedFile> {
-    const run = this.#queue.then(() => this.#run(file, bytes, previousHash));
+    this.#pending++;
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = null;
+    const run = this.#queue.then(() => this.#run(file, bytes, previousHash)).finally(() => this.#done());
     this.#queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** One parse answered; with none left, the worker stops after IDLE_MS. */
+  #done(): void {
+    this.#pending--;
+    if (this.#pending > 0 || this.#worker === null) return;
+    const worker = this.#worker;
+    this.#idle = setTimeout(() => {
+      this.#idle = null;
+      if (this.#worker !== worker || this.#pending > 0) return;
+      this.#worker = null;
+      void worker.terminate();
+    }, IDLE_MS);
+    this.#idle.unref();
   }
 
   #run(file: string, bytes: Uint8Array, previousHash: string | null): Promise<ParsedFile> {

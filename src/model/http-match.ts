@@ -10,6 +10,16 @@ export interface HttpMatch {
   /** Uppercase method names; empty = every method (`*` in SMI). */
   readonly methods: readonly string[];
   readonly headers: readonly HeaderMatch[];
+  /**
+   * Query parameters (Gateway API; absent for SMI): the first value of the named parameter
+   * (names case-sensitive, values percent-decoded) must match `valueRegex` (search semantics).
+   */
+  readonly queryParams?: readonly QueryParamMatch[];
+}
+
+export interface QueryParamMatch {
+  readonly name: string;
+  readonly valueRegex: string;
 }
 
 export interface HeaderMatch {

@@ -1,13 +1,25 @@
 /**
- * Which version of each SMI kind the cluster serves. One version per kind is watched (the API
- * server serves the same objects through every served version): the newest one Plexus reads.
+ * Which version of each custom kind Plexus reads (SMI, and the Gateway API routes) the cluster
+ * serves. One version per kind is watched (the API server serves the same objects through every
+ * served version): the newest one Plexus reads.
  */
-import { SMI_RESOURCES, type SmiResource } from '../smi/resources.js';
+import { SMI_RESOURCES } from '../smi/resources.js';
+import { GATEWAY_GROUP, GATEWAY_RESOURCES } from '../gateway/resources.js';
 import { ApiClient, KubeApiError } from '../kube/api-client.js';
 
+/** A CRD-served kind: its group, plural and the versions Plexus reads (oldest first). */
+export interface CustomResource {
+  readonly group: string;
+  readonly kind: string;
+  readonly plural: string;
+  readonly versions: readonly string[];
+}
+
+export const CUSTOM_RESOURCES: readonly CustomResource[] = [...SMI_RESOURCES, ...GATEWAY_RESOURCES];
+
 export type SmiServing =
-  | { readonly resource: SmiResource; readonly version: string }
-  | { readonly resource: SmiResource; readonly version: null; readonly reason: string };
+  | { readonly resource: CustomResource; readonly version: string }
+  | { readonly resource: CustomResource; readonly version: null; readonly reason: string };
 
 interface ResourceListBody {
   readonly resources?: readonly { readonly name?: unknown }[];
@@ -18,7 +30,7 @@ interface GroupBody {
 }
 
 /** Asks the API server; throws only when it cannot be reached (not for a missing CRD). */
-export async function discoverSmi(client: ApiClient, signal?: AbortSignal): Promise<SmiServing[]> {
+export async function discoverSmi(client: ApiClient, signal?: AbortSignal, resources: readonly CustomResource[] = CUSTOM_RESOURCES): Promise<SmiServing[]> {
   const groups = new Map<string, Promise<Map<string, Set<string>> | null>>();
   const servedIn = (group: string): Promise<Map<string, Set<string>> | null> => {
     let served = groups.get(group);
@@ -29,10 +41,11 @@ export async function discoverSmi(client: ApiClient, signal?: AbortSignal): Prom
     return served;
   };
   const result: SmiServing[] = [];
-  for (const resource of SMI_RESOURCES) {
+  for (const resource of resources) {
     const served = await servedIn(resource.group);
     if (!served) {
-      result.push({ resource, version: null, reason: `API group ${resource.group} is not served (are the SMI CRDs installed?)` });
+      const crds = resource.group === GATEWAY_GROUP ? 'the Gateway API CRDs' : 'the SMI CRDs';
+      result.push({ resource, version: null, reason: `API group ${resource.group} is not served (are ${crds} installed?)` });
       continue;
     }
     const version = [...resource.versions].reverse().find((v) => served.get(v)?.has(resource.plural));

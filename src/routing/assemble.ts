@@ -2,7 +2,9 @@
 import { accessRules, type ResolvedTarget } from './access.js';
 import type { Catalog } from './catalog.js';
 import { servicePortId, type ServiceEndpoints } from './endpoints.js';
-import type { Destination, Endpoint, HttpRule, MeshPort, MeshService } from './mesh-config.js';
+import type { Attachments } from './gateway-attach.js';
+import { gatewayRouting, noRouteMatched } from './gateway-rules.js';
+import type { ConsumerRouting, Destination, Endpoint, HttpRule, MeshPort, MeshService } from './mesh-config.js';
 import type { MeshedPort } from './mesh-ports.js';
 import type { ServiceInfo } from './kube/types.js';
 import { problem, type Problem } from '../model/problem.js';
@@ -35,10 +37,22 @@ export interface AssemblyContext {
   /** What access rules need to know about an endpoint list (memoized per list). */
   readonly factsOf: (endpoints: readonly Endpoint[]) => EndpointFacts;
   readonly listenerPortOf: (port: MeshedPort) => number;
+  /** Gateway API routes attached to Service ports. */
+  readonly gateway: Attachments;
 }
 
 function endpointLists(destination: Destination): (readonly Endpoint[])[] {
   return destination.kind === 'backends' ? destination.backends.map((b) => b.endpoints) : [];
+}
+
+/** Every endpoint list a port may send to (mirrors excepted: they only get copies). */
+function portEndpointLists(destinations: readonly Destination[], rules: readonly HttpRule[], consumers: readonly ConsumerRouting[]): (readonly Endpoint[])[] {
+  const all = [...destinations, ...rules.map((r) => r.destination)];
+  for (const consumer of consumers) {
+    all.push(consumer.destination);
+    for (const rule of consumer.rules) all.push(rule.destination);
+  }
+  return all.flatMap(endpointLists);
 }
 
 function assemblePort(service: ServiceInfo, port: MeshedPort, context: AssemblyContext, problems: Problem[]): MeshPort {
@@ -61,7 +75,21 @@ function assemblePort(service: ServiceInfo, port: MeshedPort, context: AssemblyC
     }
   }
 
-  const lists = [rootDestination, destination, ...rules.map((r) => r.destination)].flatMap(endpointLists);
+  let consumers: ConsumerRouting[] = [];
+  const attached = context.gateway.byService.get(service.key)?.get(servicePortId(port));
+  if (attached !== undefined && attached.length > 0) {
+    // Gateway API routes come first; a TrafficSplit on the same port answers what none matches.
+    const routing = gatewayRouting(attached, service.id.namespace, context);
+    if (routing.producer !== null) {
+      const smiRules = rules.splice(0);
+      for (const rule of routing.producer) rules.push(rule);
+      for (const rule of smiRules) rules.push(rule);
+      if (!active) destination = noRouteMatched();
+    }
+    consumers = routing.consumers;
+  }
+
+  const lists = portEndpointLists([rootDestination, destination], rules, consumers);
   const identities = new Set<string>();
   const targetPorts = new Set<number>(port.targetPort === null ? [] : [port.targetPort]);
   for (const list of new Set(lists)) {
@@ -79,6 +107,7 @@ function assemblePort(service: ServiceInfo, port: MeshedPort, context: AssemblyC
     listenerPort: context.listenerPortOf(port),
     rules,
     destination,
+    ...(consumers.length > 0 ? { consumers } : {}),
     access: accessRules(port, identities, targetPorts, context.targetsByDestination),
   };
 }

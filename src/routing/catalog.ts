@@ -8,6 +8,7 @@ import { problem, type Problem, type SourceLocation } from '../model/problem.js'
 import { objectKey } from './raw.js';
 import type { ReadObject } from './read-object.js';
 import type { HTTPRouteGroup, TCPRoute, TrafficSplit, TrafficTarget, UDPRoute } from '../smi/model.js';
+import type { GatewayRoute } from '../gateway/model.js';
 
 export interface Catalog {
   readonly services: ReadonlyMap<string, ServiceInfo>;
@@ -22,7 +23,14 @@ export interface Catalog {
   readonly tcpRoutes: ReadonlyMap<string, TCPRoute>;
   readonly udpRoutes: ReadonlyMap<string, UDPRoute>;
   readonly trafficTargets: ReadonlyMap<string, TrafficTarget>;
+  /** HTTPRoutes and GRPCRoutes by `gatewayRouteKey()`. */
+  readonly gatewayRoutes: ReadonlyMap<string, GatewayRoute>;
   readonly problems: readonly Problem[];
+}
+
+/** `Kind namespace/name`: HTTPRoutes and GRPCRoutes share one map. */
+export function gatewayRouteKey(route: { readonly kind: string; readonly namespace: string; readonly name: string }): string {
+  return `${route.kind} ${objectKey(route.namespace, route.name)}`;
 }
 
 /**
@@ -39,6 +47,7 @@ export interface IndexedCatalog extends Catalog {
   readonly tcpRoutes: Map<string, TCPRoute>;
   readonly udpRoutes: Map<string, UDPRoute>;
   readonly trafficTargets: Map<string, TrafficTarget>;
+  readonly gatewayRoutes: Map<string, GatewayRoute>;
 }
 
 /** An object of the previous snapshot replaced, at the same position, by another. */
@@ -80,6 +89,7 @@ export function buildCatalog(objects: readonly ReadObject[]): IndexedCatalog {
   const tcpRoutes = new KindMap<TCPRoute>(problems);
   const udpRoutes = new KindMap<UDPRoute>(problems);
   const trafficTargets = new KindMap<TrafficTarget>(problems);
+  const gatewayRoutes = new KindMap<GatewayRoute>(problems);
 
   for (const object of objects) {
     switch (object.kind) {
@@ -93,6 +103,7 @@ export function buildCatalog(objects: readonly ReadObject[]): IndexedCatalog {
       case 'TCPRoute': tcpRoutes.add(objectKey(object.namespace, object.name), object); break;
       case 'UDPRoute': udpRoutes.add(objectKey(object.namespace, object.name), object); break;
       case 'TrafficTarget': trafficTargets.add(objectKey(object.namespace, object.name), object); break;
+      case 'HTTPRoute': case 'GRPCRoute': gatewayRoutes.add(gatewayRouteKey(object), object); break;
     }
   }
   const slicesByService = new Map<string, EndpointSliceInfo[]>();
@@ -101,7 +112,7 @@ export function buildCatalog(objects: readonly ReadObject[]): IndexedCatalog {
   for (const split of splits.values()) push(splitsByRoot, objectKey(split.namespace, split.service), split);
   return {
     services, namespaces, slicesByService, endpointsByService, pods, splitsByRoot,
-    routeGroups, tcpRoutes, udpRoutes, trafficTargets, problems,
+    routeGroups, tcpRoutes, udpRoutes, trafficTargets, gatewayRoutes, problems,
   };
 }
 
@@ -126,6 +137,7 @@ export function patchCatalog(catalog: IndexedCatalog, changes: readonly CatalogC
       case 'TCPRoute': catalog.tcpRoutes.set(objectKey(after.namespace, after.name), after); break;
       case 'UDPRoute': catalog.udpRoutes.set(objectKey(after.namespace, after.name), after); break;
       case 'TrafficTarget': catalog.trafficTargets.set(objectKey(after.namespace, after.name), after); break;
+      case 'HTTPRoute': case 'GRPCRoute': catalog.gatewayRoutes.set(gatewayRouteKey(after), after); break;
     }
   }
   return true;

@@ -13,11 +13,14 @@ import { append } from '../model/append.js';
 import { allocate, numberToIpv4, parseIpv4Cidr, validPortRange } from './allocation.js';
 import { ipv4Value } from './ip-order.js';
 import { assembleService, endpointFacts, type AssemblyContext, type EndpointFacts } from './assemble.js';
+import { attachRoutes, type Attachments } from './gateway-attach.js';
+import { routeStatuses } from './gateway-status.js';
+import { gatewayAssemblyInputs, gatewayProblems } from './gateway-inputs.js';
 import { buildCatalog, patchCatalog, type Catalog, type CatalogChange, type IndexedCatalog } from './catalog.js';
 import { endpointSources, resolveEndpoints, type ServiceEndpoints } from './endpoints.js';
 import { nodeIdentities } from './identities.js';
 import type { PodInfo, ReadResult, ServiceInfo } from './kube/types.js';
-import type { Endpoint, MeshConfig, MeshService, SourceIdentity } from './mesh-config.js';
+import type { Endpoint, MeshConfig, MeshService, RouteStatus, SourceIdentity } from './mesh-config.js';
 import { isMeshed, meshedPorts, type MeshedPort, type MeshedPorts } from './mesh-ports.js';
 import { PodIndex } from './pod-index.js';
 import { formatProblem, problem, type Problem, type SourceLocation } from '../model/problem.js';
@@ -82,6 +85,8 @@ interface AssemblyMemo {
   readonly listenerPorts: readonly number[];
   /** What its TrafficSplit resolution read; null without a split. */
   readonly split: readonly unknown[] | null;
+  /** What its Gateway API routes read; null without routes. */
+  readonly gateway: readonly unknown[] | null;
   readonly value: Assembled;
 }
 
@@ -123,6 +128,9 @@ export class Compiler {
 
     const derive = options.deriveEndpointsFromPods === true;
     const endpointsOf = (service: ServiceInfo): ServiceEndpoints => this.endpointsOf(service, catalog, derive);
+    const gateway = catalog.gatewayRoutes.size === 0 ? NO_ATTACHMENTS : attachRoutes(catalog, portsByKey(meshed));
+    const routes: RouteStatus[] = gateway === NO_ATTACHMENTS ? [] : routeStatuses(gateway, { catalog, endpointsOf });
+    for (const p of gatewayProblems(gateway, routes)) problems.push(p);
     const ports = this.allocatePorts(meshed, options);
     const vips = this.allocateVips(meshed, options);
     append(problems, ports.problems);
@@ -135,6 +143,7 @@ export class Compiler {
       endpointsOf,
       factsOf: (list) => this.factsOf(list),
       listenerPortOf: (port) => ports.map.get(port.allocationKey) ?? 0,
+      gateway,
     };
     const services = this.assembleAll(meshed, context, vips.map, problems);
     // Forget what deleted Services used, so it can be collected.
@@ -150,6 +159,7 @@ export class Compiler {
       identities: identities.list,
       allocation: { ports: ports.record, vips: vips.record },
       problems: sortProblems(problems),
+      ...(routes.length > 0 ? { routes } : {}),
     };
   }
 
@@ -163,10 +173,12 @@ export class Compiler {
       const active = context.splits.get(service.key);
       const endpoints = context.endpointsOf(service);
       const split = active ? splitAssemblyInputs(active, context) : null;
+      const gateway = gatewayAssemblyInputs(service.key, context);
       let memo = this.assembled.get(service.key);
-      if (!memo || !sameAssemblyInputs(memo, service, endpoints, context.targetsByDestination, vip, split, ports, context)) {
+      if (!memo || !sameAssemblyInputs(memo, service, endpoints, context.targetsByDestination, vip, split, ports, context)
+        || !sameOptionalItems(memo.gateway, gateway)) {
         memo = {
-          generation: 0, service, endpoints, targets: context.targetsByDestination, vip, split,
+          generation: 0, service, endpoints, targets: context.targetsByDestination, vip, split, gateway,
           listenerPorts: ports.map(context.listenerPortOf), value: assembleService(service, ports, vip, context),
         };
         this.assembled.set(service.key, memo);
@@ -373,6 +385,18 @@ function sameAssemblyInputs(
   return memo.service === service && memo.endpoints === endpoints && memo.targets === targets && memo.vip === vip
     && ports.every((port, i) => memo.listenerPorts[i] === context.listenerPortOf(port))
     && (memo.split === split || (memo.split !== null && split !== null && sameItems(memo.split, split)));
+}
+
+function sameOptionalItems(a: readonly unknown[] | null, b: readonly unknown[] | null): boolean {
+  return a === b || (a !== null && b !== null && sameItems(a, b));
+}
+
+const NO_ATTACHMENTS: Attachments = { byService: new Map(), outcomes: [] };
+
+function portsByKey(meshed: readonly MeshedService[]): (key: string) => readonly MeshedPort[] | null {
+  const map = new Map<string, readonly MeshedPort[]>();
+  for (const { service, ports } of meshed) map.set(service.key, ports);
+  return (key) => map.get(key) ?? null;
 }
 
 function dropStale(memos: Map<string, { generation: number }>, generation: number): void {

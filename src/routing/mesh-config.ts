@@ -29,6 +29,11 @@ export interface MeshConfig {
   readonly allocation: Allocation;
   /** Every problem found, sorted by kind, namespace, name. */
   readonly problems: readonly Problem[];
+  /**
+   * Gateway API routes read (HTTPRoute, GRPCRoute), sorted by kind, namespace, name, with what
+   * Plexus did with each of their Service parents: the leader writes it as their status.
+   */
+  readonly routes?: readonly RouteStatus[];
 }
 
 export interface Allocation {
@@ -73,6 +78,11 @@ export interface MeshPort {
   /** Where traffic goes when no rule matched (TCP/UDP: always). */
   readonly destination: Destination;
   /**
+   * Consumer routes (Gateway API routes in another namespace than the Service's): for clients
+   * of that namespace they replace `rules` and `destination`. Sorted by namespace; absent when none.
+   */
+  readonly consumers?: readonly ConsumerRouting[];
+  /**
    * Authorization (ACL mode): a request or connection is allowed when some rule lists the
    * caller's identity and, for HTTP, the request matches (null `http` = every request).
    * An empty list denies everyone.
@@ -80,10 +90,87 @@ export interface MeshPort {
   readonly access: readonly AccessRule[];
 }
 
+export interface ConsumerRouting {
+  /** The clients' namespace (and the routes'). */
+  readonly namespace: string;
+  readonly rules: readonly HttpRule[];
+  readonly destination: Destination;
+}
+
 export interface HttpRule {
-  /** OR over the list; each match is an AND of its path, method and header conditions. */
+  /** OR over the list; each match is an AND of its path, method, header and query conditions. */
   readonly matches: readonly HttpMatch[];
   readonly destination: Destination;
+  /** Gateway API rules only (absent on a TrafficSplit's rule): the route rule it comes from. */
+  readonly route?: RouteRuleRef;
+  /** Gateway API: what happens to a matched request besides routing. */
+  readonly filters?: HttpFilters;
+  readonly timeouts?: RuleTimeouts;
+}
+
+export interface RouteRuleRef {
+  readonly kind: 'HTTPRoute' | 'GRPCRoute';
+  /** `namespace/name`. */
+  readonly route: ObjectKey;
+  /** `rules[index]` of the route, and its name when it has one. */
+  readonly index: number;
+  readonly name: string | null;
+}
+
+export interface HeaderEdits {
+  /** Replace (or add) these headers. */
+  readonly set: readonly { readonly name: string; readonly value: string }[];
+  /** Append these values (after any existing ones). */
+  readonly add: readonly { readonly name: string; readonly value: string }[];
+  /** Lowercase names to drop. */
+  readonly remove: readonly string[];
+}
+
+/**
+ * `ReplacePrefixMatch` replaces `prefix` (the PathPrefix value the rule matched, without a
+ * trailing slash) at the start of the path, keeping what follows it.
+ */
+export type PathEdit =
+  | { readonly type: 'ReplaceFullPath'; readonly value: string }
+  | { readonly type: 'ReplacePrefixMatch'; readonly prefix: string; readonly value: string };
+
+export interface HttpRedirect {
+  /** Null = keep the request's (http). */
+  readonly scheme: 'http' | 'https' | null;
+  /** Null = the request's Host without its port. */
+  readonly hostname: string | null;
+  /** Null = the request's port, or the new scheme's well-known one when the scheme changes. */
+  readonly port: number | null;
+  readonly path: PathEdit | null;
+  readonly statusCode: 301 | 302 | 303 | 307 | 308;
+}
+
+export interface HttpRewrite {
+  /** Replaces the Host header sent to the endpoint. */
+  readonly hostname: string | null;
+  readonly path: PathEdit | null;
+}
+
+export interface HttpFilters {
+  readonly requestHeaders: HeaderEdits | null;
+  readonly responseHeaders: HeaderEdits | null;
+  /** Answered by the agent itself; the rule's destination is not used. */
+  readonly redirect: HttpRedirect | null;
+  readonly rewrite: HttpRewrite | null;
+  /** A copy of each request goes to one endpoint of each; their answers are dropped. */
+  readonly mirrors: readonly Mirror[];
+}
+
+export interface Mirror {
+  readonly service: ObjectKey;
+  readonly endpoints: readonly Endpoint[];
+}
+
+export interface RuleTimeouts {
+  /** Whole request, retries included, in ms: replaces the Service's timeout policy. Null = not set, 0 = none. */
+  readonly requestMs: number | null;
+  /** Each attempt to an endpoint, in ms. Null = not set, 0 = none. */
+  readonly backendRequestMs: number | null;
 }
 
 export type Destination = BackendsDestination | RejectDestination;
@@ -95,13 +182,18 @@ export interface BackendsDestination {
   readonly split: ObjectKey | null;
   /** Weight > 0 for at least one backend; weight-0 backends are kept for visibility only. */
   readonly backends: readonly Backend[];
+  /**
+   * A backend without a ready endpoint gives its share to the others (SMI);
+   * with `fail` (Gateway API) its share is answered 503. Absent = redistribute.
+   */
+  readonly unready?: 'fail';
 }
 
-/** No backend may receive traffic (all weights zero, no valid backend): answer `status`. */
+/** No backend may receive traffic: answer `status` (404 no route matched, 500 no valid backend, 503 no weight). */
 export interface RejectDestination {
   readonly kind: 'reject';
   readonly split: ObjectKey | null;
-  readonly status: 503;
+  readonly status: 404 | 500 | 503;
   readonly reason: string;
 }
 
@@ -111,6 +203,11 @@ export interface Backend {
   readonly weight: number;
   /** Endpoints for the matching port, straight to the pods: never back through the mesh. */
   readonly endpoints: readonly Endpoint[];
+  /** Gateway API: why this backendRef cannot be used (its share is answered 500); absent when valid. */
+  readonly invalid?: string;
+  /** Gateway API backendRef filters; absent when none. */
+  readonly requestHeaders?: HeaderEdits;
+  readonly responseHeaders?: HeaderEdits;
 }
 
 export interface Endpoint {
@@ -162,4 +259,34 @@ export interface RateLimitPolicy {
   /** Requests per second. */
   readonly average: number;
   readonly burst: number;
+}
+
+/** What Plexus did with one Gateway API route: `status.parents[]` for its Service parents. */
+export interface RouteStatus {
+  readonly kind: 'HTTPRoute' | 'GRPCRoute';
+  readonly namespace: string;
+  readonly name: string;
+  /** metadata.generation the conditions describe. */
+  readonly generation: number;
+  readonly parents: readonly RouteParentStatus[];
+}
+
+export interface RouteParentStatus {
+  /** The parentRef as written, namespace filled in. */
+  readonly parentRef: {
+    readonly group: string;
+    readonly kind: string;
+    readonly namespace: string;
+    readonly name: string;
+    readonly port?: number;
+    readonly sectionName?: string;
+  };
+  readonly conditions: readonly RouteCondition[];
+}
+
+export interface RouteCondition {
+  readonly type: 'Accepted' | 'ResolvedRefs';
+  readonly status: 'True' | 'False';
+  readonly reason: string;
+  readonly message: string;
 }

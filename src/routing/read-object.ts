@@ -21,8 +21,11 @@ import { problem, type Problem, type SourceLocation } from '../model/problem.js'
 import type { RawObject } from '../model/snapshot.js';
 import { readIdentity, UNNAMED } from './raw.js';
 import { closestName } from './suggest.js';
+import { parseGatewayObject } from '../gateway/parse.js';
+import type { GatewayRoute } from '../gateway/model.js';
+import { GATEWAY_RESOURCES, isGatewayApiVersion } from '../gateway/resources.js';
 
-export type ReadObject = KubeObject | SmiObject;
+export type ReadObject = KubeObject | SmiObject | GatewayRoute;
 
 type Reader = (raw: RawObject, source?: SourceLocation) => ReadResult<ReadObject>;
 
@@ -49,6 +52,8 @@ const DISCOVERY_GROUP = 'discovery.k8s.io';
 const ENDPOINT_SLICE_VERSIONS: readonly string[] = ['v1', 'v1beta1'];
 
 const READ: ObjectUse = { use: 'read', reader: (raw, source) => readSmi(raw, source) };
+/** HTTPRoute and GRPCRoute; the other Gateway API kinds (Gateways, ReferenceGrants, …) are not a mesh's. */
+const READ_GATEWAY: ObjectUse = { use: 'read', reader: (raw, source) => readGateway(raw, source) };
 const IGNORED: ObjectUse = { use: 'ignored' };
 
 export function objectUse(raw: RawObject): ObjectUse {
@@ -56,6 +61,7 @@ export function objectUse(raw: RawObject): ObjectUse {
   if (typeof kind !== 'string' || typeof apiVersion !== 'string') return IGNORED;
   if (!apiVersion.includes('/')) return coreUse(kind, apiVersion);
   if (isSmiApiVersion(apiVersion)) return READ;
+  if (isGatewayApiVersion(apiVersion)) return GATEWAY_RESOURCES.some((r) => r.kind === kind) ? READ_GATEWAY : IGNORED;
   const slash = apiVersion.lastIndexOf('/');
   if (apiVersion.slice(0, slash) === DISCOVERY_GROUP) return discoveryUse(kind, apiVersion.slice(slash + 1));
   return IGNORED;
@@ -97,6 +103,11 @@ export function readObject(raw: RawObject, source?: SourceLocation): ReadResult<
 
 function readSmi(raw: RawObject, source?: SourceLocation): ReadResult<ReadObject> {
   const { object, problems } = parseSmiObject(raw, source);
+  return { object, problems: problems.map(named) };
+}
+
+function readGateway(raw: RawObject, source?: SourceLocation): ReadResult<ReadObject> {
+  const { object, problems } = parseGatewayObject(raw, source);
   return { object, problems: problems.map(named) };
 }
 

@@ -22,6 +22,7 @@ import { DEFAULT_LEASE_DURATION_SECONDS, LeaderElector } from '../kube/leader.js
 import { leaseHolderIdentity } from '../kube/lease-holder.js';
 import { KubeProvider, type ProviderUpdate } from '../providers/kube-provider.js';
 import { allocationFromShadowServices, planShadowServices, ShadowServiceWriter } from '../cluster/shadow.js';
+import { RouteStatusWriter } from '../cluster/route-status.js';
 
 /**
  * Tuning not exposed as CLI flags; the environment can set it (tests use short leases). Not
@@ -79,6 +80,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   const compiler = new Compiler();
   const writer = new ShadowServiceWriter(client, options.namespace);
   const recorder = new EventRecorder(client, options.nodeName);
+  const routeStatus = new RouteStatusWriter(client);
   // Secure mode's NetworkPolicies; without --secure the leader removes any it wrote before.
   const policies = new NetworkPolicyWriter(client);
   const dns = new DnsKeeper({ kubeConfig, namespace: options.namespace, meshDomain: options.meshDomain, logger });
@@ -106,6 +108,12 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     for (const f of policyFailures) {
       const p = problem({ kind: 'Service', namespace: f.service.namespace, name: f.service.name }, f.message);
       logger.warn({ problem: formatProblem(p) }, 'NetworkPolicy not written');
+      writeProblems.push(p);
+    }
+    for (const f of await routeStatus.write(config, update.snapshot.objects)) {
+      const [kind = 'HTTPRoute', key = ''] = f.route.split(' ');
+      const p = problem({ kind, namespace: key.split('/')[0] ?? '', name: key.split('/')[1] ?? '' }, f.message);
+      logger.warn({ problem: formatProblem(p) }, 'route status not written');
       writeProblems.push(p);
     }
     await recorder.report([...config.problems, ...writeProblems], update.snapshot.objects);

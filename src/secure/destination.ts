@@ -136,6 +136,7 @@ export class DestinationPolicy {
     const info: HttpRequestInfo = {
       method: (req.method ?? 'GET').toUpperCase(),
       path: query === -1 ? url : url.slice(0, query),
+      query: query === -1 ? '' : url.slice(query + 1),
       header: (name) => {
         const value = req.headers[name];
         return Array.isArray(value) ? value.join(', ') : value;

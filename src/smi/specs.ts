@@ -14,7 +14,7 @@ import {
 export const HTTP_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'] as const;
 
 /** RFC 9110 token: what a header name may contain. */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export function parseHTTPRouteGroup(issues: FieldIssues, raw: Fields, alpha: number, meta: SmiObjectMeta): HTTPRouteGroup | undefined {
   const matches = alpha <= 2 ? readHttpMatches(issues, raw, '', alpha) : readSpecHttpMatches(issues, raw, alpha);

@@ -12,8 +12,8 @@ import { ESCAPED_SLASH_ACTIONS, type EscapedSlashAction } from '../../node-agent
 import type { AgentOptions, AgentRunner } from '../../run/agent-options.js';
 import type { SecureAgentOptions } from '../../secure/options.js';
 import { CliError, EXIT } from '../errors.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
-import { defaultNodeName, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
+import { createLogger, LOG_LEVELS, logFormatOption, type LogFormat, type LogLevel } from '../logger.js';
+import { defaultNodeName, kubeconfigOption, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
 
 interface AgentArgs {
   readonly manifests: string | undefined;
@@ -29,6 +29,7 @@ interface AgentArgs {
   readonly adminPort: number;
   readonly adminAddress: string | undefined;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   readonly accessLog: boolean;
   readonly accessLogSampleRate: number;
   readonly tapTokenFile: string | undefined;
@@ -58,7 +59,7 @@ const TAP_TOKEN_FILE_OPTION = {
 function builder(yargs: Argv): Argv<AgentArgs> {
   return yargs
     .option('manifests', { ...manifestsOption, describe: `${manifestsOption.describe}: runs in local mode. Without it, the agent watches the Kubernetes API` })
-    .option('kubeconfig', { type: 'string', normalize: true, describe: 'Kubernetes mode: the kubeconfig file', defaultDescription: 'in-cluster, then ~/.kube/config' })
+    .option('kubeconfig', { ...kubeconfigOption, describe: 'Kubernetes mode: the kubeconfig file' })
     .option('namespace', { type: 'string', default: 'plexus', describe: 'Kubernetes mode: the mesh namespace (shadow Services, Lease, CA Secret)' })
     .option('node-name', {
       type: 'string',
@@ -73,8 +74,9 @@ function builder(yargs: Argv): Argv<AgentArgs> {
     .option('dns-port', portOption('Local mode: DNS responder port, UDP and TCP (0 = off)', DEFAULT_DNS_PORT))
     .option('dns-address', { type: 'string', default: '127.0.0.1', describe: 'Local mode: DNS responder address' })
     .option('admin-port', portOption('Admin server port: /metrics, /healthz, /readyz, /config, /tap (0 = any free port, logged when ready)', DEFAULT_ADMIN_PORT))
-    .option('admin-address', { type: 'string', describe: 'Admin server address', defaultDescription: '127.0.0.1 in local mode, all addresses in Kubernetes mode' })
-    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level (JSON lines on stderr)' })
+    .option('admin-address', { type: 'string', describe: 'Admin server address', defaultDescription: '127.0.0.1 in local mode, 0.0.0.0 in Kubernetes mode' })
+    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level (logs go to stderr)' })
+    .option('log-format', logFormatOption())
     .option('access-log', { type: 'boolean', default: false, describe: 'Log one line per request / connection' })
     .option('access-log-sample-rate', {
       type: 'number',
@@ -155,7 +157,7 @@ function toOptions(args: ArgumentsCamelCase<AgentArgs>): AgentOptions {
     paths: { escapedSlashes: args.pathEscapedSlashes, mergeSlashes: args.mergeSlashes },
     requestTimeoutMs: args.requestTimeout,
     secure: secureOptions(args, local),
-    logger: createLogger(args.logLevel),
+    logger: createLogger(args.logLevel, args.logFormat),
   };
 }
 

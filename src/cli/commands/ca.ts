@@ -8,6 +8,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { CaError, initCaDir, retireCaDir, rotateCaDir, type MeshCa } from '../../secure/ca.js';
 import { DEFAULT_TRUST_DOMAIN } from '../../secure/defaults.js';
 import { CliError, EXIT } from '../errors.js';
+import { kubeconfigOption } from '../options.js';
 
 interface CaArgs {
   readonly action: 'init' | 'rotate' | 'retire';
@@ -27,7 +28,7 @@ function builder(yargs: Argv): Argv<CaArgs> {
       describe: 'init: create a CA; rotate: add a new signing root, keeping the old one trusted; retire: drop the old root',
     })
     .option('dir', { type: 'string', describe: 'The CA folder (the agent\'s --ca-dir); without it, rotate and retire act on the CA Secret of the cluster' })
-    .option('kubeconfig', { type: 'string', normalize: true, describe: 'Without --dir: the kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)' })
+    .option('kubeconfig', { ...kubeconfigOption, describe: 'Without --dir: the kubeconfig file' })
     .option('namespace', { type: 'string', default: 'plexus', describe: 'Without --dir: the mesh namespace holding the CA Secret' })
     .option('trust-domain', {
       type: 'string',
@@ -79,7 +80,7 @@ async function runInCluster(args: CaArgs): Promise<string> {
   try {
     return await changeClusterCa(kc, args.namespace, { action: args.action, force: args.force, propagationMs: args.wait * 1000 });
   } catch (err) {
-    throw failure(err);
+    throw failure(kc, err);
   }
 }
 

@@ -9,6 +9,7 @@ import { ClusterDnsError, findClusterDns, inspectCoreDns } from '../../dns/cored
 import { CorefilePatchError, CorefileSyntaxError, MarkerError } from '../../dns/corefile.js';
 import { AGENT_POD_SELECTOR } from '../../kube/labels.js';
 import { SMI_RESOURCES } from '../../smi/resources.js';
+import { stopIfUnreachable } from '../api-unreachable.js';
 import { CliError, EXIT } from '../errors.js';
 import { meshDomainOption } from '../options.js';
 import { AGENT_API_CALLS, namespaceOf } from './check-agent-rbac.js';
@@ -89,11 +90,15 @@ const CHECKS: readonly Check[] = [
         const resourceName = call.resourceName === undefined ? undefined : names[call.resource]?.[call.resourceName] ?? call.resourceName;
         for (const verb of call.verbs) {
           const namespace = namespaceOf(call, args.namespace);
+          // `httproutes/status` is resource httproutes, subresource status, to the authorizer.
+          const [resource = call.resource, subresource] = call.resource.split('/');
           const review = {
             spec: {
               user,
               groups: ['system:serviceaccounts', `system:serviceaccounts:${args.namespace}`, 'system:authenticated'],
-              resourceAttributes: { group: call.group, resource: call.resource, verb, ...(namespace ? { namespace } : {}), ...(resourceName ? { name: resourceName } : {}) },
+              resourceAttributes: {
+                group: call.group, resource, verb, ...(subresource ? { subresource } : {}), ...(namespace ? { namespace } : {}), ...(resourceName ? { name: resourceName } : {}),
+              },
             },
           };
           try {
@@ -258,6 +263,8 @@ async function handler(args: ArgumentsCamelCase<CheckArgs>): Promise<void> {
     try {
       outcome = await check.run(kc, args);
     } catch (err) {
+      // Every other check would fail the same way: one line, and stop.
+      stopIfUnreachable(kc, err);
       outcome = fail(failureDetail(err), 'check the kubeconfig context and your permissions');
     }
     if (outcome.status === 'FAIL') failures++;

@@ -9,6 +9,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { cleanupCoreDns } from '../../dns/coredns-api.js';
+import { stopIfUnreachable } from '../api-unreachable.js';
 import { CliError, EXIT } from '../errors.js';
 import { agentsInstalled, deleteLeaderLease, deletePlexusEvents, deleteShadowServices } from './cleanup-objects.js';
 import { cleanupNetworkPolicies } from './cleanup-policies.js';
@@ -23,7 +24,8 @@ function builder(yargs: Argv): Argv<CleanupArgs> {
   return clusterOptions(yargs)
     .option('mesh-domain', {
       type: 'string',
-      describe: 'Remove only the CoreDNS block of this mesh domain (default: every Plexus block)',
+      describe: 'Remove only the CoreDNS block of this mesh domain',
+      defaultDescription: 'every Plexus block',
     })
     .example('$0 cleanup', 'After kubectl delete -f manifests/: restore CoreDNS') as unknown as Argv<CleanupArgs>;
 }
@@ -69,6 +71,8 @@ async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
       const line = await step();
       if (line) console.log(line);
     } catch (err) {
+      // Every later step would fail the same way: one line, and stop.
+      stopIfUnreachable(kc, err);
       failed++;
       console.error(`error: ${name}: ${detail(err)}`);
     }

@@ -6,7 +6,7 @@
  * --duration stops everything: traffic, the agent (graceful), the servers. Nothing is written.
  */
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { AgentProcess, type AgentReady } from '../../demo/agent-process.js';
@@ -17,6 +17,7 @@ import { formatManifestError } from '../../manifests/errors.js';
 import { readManifestDir } from '../../manifests/read.js';
 import { compile } from '../../routing/compile.js';
 import type { MeshConfig } from '../../routing/mesh-config.js';
+import { DEFAULT_MESH_DOMAIN, DEFAULT_VIP_CIDR } from '../../routing/compile-options.js';
 import { CliError, EXIT } from '../errors.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { defaultNodeName, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
@@ -37,6 +38,7 @@ interface DemoArgs {
   readonly adminPort: number;
   readonly meshDomain: string;
   readonly vipCidr: string;
+  readonly serversOnly: boolean;
 }
 
 function builder(yargs: Argv): Argv<DemoArgs> {
@@ -55,7 +57,14 @@ function builder(yargs: Argv): Argv<DemoArgs> {
     .option('dns-port', portOption('The agent\'s DNS responder port (0 = off)', DEFAULT_DNS_PORT))
     .option('admin-port', portOption('The agent\'s admin port (0 = any free port)', DEFAULT_ADMIN_PORT))
     .option('mesh-domain', meshDomainOption)
-    .option('vip-cidr', vipCidrOption) as unknown as Argv<DemoArgs>;
+    .option('vip-cidr', vipCidrOption)
+    .option('servers-only', {
+      type: 'boolean',
+      default: false,
+      describe: 'Start only the sample pods\' servers and print the plexus agent command to run by hand (no agent, no traffic)',
+    })
+    .example('$0 demo', 'The example shop: sample pods, an agent and live traffic')
+    .example('$0 demo --servers-only', 'Only the sample pods, for an agent you start yourself') as unknown as Argv<DemoArgs>;
 }
 
 async function compileFolder(args: DemoArgs, nodeName: string): Promise<MeshConfig> {
@@ -88,14 +97,39 @@ function agentArgs(args: DemoArgs, nodeName: string): string[] {
   ];
 }
 
+/** `path` as the user would type it: relative to the working directory when it is below it. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/**
+ * The `plexus agent` command line that serves the folder as the demo's own agent would: the
+ * options the demo passes, leaving out those equal to the agent's defaults (and the node name,
+ * which defaults the same way).
+ */
+export function agentCommandLine(args: DemoArgs): string {
+  const words = ['plexus', 'agent', '--manifests', shownPath(args.manifests)];
+  if (args.acl) words.push('--acl');
+  if (args.meshDomain !== DEFAULT_MESH_DOMAIN) words.push('--mesh-domain', args.meshDomain);
+  if (args.vipCidr !== DEFAULT_VIP_CIDR) words.push('--vip-cidr', args.vipCidr);
+  if (args.dnsPort !== DEFAULT_DNS_PORT) words.push('--dns-port', String(args.dnsPort));
+  if (args.adminPort !== DEFAULT_ADMIN_PORT) words.push('--admin-port', String(args.adminPort));
+  return words.map((word) => (/^[\w./:=@%+-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`)).join(' ');
+}
+
+function sampleServerLines(servers: SampleServers): string[] {
+  const lines = ['Sample pods (servers on their pod IPs):'];
+  for (const server of servers.started) lines.push(`  ${server.pod}  ${server.address}:${server.port} (${server.trafficType})`);
+  for (const failure of servers.failed) lines.push(`  not started: ${failure}`);
+  return lines;
+}
+
 /** What to try by hand: every line works as printed while the demo runs. */
 export function instructions(
   targets: readonly DemoTarget[], ready: AgentReady, servers: SampleServers, acl: boolean, digInstalled: boolean,
 ): string[] {
-  const lines = ['', 'Sample pods (servers on their pod IPs):'];
-  for (const server of servers.started) lines.push(`  ${server.pod}  ${server.address}:${server.port} (${server.trafficType})`);
-  for (const failure of servers.failed) lines.push(`  not started: ${failure}`);
-  lines.push('', 'Try, in another terminal:');
+  const lines = ['', ...sampleServerLines(servers), '', 'Try, in another terminal:'];
   const http = targets.filter((t) => t.trafficType === 'http');
   if (ready.dnsPort > 0) {
     for (const target of targets) lines.push(`  dig @127.0.0.1 -p ${ready.dnsPort} ${target.host} +short   # → ${target.vip}`);
@@ -149,10 +183,10 @@ async function fetchMetrics(adminPort: number): Promise<Map<string, number> | nu
 }
 
 /**
- * Resolves on the first of: SIGINT/SIGTERM, the agent exited, the duration elapsed once
+ * Resolves on the first of: SIGINT/SIGTERM, the agent (if any) exited, the duration elapsed once
  * `startClock()` was called (when the demo serves: a slow start-up does not eat the duration).
  */
-function untilStopped(duration: number, agentExited: Promise<unknown>): { stopped: Promise<string>; startClock: () => void; dispose: () => void } {
+function untilStopped(duration: number, agentExited: Promise<unknown> | null): { stopped: Promise<string>; startClock: () => void; dispose: () => void } {
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   let finish: (reason: string) => void = () => undefined;
   let timer: NodeJS.Timeout | null = null;
@@ -161,7 +195,7 @@ function untilStopped(duration: number, agentExited: Promise<unknown>): { stoppe
     onSignal = (signal) => resolve(signal);
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    void agentExited.then(() => resolve('agent exited'));
+    if (agentExited) void agentExited.then(() => resolve('agent exited'));
   });
   return {
     stopped,
@@ -176,10 +210,31 @@ function untilStopped(duration: number, agentExited: Promise<unknown>): { stoppe
   };
 }
 
+/** `--servers-only`: the sample pods, until stopped, for an agent the user runs by hand. */
+async function serveSamplesOnly(args: DemoArgs, servers: SampleServers): Promise<void> {
+  const { stopped, startClock, dispose } = untilStopped(args.duration, null);
+  startClock();
+  try {
+    console.log([
+      `Plexus demo: the sample pods of ${shownPath(args.manifests)}, no agent${servers.started.length === 0 ? ' (no server could start)' : ''}`,
+      '', ...sampleServerLines(servers), '',
+      'Run the agent in another terminal (npx plexus in a checkout):',
+      `  ${agentCommandLine(args)}`,
+      '', 'Ctrl-C stops the servers.',
+    ].join('\n'));
+    await stopped;
+  } finally {
+    dispose();
+    console.log('Stopping: sample servers.');
+    await servers.close();
+  }
+}
+
 async function handler(args: ArgumentsCamelCase<DemoArgs>): Promise<void> {
   const nodeName = defaultNodeName();
   const config = await compileFolder(args, nodeName);
   const servers = await startSampleServers(config);
+  if (args.serversOnly) return serveSamplesOnly(args, servers);
   const agent = new AgentProcess([process.execPath, PLEXUS_BIN], agentArgs(args, nodeName));
   const { stopped, startClock, dispose } = untilStopped(args.duration, agent.exited);
   let traffic: TrafficGenerator | null = null;

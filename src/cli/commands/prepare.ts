@@ -16,8 +16,9 @@ import { loadKubeConfig as loadAgentKubeConfig } from '../../kube/kubeconfig.js'
 import { SHADOW_OF_NAME, SHADOW_OF_NAMESPACE, SHADOW_SELECTOR } from '../../kube/labels.js';
 import { CaError } from '../../secure/ca.js';
 import { DEFAULT_TRUST_DOMAIN } from '../../secure/defaults.js';
+import { stopIfUnreachable, unreachableReason } from '../api-unreachable.js';
 import { CliError, EXIT } from '../errors.js';
-import { meshDomainOption } from '../options.js';
+import { kubeconfigOption, meshDomainOption } from '../options.js';
 import { prepareCa } from './cluster-ca.js';
 import { prepareTapToken } from './tap-token.js';
 import { typedClient } from '../../kube/typed-client.js';
@@ -29,11 +30,7 @@ export interface ClusterArgs {
 
 export function clusterOptions<T>(yargs: Argv<T>): Argv<T & ClusterArgs> {
   return yargs
-    .option('kubeconfig', {
-      type: 'string',
-      normalize: true,
-      describe: 'Kubeconfig file (default: in-cluster credentials, then $KUBECONFIG, then ~/.kube/config)',
-    })
+    .option('kubeconfig', kubeconfigOption)
     .option('namespace', { type: 'string', default: 'plexus', describe: 'The mesh namespace Plexus is installed in' }) as Argv<T & ClusterArgs>;
 }
 
@@ -56,9 +53,8 @@ export function describeFailure(err: unknown): string {
       : err.code === 401 ? ' (your credentials were not accepted: an expired token, or the wrong kubeconfig context?)' : '';
     return `the API server refused: ${message}${hint}`;
   }
-  if (err instanceof Error && /ECONNREFUSED|ENOTFOUND|fetch failed|certificate/i.test(`${err.message} ${String(err.cause)}`)) {
-    return `cannot reach the API server: ${err.cause instanceof Error ? err.cause.message : err.message}`;
-  }
+  const unreachable = unreachableReason(err);
+  if (unreachable !== null) return `cannot reach the API server: ${unreachable}`;
   throw err;
 }
 
@@ -70,7 +66,9 @@ function safeJson(text: string): unknown {
   }
 }
 
-export function failure(err: unknown): CliError {
+/** The CliError a command stops with: one line, naming the API server when it cannot be reached. */
+export function failure(kc: KubeConfig, err: unknown): CliError {
+  stopIfUnreachable(kc, err);
   return new CliError(describeFailure(err), EXIT.FAILURE);
 }
 
@@ -109,7 +107,7 @@ interface PrepareArgs extends ClusterArgs {
 function builder(yargs: Argv): Argv<PrepareArgs> {
   return clusterOptions(yargs)
     .option('mesh-domain', meshDomainOption)
-    .option('cluster-domain', { type: 'string', describe: "The cluster's DNS domain (default: read from the Corefile, else cluster.local)" })
+    .option('cluster-domain', { type: 'string', describe: "The cluster's DNS domain", defaultDescription: 'read from the Corefile, else cluster.local' })
     .option('trust-domain', { type: 'string', default: DEFAULT_TRUST_DOMAIN, describe: 'Secure mode: the SPIFFE trust domain of the mesh CA, when prepare creates it' })
     .example('$0 prepare', 'Patch CoreDNS of the current kubeconfig context') as unknown as Argv<PrepareArgs>;
 }
@@ -138,7 +136,7 @@ async function handler(args: ArgumentsCamelCase<PrepareArgs>): Promise<void> {
     for (const line of await prepareCa(kc, args.namespace, args.trustDomain)) console.log(line);
     console.log(await prepareTapToken(kc, args.namespace));
   } catch (err) {
-    throw failure(err);
+    throw failure(kc, err);
   }
 }
 

@@ -10,6 +10,8 @@ export interface LocalAnswer {
   readonly reason: string;
   /** The text body sent to the client. */
   readonly body: string;
+  /** A redirect's target URL (sent as `Location`). */
+  readonly location?: string;
 }
 
 export function serviceName(runtime: PortRuntime): string {
@@ -41,6 +43,10 @@ export function routeRejected(status: number, reason: string): LocalAnswer {
   return { status, reason: 'no-route', body: `${reason}\n` };
 }
 
+export function redirected(status: number, location: string): LocalAnswer {
+  return { status, reason: 'redirect', body: `redirected to ${location}\n`, location };
+}
+
 export function noEndpoint(backendService: string): LocalAnswer {
   return { status: 503, reason: 'no-endpoint', body: `no ready endpoints for service ${backendService}\n` };
 }
@@ -58,7 +64,8 @@ export function badGateway(backendService: string, detail: string): LocalAnswer 
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
-  400: 'Bad Request', 403: 'Forbidden', 408: 'Request Timeout', 429: 'Too Many Requests',
+  301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 307: 'Temporary Redirect', 308: 'Permanent Redirect',
+  400: 'Bad Request', 404: 'Not Found', 500: 'Internal Server Error', 403: 'Forbidden', 408: 'Request Timeout', 429: 'Too Many Requests',
   431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 

@@ -4,17 +4,19 @@
  * in-flight counts, weighted-choice and load-balancer positions, rate-limit buckets, retry
  * budgets) is carried over from `previous` by stable keys — see carried-state.ts.
  */
-import { portKey, type MeshConfig, type MeshPort, type MeshService, type SourceIdentity } from '../../routing/mesh-config.js';
+import {
+  portKey, type Destination, type HttpRule, type MeshConfig, type MeshPort, type MeshService, type SourceIdentity,
+} from '../../routing/mesh-config.js';
 import { compileAuthorizer } from './authorization.js';
 import { CarriedState } from './carried-state.js';
-import { compileDestination, type DestinationContext } from './destination-router.js';
+import { compileDestination, poolFor, type DestinationContext } from './destination-router.js';
 import type { EndpointPool } from './endpoint-pool.js';
 import { IdentityTable } from './identities.js';
 import { compileHttpMatches } from './matchers.js';
-import { ListenerRuntime } from './port-runtime.js';
+import { ListenerRuntime, type CompiledRule, type RouteTable } from './port-runtime.js';
 import { RetryBudget } from './retry-budget.js';
 import { TokenBucket } from './token-bucket.js';
-import type { MeshRuntime, PortRuntime, RuntimeOptions } from './types.js';
+import type { MeshRuntime, PortRuntime, RouteResult, RuleActions, RuntimeOptions } from './types.js';
 
 /** The carried state of each runtime this module built, found again when it is `previous`. */
 const carriedStates = new WeakMap<MeshRuntime, CarriedState>();
@@ -72,14 +74,45 @@ function buildPort(service: MeshService, port: MeshPort, listener: string, conte
       random: context.random,
     },
   };
+  const consumers = port.consumers === undefined || port.consumers.length === 0
+    ? null
+    : new Map(port.consumers.map((consumer) => [consumer.namespace, routeTable(consumer.rules, consumer.destination, destinations)]));
   return new ListenerRuntime({
     service,
     port,
     authorizer: compileAuthorizer(service, port, { acl: context.acl, nodeName: context.nodeName, identities: context.identities }),
-    rules: port.rules.map((rule) => ({ matches: compileHttpMatches(rule.matches), route: compileDestination(rule.destination, destinations) })),
-    defaultRoute: compileDestination(port.destination, destinations),
+    ...routeTable(port.rules, port.destination, destinations),
+    consumers,
     rateLimit: context.bucket,
     retryBudget: context.budget,
     clock: context.clock,
   });
+}
+
+function routeTable(rules: readonly HttpRule[], destination: Destination, destinations: DestinationContext): RouteTable {
+  return { rules: rules.map((rule) => compileRule(rule, destinations)), defaultRoute: compileDestination(destination, destinations) };
+}
+
+function compileRule(rule: HttpRule, destinations: DestinationContext): CompiledRule {
+  const matches = compileHttpMatches(rule.matches);
+  const redirect = rule.filters?.redirect;
+  if (redirect) {
+    const result: RouteResult = { kind: 'reject', status: redirect.statusCode, reason: 'redirect', redirect };
+    return { matches, route: () => result };
+  }
+  return { matches, route: compileDestination(rule.destination, destinations, ruleActions(rule, destinations)) };
+}
+
+/** Null for a rule that changes nothing (every TrafficSplit rule). */
+function ruleActions(rule: HttpRule, destinations: DestinationContext): RuleActions | null {
+  const { filters, timeouts } = rule;
+  if (filters === undefined && timeouts === undefined) return null;
+  return {
+    requestHeaders: filters?.requestHeaders ? [filters.requestHeaders] : [],
+    responseHeaders: filters?.responseHeaders ? [filters.responseHeaders] : [],
+    rewrite: filters?.rewrite ?? null,
+    mirrors: (filters?.mirrors ?? []).map((mirror) => poolFor({ service: mirror.service, weight: 1, endpoints: mirror.endpoints }, destinations)),
+    requestTimeoutMs: timeouts?.requestMs ?? null,
+    attemptTimeoutMs: timeouts?.backendRequestMs ?? null,
+  };
 }

@@ -12,12 +12,18 @@ export interface CompiledRule {
   readonly route: DestinationRoute;
 }
 
-export interface PortParts {
+/** The rules and default route one group of clients sees. */
+export interface RouteTable {
+  readonly rules: readonly CompiledRule[];
+  readonly defaultRoute: DestinationRoute;
+}
+
+export interface PortParts extends RouteTable {
   readonly service: MeshService;
   readonly port: MeshPort;
   readonly authorizer: Authorizer;
-  readonly rules: readonly CompiledRule[];
-  readonly defaultRoute: DestinationRoute;
+  /** Consumer routes by client namespace: they replace `rules` and `defaultRoute` for those clients. */
+  readonly consumers: ReadonlyMap<string, RouteTable> | null;
   /** Null when the Service has no rate limit. */
   readonly rateLimit: TokenBucket | null;
   /** Null when the Service allows no retries. */
@@ -42,13 +48,15 @@ export class ListenerRuntime implements PortRuntime {
     return this.#parts.authorizer(sourceIp, request);
   }
 
-  route(request: HttpRequestInfo | null): RouteResult {
+  route(request: HttpRequestInfo | null, callerNamespace: string | null = null): RouteResult {
+    const consumers = this.#parts.consumers;
+    const table = consumers !== null && callerNamespace !== null ? consumers.get(callerNamespace) ?? this.#parts : this.#parts;
     if (request !== null) {
-      for (const rule of this.#parts.rules) {
+      for (const rule of table.rules) {
         if (rule.matches(request)) return rule.route();
       }
     }
-    return this.#parts.defaultRoute();
+    return table.defaultRoute();
   }
 
   tryAcquireRateLimit(now: number = this.#parts.clock()): boolean {

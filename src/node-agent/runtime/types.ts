@@ -8,7 +8,7 @@
  * routes they started with while new requests see the new config.
  */
 import type {
-  Backend, Destination, Endpoint, MeshConfig, MeshPort, MeshService, Policy, SourceIdentity,
+  Backend, Destination, Endpoint, HeaderEdits, HttpRedirect, HttpRewrite, MeshConfig, MeshPort, MeshService, Policy, SourceIdentity,
 } from '../../routing/mesh-config.js';
 
 /** What routing and authorization may look at in an HTTP request. */
@@ -17,6 +17,8 @@ export interface HttpRequestInfo {
   readonly method: string;
   /** The request target's path, without the query string. */
   readonly path: string;
+  /** The query string without its `?` ('' when none), as received: query matches and redirects read it. */
+  readonly query: string;
   /** Lowercase header name → value (repeated headers joined with ', '). */
   header(name: string): string | undefined;
 }
@@ -58,9 +60,24 @@ export interface BackendRuntime {
   pickEndpoint(exclude?: ReadonlySet<EndpointRuntime>): EndpointRuntime | null;
 }
 
+/** What a Gateway API rule does to the requests it forwards, compiled once per runtime. */
+export interface RuleActions {
+  /** Rule filters then the chosen backendRef's, in that order. */
+  readonly requestHeaders: readonly HeaderEdits[];
+  readonly responseHeaders: readonly HeaderEdits[];
+  readonly rewrite: HttpRewrite | null;
+  /** Copies of each request go to one endpoint of each. */
+  readonly mirrors: readonly BackendRuntime[];
+  /** Replaces the Service's timeout policy for the whole request (0 = none); null = policy. */
+  readonly requestTimeoutMs: number | null;
+  /** Each attempt; null or 0 = none. */
+  readonly attemptTimeoutMs: number | null;
+}
+
 export type RouteResult =
-  | { readonly kind: 'forward'; readonly destination: Destination; readonly backend: BackendRuntime }
-  | { readonly kind: 'reject'; readonly status: number; readonly reason: string };
+  | { readonly kind: 'forward'; readonly destination: Destination; readonly backend: BackendRuntime; readonly actions: RuleActions | null }
+  /** The agent answers itself: an error status, or a Gateway API redirect (`redirect` set). */
+  | { readonly kind: 'reject'; readonly status: number; readonly reason: string; readonly redirect?: HttpRedirect };
 
 export interface PortRuntime {
   readonly service: MeshService;
@@ -69,12 +86,14 @@ export interface PortRuntime {
   /** ACL mode off → always allowed (identity still resolved for metrics and logs). */
   authorize(sourceIp: string, request: HttpRequestInfo | null): AuthzResult;
   /**
-   * HTTP: rules then the default destination; TCP/UDP: pass null. Picks the backend by weight
+   * HTTP: rules then the default destination — those of the caller's namespace when it has
+   * consumer routes for this port (`callerNamespace`: the caller's pod namespace, when known);
+   * TCP/UDP: pass null. Picks the backend by weight
    * (smooth weighted round-robin) among the weight > 0 backends that have a ready endpoint.
    * When none has one, returns reject 503 `no ready endpoints for service ns/name` (every
    * candidate Service named): a `forward` result always has a backend with a ready endpoint.
    */
-  route(request: HttpRequestInfo | null): RouteResult;
+  route(request: HttpRequestInfo | null, callerNamespace?: string | null): RouteResult;
   /** Token bucket of the destination Service (shared by all its ports); false → 429. */
   tryAcquireRateLimit(now?: number): boolean;
   /**

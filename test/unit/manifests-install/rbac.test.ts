@@ -32,10 +32,13 @@ describe('manifests/: RBAC is least privilege', () => {
     }
   });
 
-  it('writes nothing cluster-wide but Events, NetworkPolicies (secure mode) and TokenReviews (which store nothing), and reads no Secrets outside the mesh namespace', () => {
+  it('writes nothing cluster-wide but Events, NetworkPolicies (secure mode), TokenReviews (which store nothing) and the status of Gateway API routes, and reads no Secrets outside the mesh namespace', () => {
     for (const rule of rulesFor(manifests, agent, undefined)) {
       const writes = (at(rule, 'verbs') as string[]).filter((v) => !['get', 'list', 'watch'].includes(v));
-      if (writes.length > 0) expect([['events'], ['tokenreviews'], ['networkpolicies']], JSON.stringify(rule)).to.deep.include(at(rule, 'resources'));
+      if (writes.length > 0) {
+        expect([['events'], ['tokenreviews'], ['networkpolicies'], ['httproutes/status', 'grpcroutes/status']], JSON.stringify(rule)).to.deep.include(at(rule, 'resources'));
+      }
+      if ((at(rule, 'resources') as string[]).includes('httproutes/status')) expect(at(rule, 'verbs')).to.deep.equal(['patch']);
       if ((at(rule, 'resources') as string[]).includes('tokenreviews')) expect(at(rule, 'verbs')).to.deep.equal(['create']);
       expect(at(rule, 'resources') as string[]).not.to.include('secrets');
     }

@@ -59,9 +59,10 @@ export function match(spec: Partial<HttpMatch>): HttpMatch {
   return { name: 'm', pathRegex: null, methods: [], headers: [], ...spec };
 }
 
-export function request(method: string, path: string, headers: Record<string, string> = {}): HttpRequestInfo {
+export function request(method: string, target: string, headers: Record<string, string> = {}): HttpRequestInfo {
   const lower = new Map(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
-  return { method, path, header: (name) => lower.get(name) };
+  const at = target.indexOf('?');
+  return { method, path: at === -1 ? target : target.slice(0, at), query: at === -1 ? '' : target.slice(at + 1), header: (name) => lower.get(name) };
 }
 
 /** A clock the test moves by hand. */

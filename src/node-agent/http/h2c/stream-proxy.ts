@@ -13,7 +13,9 @@ import { newRequestId, requestIdOf, traceIdOf } from '../../telemetry/trace-cont
 import { HeadError } from '../http1/head-error.js';
 import { type PathPolicy, type RequestTarget, normalizeTarget } from '../request-target.js';
 import { normalizeIp } from '../../runtime/ip.js';
-import type { BackendRuntime, EndpointRuntime, HttpRequestInfo, PortRuntime } from '../../runtime/types.js';
+import type { BackendRuntime, EndpointRuntime, HttpRequestInfo, PortRuntime, RuleActions } from '../../runtime/types.js';
+import { editFields, queryOf, rewrittenTarget, type Field } from '../../runtime/rule-actions.js';
+import type { HeaderEdits } from '../../../routing/mesh-config.js';
 import { grpcStatusFor } from './grpc-status.js';
 import { DIRECT_DIALER } from '../../runtime/dialer.js';
 
@@ -47,6 +49,10 @@ class StreamRequestInfo implements HttpRequestInfo {
     }
     this.target = target;
     this.problem = problem;
+  }
+
+  get query(): string {
+    return queryOf(this.target?.target ?? '');
   }
 
   get path(): string {
@@ -83,6 +89,8 @@ class StreamProxy {
   /** `#timer` is the mesh default timeout, which ends with the response head. */
   #waitsForHead = false;
   #done = false;
+  /** Gateway API rule filters and timeouts; null for other routes. */
+  #actions: RuleActions | null = null;
   /** The client's `x-request-id`; null when the agent adds one. */
   #receivedId: string | null = null;
 
@@ -118,9 +126,10 @@ class StreamProxy {
     }
     this.#backend = admission.backend;
     this.#log.backend = admission.backend.backend.service;
+    this.#actions = admission.actions;
     this.#runtime.recordAttempt();
     stream.on('data', (chunk: Buffer) => this.#onRequestData(chunk));
-    const timeoutMs = this.#runtime.policy.timeoutMs;
+    const timeoutMs = this.#actions?.requestTimeoutMs ?? this.#runtime.policy.timeoutMs;
     stream.on('end', () => {
       this.#bodyEnded = true;
       this.#upstream?.end();
@@ -198,7 +207,12 @@ class StreamProxy {
     headers['x-forwarded-for'] = forwardedFor === undefined ? this.#sourceIp : `${forwardedFor}, ${this.#sourceIp}`;
     headers['x-forwarded-proto'] = 'http';
     if (this.#receivedId === null) headers['x-request-id'] = this.#log.requestId;
-    return headers;
+    const actions = this.#actions;
+    if (actions === null) return headers;
+    const target = rewrittenTarget(actions, this.#info.path, this.#info.query);
+    if (target !== null) headers[':path'] = target;
+    if (actions.rewrite?.hostname) headers[':authority'] = actions.rewrite.hostname;
+    return editHeaders(headers, actions.requestHeaders);
   }
 
   #onResponse(upstream: http2.ClientHttp2Stream, headers: http2.IncomingHttpHeaders, endStream: boolean, trailers: () => http2.IncomingHttpHeaders | null): void {
@@ -217,7 +231,7 @@ class StreamProxy {
       if (name === ':status' || (name.charCodeAt(0) !== 0x3a && !CONNECTION_SPECIFIC.has(name))) response[name] = headers[name];
     }
     try {
-      stream.respond(response, { endStream, waitForTrailers: !endStream });
+      stream.respond(editHeaders(response, this.#actions?.responseHeaders ?? []), { endStream, waitForTrailers: !endStream });
     } catch {
       this.#abort();
       return;
@@ -319,6 +333,7 @@ class StreamProxy {
     const stream = this.#stream;
     if (!stream.destroyed && !stream.headersSent) {
       const headers: http2.OutgoingHttpHeaders = { ':status': answer.status, 'content-type': 'text/plain; charset=utf-8' };
+      if (answer.location !== undefined) headers['location'] = answer.location;
       if (String(this.#info.headers['content-type'] ?? '').startsWith('application/grpc')) {
         headers['grpc-status'] = grpcStatusFor(answer.status);
         headers['grpc-message'] = encodeURIComponent(answer.body.trim());
@@ -342,7 +357,12 @@ class StreamProxy {
     const timeoutMs = this.#ctx.limits.requestTimeoutMs;
     if (timeoutMs <= 0 || this.#timer !== null || this.#done || this.#responded) return;
     this.#waitsForHead = true;
-    this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
+    // A static callback with the request as its argument: no closure per request.
+    this.#timer = setTimeout(StreamProxy.#defaultTimeoutFired, timeoutMs, this);
+  }
+
+  static #defaultTimeoutFired(request: StreamProxy): void {
+    request.#onTimeout(request.#ctx.limits.requestTimeoutMs);
   }
 
   #clearTimer(): void {
@@ -350,4 +370,23 @@ class StreamProxy {
     this.#timer = null;
     this.#waitsForHead = false;
   }
+}
+
+/** Applies Gateway API header edits to an h2 header object (pseudo-headers are never edited). */
+function editHeaders(headers: http2.OutgoingHttpHeaders, edits: readonly HeaderEdits[]): http2.OutgoingHttpHeaders {
+  if (edits.length === 0) return headers;
+  const pseudo: http2.OutgoingHttpHeaders = {};
+  const fields: Field[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.charCodeAt(0) === 0x3a) pseudo[name] = value;
+    else if (Array.isArray(value)) for (const item of value) fields.push({ name, value: String(item) });
+    else if (value !== undefined) fields.push({ name, value: String(value) });
+  }
+  const out = pseudo;
+  for (const field of editFields(fields, edits)) {
+    const name = field.name.toLowerCase();
+    const existing = out[name];
+    out[name] = existing === undefined ? field.value : [...(Array.isArray(existing) ? existing : [String(existing)]), field.value];
+  }
+  return out;
 }

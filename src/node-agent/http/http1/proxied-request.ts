@@ -13,7 +13,8 @@ import type { HttpProxyContext } from '../context.js';
 import { type LocalAnswer, badGateway, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
 import { RequestLog } from '../request-log.js';
 import { newRequestId, requestIdOf, traceIdOf } from '../../telemetry/trace-context.js';
-import type { BackendRuntime, EndpointRuntime, PortRuntime } from '../../runtime/types.js';
+import type { BackendRuntime, EndpointRuntime, PortRuntime, RuleActions } from '../../runtime/types.js';
+import { rewrittenTarget } from '../../runtime/rule-actions.js';
 import { type BodyScanner, ChunkedScanner, CloseDelimitedScanner, LengthScanner } from './body-scanner.js';
 import type { UpstreamConnection, UpstreamOwner } from './connection-pool.js';
 import { RESPONSE_HEAD_RULES, findHead } from './head-bytes.js';
@@ -96,6 +97,9 @@ export class ProxiedRequest implements UpstreamOwner {
   #timer: NodeJS.Timeout | null = null;
   /** `#timer` is the mesh default timeout, which ends with the response head. */
   #waitsForHead = false;
+  /** Gateway API rule filters and timeouts; null for other routes. */
+  #actions: RuleActions | null = null;
+  #attemptTimer: NodeJS.Timeout | null = null;
 
   // Response.
   #responseSeen = false;
@@ -167,10 +171,16 @@ export class ProxiedRequest implements UpstreamOwner {
     this.#backend = admission.backend;
     this.#log.backend = admission.backend.backend.service;
     this.#runtime.recordAttempt();
-    const timeoutMs = this.#runtime.policy.timeoutMs;
+    const actions = admission.actions;
+    this.#actions = actions;
+    const timeoutMs = actions?.requestTimeoutMs ?? this.#runtime.policy.timeoutMs;
     if (timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
     else if (this.bodyDone) this.#startDefaultTimeout();
-    this.#headText = serializeRequestHead(this.#head, this.#client.clientIp, receivedId === null ? this.#log.requestId : null);
+    this.#headText = serializeRequestHead(this.#head, this.#client.clientIp, actions === null ? null : {
+      headers: actions.requestHeaders,
+      target: rewrittenTarget(actions, this.#head.path, this.#head.query),
+      host: actions.rewrite?.hostname ?? null,
+    }, receivedId === null ? this.#log.requestId : null);
     this.#attempt();
   }
 
@@ -255,6 +265,8 @@ export class ProxiedRequest implements UpstreamOwner {
     this.#endpoint = endpoint;
     this.#log.endpoint = endpoint.key;
     endpoint.begin();
+    const attemptMs = this.#actions?.attemptTimeoutMs ?? 0;
+    if (attemptMs > 0) this.#attemptTimer = setTimeout(() => this.#onAttemptTimeout(endpoint, attemptMs), attemptMs);
     const path = (this.#ctx.dialer ?? DIRECT_DIALER)(endpoint.endpoint, this.#log.authz?.identity ?? null, this.#runtime);
     if (path.kind === 'refused') {
       this.#connectionFailed(path.reason, false);
@@ -370,6 +382,8 @@ export class ProxiedRequest implements UpstreamOwner {
   }
 
   #endEndpoint(failed: boolean): void {
+    if (this.#attemptTimer !== null) clearTimeout(this.#attemptTimer);
+    this.#attemptTimer = null;
     const endpoint = this.#endpoint;
     if (endpoint === null) return;
     this.#endpoint = null;
@@ -394,6 +408,19 @@ export class ProxiedRequest implements UpstreamOwner {
       return;
     }
     this.#answer(upstreamTimeout(this.#runtime, timeoutMs));
+  }
+
+  /** A Gateway API `timeouts.backendRequest` ran out for this attempt: retry when allowed, else 504. */
+  #onAttemptTimeout(endpoint: EndpointRuntime, timeoutMs: number): void {
+    this.#attemptTimer = null;
+    if (this.#done || this.#endpoint !== endpoint) return;
+    if (!this.#responseStarted && this.bodyDone && isIdempotent(this.#head.method) && this.#mayRetry(this.#canResend)) {
+      this.#abortUpstream(true);
+      this.#retry(endpoint);
+      return;
+    }
+    this.#clearTimer();
+    this.#onTimeout(timeoutMs);
   }
 
   // Response --------------------------------------------------------------------------------
@@ -459,7 +486,7 @@ export class ProxiedRequest implements UpstreamOwner {
       this.bodyDone && !this.#client.draining && !(scanner instanceof CloseDelimitedScanner);
     this.#log.status = response.status;
     this.#responseStarted = true;
-    const head = serializeResponseHead(response, !this.#clientKeepAlive, false);
+    const head = serializeResponseHead(response, !this.#clientKeepAlive, false, this.#actions?.responseHeaders);
     if (scanner.done || bodyStart === buffer.length) {
       this.#client.socket.write(head, 'latin1');
       if (!scanner.done) return;
@@ -571,7 +598,7 @@ export class ProxiedRequest implements UpstreamOwner {
     this.#log.reason = answer.reason;
     const keepAlive = this.#head.keepAlive && this.#head.minorVersion === 1 && !this.#head.upgrade && this.bodyDone && !this.#client.draining;
     this.#responseStarted = true;
-    writeLocalAnswer(this.#client.socket, answer.status, answer.body, !keepAlive, this.#head.method === 'HEAD');
+    writeLocalAnswer(this.#client.socket, answer.status, answer.body, !keepAlive, this.#head.method === 'HEAD', answer.location);
     this.#finish(keepAlive);
   }
 
@@ -603,7 +630,12 @@ export class ProxiedRequest implements UpstreamOwner {
     const timeoutMs = this.#ctx.limits.requestTimeoutMs;
     if (timeoutMs <= 0 || this.#timer !== null || this.#done) return;
     this.#waitsForHead = true;
-    this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
+    // A static callback with the request as its argument: no closure per request.
+    this.#timer = setTimeout(ProxiedRequest.#defaultTimeoutFired, timeoutMs, this);
+  }
+
+  static #defaultTimeoutFired(request: ProxiedRequest): void {
+    request.#onTimeout(request.#ctx.limits.requestTimeoutMs);
   }
 
   #clearTimer(): void {

@@ -10,6 +10,7 @@ import { connectionOptions } from './connection-options.js';
 import { type HeaderFields, parseFields, parseFraming } from './fields.js';
 import { HeadError } from './head-error.js';
 import { isWebSocketUpgrade } from './upgrade.js';
+import { queryOf } from '../../runtime/rule-actions.js';
 
 export interface RequestHead extends HttpRequestInfo {
   readonly method: string;
@@ -84,6 +85,10 @@ class ParsedRequestHead implements RequestHead {
     readonly upgrade: boolean,
     readonly connectionTokens: readonly string[],
   ) {}
+
+  get query(): string {
+    return queryOf(this.target);
+  }
 
   header(name: string): string | undefined {
     if (this.authority !== null && name === 'host') return this.authority;
