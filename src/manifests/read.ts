@@ -52,7 +52,7 @@ export async function readManifestSource(path: string, previousHash: string | nu
   const what = `cannot read manifest file ${path}`;
   const { size } = await io(what, () => stat(path));
   if (size > MAX_MANIFEST_FILE_BYTES) {
-    const message = `the file is ${megabytes(size)}; manifest files are read up to ${megabytes(MAX_MANIFEST_FILE_BYTES)} (split it into several files)`;
+    const message = `the file has ${size} bytes; manifest files are read up to ${MAX_MANIFEST_FILE_BYTES} bytes (${MAX_MANIFEST_FILE_BYTES / (1024 * 1024)} MiB): split it into several files`;
     return { hash: '', result: { objects: [], errors: [{ file: path, line: 1, message }] } };
   }
   const bytes = await io(what, () => readFile(path));
@@ -65,9 +65,6 @@ export async function readManifestFile(path: string): Promise<ManifestParseResul
   return (await readManifestSource(path)).result as ManifestParseResult;
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-}
 
 /**
  * Every manifest under `dir`. Throws an Error naming the path when `dir`, or a folder or file

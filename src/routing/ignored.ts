@@ -4,9 +4,9 @@
  * folder disappears without a word.
  */
 import type { SourceLocation } from '../model/problem.js';
-import { readIdentity } from './raw.js';
+import { fieldsAt, stringAt, UNNAMED } from './raw.js';
 import { objectUse } from './read-object.js';
-import type { Snapshot } from '../model/snapshot.js';
+import type { RawObject, Snapshot } from '../model/snapshot.js';
 
 export interface IgnoredObject {
   readonly apiVersion: string;
@@ -23,23 +23,34 @@ export interface IgnoredKind {
   readonly objects: readonly IgnoredObject[];
 }
 
+/** Each raw object's answer, computed once: providers keep unchanged objects as the same references. */
+const described = new WeakMap<RawObject, IgnoredObject | null>();
+
 export function ignoredObjects(snapshot: Snapshot): IgnoredKind[] {
   const byKind = new Map<string, IgnoredObject[]>();
   for (const raw of snapshot.objects) {
-    if (objectUse(raw).use !== 'ignored') continue;
-    const id = readIdentity(raw, false);
-    const metadata = raw['metadata'];
-    const namespaced = typeof metadata === 'object' && metadata !== null && 'namespace' in metadata;
-    const source = snapshot.sources?.get(raw);
-    const object: IgnoredObject = {
-      apiVersion: id.apiVersion, kind: id.kind, name: namespaced ? `${id.namespace}/${id.name}` : id.name, ...(source ? { source } : {}),
-    };
-    const key = `${id.apiVersion} ${id.kind}`;
+    let object = described.get(raw);
+    if (object === undefined) {
+      object = objectUse(raw).use === 'ignored' ? describe(raw, snapshot.sources?.get(raw)) : null;
+      described.set(raw, object);
+    }
+    if (object === null) continue;
+    const key = `${object.apiVersion} ${object.kind}`;
     const list = byKind.get(key);
     if (list) list.push(object);
     else byKind.set(key, [object]);
   }
   return [...byKind.values()].map((objects) => ({ apiVersion: objects[0]!.apiVersion, kind: objects[0]!.kind, objects }));
+}
+
+function describe(raw: RawObject, source: SourceLocation | undefined): IgnoredObject {
+  const metadata = fieldsAt(raw, 'metadata');
+  const name = stringAt(metadata, 'name') || UNNAMED;
+  const namespace = stringAt(metadata, 'namespace');
+  return {
+    apiVersion: stringAt(raw, 'apiVersion') ?? '', kind: stringAt(raw, 'kind') ?? '',
+    name: namespace ? `${namespace}/${name}` : name, ...(source ? { source } : {}),
+  };
 }
 
 /** `Deployment shop/web (apps/v1, web.yaml:12)`. */

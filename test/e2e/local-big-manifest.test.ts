@@ -115,7 +115,7 @@ describe('manifest files over the size limit', () => {
       await file.close();
       const result = await runPlexus(['config', '--manifests', folder.dir]);
       expect(result.code).to.equal(2);
-      expect(result.stderr).to.contain(`${path}:1: the file is 33.0 MiB; manifest files are read up to 32.0 MiB (split it into several files)`);
+      expect(result.stderr).to.contain(`${path}:1: the file has ${33 * 1024 * 1024} bytes; manifest files are read up to 33554432 bytes (32 MiB): split it into several files`);
     } finally {
       await folder.dispose();
     }

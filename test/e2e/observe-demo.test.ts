@@ -2,8 +2,12 @@
  * `plexus stat`, `tap` and `top` (the real binary) against the demo's running local agent: the
  * 90/10 split of shop/web and the 403s of the unknown caller show.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
-import { runPlexus } from './helpers/plexus.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+import { runPlexus, startAgent } from './helpers/plexus.js';
 import { startDemo, type RunningDemo } from './helpers/demo-process.js';
 
 interface StatJson {
@@ -88,5 +92,26 @@ describe('plexus stat / tap / top against the demo (the real binary)', function 
     const result = await runPlexus(['stat', '--window', '1', '--admin', 'http://127.162.255.1:9901']);
     expect(result.code).to.equal(2);
     expect(result.stderr).to.match(/plexus: could not read any agent's metrics:\n {2}cannot reach the agent at http:\/\/127\.162\.255\.1:9901: .*ECONNREFUSED.* \(is it running\? see --admin\)/);
+  });
+});
+
+describe('plexus agent --tap-token-file (the real binary)', function () {
+  this.timeout(120_000);
+
+  it('refuses a tap without the token, even from loopback, and serves one that sends it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'plexus-tap-token-'));
+    await writeFile(join(dir, 'token'), 'from-a-file\n');
+    const agent = await startAgent(['--manifests', join(REPO_ROOT, 'examples', 'shop'), '--vip-cidr', '127.165.0.0/24', '--dns-port', '0', '--tap-token-file', join(dir, 'token')]);
+    try {
+      const refused = await fetch(`http://127.0.0.1:${agent.ready.adminPort}/tap`);
+      expect(refused.status).to.equal(403);
+      expect(await refused.json()).to.deep.equal({ error: 'tap needs the mesh\'s tap token in x-plexus-tap-token' });
+      const served = await fetch(`http://127.0.0.1:${agent.ready.adminPort}/tap?namespace=shop`, { headers: { 'x-plexus-tap-token': 'from-a-file' } });
+      expect(served.status).to.equal(200);
+      await served.body?.cancel();
+    } finally {
+      await agent.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,13 +3,15 @@
  * (Linux, as root, `unshare` and `ip` present): its loopback is then its alone, so the fixed
  * loopback addresses the tests use (127.0.22.1:8080 ...) cannot collide with another checkout's
  * test run on the same machine. Otherwise it says so in one line and runs on the host's loopback.
+ * The namespace also gets one address that is not loopback, 192.0.2.1 (TEST-NET-1) on `lo`, so
+ * tests of loopback-only endpoints can call from a non-loopback address as another pod would.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths.js';
 
 const MOCHA = join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
-const UP_AND_RUN = 'ip link set lo up && exec "$@"';
+const UP_AND_RUN = 'ip link set lo up && ip addr add 192.0.2.1/32 dev lo && exec "$@"';
 
 function canIsolate(): boolean {
   if (process.platform !== 'linux' || process.getuid?.() !== 0 || process.env.PLEXUS_TEST_SHARED_LOOPBACK === '1') return false;

@@ -10,10 +10,13 @@ import { isLoopbackAddress } from '../../../src/node-agent/admin/admin-server.js
 import type { NodeAgent } from '../../../src/node-agent/agent.js';
 import { meshConfig, startAgent } from './fixtures.js';
 
-/** An address of this host that is not loopback (the "pod IP"), or undefined when it has none. */
+/**
+ * An address of this host outside 127.0.0.0/8 (the "pod IP"): the host's own, or the one
+ * test/helpers/mocha-isolated.ts gives a private test network namespace; undefined when none.
+ */
 function hostAddress(): string | undefined {
   for (const addresses of Object.values(networkInterfaces())) {
-    for (const info of addresses ?? []) if (info.family === 'IPv4' && !info.internal) return info.address;
+    for (const info of addresses ?? []) if (info.family === 'IPv4' && !isLoopbackAddress(info.address)) return info.address;
   }
   return undefined;
 }

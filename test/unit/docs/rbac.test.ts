@@ -77,7 +77,8 @@ function documentedGrants(): { grants: Grants; lines: Map<string, number> } {
     const [verbText = '', ...rest] = what.split(' ');
     const text = rest.join(' ');
     const names = [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
-    const kinds = [...text.replace(/`[^`]*`|\bthe SMI kinds\b/g, '').matchAll(/\b([A-Z][A-Za-z]+)\b/g)].map((m) => resourceOf(m[1]!));
+    // `HTTPRoutes/status` is the status subresource.
+    const kinds = [...text.replace(/`[^`]*`|\bthe SMI kinds\b/g, '').matchAll(/\b([A-Z][A-Za-z]+)(\/[a-z]+)?\b/g)].map((m) => `${resourceOf(m[1]!)}${m[2] ?? ''}`);
     const resources = [...kinds, ...(/\bthe SMI kinds\b/.test(text) ? SMI_RESOURCES : [])];
     for (const resource of resources) {
       const key = grantKey(scope, resource, names);

@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { formatManifestError } from '../../../src/manifests/errors.js';
+import { MAX_MANIFEST_FILE_BYTES } from '../../../src/manifests/read.js';
 import { FileProvider, type FileSnapshot } from '../../../src/providers/file-provider.js';
 import type { RawObject } from '../../../src/model/snapshot.js';
 
@@ -152,6 +153,29 @@ describe('file provider', () => {
     const recovered = await fixed;
     expect(names(recovered)).to.deep.equal(['alpha', 'beta']);
     expect(folderErrors).to.deep.equal([]);
+  });
+
+  it('reports a file over the size limit at its line 1, keeps its last good objects, and says which file it loads', async () => {
+    const loading: Array<string | null> = [];
+    provider.stop();
+    provider = new FileProvider({
+      dir, debounceMs: 20, rescanIntervalMs: 200, onError: (err) => folderErrors.push(err),
+      onLoading: (file) => loading.push(file),
+      onSnapshot: (update) => { waiters = waiters.filter((w) => (w.accept(update) ? (w.resolve(update), false) : true)); },
+    });
+    await provider.start();
+    expect(loading).to.deep.equal([join(dir, 'a.yaml'), join(dir, 'b.yaml'), null]);
+    const tooBig = next((u) => u.errors.length > 0);
+    const handle = await open(join(dir, 'b.yaml'), 'r+');
+    await handle.truncate(MAX_MANIFEST_FILE_BYTES + 1);
+    await handle.close();
+    const update = await tooBig;
+    expect(names(update)).to.deep.equal(['alpha', 'beta', 'gamma']);
+    expect(update.errors.map(formatManifestError)).to.deep.equal([
+      `${join(dir, 'b.yaml')}:1: the file has 33554433 bytes; manifest files are read up to 33554432 bytes (32 MiB): split it into several files`,
+    ]);
+    expect(loading).to.include(join(dir, 'b.yaml'));
+    expect(loading.at(-1)).to.equal(null);
   });
 
   it('reports a folder that disappears once, keeps the last snapshot, and reads it again when it is back', async () => {
