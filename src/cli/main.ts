@@ -27,6 +27,10 @@ export const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise
   ['ca', async () => (await import('./commands/ca.js')).caCommand],
   ['issuer', async () => (await import('./commands/issuer.js')).issuerCommand],
   ['secure', async () => (await import('./commands/secure.js')).secureCommand],
+  ['stat', async () => (await import('./commands/stat.js')).statCommand],
+  ['tap', async () => (await import('./commands/tap.js')).tapCommand],
+  ['top', async () => (await import('./commands/top.js')).topCommand],
+  ['dashboard', async () => (await import('./commands/dashboard.js')).dashboardCommand],
 ];
 
 /** The invoked command's name: the first argument that is not an option (there are no global options). */

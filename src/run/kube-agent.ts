@@ -27,6 +27,7 @@ import type { KubeSecure } from '../secure/cluster/kube-secure.js';
 import type { AgentOptions } from './agent-options.js';
 import { LatestWins, stopRequested } from './latest-wins.js';
 import { createNodeAgent } from './node-agent.js';
+import type { NodeAgent } from '../node-agent/agent.js';
 import { ProblemLog, problemLines } from './problem-log.js';
 
 /**
@@ -126,18 +127,27 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   }
 
   await aborted;
-  logger.info({ drainWindowMs: options.drain.windowMs }, 'stopping: not ready, lease released; still serving through the drain window');
-  agent.startDraining();
-  await leader.stop();
-  // Configs still apply during the window (endpoints move); cluster writes stopped with the lease.
-  await sleep(options.drain.windowMs);
-  logger.info({ drainTimeoutMs: options.drain.timeoutMs }, 'drain window over: listeners closed, waiting for in-flight traffic');
+  await drainWindow(agent, leader, options);
   await provider.stop();
   // Writes in flight were aborted; the CoreDNS check is not waited for long.
   await Promise.race([Promise.all([queue.settled(), writes.stop()]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WRITES_WAIT_MS).unref())]);
-  await Promise.all([agent.stop(), secure?.closeTunnel(options.drain.timeoutMs)]);
-  await secure?.stop();
+  await closeServing(agent, secure, options.drain.timeoutMs);
   logger.info('stopped');
+}
+
+/** Not ready at once, the lease released; still serving (configs still apply: endpoints move) through the drain window. */
+async function drainWindow(agent: NodeAgent, leader: LeaderElector, options: AgentOptions): Promise<void> {
+  options.logger.info({ drainWindowMs: options.drain.windowMs }, 'stopping: not ready, lease released; still serving through the drain window');
+  agent.startDraining();
+  await leader.stop();
+  await sleep(options.drain.windowMs);
+  options.logger.info({ drainTimeoutMs: options.drain.timeoutMs }, 'drain window over: listeners closed, waiting for in-flight traffic');
+}
+
+/** Listeners and the tunnel stop accepting; in-flight requests and inbound streams finish together within the drain timeout. */
+async function closeServing(agent: NodeAgent, secure: KubeSecure | null, drainTimeoutMs: number): Promise<void> {
+  await Promise.all([agent.stop(), secure?.closeTunnel(drainTimeoutMs)]);
+  await secure?.stop();
 }
 
 /**

@@ -17,6 +17,8 @@ import { ApiClient } from '../../kube/api-client.js';
 import { loadKubeConfig } from '../../kube/kubeconfig.js';
 import { AGENT_SERVICE_ACCOUNT } from '../../kube/labels.js';
 import { AdminServer } from '../../node-agent/admin/admin-server.js';
+import { TapEndpoint } from '../../node-agent/admin/tap-endpoint.js';
+import { TapHub } from '../../node-agent/telemetry/tap.js';
 import type { IssuedCert } from '../workload-cert.js';
 import { IssuerCa } from './issuer-ca.js';
 import { PromIssuerMetrics } from './issuer-metrics.js';
@@ -82,6 +84,8 @@ export async function runIssuer(options: IssuerRunOptions, signal: AbortSignal):
   const notReady = (): string | null => draining ? 'draining: the issuer is stopping' : ca.problem ?? (listening ? null : 'the endpoint is not listening yet');
   const admin = new AdminServer({
     registry,
+    // The issuer proxies no requests: its /tap (loopback only, no tap token) never shows any.
+    tap: new TapEndpoint(new TapHub(), null),
     readiness: () => (notReady() === null ? { ready: true, root: ca.ca?.cert.subject.replaceAll('\n', ', ') } : null),
     notReady: () => ({ ready: false, reason: notReady() }),
     config: () => issuerView(ca, options, notReady()),
