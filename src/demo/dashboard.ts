@@ -51,7 +51,7 @@ export function renderDashboard(stats: readonly TargetStats[], metrics: Readonly
     const from = target.sourcePod ? ` from ${target.sourcePod}` : '';
     lines.push(`  ${target.host}:${target.port} (${target.trafficType}${from}): ${s.sent} sent, ${s.answered} answered, ${s.failed} failed`);
     if (target.trafficType !== 'http') continue;
-    lines.push(...answerLines(s));
+    for (const line of answerLines(s)) lines.push(line);
   }
   if (metrics) {
     // Two metrics per line keeps each line short enough for a terminal.

@@ -38,7 +38,7 @@ export interface AgentOptions {
   readonly logger: Logger;
   readonly accessLog: { readonly enabled: boolean; readonly sampleRate: number };
   readonly httpLimits?: Partial<HttpLimits>;
-  /** How request paths are normalised; default: escaped slashes refused, slashes not merged. */
+  /** How request paths are normalised; default: escaped slashes refused, slashes merged. */
   readonly httpPaths?: Partial<PathPolicy>;
   /** Per listener; connections beyond it are refused at accept. */
   readonly maxConnections?: number;

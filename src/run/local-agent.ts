@@ -12,96 +12,41 @@ import { dnsTableFromConfig } from '../dns/answer.js';
 import { DnsResponder } from '../dns/responder.js';
 import { formatManifestError, type ManifestError } from '../manifests/errors.js';
 import type { ProviderStatus } from '../model/provider-status.js';
-import { NodeAgent } from '../node-agent/agent.js';
+import type { NodeAgent } from '../node-agent/agent.js';
 import { Compiler } from '../routing/compile.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
 import { formatIgnored, ignoredObjects, type IgnoredKind } from '../routing/ignored.js';
-import { formatProblem, problem, type Problem } from '../model/problem.js';
+import { problem, type Problem } from '../model/problem.js';
 import type { SecureMode } from '../secure/secure-mode.js';
 import { FileProvider, type FileSnapshot } from '../providers/file-provider.js';
+import type { SecureAgentOptions } from '../secure/options.js';
+import { LatestWins, stopRequested } from './latest-wins.js';
+import { createNodeAgent } from './node-agent.js';
+import { ProblemLog, problemLines } from './problem-log.js';
 
 export async function runLocalAgent(options: AgentOptions, signal: AbortSignal): Promise<void> {
-  const { logger } = options;
   const dir = options.manifests;
   if (dir === null) throw new Error('local mode needs --manifests');
+  const { logger } = options;
   // Secure mode is loaded only when asked for: plain local mode never loads node-forge or the tunnel.
   let secure: SecureMode | null = null;
-  const agent = new NodeAgent({
-    mode: 'local',
-    listenAddress: options.listenAddress,
-    acl: options.acl,
-    adminAddress: options.adminAddress,
-    adminPort: options.adminPort,
-    logger,
-    accessLog: options.accessLog,
-    udpIdleTimeoutMs: options.udpIdleTimeoutMs,
-    httpPaths: options.paths,
-    httpLimits: { requestTimeoutMs: options.requestTimeoutMs },
-    ...(options.secure === null ? {} : {
-      dialer: (endpoint, source, port) => secure === null
-        ? { kind: 'refused', reason: 'secure mode is starting' }
-        : secure.dialer(endpoint, source, port),
-      secureView: () => secure?.view() ?? { starting: true },
-    }),
-  });
+  const agent = createNodeAgent(options, 'local', () => secure);
   const dns = options.dnsPort === 0
     ? null
     : new DnsResponder({ address: options.dnsAddress, port: options.dnsPort, domain: options.meshDomain, logger });
   const status = new ProviderStatusView(agent);
-  const compiler = new Compiler();
-  let previous: MeshConfig | null = null;
-  let reported = new Set<string>();
-  let reportedIgnored = new Set<string>();
-
-  const applySnapshot = async (update: FileSnapshot): Promise<void> => {
-    const config = compiler.compile(update.snapshot, {
-      nodeName: options.nodeName,
-      meshDomain: options.meshDomain,
-      // Local mode listens on VIP:port: no Kubernetes-mode listener ports.
-      listenerPorts: null,
-      vipCidr: options.vipCidr,
-      deriveEndpointsFromPods: true,
-      ...(previous ? { previous: previous.allocation } : {}),
-    });
-    previous = config;
-    // Each problem is logged once, when it first appears, not on every reload.
-    const current = new Set([
-      ...update.errors.map((e) => `file: ${formatManifestError(e)}`),
-      ...config.problems.map((p) => `${p.severity}: ${formatProblem(p)}`),
-    ]);
-    for (const line of current) if (!reported.has(line)) logger.warn({ problem: line }, 'config problem');
-    reported = current;
-    reportedIgnored = logIgnored(logger, ignoredObjects(update.snapshot), reportedIgnored);
-    status.set({
-      healthy: update.errors.length === 0,
-      problems: update.errors.map(fileProblem),
-      message: update.errors.length === 0
-        ? `${update.files.length} files in ${dir}`
-        : `${update.errors.length} file errors in ${dir} (last good versions kept)`,
-    });
+  const compile = localCompiler(options, dir, status);
+  const queue = new LatestWins<FileSnapshot>(async (update) => {
+    const config = compile(update);
     // Certificates for new pods first, so their first call through the tunnel finds one.
     await secure?.setConfig(config);
     await agent.apply(config);
     dns?.setTable(dnsTableFromConfig(config));
-  };
-
-  // Snapshots are applied one at a time; while one applies, only the newest waiting one is kept.
-  let applying: Promise<void> = Promise.resolve();
-  let waiting: FileSnapshot | null = null;
-  const enqueue = (update: FileSnapshot): void => {
-    const idle = waiting === null;
-    waiting = update;
-    if (!idle) return;
-    applying = applying.then(async () => {
-      const next = waiting;
-      waiting = null;
-      if (next) await applySnapshot(next).catch((err: unknown) => logger.error({ err }, 'config not applied'));
-    });
-  };
+  }, (err) => logger.error({ err }, 'config not applied'));
 
   const provider = new FileProvider({
     dir,
-    onSnapshot: enqueue,
+    onSnapshot: (update) => queue.push(update),
     onError: (err) => {
       logger.error({ error: err.message }, 'manifest folder not readable: the last good config stays in force');
       status.set({ healthy: false, message: err.message });
@@ -111,7 +56,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
 
   const stopAll = async (): Promise<void> => {
     provider.stop();
-    await applying;
+    await queue.settled();
     await Promise.all([dns?.stop(), agent.stop()]);
     await secure?.stop();
   };
@@ -120,22 +65,12 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     await agent.start().catch((err: Error) => {
       throw new Error(`admin server: cannot listen on ${options.adminAddress}:${options.adminPort}: ${err.message} (see --admin-port)`);
     });
-    if (options.secure !== null) {
-      const [{ SecureMode }, { localCredentials }] = await Promise.all([import('../secure/secure-mode.js'), import('../secure/local-credentials.js')]);
-      const settings = options.secure;
-      if (settings.caDir === null) throw new Error('secure mode in local mode needs --ca-dir');
-      secure = await SecureMode.start({
-        nodeName: options.nodeName, trustDomain: settings.trustDomain,
-        credentials: localCredentials({ caDir: settings.caDir, nodeName: options.nodeName, trustDomain: settings.trustDomain, lifetimeMs: settings.certLifetimeMs }),
-        tunnelAddress: settings.tunnelAddress, tunnelPort: settings.tunnelPort, peers: settings.peers,
-        permissive: settings.permissive, acl: options.acl, logger, registry: agent.registry,
-      });
-    }
+    if (options.secure !== null) secure = await startLocalSecure(options, options.secure, agent);
     await dns?.start().catch((err: Error) => {
       throw new Error(`DNS responder: cannot listen on ${options.dnsAddress}:${options.dnsPort}: ${err.message} (see --dns-port)`);
     });
-    enqueue(await provider.start());
-    await applying;
+    queue.push(await provider.start());
+    await queue.settled();
   } catch (err) {
     await stopAll();
     throw err;
@@ -146,15 +81,60 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     ...(secure === null ? {} : { tunnelPort: (secure as SecureMode).tunnelPort }),
     nodeName: options.nodeName,
     manifests: dir,
-    vips: previous === null ? {} : (previous as MeshConfig).allocation.vips,
+    vips: compile.last()?.allocation.vips ?? {},
   }, 'agent ready');
 
-  if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  await stopRequested(signal);
   logger.info('stopping: draining in-flight traffic');
   await stopAll();
   logger.info('stopped');
 }
 
+/**
+ * Compiles each snapshot of the folder (keeping the previous allocation, so VIPs never move),
+ * logs each new problem and ignored kind once, and shows the folder's state as the provider status.
+ */
+function localCompiler(options: AgentOptions, dir: string, status: ProviderStatusView): ((update: FileSnapshot) => MeshConfig) & { last(): MeshConfig | null } {
+  const compiler = new Compiler();
+  const problems = new ProblemLog(options.logger);
+  let previous: MeshConfig | null = null;
+  let reportedIgnored = new Set<string>();
+  const compile = (update: FileSnapshot): MeshConfig => {
+    const config = compiler.compile(update.snapshot, {
+      nodeName: options.nodeName,
+      meshDomain: options.meshDomain,
+      // Local mode listens on VIP:port: no Kubernetes-mode listener ports.
+      listenerPorts: null,
+      vipCidr: options.vipCidr,
+      deriveEndpointsFromPods: true,
+      ...(previous ? { previous: previous.allocation } : {}),
+    });
+    previous = config;
+    problems.report([...update.errors.map((e) => `file: ${formatManifestError(e)}`), ...problemLines(config)]);
+    reportedIgnored = logIgnored(options.logger, ignoredObjects(update.snapshot), reportedIgnored);
+    status.set({
+      healthy: update.errors.length === 0,
+      problems: update.errors.map(fileProblem),
+      message: update.errors.length === 0
+        ? `${update.files.length} files in ${dir}`
+        : `${update.errors.length} file errors in ${dir} (last good versions kept)`,
+    });
+    return config;
+  };
+  return Object.assign(compile, { last: () => previous });
+}
+
+/** Secure mode from the local CA folder (`plexus ca init`); loaded only when asked for. */
+async function startLocalSecure(options: AgentOptions, settings: SecureAgentOptions, agent: NodeAgent): Promise<SecureMode> {
+  const [{ SecureMode }, { localCredentials }] = await Promise.all([import('../secure/secure-mode.js'), import('../secure/local-credentials.js')]);
+  if (settings.caDir === null) throw new Error('secure mode in local mode needs --ca-dir');
+  return SecureMode.start({
+    nodeName: options.nodeName, trustDomain: settings.trustDomain,
+    credentials: localCredentials({ caDir: settings.caDir, nodeName: options.nodeName, trustDomain: settings.trustDomain, lifetimeMs: settings.certLifetimeMs }),
+    tunnelAddress: settings.tunnelAddress, tunnelPort: settings.tunnelPort, peers: settings.peers,
+    permissive: settings.permissive, acl: options.acl, logger: options.logger, registry: agent.registry,
+  });
+}
 
 /** A file that does not parse, as a problem located at its line (its last good objects stay in force). */
 function fileProblem(error: ManifestError): Problem {

@@ -21,6 +21,12 @@ interface Shadow {
 }
 
 const LEASE_SECONDS = '2';
+/**
+ * The agents' listen addresses (one per node, as each agent pod has its own IP). Not 127.0.0.1:
+ * against the real API server these tests share the host's loopback, where the first shadow
+ * port (10000) on 127.0.0.1 may be another program's.
+ */
+const [AGENT_A, AGENT_B, AGENT_C] = ['127.27.0.1', '127.27.0.4', '127.27.0.5'];
 
 async function backend(name: string, address: string): Promise<{ server: Server; port: number }> {
   const server = createServer((_req, res) => res.end(name));
@@ -77,7 +83,7 @@ for (const kind of apiServerKinds()) describe(`kube agent end to end (${kind} AP
     return until('the shadow Service of shop/web', async () => (await shadows()).find((s) => s.metadata.annotations['plexus.dev/shadow-of-name'] === 'web')?.spec.ports[0]?.targetPort);
   }
 
-  async function answers(port: number, count: number, address = '127.0.0.1'): Promise<Set<string>> {
+  async function answers(port: number, count: number, address = AGENT_A): Promise<Set<string>> {
     const seen = new Set<string>();
     for (let i = 0; i < count; i++) {
       const res = await fetch(`http://${address}:${port}/`).catch(() => null);
@@ -87,7 +93,7 @@ for (const kind of apiServerKinds()) describe(`kube agent end to end (${kind} AP
   }
 
   /** Each agent stands for one node: its own listen address, as each pod has its own IP. */
-  async function startAgent(node: string, listenAddress = '127.0.0.1'): Promise<{ agent: AgentProcess; adminPort: number }> {
+  async function startAgent(node: string, listenAddress = AGENT_A): Promise<{ agent: AgentProcess; adminPort: number }> {
     const agent = new AgentProcess([process.execPath, ...PLEXUS_ARGV], [
       'agent', '--kubeconfig', kubeconfig, '--namespace', 'plexus', '--node-name', node,
       '--listen-address', listenAddress, '--admin-port', '0', '--admin-address', '127.0.0.1',
@@ -248,9 +254,9 @@ for (const kind of apiServerKinds()) describe(`kube agent end to end (${kind} AP
     const holder = await until('a leader', async () => (await leaseHolder()) ?? undefined);
     expect(holder.startsWith('node-a/')).to.equal(true);
     const port = await listenerPort();
-    await startAgent('node-b', '127.0.0.4');
+    await startAgent('node-b', AGENT_B);
     // Every agent serves the port it read from the shadow Service, leader or not.
-    await until('traffic through the second agent', async () => ((await answers(port, 1, '127.0.0.4')).has('200 web-a') ? true : undefined));
+    await until('traffic through the second agent', async () => ((await answers(port, 1, AGENT_B)).has('200 web-a') ? true : undefined));
     expect(await leaseHolder()).to.equal(holder);
 
     process.kill(first.agent.pid!, 'SIGKILL');
@@ -267,7 +273,7 @@ for (const kind of apiServerKinds()) describe(`kube agent end to end (${kind} AP
       return list.some((x) => x.metadata.annotations['plexus.dev/shadow-of-name'] === 'api') ? list : undefined;
     });
     expect(await listenerPort()).to.equal(port);
-    expect((await answers(port, 1, '127.0.0.4')).has('200 web-a')).to.equal(true);
+    expect((await answers(port, 1, AGENT_B)).has('200 web-a')).to.equal(true);
     if (server.fake !== null) {
       const writes = server.fake.writes();
       // Each shadow created once, by whichever agent led at the time.
@@ -283,7 +289,7 @@ for (const kind of apiServerKinds()) describe(`kube agent end to end (${kind} AP
     }
 
     // A leader stopped with SIGTERM releases the Lease: the next agent leads at once.
-    const third = await startAgent('node-c', '127.0.0.5');
+    const third = await startAgent('node-c', AGENT_C);
     expect(await leaseHolder()).to.equal(next);
     const second = agents.find((a) => a !== first.agent && a !== third.agent)!;
     expect(await second.stop()).to.equal(0);

@@ -22,3 +22,15 @@ export function tcpExchange(address: string, port: number, chunks: string | read
     });
   });
 }
+
+/** Resolves with the error code of a connection attempt to `address:port` (`ECONNREFUSED`, …), or null when it connects. */
+export function connectError(address: string, port: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(null);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}

@@ -105,7 +105,7 @@ function builder(yargs: Argv): Argv<AgentArgs> {
       default: 'reject' as EscapedSlashAction,
       describe: 'HTTP paths with %2F, %5C or a backslash: reject (400), keep (forwarded encoded; only for endpoints that never decode them), or unescape (to "/", then normalised)',
     })
-    .option('merge-slashes', { type: 'boolean', default: false, describe: 'Merge repeated slashes in HTTP paths (/a//b → /a/b) before authorization and routing' })
+    .option('merge-slashes', { type: 'boolean', default: true, describe: 'Merge repeated slashes in HTTP paths (/a//b → /a/b) before authorization, routing and forwarding; --no-merge-slashes keeps them' })
     .option('secure', { type: 'boolean', default: false, describe: 'Secure mode: per-ServiceAccount certificates, mTLS tunnel between agents, authorization on the destination node (docs/secure-mode.md)' })
     .option('trust-domain', { type: 'string', default: DEFAULT_TRUST_DOMAIN, describe: 'Secure mode: the SPIFFE trust domain (must match the CA)' })
     .option('tunnel-port', portOption('Secure mode: the port of the mTLS tunnel listener (0 = any free port, logged when ready)', DEFAULT_TUNNEL_PORT))

@@ -10,7 +10,8 @@
  * - dot-segments are removed (RFC 3986 §5.2.4); a dot-segment with parameters (`..;x`), which
  *   servlet containers resolve as `..`, is refused;
  * - `%2F`, `%5C` and a raw `\` follow `escapedSlashes` (Envoy's
- *   `path_with_escaped_slashes_action`); empty segments are merged when `mergeSlashes` is on;
+ *   `path_with_escaped_slashes_action`); empty segments are merged when `mergeSlashes` is on
+ *   (the default);
  * - a fragment (`#`), an invalid percent-encoding or an encoded NUL is refused.
  * The query is passed on unchanged.
  */
@@ -28,7 +29,11 @@ export interface PathPolicy {
   readonly mergeSlashes: boolean;
 }
 
-export const DEFAULT_PATH_POLICY: PathPolicy = Object.freeze({ escapedSlashes: 'reject', mergeSlashes: false });
+/**
+ * Slashes are merged by default: path rules are regexes, and a pod that merges `//admin` into
+ * `/admin` must not serve what a rule like `/(?!admin)` let through as `//admin`.
+ */
+export const DEFAULT_PATH_POLICY: PathPolicy = Object.freeze({ escapedSlashes: 'reject', mergeSlashes: true });
 
 export interface RequestTarget {
   /** The normalised path without the query (`*` for OPTIONS *). */
@@ -45,16 +50,23 @@ function invalid(reason: string): HeadError {
   return new HeadError(400, reason);
 }
 
-/** Normalises a request-target; throws a HeadError (400) for one that cannot be read one way only. */
+/** Throws a HeadError (400) unless `raw` is visible ASCII, as a request line's target is (HTTP/2 `:path` needs the check). */
+export function checkTargetCharacters(raw: string): void {
+  for (let i = 0; i < raw.length; i++) {
+    if (TARGET[raw.charCodeAt(i)] !== 1) throw invalid('invalid character in the request target');
+  }
+}
+
+/**
+ * Normalises a request-target of visible ASCII characters (see checkTargetCharacters); throws a
+ * HeadError (400) for one that cannot be read one way only.
+ */
 export function normalizeTarget(raw: string, method: string, policy: PathPolicy): RequestTarget {
   if (raw === '*') {
     if (method !== 'OPTIONS') throw invalid('the request target "*" is only for OPTIONS');
     return { path: '*', target: '*', authority: null };
   }
-  for (let i = 0; i < raw.length; i++) {
-    const code = raw.charCodeAt(i);
-    if (TARGET[code] !== 1 || code === 0x23) throw invalid(code === 0x23 ? 'a fragment (#) in the request target' : 'invalid character in the request target');
-  }
+  if (raw.indexOf('#') !== -1) throw invalid('a fragment (#) in the request target');
   let start = 0;
   let authority: string | null = null;
   if (raw.charCodeAt(0) !== 0x2f) {

@@ -1,5 +1,5 @@
 /** Small builders for the Kubernetes YAML the end-to-end tests write into temp folders. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -128,7 +128,13 @@ export async function manifestFolder(): Promise<ManifestFolder> {
   const dir = await mkdtemp(join(tmpdir(), 'plexus-e2e-'));
   return {
     dir,
-    write: (file, ...items) => writeFile(join(dir, file), documents(...items)),
+    // Written beside (a hidden name the agent skips) and renamed into place: the agent never
+    // reads a half-written file, a transient state no test means (an editor saving does the same).
+    write: async (file, ...items) => {
+      const partial = join(dir, `.${file}.partial`);
+      await writeFile(partial, documents(...items));
+      await rename(partial, join(dir, file));
+    },
     remove: (file) => rm(join(dir, file), { force: true }),
     dispose: () => rm(dir, { recursive: true, force: true }),
   };

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connect } from 'node:net';
 import { Agent, request } from 'undici';
 import type { NodeAgent } from '../../../src/node-agent/agent.js';
 import type { Endpoint } from '../../../src/routing/mesh-config.js';
 import { endpoint, eventually, freePort, meshConfig, metricValue, startAgent, type CapturedLog, type ServiceSpec } from './fixtures.js';
+import { connectError } from '../../helpers/tcp.js';
 import { rotatingSplitConfigs, runUnderReloads } from './load.js';
 
 // Addresses of this file: 127.85.0.0/16.
@@ -38,17 +38,6 @@ function closeUpstream(upstream: HttpUpstream): Promise<void> {
   return new Promise((resolve) => {
     upstream.server.close(() => resolve());
     upstream.server.closeAllConnections();
-  });
-}
-
-function connectError(address: string, port: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: address, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(null);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
   });
 }
 
@@ -152,7 +141,7 @@ describe('agent: HTTP listeners', () => {
     const configs = rotatingSplitConfigs(web, endpoints, 20);
     await agent.apply(meshConfig([web(endpoints)]));
     const result = await runUnderReloads({
-      total: 400, concurrency: 4, deadlineMs: 20_000, configs,
+      total: 400, concurrency: 4, deadlineMs: 120_000, configs,
       apply: (config) => agent.apply(config),
       send: async () => {
         const response = await get(VIP, port, '/load');

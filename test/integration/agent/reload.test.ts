@@ -5,7 +5,7 @@ import type { Endpoint } from '../../../src/routing/mesh-config.js';
 import {
   echoUntilEnd, endpoint, freePort, meshConfig, startAgent, tcpServer, type ServiceSpec, type TestServer,
 } from './fixtures.js';
-import { tcpExchange } from '../../helpers/tcp.js';
+import { connectError, tcpExchange } from '../../helpers/tcp.js';
 import { rotatingSplitConfigs, runUnderReloads } from './load.js';
 
 // Addresses of this file: 127.84.0.0/16.
@@ -34,17 +34,6 @@ async function openConnection(address: string, port: number): Promise<{ socket: 
       socket.end();
     }),
   };
-}
-
-function connectError(address: string, port: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: address, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(null);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-  });
 }
 
 /** Echo server that prefixes its answers with a name, so a test sees which endpoint answered. */
@@ -158,7 +147,7 @@ describe('agent: hot reload', () => {
     await agent.apply(meshConfig([cart(endpoints)]));
     let sent = 0;
     const result = await runUnderReloads({
-      total: 400, concurrency: 4, deadlineMs: 20_000, configs,
+      total: 400, concurrency: 4, deadlineMs: 120_000, configs,
       apply: (config) => agent.apply(config),
       send: async () => {
         const payload = `m${sent++}`;

@@ -57,10 +57,15 @@ function generatePath(random: () => number): string {
 
 const HEX_ENCODING = /%([0-9A-Fa-f]{2})/g;
 
-/** What a server reading `target` with WHATWG URL rules resolves, with unreserved characters decoded. */
+/**
+ * What a server that merges slashes and reads `target` with WHATWG URL rules resolves, with
+ * unreserved characters decoded.
+ */
 function serverPath(target: string): string {
+  const query = target.indexOf('?');
+  const merged = (query === -1 ? target : target.slice(0, query)).replace(/(?<!:)\/{2,}/g, '/') + (query === -1 ? '' : target.slice(query));
   // An origin-form target is a path, even one starting with `//` (RFC 9112 §3.2.1).
-  const { pathname } = new URL(target.startsWith('/') ? `http://web${target}` : target);
+  const { pathname } = new URL(merged.startsWith('/') ? `http://web${merged}` : merged);
   return pathname.replace(HEX_ENCODING, (_match, hex: string) => {
     const char = String.fromCharCode(parseInt(hex, 16));
     return /[A-Za-z0-9\-._~]/.test(char) ? char : `%${hex.toUpperCase()}`;

@@ -13,9 +13,6 @@ import { longDefinitions } from './sizes.js';
 
 /** `file` (over 400 lines) or `file:function` (over 80): each with the step that shortens it. */
 const KNOWN_LONG: readonly string[] = [
-  // Mode wiring moves into run/, one small piece per job.
-  'src/run/kube-agent.ts:runKubernetesAgent',
-  'src/run/local-agent.ts:runLocalAgent',
   // One attempt controller shared by HTTP/1.1, h2c and TCP.
   'src/node-agent/http/http1/proxied-request.ts',
   // The compiler's stages into files of their own.

@@ -120,6 +120,13 @@ describe('HTTP/1.1 request head parser', () => {
     }
   });
 
+  it('shows rules only the fields the endpoint receives: no hop-by-hop ones', () => {
+    const head = parse('GET / HTTP/1.1\r\nHost: a\r\nConnection: X-User\r\nX-User: admin\r\nTE: trailers\r\nX-Other: 1\r\n\r\n');
+    expect([head.header('x-user'), head.header('te'), head.header('connection'), head.header('x-other')]).to.deep.equal([undefined, undefined, undefined, '1']);
+    const websocket = parse('GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
+    expect(websocket.header('upgrade')).to.equal('websocket');
+  });
+
   it('refuses a Connection option naming an end-to-end or framing field (400)', () => {
     for (const option of ['content-length', 'Content-Length', 'TRANSFER-ENCODING', 'host', 'authorization', 'close, content-length', ' , Host ']) {
       const head = `POST / HTTP/1.1\r\nHost: a\r\nConnection: ${option}\r\nContent-Length: 0\r\n\r\n`;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { HeadError } from '../../../src/node-agent/http/http1/head-error.js';
-import { DEFAULT_PATH_POLICY, type PathPolicy, normalizeTarget } from '../../../src/node-agent/http/request-target.js';
+import { DEFAULT_PATH_POLICY, type PathPolicy, checkTargetCharacters, normalizeTarget } from '../../../src/node-agent/http/request-target.js';
 
 function path(raw: string, policy: Partial<PathPolicy> = {}): string {
   return normalizeTarget(raw, 'GET', { ...DEFAULT_PATH_POLICY, ...policy }).path;
@@ -8,6 +8,7 @@ function path(raw: string, policy: Partial<PathPolicy> = {}): string {
 
 function refusal(raw: string, policy: Partial<PathPolicy> = {}): string {
   try {
+    checkTargetCharacters(raw);
     normalizeTarget(raw, 'GET', { ...DEFAULT_PATH_POLICY, ...policy });
   } catch (error) {
     if (error instanceof HeadError && error.status === 400) return error.message;
@@ -22,7 +23,7 @@ describe('request target normalisation', () => {
     const result = normalizeTarget(target, 'GET', DEFAULT_PATH_POLICY);
     expect(result).to.deep.equal({ path: '/api/v1/users', target, authority: null });
     expect(path('/.well-known/x')).to.equal('/.well-known/x');
-    expect(path('/a//b')).to.equal('/a//b');
+    expect(path('/a//b', { mergeSlashes: false })).to.equal('/a//b');
     expect(path('/a;b=c/d')).to.equal('/a;b=c/d');
   });
 
@@ -38,8 +39,7 @@ describe('request target normalisation', () => {
       '/a/b/.': '/a/b/',
       '/..': '/',
       '/../../a': '/a',
-      '/a/..//b': '//b',
-      '/a//../b': '/a/b',
+      '/a/./../b/.': '/b/',
       '/.': '/',
       '/%2e': '/',
       '/a/...': '/a/...',
@@ -61,10 +61,13 @@ describe('request target normalisation', () => {
     expect(path('/public\\..\\admin', { escapedSlashes: 'unescape' })).to.equal('/admin');
   });
 
-  it('merges slashes when told', () => {
-    expect(path('//a///b//', { mergeSlashes: true })).to.equal('/a/b/');
-    expect(path('/public//../admin', { mergeSlashes: true })).to.equal('/admin');
-    expect(path('//', { mergeSlashes: true })).to.equal('/');
+  it('merges slashes by default, before removing dot-segments; keeps them when told', () => {
+    expect(path('//a///b//')).to.equal('/a/b/');
+    expect(path('/public//../admin')).to.equal('/admin');
+    expect(path('//')).to.equal('/');
+    expect(path('/a/..//b', { mergeSlashes: false })).to.equal('//b');
+    expect(path('/a//../b', { mergeSlashes: false })).to.equal('/a/b');
+    expect(path('/public//../admin', { mergeSlashes: false })).to.equal('/public/admin');
   });
 
   it('refuses what servers read differently', () => {

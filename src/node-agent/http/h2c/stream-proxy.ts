@@ -10,7 +10,7 @@ import type { HttpProxyContext } from '../context.js';
 import { type LocalAnswer, badGateway, badRequest, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
 import { RequestLog } from '../request-log.js';
 import { HeadError } from '../http1/head-error.js';
-import { type PathPolicy, type RequestTarget, normalizeTarget } from '../request-target.js';
+import { type PathPolicy, type RequestTarget, checkTargetCharacters, normalizeTarget } from '../request-target.js';
 import { normalizeIp } from '../../runtime/ip.js';
 import type { BackendRuntime, EndpointRuntime, HttpRequestInfo, PortRuntime, RuleActions } from '../../runtime/types.js';
 import { editFields, queryOf, rewrittenTarget, type Field } from '../../runtime/rule-actions.js';
@@ -41,6 +41,7 @@ class StreamRequestInfo implements HttpRequestInfo {
     try {
       // RFC 9113 §8.3.1: `:path` is origin-form, or `*` for OPTIONS.
       if (raw.charCodeAt(0) !== 0x2f && raw !== '*') throw new HeadError(400, 'the :path pseudo-header is not a path');
+      checkTargetCharacters(raw);
       target = normalizeTarget(raw, this.method, paths);
     } catch (error) {
       if (!(error instanceof HeadError)) throw error;

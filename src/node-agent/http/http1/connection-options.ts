@@ -16,6 +16,18 @@ const END_TO_END = new Set([
   'location', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-real-ip',
 ]);
 
+/** Hop-by-hop fields (RFC 9110 §7.6.1, RFC 9113 §3.2.1), besides those a Connection field names. */
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade',
+  'proxy-authenticate', 'proxy-authorization', 'http2-settings',
+]);
+
+/** The field is not forwarded: hop-by-hop or named by `connectionOptions` (`Upgrade` stays on a WebSocket upgrade). */
+export function isHopByHop(lowerName: string, connectionOptions: readonly string[], upgrade: boolean): boolean {
+  if (upgrade && lowerName === 'upgrade') return false;
+  return HOP_BY_HOP.has(lowerName) || (connectionOptions.length > 0 && connectionOptions.includes(lowerName));
+}
+
 /**
  * The lowercase options of every Connection field; throws a HeadError with `errorStatus` for a
  * list element that is not a token or that names an end-to-end field.

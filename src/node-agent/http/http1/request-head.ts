@@ -6,7 +6,7 @@
 import type { HttpRequestInfo } from '../../runtime/types.js';
 import { type PathPolicy, normalizeTarget } from '../request-target.js';
 import { TARGET, TOKEN } from './chars.js';
-import { connectionOptions } from './connection-options.js';
+import { connectionOptions, isHopByHop } from './connection-options.js';
 import { type HeaderFields, parseFields, parseFraming } from './fields.js';
 import { HeadError } from './head-error.js';
 import { isWebSocketUpgrade } from './upgrade.js';
@@ -90,8 +90,10 @@ class ParsedRequestHead implements RequestHead {
     return queryOf(this.target);
   }
 
+  /** What the endpoint will receive: hop-by-hop fields are not forwarded, so rules do not see them either. */
   header(name: string): string | undefined {
     if (this.authority !== null && name === 'host') return this.authority;
+    if (isHopByHop(name, this.connectionTokens, this.upgrade)) return undefined;
     const lowerNames = this.fields.lowerNames;
     let result: string | undefined;
     for (let i = 0; i < lowerNames.length; i++) {

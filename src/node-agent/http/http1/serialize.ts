@@ -7,19 +7,12 @@
  */
 import type { HeaderEdits } from '../../../routing/mesh-config.js';
 import { editFields, type Field } from '../../runtime/rule-actions.js';
+import { isHopByHop } from './connection-options.js';
 import type { HeaderFields } from './fields.js';
 import type { RequestHead } from './request-head.js';
 import type { ResponseHead } from './response-head.js';
 
-/** Hop-by-hop fields (RFC 9110 §7.6.1), besides those a Connection field names. */
-const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade',
-  'proxy-authenticate', 'proxy-authorization', 'http2-settings',
-]);
-
-function isHopByHop(lowerName: string, connectionTokens: readonly string[]): boolean {
-  return HOP_BY_HOP.has(lowerName) || (connectionTokens.length > 0 && connectionTokens.includes(lowerName));
-}
+const NO_OPTIONS: readonly string[] = [];
 
 function isForwardedField(lowerName: string): boolean {
   return lowerName === 'x-forwarded-for' || lowerName === 'x-forwarded-proto';
@@ -49,7 +42,7 @@ function copyEndToEnd(
       out += `Host: ${authority}\r\n`;
       continue;
     }
-    if (isHopByHop(lowerName, connectionTokens) && !(keepUpgrade && lowerName === 'upgrade')) continue;
+    if (isHopByHop(lowerName, connectionTokens, keepUpgrade)) continue;
     out += `${names[i]}: ${values[i]}\r\n`;
   }
   return out;
@@ -66,13 +59,13 @@ function copyEdited(
     const lowerName = lowerNames[i] as string;
     if (request && isForwardedField(lowerName)) continue;
     if (authority !== null && lowerName === 'host') kept.push({ name: 'Host', value: authority });
-    else if (!isHopByHop(lowerName, connectionTokens) || (keepUpgrade && lowerName === 'upgrade')) kept.push({ name: names[i] as string, value: values[i] as string });
+    else if (!isHopByHop(lowerName, connectionTokens, keepUpgrade)) kept.push({ name: names[i] as string, value: values[i] as string });
   }
   let out = '';
   for (const field of editFields(kept, edits)) {
     const lower = field.name.toLowerCase();
     // The compiler refuses filters on framing and hop-by-hop fields; this keeps it so.
-    if (HOP_BY_HOP.has(lower) && !(keepUpgrade && lower === 'upgrade')) continue;
+    if (isHopByHop(lower, NO_OPTIONS, keepUpgrade)) continue;
     out += `${field.name}: ${field.value}\r\n`;
   }
   return out;
