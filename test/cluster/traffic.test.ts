@@ -95,7 +95,8 @@ describe('cluster: the user\'s path, plain mode (install, DNS, HTTP, split, retr
       return /^web-v[12]-\S+ ping$/.test(text) ? text : undefined;
     });
     expect(answer).to.match(/ ping$/);
-    expect(await agentMetric(cluster, 'plexus_udp_flows_total', { destination_service: 'echo-udp' })).to.be.greaterThan(0);
+    // A flow is counted when it ends, after its idle timeout: wait for that, not a moment before.
+    await until('the agent to count the UDP flow', async () => ((await agentMetric(cluster, 'plexus_udp_flows_total', { destination_service: 'echo-udp' })) > 0 ? true : undefined));
   });
 
   it('a Service opted out has no .plexus name; opted in it answers; opted out again it has none', async () => {
