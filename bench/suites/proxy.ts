@@ -11,6 +11,7 @@ import { DEFAULT_TRUST_DOMAIN } from '../../src/secure/defaults.js';
 import { startAgent, type LocalAgent } from '../lib/agent.js';
 import { allRoutes, namespace, pod, service, trafficSplit, trafficTarget, toYaml, type Manifest } from '../lib/manifests.js';
 import { httpGet } from '../lib/net.js';
+import { watchAgent } from '../lib/watch.js';
 import { startHaproxy, startNginxProxy, startNginxUpstream, startNodeUpstream, startTcpPipe, type Peer } from '../lib/peers.js';
 import { PeakRss, cpuSeconds, rssMb } from '../lib/proc-stats.js';
 import type { CoreLayout, Managed } from '../lib/processes.js';
@@ -47,7 +48,7 @@ const CLIENT_POD_IP = '127.0.0.1';
 /** Not a pod: the ACL check's refused caller. */
 const STRANGER_IP = '127.0.0.2';
 
-const TARGETS = ['direct', 'plexus http', 'plexus tcp', 'plexus split 2-way', 'plexus http, ACL on', 'plexus http, secure tunnel', 'plexus tcp, secure tunnel',
+const TARGETS = ['direct', 'plexus http', 'plexus tcp', 'plexus split 2-way', 'plexus http, tap + stat watching', 'plexus http, ACL on', 'plexus http, secure tunnel', 'plexus tcp, secure tunnel',
   'nginx', 'haproxy', 'bare node TCP pipe'] as const;
 /** Secure mode: wrk's pod on node-a, the upstream pod on node-b, each node's agent on its tunnel address. */
 const SECURE_TUNNELS = { 'node-a': '127.0.43.1', 'node-b': '127.0.43.2' } as const;
@@ -196,13 +197,13 @@ function setups(options: ProxySuiteOptions, upstream: Peer, manifestsDir: string
     name: 'direct (upstream)', measured: upstream.process, stop: async () => undefined,
     probes: [{ target: 'direct', url: upstreamUrl, tests: ['keep-alive', 'moderate', 'close'] }],
   }));
-  const agentSetup = (acl: boolean) => async (): Promise<Setup> => {
+  const agentSetup = (acl: boolean, watched = false) => async (): Promise<Setup> => {
     const agent = await startAgent({ manifestsDir, vipCidr: '127.201.0.0/24', acl, cpu: layout.proxyCpu, readyTimeoutMs: 30_000 });
     agentCommands.add(`agent: ${agent.commandLine}`);
     const url = (name: string): string => `http://${vipOf(agent, name)}:${SERVICE_PORT}/`;
     const probes: Probe[] = acl
       ? [{ target: 'plexus http, ACL on', url: url('http'), tests: ['keep-alive', 'moderate'] }]
-      : [
+      : watched ? [{ target: 'plexus http, tap + stat watching', url: url('http'), tests: ['keep-alive', 'moderate'] }] : [
         { target: 'plexus http', url: url('http'), tests: ['keep-alive', 'moderate', 'close'] },
         { target: 'plexus tcp', url: url('tcp'), tests: ['keep-alive', 'moderate'] },
         { target: 'plexus split 2-way', url: url('split'), tests: ['keep-alive', 'moderate'] },
@@ -214,9 +215,22 @@ function setups(options: ProxySuiteOptions, upstream: Peer, manifestsDir: string
       await agent.process.stop();
       throw err;
     }
-    return { name: acl ? 'plexus agent --acl' : 'plexus agent', measured: agent.process, probes, stop: () => agent.process.stop() };
+    if (!watched) return { name: acl ? 'plexus agent --acl' : 'plexus agent', measured: agent.process, probes, stop: () => agent.process.stop() };
+    const watcher = await watchAgent(agent.adminPort).catch(async (err: unknown) => {
+      await agent.process.stop();
+      throw err;
+    });
+    if (firstRound) notes.push('"tap + stat watching": the same agent with a tap open (rate=1000, read by the bench) and /metrics read every second during the load; compare with "plexus http" (nobody watching) in the "x plexus http" column.');
+    return {
+      name: 'plexus agent, watched', measured: agent.process, probes,
+      stop: async () => {
+        await watcher.stop();
+        await agent.process.stop();
+      },
+    };
   };
   list.push(agentSetup(false));
+  list.push(agentSetup(false, true));
   const peerSetup = (target: Target, open: () => Promise<Peer>, tests: readonly Test[] = TESTS) => async (): Promise<Setup> => {
     const peer = await open();
     return {

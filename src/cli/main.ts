@@ -25,6 +25,10 @@ export const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise
   ['cleanup', async () => (await import('./commands/cleanup.js')).cleanupCommand],
   ['check', async () => (await import('./commands/check.js')).checkCommand],
   ['ca', async () => (await import('./commands/ca.js')).caCommand],
+  ['stat', async () => (await import('./commands/stat.js')).statCommand],
+  ['tap', async () => (await import('./commands/tap.js')).tapCommand],
+  ['top', async () => (await import('./commands/top.js')).topCommand],
+  ['dashboard', async () => (await import('./commands/dashboard.js')).dashboardCommand],
 ];
 
 /** The invoked command's name: the first argument that is not an option (there are no global options). */

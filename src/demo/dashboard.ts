@@ -48,7 +48,7 @@ export function renderDashboard(stats: readonly TargetStats[], metrics: Readonly
   const lines = [`plexus demo: ${Math.floor(elapsedSeconds)}s (Ctrl-C to stop)`];
   for (const s of stats) {
     const { target } = s;
-    const from = target.sourcePod ? ` from ${target.sourcePod}` : '';
+    const from = target.unknownCaller ? ' from an unknown caller' : target.sourcePod ? ` from ${target.sourcePod}` : '';
     lines.push(`  ${target.host}:${target.port} (${target.trafficType}${from}): ${s.sent} sent, ${s.answered} answered, ${s.failed} failed`);
     if (target.trafficType !== 'http') continue;
     for (const line of answerLines(s)) lines.push(line);

@@ -20,6 +20,8 @@ export interface DemoTarget {
   readonly sourceIp: string | null;
   /** The pod playing that source, `namespace/pod`. */
   readonly sourcePod: string | null;
+  /** Sent from an address that is no pod (the ACL's refused caller), slower than the rest. */
+  readonly unknownCaller: boolean;
 }
 
 export interface TargetStats {
@@ -67,7 +69,9 @@ export class RecentAnswers {
 
 /**
  * HTTP ports whose traffic is split (those are what the demo is about), else every HTTP port;
- * plus every TCP and UDP port. Only Services that have a VIP.
+ * plus every TCP and UDP port. Only Services that have a VIP. The first HTTP target is also
+ * called by an unknown caller (an address that is no pod): under --acl its requests get 403,
+ * which `plexus stat --from` and the dashboard show.
  */
 export function demoTargets(config: MeshConfig, vips: Readonly<Record<string, string>>): DemoTarget[] {
   const ports: { service: MeshService; port: MeshPort }[] = [];
@@ -92,8 +96,11 @@ export function demoTargets(config: MeshConfig, vips: Readonly<Record<string, st
       trafficType: port.trafficType,
       sourceIp: source?.ip ?? null,
       sourcePod: source ? `${source.namespace}/${source.pod}` : null,
+      unknownCaller: false,
     });
   }
+  const firstHttp = targets.find((t) => t.trafficType === 'http' && t.sourceIp !== null);
+  if (firstHttp) targets.push({ ...firstHttp, sourceIp: null, sourcePod: null, unknownCaller: true });
   return targets;
 }
 
@@ -123,7 +130,7 @@ export class TrafficGenerator {
   }
 
   async #loop(stats: TargetStats): Promise<void> {
-    const interval = stats.target.trafficType === 'http' ? HTTP_INTERVAL_MS : STREAM_INTERVAL_MS;
+    const interval = stats.target.trafficType === 'http' && !stats.target.unknownCaller ? HTTP_INTERVAL_MS : STREAM_INTERVAL_MS;
     while (this.#running) {
       stats.sent++;
       try {

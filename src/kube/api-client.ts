@@ -4,7 +4,7 @@
  * and sends exactly the JSON the API server expects.
  */
 import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { fetch, type Response as UndiciResponse } from 'undici';
 
 /** A non-2xx answer from the API server, with the `Status` reason when it sent one. */
 export class KubeApiError extends Error {
@@ -98,6 +98,29 @@ export class ApiClient {
     }
     if (!response.ok) throw errorFromResponse(response.status, text);
     return text === '' ? null : (JSON.parse(text) as unknown);
+  }
+
+  /**
+   * GET `path` and hand the answer over as it comes, any status (the caller reads the body and
+   * checks `status`): for answers that are not JSON, or are a stream, such as an agent's
+   * /metrics or /tap through the pod proxy. Only `signal` ends it.
+   */
+  async open(path: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<UndiciResponse> {
+    const cluster = this.#kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    const url = new URL(cluster.server + path);
+    const context = new RequestContext(url.toString(), HttpMethod.GET);
+    await this.#kubeConfig.applySecurityAuthentication(context);
+    try {
+      return await fetch(url, {
+        method: 'GET',
+        headers: { ...context.getHeaders(), ...headers },
+        dispatcher: context.getDispatcher(),
+        signal: AbortSignal.any([signal, ...(this.#signal ? [this.#signal] : [])]),
+      });
+    } catch (error) {
+      throw withCause(error);
+    }
   }
 
   /**

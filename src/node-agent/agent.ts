@@ -11,6 +11,7 @@ import type { MeshConfig } from '../routing/mesh-config.js';
 import type { Problem } from '../model/problem.js';
 import type { ProviderStatus } from '../model/provider-status.js';
 import { AdminServer } from './admin/admin-server.js';
+import { TapEndpoint } from './admin/tap-endpoint.js';
 import { DEFAULT_HTTP_LIMITS, DEFAULT_PATH_POLICY, type HttpLimits, type PathPolicy } from './http/index.js';
 import { createHttpHandlerFactory, type HttpHandlers } from './listeners/http-handlers.js';
 import { listenerFactory } from './listeners/factory.js';
@@ -23,6 +24,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS } from './tcp/tcp-proxy.js';
 import { AccessLog } from './telemetry/access-log.js';
 import { MeshMetrics } from './telemetry/metrics.js';
 import { TelemetrySink } from './telemetry/sink.js';
+import { TapHub } from './telemetry/tap.js';
 import { DEFAULT_UDP_IDLE_TIMEOUT_MS, DEFAULT_UDP_MAX_FLOWS } from './udp/udp-relay.js';
 
 export interface AgentOptions {
@@ -49,6 +51,8 @@ export interface AgentOptions {
   readonly dialer?: Dialer;
   /** Shown as `secure` in `/config` (secure mode's state: identities held, permissive, ...). */
   readonly secureView?: () => object;
+  /** File holding the mesh's tap token; without it only loopback callers may tap. */
+  readonly tapTokenFile?: string | null;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
@@ -83,7 +87,8 @@ export class NodeAgent {
   constructor(options: AgentOptions) {
     this.#options = options;
     this.#logger = options.logger;
-    const telemetry = new TelemetrySink(this.#metrics, new AccessLog(options.logger, options.accessLog));
+    const tap = new TapHub();
+    const telemetry = new TelemetrySink(this.#metrics, new AccessLog(options.logger, options.accessLog), tap);
     const dialer = options.dialer ?? DIRECT_DIALER;
     this.#http = createHttpHandlerFactory({ telemetry, limits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits },
       paths: { ...DEFAULT_PATH_POLICY, ...options.httpPaths }, dialer });
@@ -107,6 +112,7 @@ export class NodeAgent {
       readiness: () => this.#readiness(),
       notReady: () => ({ ready: false, reason: 'no config applied yet' }),
       config: () => this.#configView(),
+      tap: new TapEndpoint(tap, options.tapTokenFile ?? null),
     });
   }
 

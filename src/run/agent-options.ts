@@ -27,6 +27,8 @@ export interface AgentOptions {
   readonly adminPort: number;
   readonly adminAddress: string;
   readonly accessLog: { readonly enabled: boolean; readonly sampleRate: number };
+  /** `--tap-token-file`: the mesh's tap token, for taps from outside this host; null = loopback only. */
+  readonly tapTokenFile: string | null;
   /**
    * The mesh-wide default timeout for HTTP Services without `plexus.dev/timeout`: from the end of
    * the request to the response head (0 = none). See HttpLimits.requestTimeoutMs.

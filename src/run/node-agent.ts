@@ -22,6 +22,7 @@ export function createNodeAgent(options: AgentOptions, mode: 'local' | 'kubernet
     adminPort: options.adminPort,
     logger: options.logger,
     accessLog: options.accessLog,
+    tapTokenFile: options.tapTokenFile,
     httpPaths: options.paths,
     udpIdleTimeoutMs: options.udpIdleTimeoutMs,
     httpLimits: { requestTimeoutMs: options.requestTimeoutMs },

@@ -13,6 +13,8 @@ import * as status from './status.js';
 import { ApiError } from './status.js';
 import { Store, TooOldResourceVersionError } from './store.js';
 import { forward, proxyTarget } from './pod-proxy.js';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { TokenAuthenticator } from './token-review.js';
 import { metadataDecodeError, validateMetadata } from './metadata.js';
 import { applyDefaults, decodeError, validate, validateName } from './validation.js';
@@ -202,9 +204,14 @@ export class FakeApiServer {
       body = await readBody(req);
       const proxied = req.method === 'GET' ? proxyTarget(url.pathname, url.search) : null;
       if (proxied !== null) {
-        const answer = await forward(proxied, this.store.get(storageKey('', 'pods'), proxied.namespace, proxied.name));
+        const relay = new AbortController();
+        res.once('close', () => relay.abort());
+        const answer = await forward(proxied, this.store.get(storageKey('', 'pods'), proxied.namespace, proxied.name), req.headers, relay.signal);
         code = answer.code;
-        res.writeHead(answer.code, { 'Content-Type': answer.contentType }).end(answer.body);
+        res.writeHead(answer.code, { 'Content-Type': answer.contentType });
+        res.flushHeaders();
+        if (answer.body === null) res.end();
+        else Readable.fromWeb(answer.body as NodeReadableStream<Uint8Array>).on('error', () => res.destroy()).pipe(res);
         this.requests.push({ method: 'GET', path: url.pathname, query, contentType, authorization: req.headers.authorization, body, status: code });
         return;
       }

@@ -32,6 +32,7 @@ interface AgentArgs {
   readonly logFormat: LogFormat;
   readonly accessLog: boolean;
   readonly accessLogSampleRate: number;
+  readonly tapTokenFile: string | undefined;
   readonly udpIdleTimeout: number;
   readonly pathEscapedSlashes: EscapedSlashAction;
   readonly mergeSlashes: boolean;
@@ -50,6 +51,11 @@ interface AgentArgs {
 export const DEFAULT_DNS_PORT = 8053;
 export const DEFAULT_ADMIN_PORT = 9901;
 
+const TAP_TOKEN_FILE_OPTION = {
+  type: 'string', normalize: true, defaultDescription: 'none',
+  describe: 'File holding the mesh\'s tap token: every /tap caller must send it (without it, only loopback callers may tap)',
+} as const;
+
 function builder(yargs: Argv): Argv<AgentArgs> {
   return yargs
     .option('manifests', { ...manifestsOption, describe: `${manifestsOption.describe}: runs in local mode. Without it, the agent watches the Kubernetes API` })
@@ -67,7 +73,7 @@ function builder(yargs: Argv): Argv<AgentArgs> {
     .option('vip-cidr', vipCidrOption)
     .option('dns-port', portOption('Local mode: DNS responder port, UDP and TCP (0 = off)', DEFAULT_DNS_PORT))
     .option('dns-address', { type: 'string', default: '127.0.0.1', describe: 'Local mode: DNS responder address' })
-    .option('admin-port', portOption('Admin server port: /metrics, /healthz, /readyz, /config (0 = any free port, logged when ready)', DEFAULT_ADMIN_PORT))
+    .option('admin-port', portOption('Admin server port: /metrics, /healthz, /readyz, /config, /tap (0 = any free port, logged when ready)', DEFAULT_ADMIN_PORT))
     .option('admin-address', { type: 'string', describe: 'Admin server address', defaultDescription: '127.0.0.1 in local mode, 0.0.0.0 in Kubernetes mode' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level (logs go to stderr)' })
     .option('log-format', logFormatOption())
@@ -81,6 +87,7 @@ function builder(yargs: Argv): Argv<AgentArgs> {
         return value;
       },
     })
+    .option('tap-token-file', TAP_TOKEN_FILE_OPTION)
     .option('request-timeout', {
       type: 'string',
       default: `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`,
@@ -145,6 +152,7 @@ function toOptions(args: ArgumentsCamelCase<AgentArgs>): AgentOptions {
     adminPort: args.adminPort,
     adminAddress: args.adminAddress ?? (local ? '127.0.0.1' : '0.0.0.0'),
     accessLog: { enabled: args.accessLog, sampleRate: args.accessLogSampleRate },
+    tapTokenFile: args.tapTokenFile ?? null,
     udpIdleTimeoutMs: args.udpIdleTimeout * 1000,
     paths: { escapedSlashes: args.pathEscapedSlashes, mergeSlashes: args.mergeSlashes },
     requestTimeoutMs: args.requestTimeout,

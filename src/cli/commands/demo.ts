@@ -135,15 +135,30 @@ export function instructions(
     for (const target of targets) lines.push(`  dig @127.0.0.1 -p ${ready.dnsPort} ${target.host} +short   # → ${target.vip}`);
     if (!digInstalled) lines.push('  # dig is not installed here: it comes with dnsutils (Debian/Ubuntu) or bind-utils (Fedora)');
   }
-  for (const target of http) {
+  for (const target of http.filter((t) => !t.unknownCaller)) {
     const url = `http://${target.vip}:${target.port}/`;
     if (target.sourceIp) lines.push(`  curl --interface ${target.sourceIp} ${url}   # as ${target.sourcePod}`);
     lines.push(`  curl ${url}   # ${acl ? 'an unknown caller: 403 (ACL on)' : 'any caller (ACL off)'}`);
   }
   lines.push(`  curl http://127.0.0.1:${ready.adminPort}/metrics`);
   lines.push(`  curl http://127.0.0.1:${ready.adminPort}/config`);
+  lines.push(...observeLines(http, ready.adminPort));
   lines.push('');
   return lines;
+}
+
+/** The observing commands, aimed at the demo's agent and its first HTTP Service. */
+function observeLines(http: readonly DemoTarget[], adminPort: number): string[] {
+  const admin = `--admin http://127.0.0.1:${adminPort}`;
+  const service = http[0]?.service;
+  if (service === undefined) return [];
+  return [
+    '', 'See it (golden metrics, live requests, the busiest paths, a live graph):',
+    `  npx plexus stat ${service} --from ${admin}   # success rate, RPS, p50/p95/p99 per caller; the split per backend`,
+    `  npx plexus tap ${service} ${admin}`,
+    `  npx plexus top ${admin}`,
+    `  npx plexus dashboard ${admin}   # then open the URL it prints`,
+  ];
 }
 
 /** Whether an executable named `command` is on PATH, so printed lines do not send users to a missing tool. */

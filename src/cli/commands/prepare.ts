@@ -3,7 +3,8 @@
  * The agent holding the Lease does the same continuously; this is for setting DNS up before the
  * agents run, or for repairing it by hand. Safe to run twice: the second run writes nothing and
  * restarts nothing. It also creates the mesh CA Secret for secure mode when there is none
- * (never replacing one) and publishes its roots (src/secure/cluster/ca-store.ts).
+ * (never replacing one) and publishes its roots (src/secure/cluster/ca-store.ts), and the
+ * mesh's tap token Secret when there is none (tap-token.ts).
  *
  * Also home of what prepare, cleanup and check share: the cluster options and error wording.
  */
@@ -19,6 +20,7 @@ import { stopIfUnreachable, unreachableReason } from '../api-unreachable.js';
 import { CliError, EXIT } from '../errors.js';
 import { kubeconfigOption, meshDomainOption } from '../options.js';
 import { prepareCa } from './cluster-ca.js';
+import { prepareTapToken } from './tap-token.js';
 import { typedClient } from '../../kube/typed-client.js';
 
 export interface ClusterArgs {
@@ -132,6 +134,7 @@ async function handler(args: ArgumentsCamelCase<PrepareArgs>): Promise<void> {
       return;
     }
     for (const line of await prepareCa(kc, args.namespace, args.trustDomain)) console.log(line);
+    console.log(await prepareTapToken(kc, args.namespace));
   } catch (err) {
     throw failure(kc, err);
   }
@@ -139,7 +142,7 @@ async function handler(args: ArgumentsCamelCase<PrepareArgs>): Promise<void> {
 
 export const prepareCommand: CommandModule<object, PrepareArgs> = {
   command: 'prepare',
-  describe: 'Add the mesh domain to CoreDNS (the leader agent also does this) and create the mesh CA Secret if absent; safe to run twice',
+  describe: 'Add the mesh domain to CoreDNS (the leader agent also does this) and create the mesh CA and tap token Secrets if absent; safe to run twice',
   builder,
   handler,
 };

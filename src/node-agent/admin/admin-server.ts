@@ -9,10 +9,15 @@
  *   access rule, and every problem) and any endpoint that shows traffic or topology: answered
  *   only on connections from a loopback address (the agent's own host or pod: `kubectl
  *   port-forward` arrives there), 403 from anywhere else. Add such endpoints to DEBUG_PATHS.
+ *   `/tap` (live requests, a stream) is debug too, with its own guard (tap-endpoint.ts): loopback
+ *   callers only, or, on an agent that has the mesh's tap token, callers that send it (so the
+ *   API server's pod proxy can carry `plexus tap` in a cluster).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { isLoopbackAddress } from './loopback.js';
+import type { TapEndpoint } from './tap-endpoint.js';
 
 /** What the admin endpoints show; read at each request. */
 export interface AdminSource {
@@ -23,18 +28,15 @@ export interface AdminSource {
   notReady(): object;
   /** Null until the first config is applied. */
   config(): object | null;
+  /** `/tap`: live requests (a stream). */
+  readonly tap: TapEndpoint;
 }
 
 const PUBLIC_PATHS: readonly string[] = ['/metrics', '/healthz', '/readyz'];
 /** Endpoints that show what the mesh holds: loopback callers only. */
 export const DEBUG_PATHS: readonly string[] = ['/config'];
 
-/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (a dual-stack listener reports those). */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const ipv4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-  return ipv4.startsWith('127.') || address === '::1';
-}
+export { isLoopbackAddress };
 
 export class AdminServer {
   readonly #source: AdminSource;
@@ -82,7 +84,9 @@ export class AdminServer {
       sendJson(response, 405, { error: `method ${request.method} not allowed` });
       return;
     }
-    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const target = request.url ?? '/';
+    const queryStart = target.indexOf('?');
+    const path = queryStart === -1 ? target : target.slice(0, queryStart);
     if (DEBUG_PATHS.includes(path) && !isLoopbackAddress(request.socket.remoteAddress)) {
       sendJson(response, 403, {
         error: `${path} answers only on loopback: it shows every Service, pod IP, ServiceAccount and access rule`,
@@ -109,8 +113,11 @@ export class AdminServer {
         sendJson(response, config ? 200 : 503, config ?? this.#source.notReady());
         return;
       }
+      case '/tap':
+        await this.#source.tap.serve(request, response, new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1)), (status, body) => sendJson(response, status, body));
+        return;
       default:
-        sendJson(response, 404, { error: `no admin endpoint ${path}`, endpoints: [...PUBLIC_PATHS, ...DEBUG_PATHS] });
+        sendJson(response, 404, { error: `no admin endpoint ${path}`, endpoints: [...PUBLIC_PATHS, ...DEBUG_PATHS, '/tap'] });
     }
   }
 }

@@ -10,6 +10,10 @@ export class RequestLog {
   status = 0;
   retries = 0;
   reason = '';
+  /** The request's `x-request-id`, as received or as added by the agent ('' before admission). */
+  requestId = '';
+  /** The W3C or B3 trace id the request carries, '' when none. */
+  traceId = '';
   readonly #start = performance.now();
   #reported = false;
 
@@ -44,6 +48,8 @@ export class RequestLog {
       durationSeconds: (performance.now() - this.#start) / 1000,
       retries: this.retries,
       reason: this.reason,
+      requestId: this.requestId,
+      traceId: this.traceId,
     });
   }
 }

@@ -2,8 +2,9 @@
  * The agent's Prometheus metrics, in a private registry (never prom-client's global one, so
  * several agents can live in one process and tests see only their own counts).
  *
- * Labels are bounded: namespaces and Service names come from the applied config, status codes
- * and outcomes from small fixed sets. No pod IPs, no paths. When a reload removes a Service,
+ * Labels are bounded: namespaces, Service names and ports come from the applied config, source
+ * identities from the ServiceAccounts of known pods (else "unknown"), status codes and outcomes
+ * from small fixed sets. No pod IPs, no paths. When a reload removes a Service,
  * `retainDestinations` drops every series that names it.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
@@ -89,9 +90,7 @@ export class MeshMetrics {
   }
 
   request(record: RequestRecord): void {
-    this.#requestSeries.record(
-      record.sourceNamespace, record.destinationNamespace, record.destinationService, record.status, record.durationSeconds,
-    );
+    this.#requestSeries.record(record);
     if (record.retries > 0) {
       this.#retries.inc({
         destination_namespace: record.destinationNamespace, destination_service: record.destinationService,

@@ -8,8 +8,16 @@
  * straight from these series, in the exposition prom-client itself would produce.
  */
 import { Histogram, type Registry } from 'prom-client';
+import { requestOutcome } from './outcome.js';
+import type { RequestRecord } from './types.js';
 
-export const REQUEST_LABELS = ['source_namespace', 'destination_namespace', 'destination_service', 'status_code'] as const;
+/** The labels of both request metrics; docs/metrics.md states their bound. */
+export const REQUEST_LABELS = [
+  'source_namespace', 'source_identity', 'destination_namespace', 'destination_service', 'destination_port', 'destination_backend',
+  'status_code', 'outcome',
+] as const;
+/** `source_identity` of a caller that is not a known pod. */
+export const UNKNOWN_SOURCE = 'unknown';
 export type RequestLabel = (typeof REQUEST_LABELS)[number];
 export type RequestLabels = Record<RequestLabel, string>;
 
@@ -38,19 +46,27 @@ export class RequestSeriesTable {
     return this.#series.values();
   }
 
-  record(sourceNamespace: string, destinationNamespace: string, destinationService: string, status: number, seconds: number): void {
-    // NUL cannot occur in a namespace or name, so the key is unambiguous.
-    const key = `${sourceNamespace}\0${destinationNamespace}\0${destinationService}\0${status}`;
+  record(request: RequestRecord): void {
+    const { sourceIdentity, destinationNamespace, destinationService, destinationPort, backend, status, reason } = request;
+    const outcome = requestOutcome(status, reason);
+    // NUL cannot occur in a namespace or name, so the key is unambiguous. The source namespace
+    // follows from the identity.
+    const key = `${sourceIdentity}\0${destinationNamespace}\0${destinationService}\0${destinationPort}\0${backend}\0${status}\0${outcome}`;
     let series = this.#series.get(key);
     if (series === undefined) {
       series = new RequestSeries({
-        source_namespace: sourceNamespace,
+        source_namespace: request.sourceNamespace,
+        source_identity: sourceIdentity ?? UNKNOWN_SOURCE,
         destination_namespace: destinationNamespace,
         destination_service: destinationService,
+        destination_port: String(destinationPort),
+        destination_backend: backend ?? '',
         status_code: String(status),
+        outcome,
       }, this.bounds.length);
       this.#series.set(key, series);
     }
+    const seconds = request.durationSeconds;
     series.unpublished++;
     series.count++;
     series.sum += seconds;

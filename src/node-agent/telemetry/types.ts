@@ -25,6 +25,10 @@ export interface RequestRecord {
   readonly retries: number;
   /** Why the proxy answered itself (403, 429, 503, 504...), '' when the upstream answered. */
   readonly reason: string;
+  /** `x-request-id`: the client's, or the one the agent added; '' when the request was refused before its head was read. */
+  readonly requestId: string;
+  /** The W3C `traceparent` (or B3) trace id, '' when the request carries none. */
+  readonly traceId: string;
 }
 
 export interface ConnectionRecord {

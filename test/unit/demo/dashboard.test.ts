@@ -5,7 +5,7 @@ import { RecentAnswers, type TargetStats } from '../../../src/demo/traffic.js';
 
 function webStats(capacity: number): TargetStats {
   return {
-    target: { service: 'shop/web', host: 'web.shop.plexus', vip: '127.77.0.1', port: 8080, trafficType: 'http', sourceIp: null, sourcePod: null },
+    target: { service: 'shop/web', host: 'web.shop.plexus', vip: '127.77.0.1', port: 8080, trafficType: 'http', sourceIp: null, sourcePod: null, unknownCaller: false },
     sent: 0, answered: 0, failed: 0, byBackend: new Map(), byStatus: new Map(), recent: new RecentAnswers(capacity),
   };
 }

@@ -9,6 +9,7 @@ import { admit, isGatewayFailure, isIdempotent } from '../admission.js';
 import type { HttpProxyContext } from '../context.js';
 import { type LocalAnswer, badGateway, badRequest, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
 import { RequestLog } from '../request-log.js';
+import { newRequestId, requestIdOf, traceIdOf } from '../../telemetry/trace-context.js';
 import { HeadError } from '../http1/head-error.js';
 import { type PathPolicy, type RequestTarget, checkTargetCharacters, normalizeTarget } from '../request-target.js';
 import { normalizeIp } from '../../runtime/ip.js';
@@ -91,6 +92,8 @@ class StreamProxy {
   #done = false;
   /** Gateway API rule filters and timeouts; null for other routes. */
   #actions: RuleActions | null = null;
+  /** The client's `x-request-id`; null when the agent adds one. */
+  #receivedId: string | null = null;
 
   constructor(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ctx: HttpProxyContext) {
     this.#stream = stream;
@@ -113,6 +116,9 @@ class StreamProxy {
       this.#answer(badRequest(this.#info.problem));
       return;
     }
+    this.#receivedId = requestIdOf(this.#info);
+    this.#log.requestId = this.#receivedId ?? newRequestId();
+    this.#log.traceId = traceIdOf(this.#info);
     const admission = admit(this.#runtime, this.#sourceIp, this.#info);
     this.#log.authz = admission.authz;
     if (admission.kind === 'answer') {
@@ -201,6 +207,7 @@ class StreamProxy {
     const forwardedFor = this.#info.header('x-forwarded-for');
     headers['x-forwarded-for'] = forwardedFor === undefined ? this.#sourceIp : `${forwardedFor}, ${this.#sourceIp}`;
     headers['x-forwarded-proto'] = 'http';
+    if (this.#receivedId === null) headers['x-request-id'] = this.#log.requestId;
     const actions = this.#actions;
     if (actions === null) return headers;
     const target = rewrittenTarget(actions, this.#info.path, this.#info.query);

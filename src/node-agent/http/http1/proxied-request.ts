@@ -12,6 +12,7 @@ import { admit, isGatewayFailure, isIdempotent } from '../admission.js';
 import type { HttpProxyContext } from '../context.js';
 import { type LocalAnswer, badGateway, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
 import { RequestLog } from '../request-log.js';
+import { newRequestId, requestIdOf, traceIdOf } from '../../telemetry/trace-context.js';
 import type { BackendRuntime, EndpointRuntime, PortRuntime, RuleActions } from '../../runtime/types.js';
 import { rewrittenTarget } from '../../runtime/rule-actions.js';
 import { type BodyScanner, ChunkedScanner, CloseDelimitedScanner, LengthScanner } from './body-scanner.js';
@@ -158,6 +159,9 @@ export class ProxiedRequest implements UpstreamOwner {
   /** Admits and forwards the request (after the body bytes that came with the head were taken). */
   start(): void {
     if (this.#done) return;
+    const receivedId = requestIdOf(this.#head);
+    this.#log.requestId = receivedId ?? newRequestId();
+    this.#log.traceId = traceIdOf(this.#head);
     const admission = admit(this.#runtime, this.#client.clientIp, this.#head);
     this.#log.authz = admission.authz;
     if (admission.kind === 'answer') {
@@ -176,7 +180,7 @@ export class ProxiedRequest implements UpstreamOwner {
       headers: actions.requestHeaders,
       target: rewrittenTarget(actions, this.#head.path, this.#head.query),
       host: actions.rewrite?.hostname ?? null,
-    });
+    }, receivedId === null ? this.#log.requestId : null);
     this.#attempt();
   }
 

@@ -74,8 +74,10 @@ function copyEdited(
 /**
  * The head sent to the endpoint. HTTP/1.0 requests stay HTTP/1.0 (so the endpoint never
  * answers with chunked coding the client cannot read) and their upstream connection closes.
+ * `edits` are a Gateway API rule's filters; `addRequestId` is the `X-Request-Id` to add (null
+ * when the request carries one).
  */
-export function serializeRequestHead(head: RequestHead, clientIp: string, edits: HeadEdits | null = null): string {
+export function serializeRequestHead(head: RequestHead, clientIp: string, edits: HeadEdits | null = null, addRequestId: string | null = null): string {
   const forwardedFor = head.header('x-forwarded-for');
   let out = `${head.method} ${edits?.target ?? head.target} HTTP/1.${head.minorVersion}\r\n`;
   const headerEdits: HeaderEdits[] = [];
@@ -86,6 +88,7 @@ export function serializeRequestHead(head: RequestHead, clientIp: string, edits:
   if (head.upgrade) out += 'Connection: upgrade\r\n';
   // The client's own X-Forwarded-For is passed on (appended to) but never trusted.
   out += `X-Forwarded-For: ${forwardedFor === undefined ? clientIp : `${forwardedFor}, ${clientIp}`}\r\n`;
+  if (addRequestId !== null) out += `X-Request-Id: ${addRequestId}\r\n`;
   return out + 'X-Forwarded-Proto: http\r\n\r\n';
 }
 

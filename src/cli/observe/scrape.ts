@@ -1,0 +1,28 @@
+/** One round of /metrics reads from every agent, in parallel; an agent that fails is named, not fatal. */
+import { agentText, type AgentAccess } from './agents.js';
+import { scrapeOf, type Scrape } from './golden.js';
+
+export interface ScrapeRound {
+  readonly scrapes: readonly Scrape[];
+  /** One line per agent that could not be read. */
+  readonly failures: readonly string[];
+}
+
+export async function scrapeAll(access: AgentAccess, agents?: readonly string[]): Promise<ScrapeRound> {
+  const names = agents ?? await access.agents();
+  const results = await Promise.allSettled(names.map(async (agent) => scrapeOf(agent, Date.now(), await agentText(access, agent, 'metrics'))));
+  const scrapes: Scrape[] = [];
+  const failures: string[] = [];
+  for (const result of results) {
+    if (result.status === 'fulfilled') scrapes.push(result.value);
+    else failures.push(result.reason instanceof Error ? result.reason.message : String(result.reason));
+  }
+  return { scrapes, failures };
+}
+
+/** Seconds between two rounds (from the scrape times; the agents were read in parallel). */
+export function windowSeconds(before: ScrapeRound, after: ScrapeRound): number {
+  const start = Math.min(...before.scrapes.map((s) => s.at));
+  const end = Math.min(...after.scrapes.map((s) => s.at));
+  return Number.isFinite(end - start) ? Math.max(0, (end - start) / 1000) : 0;
+}
