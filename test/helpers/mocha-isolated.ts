@@ -11,16 +11,23 @@ import { join } from 'node:path';
 import { REPO_ROOT } from './paths.js';
 
 const MOCHA = join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
-const UP_AND_RUN = 'ip link set lo up && ip addr add 192.0.2.1/32 dev lo && exec "$@"';
+/**
+ * Inside: loopback up (and 192.0.2.1), and name lookups from /etc/hosts only (a private mount of
+ * nsswitch.conf): there is no DNS server in the namespace, so an unknown name is "not found" at
+ * once, as the host's resolver says, instead of "try again".
+ */
+const UP_AND_RUN = 'ip link set lo up && ip addr add 192.0.2.1/32 dev lo '
+  + '&& f=$(mktemp) && sed "s/^hosts:.*/hosts: files/" /etc/nsswitch.conf > "$f" && mount --bind "$f" /etc/nsswitch.conf && exec "$@"';
+const UNSHARE = ['--net', '--mount', 'sh', '-c', UP_AND_RUN, 'sh'];
 
 function canIsolate(): boolean {
   if (process.platform !== 'linux' || process.getuid?.() !== 0 || process.env.PLEXUS_TEST_SHARED_LOOPBACK === '1') return false;
-  return spawnSync('unshare', ['--net', 'sh', '-c', UP_AND_RUN, 'sh', 'true'], { stdio: 'ignore' }).status === 0;
+  return spawnSync('unshare', [...UNSHARE, 'true'], { stdio: 'ignore' }).status === 0;
 }
 
 const args = process.argv.slice(2);
 const [file, ...rest] = canIsolate()
-  ? ['unshare', '--net', 'sh', '-c', UP_AND_RUN, 'sh', process.execPath, MOCHA, ...args]
+  ? ['unshare', ...UNSHARE, process.execPath, MOCHA, ...args]
   : [process.execPath, MOCHA, ...args];
 if (file === 'unshare') console.log('(tests run in a network namespace of their own: a private loopback)');
 else console.log('(tests share the host\'s loopback: no private network namespace; see test/helpers/mocha-isolated.ts)');

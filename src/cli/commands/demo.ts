@@ -5,6 +5,7 @@
  * of traffic while showing per-backend counts and agent metrics. Ctrl-C (SIGINT), SIGTERM or
  * --duration stops everything: traffic, the agent (graceful), the servers. Nothing is written.
  */
+import { append } from '../../model/append.js';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,7 +143,7 @@ export function instructions(
   }
   lines.push(`  curl http://127.0.0.1:${ready.adminPort}/metrics`);
   lines.push(`  curl http://127.0.0.1:${ready.adminPort}/config`);
-  lines.push(...observeLines(http, ready.adminPort));
+  append(lines, observeLines(http, ready.adminPort));
   lines.push('');
   return lines;
 }

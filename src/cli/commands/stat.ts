@@ -3,6 +3,7 @@
  * Service (and per caller with --from, per backend for split Services), over a window, computed
  * from every agent's /metrics read twice (docs/cli.md#plexus-stat). No Prometheus needed.
  */
+import { append } from '../../model/append.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { byService, bySource, deltas, rows, type GoldenRow, type SeriesDelta } from '../observe/golden.js';
 import { latency, percent, rate, table } from '../observe/format.js';
@@ -80,11 +81,13 @@ export function renderStat(report: StatReport, from: boolean): string[] {
   const lines = [`${report.target}: last ${report.windowSeconds.toFixed(1)} s, ${report.agents} agent${report.agents === 1 ? '' : 's'}`];
   for (const failure of report.unreachable) lines.push(`warning: ${failure}`);
   if (report.services.length === 0) return [...lines, `no requests to ${report.target} in the window`];
-  lines.push('', ...(from ? goldenTable('FROM → SERVICE', report.sources) : goldenTable('SERVICE', report.services)));
+  lines.push('');
+  append(lines, from ? goldenTable('FROM → SERVICE', report.sources) : goldenTable('SERVICE', report.services));
   if (report.backends.length > 0) {
     const totals = new Map(report.services.map((row) => [row.key, row.requests]));
     const share = (row: GoldenRow): string => percent(row.requests / (totals.get(row.key.split(' → ')[0] ?? '') || 1));
-    lines.push('', ...goldenTable('SPLIT → BACKEND', report.backends, share));
+    lines.push('');
+    append(lines, goldenTable('SPLIT → BACKEND', report.backends, share));
   }
   return lines;
 }

@@ -4,7 +4,7 @@
  */
 import { agentText, type AgentAccess } from '../observe/agents.js';
 import type { GoldenRow } from '../observe/golden.js';
-import { scrapeAll, type ScrapeRound } from '../observe/scrape.js';
+import { earliest, scrapeAll, type ScrapeRound } from '../observe/scrape.js';
 import { statReport, type StatReport } from '../commands/stat.js';
 import { routesOf, type PortRoutes } from './routes-view.js';
 
@@ -121,7 +121,7 @@ export class MeshView {
   #trim(now: number): void {
     while (this.#rounds.length > 2) {
       const second = this.#rounds[1]!;
-      const secondAt = Math.min(...second.scrapes.map((s) => s.at));
+      const secondAt = earliest(second);
       if (now - secondAt < WINDOW_MS) break;
       this.#rounds.shift();
     }

@@ -20,9 +20,16 @@ export async function scrapeAll(access: AgentAccess, agents?: readonly string[])
   return { scrapes, failures };
 }
 
+/** When the first agent of a round was read (Infinity for an empty round). */
+export function earliest(round: Pick<ScrapeRound, 'scrapes'>): number {
+  let at = Infinity;
+  for (const scrape of round.scrapes) at = Math.min(at, scrape.at);
+  return at;
+}
+
 /** Seconds between two rounds (from the scrape times; the agents were read in parallel). */
 export function windowSeconds(before: ScrapeRound, after: ScrapeRound): number {
-  const start = Math.min(...before.scrapes.map((s) => s.at));
-  const end = Math.min(...after.scrapes.map((s) => s.at));
+  const start = earliest(before);
+  const end = earliest(after);
   return Number.isFinite(end - start) ? Math.max(0, (end - start) / 1000) : 0;
 }

@@ -65,6 +65,8 @@ describe('agent: admin endpoints, public and loopback-only', () => {
       error: '/config answers only on loopback: it shows every Service, pod IP, ServiceAccount and access rule',
       hint: `kubectl -n <mesh namespace> port-forward pod/<agent pod> ${agent.adminPort}, then curl http://127.0.0.1:${agent.adminPort}/config`,
     });
+    // Any other path too: an endpoint is public only when it is listed as such.
+    expect((await get(address!, agent.adminPort, '/debug/anything', address!)).status).to.equal(403);
     for (const path of ['/metrics', '/healthz', '/readyz']) {
       expect((await get(address!, agent.adminPort, path, address!)).status, path).to.equal(200);
     }
