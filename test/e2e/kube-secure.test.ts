@@ -164,8 +164,12 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
     issuer = await startIssuer(issuerPort);
     const a = await startAgent('node-a', tunnelPort, issuerPort, adminPort);
     const b = await startAgent('node-b', tunnelPort, issuerPort, adminPort);
+    const [readyA, readyB] = await Promise.all([a.ready(), b.ready()]);
+    // C (plain) starts once a secure agent leads: the leader's own mode decides whether it keeps
+    // NetworkPolicies, and a plain agent starting first would take the Lease before the secure
+    // ones (they wait for their certificates first).
     const c = await startAgent('node-c', tunnelPort, issuerPort, adminPort, false);
-    const [readyA, readyB, readyC] = await Promise.all([a.ready(), b.ready(), c.ready()]);
+    const readyC = await c.ready();
     adminPorts.set('node-a', readyA.adminPort).set('node-b', readyB.adminPort).set('node-c', readyC.adminPort);
   });
 
