@@ -23,6 +23,7 @@ import { Compiler } from '../routing/compile.js';
 import { DEFAULT_LISTENER_PORTS } from '../routing/compile-options.js';
 import type { Allocation, MeshConfig } from '../routing/mesh-config.js';
 import { ownAdvertisementProblem } from '../secure/cluster/agent-peers.js';
+import { AgentPods } from '../secure/cluster/agent-pods.js';
 import type { KubeSecure } from '../secure/cluster/kube-secure.js';
 import type { AgentOptions } from './agent-options.js';
 import { LatestWins, stopRequested } from './latest-wins.js';
@@ -66,7 +67,10 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   // Secure mode is loaded only when asked for (node-forge, the tunnel, the issuer).
   let secure: KubeSecure | null = null;
   const agent = createNodeAgent(options, 'kubernetes', () => secure);
-  const writes = new LeaderWrites({ client, kubeConfig, namespace: options.namespace, nodeName: options.nodeName, meshDomain: options.meshDomain, secure: options.secure !== null, logger });
+  // Tunnel peers and the mesh's secure mode (the leader's NetworkPolicies follow it, not this
+  // agent's mode); its own client: still watched while draining.
+  const agentPods = new AgentPods(new ApiClient(kubeConfig), options.namespace, (err) => logger.warn({ err: err.message }, 'agent pods not readable (tunnel peers and the mesh\'s secure mode kept as last seen)'));
+  const writes = new LeaderWrites({ client, kubeConfig, namespace: options.namespace, nodeName: options.nodeName, meshDomain: options.meshDomain, meshSecure: () => agentPods.meshSecure, logger });
   const compile = kubeCompiler(options);
   let latest: ProviderUpdate | null = null;
   let compiledFrom: ProviderUpdate | null = null;
@@ -98,18 +102,23 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     status: (status) => agent.setProviderStatus(status),
   });
   writes.checkDnsPeriodically(() => (leader.isLeader ? compile.last() : null));
+  agentPods.onSecureChange(() => {
+    if (leader.isLeader && latest) queue.push(latest);
+  });
 
   const release = async (): Promise<void> => {
     await leader.stop();
     await agent.stop();
     await secure?.stop();
+    await agentPods.stop();
   };
   await checkAdvertisedMode(client, options);
   await agent.start();
   if (options.secure !== null) {
     const { KubeSecure } = await import('../secure/cluster/kube-secure.js');
-    secure = new KubeSecure({ kubeConfig, namespace: options.namespace, nodeName: options.nodeName, acl: options.acl, settings: options.secure, logger, registry: agent.registry });
+    secure = new KubeSecure({ kubeConfig, namespace: options.namespace, nodeName: options.nodeName, acl: options.acl, settings: options.secure, logger, registry: agent.registry, agentPods });
   }
+  agentPods.start();
   leader.start();
   if (!(await ownCertificate(secure, signal, logger, async () => {
     await writes.stop();
@@ -132,6 +141,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   // Writes in flight were aborted; the CoreDNS check is not waited for long.
   await Promise.race([Promise.all([queue.settled(), writes.stop()]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WRITES_WAIT_MS).unref())]);
   await closeServing(agent, secure, options.drain.timeoutMs);
+  await agentPods.stop();
   logger.info('stopped');
 }
 
