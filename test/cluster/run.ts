@@ -10,7 +10,7 @@
  * - otherwise: one line saying why it skips, exit 0.
  * Arguments are passed to mocha (e.g. one file: `npm run test:cluster -- dist/test/cluster/x.test.js`).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,15 +55,29 @@ function kitDir(): string | null {
   return existsSync(join(dir, 'up')) ? dir : null;
 }
 
+/**
+ * A child's exit code. SIGINT/SIGTERM sent to this runner are passed on, so mocha stops the
+ * agents its tests started (test/helpers/reap-children.ts) before the run ends.
+ */
+function exitOf(child: ChildProcess): Promise<number> {
+  const forward = (signal: NodeJS.Signals): void => {
+    child.kill(signal);
+  };
+  process.on('SIGINT', forward).on('SIGTERM', forward);
+  return new Promise((done) => child.on('close', (code, signal) => {
+    process.off('SIGINT', forward).off('SIGTERM', forward);
+    done(code ?? (signal === null ? 1 : 128));
+  }));
+}
+
 /** Re-runs this runner under `flock` on the kit's state dir; returns the exit code. */
 function underLock(state: string): Promise<number> {
   mkdirSync(state, { recursive: true });
   const lock = join(state, 'plexus-test-cluster.lock');
   const self = fileURLToPath(import.meta.url);
-  const child = spawn('flock', ['-w', '1800', lock, process.execPath, self, ...process.argv.slice(2)], {
+  return exitOf(spawn('flock', ['-w', '1800', lock, process.execPath, self, ...process.argv.slice(2)], {
     stdio: 'inherit', env: { ...process.env, [LOCKED_ENV]: '1' },
-  });
-  return new Promise((done) => child.on('close', (code) => done(code ?? 1)));
+  }));
 }
 
 async function kitTarget(dir: string, state: string): Promise<ClusterTarget> {
@@ -81,11 +95,9 @@ async function kitTarget(dir: string, state: string): Promise<ClusterTarget> {
 
 function mocha(target: ClusterTarget): Promise<number> {
   const args = process.argv.slice(2);
-  const hooks = join(REPO_ROOT, 'dist', 'test', 'cluster', 'helpers', 'report-failures.js');
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--require', hooks, ...(args.length > 0 ? args : SPEC)], {
+  return exitOf(spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), ...(args.length > 0 ? args : SPEC)], {
     cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, [TARGET_ENV]: JSON.stringify(target) },
-  });
-  return new Promise((done) => child.on('close', (code) => done(code ?? 1)));
+  }));
 }
 
 async function main(): Promise<number> {
