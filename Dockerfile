@@ -7,7 +7,8 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: the package's own `prepare` script would compile before the sources are here.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-RUN npm run build \
+# Only the program: tests and benchmarks are not in the image (tsconfig.src.json).
+RUN npm run build:src \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && chmod 0755 bin/plexus.js
 

@@ -35,7 +35,7 @@ async function must(file: string, args: readonly string[], cwd?: string): Promis
 }
 
 /** What the Dockerfile copies into the runtime image or builds it from. */
-const IMAGE_INPUTS = ['Dockerfile', 'package.json', 'package-lock.json', 'tsconfig.json', 'bin', 'src', 'examples'];
+const IMAGE_INPUTS = ['Dockerfile', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.src.json', 'bin', 'src', 'examples'];
 
 export interface KitPaths {
   readonly kit: string;

@@ -148,7 +148,7 @@ describe('Dockerfile', () => {
     for (const from of froms) expect(from).to.match(/^FROM node:20-slim\b/);
     const runs = instructions.filter((l) => l.startsWith('RUN ')).join(' ');
     expect(runs).to.match(/npm ci\b/);
-    expect(runs).to.match(/npm run build\b/);
+    expect(runs).to.match(/npm run build:src\b/);
     expect(runs).to.match(/npm prune --omit=dev\b/);
   });
 
