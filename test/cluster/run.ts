@@ -11,7 +11,7 @@
  * Arguments are passed to mocha (e.g. one file: `npm run test:cluster -- dist/test/cluster/x.test.js`).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '../helpers/paths.js';
@@ -22,7 +22,21 @@ import { TARGET_ENV, type ClusterTarget } from './helpers/target.js';
  * The Kubernetes-mode e2e files that run against the real API server too (helpers/api-servers.ts),
  * first (each test resets the cluster), then the cluster suite.
  */
-const SPEC = ['dist/test/e2e/kube-agent.test.js', 'dist/test/e2e/kube-rbac.test.js', 'dist/test/cluster/**/*.test.js'];
+const E2E_ON_REAL_SERVER = ['dist/test/e2e/kube-agent.test.js', 'dist/test/e2e/kube-rbac.test.js'];
+/**
+ * The cluster files in an order that shares installations: each file's `before` installs only
+ * when the agents' arguments differ (a rollout), so the plain-mode files run together, then the
+ * files that change the mode, any file not named here, and uninstall last (it removes Plexus).
+ */
+const CLUSTER_ORDER = ['traffic', 'gamma', 'rollout', 'secure', 'acl'];
+const CLUSTER_LAST = 'uninstall';
+
+function clusterFiles(): string[] {
+  const dir = join(REPO_ROOT, 'dist', 'test', 'cluster');
+  const names = readdirSync(dir).filter((file) => file.endsWith('.test.js')).map((file) => file.slice(0, -'.test.js'.length));
+  const rank = (name: string): number => (name === CLUSTER_LAST ? Infinity : CLUSTER_ORDER.includes(name) ? CLUSTER_ORDER.indexOf(name) : CLUSTER_ORDER.length);
+  return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((name) => join('dist', 'test', 'cluster', `${name}.test.js`));
+}
 const LOCKED_ENV = 'PLEXUS_TEST_CLUSTER_LOCKED';
 const say = (line: string): void => console.log(`test:cluster: ${line}`);
 
@@ -95,7 +109,7 @@ async function kitTarget(dir: string, state: string): Promise<ClusterTarget> {
 
 function mocha(target: ClusterTarget): Promise<number> {
   const args = process.argv.slice(2);
-  return exitOf(spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), ...(args.length > 0 ? args : SPEC)], {
+  return exitOf(spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), ...(args.length > 0 ? args : [...E2E_ON_REAL_SERVER, ...clusterFiles()])], {
     cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, [TARGET_ENV]: JSON.stringify(target) },
   }));
 }
