@@ -148,7 +148,7 @@ async function loadSecure(options: AgentOptions, kubeConfig: KubeConfig, agent: 
   if (options.secure === null) return null;
   const { KubeSecure } = await import('../secure/cluster/kube-secure.js');
   return new KubeSecure({
-    kubeConfig, namespace: options.namespace, nodeName: options.nodeName, acl: options.acl, settings: options.secure,
+    kubeConfig, namespace: options.namespace, nodeName: options.nodeName, acl: options.acl, paths: options.paths, settings: options.secure,
     logger: options.logger, registry: agent.registry, agentPods,
   });
 }
