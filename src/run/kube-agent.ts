@@ -108,7 +108,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   await agent.start();
   if (options.secure !== null) {
     const { KubeSecure } = await import('../secure/cluster/kube-secure.js');
-    secure = new KubeSecure({ kubeConfig, namespace: options.namespace, nodeName: options.nodeName, acl: options.acl, settings: options.secure, logger, registry: agent.registry });
+    secure = new KubeSecure({ kubeConfig, namespace: options.namespace, nodeName: options.nodeName, acl: options.acl, paths: options.paths, settings: options.secure, logger, registry: agent.registry });
   }
   leader.start();
   if (!(await ownCertificate(secure, signal, logger, async () => {

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SecureAgentOptions } from '../options.js';
 import { ApiClient } from '../../kube/api-client.js';
+import type { PathPolicy } from '../../node-agent/http/request-target.js';
 import type { Dialer } from '../../node-agent/runtime/dialer.js';
 import type { MeshConfig } from '../../routing/mesh-config.js';
 import { SecureMode } from '../secure-mode.js';
@@ -22,6 +23,8 @@ export interface KubeSecureOptions {
   readonly namespace: string;
   readonly nodeName: string;
   readonly acl: boolean;
+  /** The agent's path normalisation, applied again to requests arriving through the tunnel. */
+  readonly paths: PathPolicy;
   readonly settings: SecureAgentOptions;
   readonly logger: Logger;
   readonly registry: Registry;
@@ -48,7 +51,7 @@ export class KubeSecure {
       nodeName, trustDomain: settings.trustDomain,
       credentials: clusterCredentials({ kubeConfig, client: this.#client, namespace, trustDomain: settings.trustDomain, issuer: settings.issuer }),
       tunnelAddress: settings.tunnelAddress, tunnelPort: settings.tunnelPort, peers: this.#peers.peers,
-      permissive: settings.permissive, acl: this.#options.acl, logger, registry: this.#options.registry,
+      permissive: settings.permissive, acl: this.#options.acl, paths: this.#options.paths, logger, registry: this.#options.registry,
       startTimeoutMs: START_TIMEOUT_MS, signal,
     });
   }
