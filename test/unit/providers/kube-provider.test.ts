@@ -7,7 +7,7 @@ import { KubeProvider } from '../../../src/providers/kube-provider.js';
 import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
 import { eventually } from '../fake-apiserver/support.js';
-import { endpointSlice, meshedService, smiCrd } from './fixtures.js';
+import { endpointSlice, meshedService, smiCrd } from '../kube/fixtures.js';
 
 function names(snapshot: Snapshot | undefined, kind: string): string[] {
   return (snapshot?.objects ?? [])
