@@ -137,6 +137,8 @@ describe('plexus stat / tap / dashboard in a cluster (fake API server, pod proxy
   });
 
   it('the dashboard serves the graph of both agents on loopback', async () => {
+    // The test before deleted the tap token Secret: the routes panel needs it.
+    await core.createNamespacedSecret({ namespace: 'plexus', body: { metadata: { name: 'plexus-tap' }, data: { token: Buffer.from(TOKEN).toString('base64') } } });
     const child = spawn(process.execPath, [...PLEXUS_ARGV, 'dashboard', '--kubeconfig', kubeconfig, '--port', '0', '--duration', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const url = await new Promise<string>((resolve, reject) => {
@@ -157,6 +159,10 @@ describe('plexus stat / tap / dashboard in a cluster (fake API server, pod proxy
         throw new Error('the graph never showed both edges with traffic');
       });
       expect(edges.map((edge) => `${edge.from} → ${edge.to} ${edge.successRate}`).sort()).to.deep.equal(['shop/front → shop/web 1', 'unknown → shop/web 0']);
+      // The routes panel reads an agent's /config through the pod proxy, with the tap token.
+      const service = await (await fetch(`${url}api/service?name=shop/web`)).json() as { routes: Array<{ port: number }> | null; routesProblem: string | null };
+      expect(service.routesProblem).to.equal(null);
+      expect(service.routes?.map((route) => route.port)).to.deep.equal([PORT]);
       const foreign = await request(`${url}api/graph`, { headers: { host: 'evil.example' } });
       await foreign.body.text();
       expect(foreign.statusCode).to.equal(421);

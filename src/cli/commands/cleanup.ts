@@ -2,8 +2,8 @@
  * `plexus cleanup`: undo what the agents and `plexus prepare` wrote outside manifests/ — the
  * CoreDNS block (restored byte-exact, CoreDNS rolled once, the pod-template annotation removed),
  * the shadow Services, the leader Lease, the problem Events, secure mode's NetworkPolicies, and
- * the mesh CA Secret and trust-bundle ConfigMap when Plexus made them (a CA Secret you brought is
- * kept). Works before or after `kubectl delete -f manifests/`, without knowing the CoreDNS
+ * the mesh CA Secret and trust-bundle ConfigMap and the tap token Secret when Plexus made them
+ * (a Secret you brought is kept). Works before or after `kubectl delete -f manifests/`, without knowing the CoreDNS
  * version, and when run twice. One failing step does not stop the others; the exit code says
  * whether all succeeded.
  */
@@ -14,6 +14,7 @@ import { CliError, EXIT } from '../errors.js';
 import { deleteLeaderLease, deletePlexusEvents, deleteShadowServices, installedWorkloads } from './cleanup-objects.js';
 import { cleanupNetworkPolicies } from './cleanup-policies.js';
 import { cleanupCa } from './cluster-ca.js';
+import { cleanupTapToken } from './tap-token.js';
 import { clusterOptions, describeFailure, loadKubeConfig, type ClusterArgs } from './prepare.js';
 
 interface CleanupArgs extends ClusterArgs {
@@ -57,6 +58,7 @@ async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
     ['Events', async () => counted(await deletePlexusEvents(kc), 'Events', '')],
     ['NetworkPolicies', () => cleanupNetworkPolicies(kc)],
     ['mesh CA', async () => (await cleanupCa(kc, ns)).join('\n')],
+    ['tap token', () => cleanupTapToken(kc, ns)],
     ['CoreDNS', async () => {
       const dns = await cleanupCoreDns(kc, args.meshDomain);
       for (const warning of dns.warnings) console.error(`warning: ${warning}`);
@@ -83,7 +85,7 @@ async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
 
 export const cleanupCommand: CommandModule<object, CleanupArgs> = {
   command: 'cleanup',
-  describe: 'Remove the CoreDNS block (exact restore), shadow Services, Lease, Events, and the NetworkPolicies and mesh CA Plexus made; safe to run twice',
+  describe: 'Remove the CoreDNS block (exact restore), shadow Services, Lease, Events, and the NetworkPolicies, mesh CA and tap token Plexus made; safe to run twice',
   builder,
   handler,
 };

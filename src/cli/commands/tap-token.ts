@@ -32,3 +32,24 @@ export async function prepareTapToken(kc: KubeConfig, namespace: string): Promis
   }
   return `tap token: created Secret ${namespace}/${TAP_SECRET_NAME} (the agents read it within a minute: plexus tap needs it)`;
 }
+
+/** `plexus cleanup`: deletes Secret `plexus-tap` when Plexus made it (a token you brought is kept). */
+export async function cleanupTapToken(kc: KubeConfig, namespace: string): Promise<string> {
+  const core = typedClient(kc, CoreV1Api);
+  const where = `Secret ${namespace}/${TAP_SECRET_NAME}`;
+  let labels: Record<string, string> | undefined;
+  try {
+    labels = (await core.readNamespacedSecret({ namespace, name: TAP_SECRET_NAME })).metadata?.labels;
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) return 'tap token: none left';
+    throw err;
+  }
+  if (labels?.['app.kubernetes.io/managed-by'] !== 'plexus') return `tap token: kept ${where} (not made by Plexus: no app.kubernetes.io/managed-by=plexus label)`;
+  try {
+    await core.deleteNamespacedSecret({ namespace, name: TAP_SECRET_NAME });
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) return 'tap token: none left';
+    throw err;
+  }
+  return `tap token: deleted ${where}`;
+}

@@ -95,7 +95,8 @@ export class ClusterAgents implements AgentAccess {
   }
 
   async get(agent: string, path: string, signal: AbortSignal): Promise<AgentAnswer> {
-    const headers: Record<string, string> = path.startsWith('tap') ? { [TAP_TOKEN_HEADER]: await this.#token() } : {};
+    // The debug endpoints (tap, config) answer the pod proxy only with the mesh's tap token.
+    const headers: Record<string, string> = path.startsWith('tap') || path === 'config' ? { [TAP_TOKEN_HEADER]: await this.#token() } : {};
     const response = await this.#client.open(`/api/v1/namespaces/${this.#namespace}/pods/${agent}:${AGENT_ADMIN_PORT}/proxy/${path}`, headers, signal);
     return { status: response.status, body: response.body as ReadableStream<Uint8Array> | null, text: () => response.text() };
   }

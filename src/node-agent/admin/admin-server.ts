@@ -7,8 +7,9 @@
  *   pod proxy). They show counts and health, never names, addresses or rules.
  * - **debug** — `/config` (the applied MeshConfig: every Service, pod IP, ServiceAccount and
  *   access rule, and every problem) and every other path: answered only on connections from a
- *   loopback address (the agent's own host or pod: `kubectl port-forward` arrives there), 403
- *   from anywhere else. Safe by default: a new endpoint is loopback-only unless it is added to
+ *   loopback address (the agent's own host or pod: `kubectl port-forward` arrives there) or
+ *   carrying the mesh's tap token (so `plexus dashboard` reads /config through the API server's
+ *   pod proxy), 403 from anywhere else. Safe by default: a new endpoint is loopback-only unless it is added to
  *   PUBLIC_PATHS; list it in DEBUG_PATHS so the 404 answer names it.
  *   `/tap` (live requests, a stream) is debug too, with its own guard (tap-endpoint.ts): loopback
  *   callers only, or, on an agent that has the mesh's tap token, callers that send it (so the
@@ -88,7 +89,8 @@ export class AdminServer {
     const target = request.url ?? '/';
     const queryStart = target.indexOf('?');
     const path = queryStart === -1 ? target : target.slice(0, queryStart);
-    if (!PUBLIC_PATHS.includes(path) && path !== '/tap' && !isLoopbackAddress(request.socket.remoteAddress)) {
+    if (!PUBLIC_PATHS.includes(path) && path !== '/tap' && !isLoopbackAddress(request.socket.remoteAddress)
+      && !(DEBUG_PATHS.includes(path) && await this.#source.tap.tokenRefusal(request) === null)) {
       sendJson(response, 403, {
         error: `${path} answers only on loopback: it shows every Service, pod IP, ServiceAccount and access rule`,
         hint: `kubectl -n <mesh namespace> port-forward pod/<agent pod> ${this.port}, then curl http://127.0.0.1:${this.port}${path}`,

@@ -57,6 +57,16 @@ export class TapEndpoint {
     if (this.tokenFile === null) {
       return isLoopbackAddress(request.socket.remoteAddress) ? null : 'tap is open to this host only (loopback): this agent has no tap token (--tap-token-file)';
     }
+    return this.tokenRefusal(request);
+  }
+
+  /**
+   * Null when the request carries the mesh's tap token, else why not. The token is the mesh's
+   * read-only observer credential: it also opens the other debug endpoints (/config, which the
+   * dashboard's routes panel reads through the API server's pod proxy).
+   */
+  async tokenRefusal(request: IncomingMessage): Promise<string | null> {
+    if (this.tokenFile === null) return 'this agent has no tap token (--tap-token-file)';
     const sent = request.headers[TAP_TOKEN_HEADER];
     if (typeof sent !== 'string' || sent === '') return `tap needs the mesh's tap token in ${TAP_TOKEN_HEADER}`;
     let token: string;

@@ -5,7 +5,9 @@
  */
 import { expect } from 'chai';
 import { request } from 'node:http';
-import { networkInterfaces } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isLoopbackAddress } from '../../../src/node-agent/admin/admin-server.js';
 import type { NodeAgent } from '../../../src/node-agent/agent.js';
 import { meshConfig, startAgent } from './fixtures.js';
@@ -22,9 +24,9 @@ function hostAddress(): string | undefined {
 }
 
 /** GET on `host:port` from `localAddress`: the status and the body. */
-function get(host: string, port: number, path: string, localAddress: string): Promise<{ status: number; body: string }> {
+function get(host: string, port: number, path: string, localAddress: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, localAddress, agent: false }, (res) => {
+    const req = request({ host, port, path, localAddress, headers, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -78,5 +80,39 @@ describe('agent: admin endpoints, public and loopback-only', () => {
   it('tells loopback addresses apart', () => {
     for (const address of ['127.0.0.1', '127.83.4.5', '::1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(address), address).to.equal(true);
     for (const address of ['10.0.0.7', '192.0.2.2', '::ffff:10.0.0.7', 'fe80::1', '::', undefined]) expect(isLoopbackAddress(address), String(address)).to.equal(false);
+  });
+});
+
+describe('agent: /config with the mesh\'s tap token (the dashboard through the pod proxy)', () => {
+  let agent: NodeAgent;
+  let tokenDir: string;
+
+  beforeEach(async () => {
+    tokenDir = mkdtempSync(join(tmpdir(), 'plexus-admin-token-'));
+    writeFileSync(join(tokenDir, 'token'), 'observer-token\n');
+    ({ agent } = startAgent({ adminAddress: '0.0.0.0', tapTokenFile: join(tokenDir, 'token') }));
+    await agent.start();
+    await agent.apply(meshConfig([]));
+  });
+
+  afterEach(async () => {
+    await agent.stop();
+    rmSync(tokenDir, { recursive: true, force: true });
+  });
+
+  it('serves /config to a non-loopback caller with the token, and refuses a wrong or missing one', async function () {
+    const address = hostAddress();
+    if (address === undefined) this.skip();
+    const served = await get(address!, agent.adminPort, '/config', address!, { 'x-plexus-tap-token': 'observer-token' });
+    expect(served.status).to.equal(200);
+    expect(JSON.parse(served.body)).to.have.property('config');
+    const attempts: Array<Record<string, string>> = [{}, { 'x-plexus-tap-token': 'guess' }, { 'x-plexus-tap-token': 'observer-token-and-more' }];
+    for (const headers of attempts) {
+      const denied = await get(address!, agent.adminPort, '/config', address!, headers);
+      expect(denied.status, JSON.stringify(headers)).to.equal(403);
+      expect(denied.body).to.not.contain('"config"');
+    }
+    // The token opens the debug endpoints only: an unknown path stays refused.
+    expect((await get(address!, agent.adminPort, '/debug/anything', address!, { 'x-plexus-tap-token': 'observer-token' })).status).to.equal(403);
   });
 });

@@ -91,6 +91,11 @@ describe('mesh CA in a cluster: plexus prepare / ca rotate / ca retire / cleanup
     expect(cleanup.stdout, cleanup.stderr).to.match(/mesh CA: deleted Secret plexus\/plexus-ca/);
     expect(cleanup.stdout).to.match(/mesh CA: deleted ConfigMap plexus\/plexus-ca-bundle/);
     expect(await readCaSecret(core, 'plexus')).to.equal(null);
+    // The tap token prepare made goes too; a second cleanup finds nothing.
+    expect(cleanup.stdout).to.match(/^tap token: deleted Secret plexus\/plexus-tap$/m);
+    expect((await core.listNamespacedSecret({ namespace: 'plexus' })).items.map((s) => s.metadata?.name)).to.deep.equal([]);
+    const again = await plexus(['cleanup', '--kubeconfig', kubeconfig]);
+    expect(again.stdout, again.stderr).to.match(/^tap token: none left$/m);
   });
 
   it('a kubernetes.io/tls CA Secret the user brought is used, never replaced, and kept by cleanup', async () => {
@@ -101,8 +106,11 @@ describe('mesh CA in a cluster: plexus prepare / ca rotate / ca retire / cleanup
     expect(await bundle()).to.deep.equal([own.certPem.trim()]);
     expect((await readCaSecret(core, 'plexus'))!.ca.certPem).to.equal(own.certPem);
 
+    // A tap token the user brought is kept as well.
+    await core.replaceNamespacedSecret({ namespace: 'plexus', name: 'plexus-tap', body: { metadata: { name: 'plexus-tap' }, data: { token: Buffer.from('own').toString('base64') } } });
     const cleanup = await plexus(['cleanup', '--kubeconfig', kubeconfig]);
     expect(cleanup.stdout, cleanup.stderr).to.match(/mesh CA: kept Secret plexus\/plexus-ca \(not made by Plexus/);
+    expect(cleanup.stdout).to.match(/^tap token: kept Secret plexus\/plexus-tap \(not made by Plexus/m);
     expect((await readCaSecret(core, 'plexus'))!.ca.certPem).to.equal(own.certPem);
   });
 
