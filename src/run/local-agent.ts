@@ -148,7 +148,7 @@ async function startLocalSecure(options: AgentOptions, settings: SecureAgentOpti
     nodeName: options.nodeName, trustDomain: settings.trustDomain,
     credentials: localCredentials({ caDir: settings.caDir, nodeName: options.nodeName, trustDomain: settings.trustDomain, lifetimeMs: settings.certLifetimeMs }),
     tunnelAddress: settings.tunnelAddress, tunnelPort: settings.tunnelPort, peers: settings.peers,
-    permissive: settings.permissive, acl: options.acl, logger: options.logger, registry: agent.registry,
+    permissive: settings.permissive, acl: options.acl, paths: options.paths, logger: options.logger, registry: agent.registry,
   });
 }
 

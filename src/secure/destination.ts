@@ -7,15 +7,17 @@
  *   of that port's destinations scheduled on this node; anything else is refused, so the tunnel is
  *   no open relay.
  * - TCP and h2c ports are authorized per stream (L4): rules without HTTP matches grant them.
- * - HTTP ports are served by a Node HTTP server fed the stream: each request is checked against the
- *   port's TrafficTarget rules (HTTPRouteGroup matches) with the stream's identity, then forwarded
- *   to the pod on a keep-alive connection.
+ * - HTTP ports are served by a Node HTTP server fed the stream: each request target is normalised
+ *   (node-agent/http/request-target.ts, the agent's path policy; 400 when it cannot be read one way
+ *   only), checked against the port's TrafficTarget rules (HTTPRouteGroup matches) with the
+ *   stream's identity, then forwarded as normalised to the pod on a keep-alive connection.
  */
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { MeshConfig, MeshPort, MeshService } from '../routing/mesh-config.js';
 import { portKey } from '../routing/mesh-config.js';
+import { checkTargetCharacters, normalizeTarget, type PathPolicy, type RequestTarget } from '../node-agent/http/request-target.js';
 import { compileAccessRules, type AccessCheck } from '../node-agent/runtime/access-rules.js';
 import type { HttpRequestInfo } from '../node-agent/runtime/types.js';
 import type { SecureMetrics } from './metrics.js';
@@ -40,6 +42,11 @@ interface StreamContext {
 export interface DestinationOptions {
   readonly nodeName: string;
   readonly acl: boolean;
+  /**
+   * How request paths are normalised before they are authorized and forwarded: the source
+   * agent normalised them already, but the destination authorizes and must not trust it.
+   */
+  readonly paths: PathPolicy;
   readonly logger: Logger;
   readonly metrics: SecureMetrics;
 }
@@ -118,11 +125,22 @@ export class DestinationPolicy {
       res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden: the Service port is no longer meshed here\n');
       return;
     }
-    const url = req.url ?? '/';
+    const method = (req.method ?? 'GET').toUpperCase();
+    let normalized: RequestTarget;
+    try {
+      checkTargetCharacters(req.url ?? '/');
+      normalized = normalizeTarget(req.url ?? '/', method, this.#options.paths);
+    } catch (err) {
+      const body = `bad request: ${err instanceof Error ? err.message : String(err)}\n`;
+      res.writeHead(400, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+      return;
+    }
+    // Authorized and forwarded as normalised: the pod sees the path the rule was checked against.
+    const url = normalized.target;
     const query = url.indexOf('?');
     const info: HttpRequestInfo = {
-      method: (req.method ?? 'GET').toUpperCase(),
-      path: query === -1 ? url : url.slice(0, query),
+      method,
+      path: normalized.path,
       query: query === -1 ? '' : url.slice(query + 1),
       header: (name) => {
         const value = req.headers[name];
@@ -139,7 +157,9 @@ export class DestinationPolicy {
       return;
     }
     const upstream = httpRequest({
-      host: target.host, port: target.port, method: req.method, path: url, headers: req.headers, agent: this.#agent,
+      host: target.host, port: target.port, method: req.method, path: url, agent: this.#agent,
+      // An absolute-form target's authority replaces Host, as on the source side.
+      headers: normalized.authority === null ? req.headers : { ...req.headers, host: normalized.authority },
     }, (response) => {
       res.writeHead(response.statusCode ?? 502, response.statusMessage, response.rawHeaders);
       response.pipe(res);

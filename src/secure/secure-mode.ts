@@ -12,6 +12,7 @@ import { X509Certificate } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { PathPolicy } from '../node-agent/http/request-target.js';
 import type { Dialer, UpstreamPath } from '../node-agent/runtime/dialer.js';
 import { identityKey } from '../node-agent/runtime/identities.js';
 import type { MeshConfig, SourceIdentity } from '../routing/mesh-config.js';
@@ -70,6 +71,8 @@ export interface SecureModeOptions {
   readonly peers: ReadonlyMap<string, PeerAddress>;
   readonly permissive: boolean;
   readonly acl: boolean;
+  /** The agent's path normalisation (`--path-escaped-slashes`, `--merge-slashes`), applied again on the destination side. */
+  readonly paths: PathPolicy;
   readonly logger: Logger;
   /** The agent's `/metrics` registry. */
   readonly registry: Registry;
@@ -125,7 +128,7 @@ export class SecureMode {
       if (peer === null) return Promise.reject(new Error(`no tunnel peer for node ${request.node}`));
       return this.#client.openStream(request.identity, peer, { host: request.host, port: request.port, service: request.service });
     }, logger);
-    this.#policy = new DestinationPolicy({ nodeName, acl: options.acl, logger, metrics });
+    this.#policy = new DestinationPolicy({ nodeName, acl: options.acl, paths: options.paths, logger, metrics });
   }
 
   /** Reads the CA, obtains the agent's certificate and opens the tunnel listener. */

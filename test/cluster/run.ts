@@ -10,8 +10,8 @@
  * - otherwise: one line saying why it skips, exit 0.
  * Arguments are passed to mocha (e.g. one file: `npm run test:cluster -- dist/test/cluster/x.test.js`).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '../helpers/paths.js';
@@ -22,7 +22,21 @@ import { TARGET_ENV, type ClusterTarget } from './helpers/target.js';
  * The Kubernetes-mode e2e files that run against the real API server too (helpers/api-servers.ts),
  * first (each test resets the cluster), then the cluster suite.
  */
-const SPEC = ['dist/test/e2e/kube-agent.test.js', 'dist/test/e2e/kube-rbac.test.js', 'dist/test/cluster/**/*.test.js'];
+const E2E_ON_REAL_SERVER = ['dist/test/e2e/kube-agent.test.js', 'dist/test/e2e/kube-rbac.test.js'];
+/**
+ * The cluster files in an order that shares installations: each file's `before` installs only
+ * when the agents' arguments differ (a rollout), so the plain-mode files run together, then the
+ * files that change the mode, any file not named here, and uninstall last (it removes Plexus).
+ */
+const CLUSTER_ORDER = ['traffic', 'gamma', 'rollout', 'secure', 'acl'];
+const CLUSTER_LAST = 'uninstall';
+
+function clusterFiles(): string[] {
+  const dir = join(REPO_ROOT, 'dist', 'test', 'cluster');
+  const names = readdirSync(dir).filter((file) => file.endsWith('.test.js')).map((file) => file.slice(0, -'.test.js'.length));
+  const rank = (name: string): number => (name === CLUSTER_LAST ? Infinity : CLUSTER_ORDER.includes(name) ? CLUSTER_ORDER.indexOf(name) : CLUSTER_ORDER.length);
+  return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((name) => join('dist', 'test', 'cluster', `${name}.test.js`));
+}
 const LOCKED_ENV = 'PLEXUS_TEST_CLUSTER_LOCKED';
 const say = (line: string): void => console.log(`test:cluster: ${line}`);
 
@@ -55,15 +69,29 @@ function kitDir(): string | null {
   return existsSync(join(dir, 'up')) ? dir : null;
 }
 
+/**
+ * A child's exit code. SIGINT/SIGTERM sent to this runner are passed on, so mocha stops the
+ * agents its tests started (test/helpers/reap-children.ts) before the run ends.
+ */
+function exitOf(child: ChildProcess): Promise<number> {
+  const forward = (signal: NodeJS.Signals): void => {
+    child.kill(signal);
+  };
+  process.on('SIGINT', forward).on('SIGTERM', forward);
+  return new Promise((done) => child.on('close', (code, signal) => {
+    process.off('SIGINT', forward).off('SIGTERM', forward);
+    done(code ?? (signal === null ? 1 : 128));
+  }));
+}
+
 /** Re-runs this runner under `flock` on the kit's state dir; returns the exit code. */
 function underLock(state: string): Promise<number> {
   mkdirSync(state, { recursive: true });
   const lock = join(state, 'plexus-test-cluster.lock');
   const self = fileURLToPath(import.meta.url);
-  const child = spawn('flock', ['-w', '1800', lock, process.execPath, self, ...process.argv.slice(2)], {
+  return exitOf(spawn('flock', ['-w', '1800', lock, process.execPath, self, ...process.argv.slice(2)], {
     stdio: 'inherit', env: { ...process.env, [LOCKED_ENV]: '1' },
-  });
-  return new Promise((done) => child.on('close', (code) => done(code ?? 1)));
+  }));
 }
 
 async function kitTarget(dir: string, state: string): Promise<ClusterTarget> {
@@ -81,11 +109,9 @@ async function kitTarget(dir: string, state: string): Promise<ClusterTarget> {
 
 function mocha(target: ClusterTarget): Promise<number> {
   const args = process.argv.slice(2);
-  const hooks = join(REPO_ROOT, 'dist', 'test', 'cluster', 'helpers', 'report-failures.js');
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--require', hooks, ...(args.length > 0 ? args : SPEC)], {
+  return exitOf(spawn(process.execPath, [join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), ...(args.length > 0 ? args : [...E2E_ON_REAL_SERVER, ...clusterFiles()])], {
     cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, [TARGET_ENV]: JSON.stringify(target) },
-  });
-  return new Promise((done) => child.on('close', (code) => done(code ?? 1)));
+  }));
 }
 
 async function main(): Promise<number> {

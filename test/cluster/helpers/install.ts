@@ -50,9 +50,29 @@ export async function installedArgs(cluster: TestCluster): Promise<{ image: stri
   return agent === undefined ? null : { image: agent.image, args: agent.args };
 }
 
-/** Waits until every node runs a ready agent of the DaemonSet's current template. */
+/**
+ * Waits until every node runs a ready agent of the DaemonSet's current template. When it does
+ * not, the error says why: the mesh namespace's pods, their recent events and the last log lines
+ * of every agent container (the stopped ones' too).
+ */
 export async function agentsRolledOut(cluster: TestCluster, timeoutSeconds = 240): Promise<void> {
-  await cluster.kubectl.ok(['rollout', 'status', '-n', MESH_NAMESPACE, `daemonset/${DAEMONSET}`, `--timeout=${timeoutSeconds}s`], { timeoutMs: (timeoutSeconds + 10) * 1000 });
+  const status = await cluster.kubectl.run(['rollout', 'status', '-n', MESH_NAMESPACE, `daemonset/${DAEMONSET}`, `--timeout=${timeoutSeconds}s`], { timeoutMs: (timeoutSeconds + 10) * 1000 });
+  if (status.code === 0) return;
+  throw new Error(`the agents did not roll out in ${timeoutSeconds} s: ${status.stderr.trim() || status.stdout.trim()}\n${await meshState(cluster)}`);
+}
+
+/** What a person would look at when the mesh's pods are not ready. */
+export async function meshState(cluster: TestCluster): Promise<string> {
+  const show = async (title: string, args: readonly string[]): Promise<string> => {
+    const out = await cluster.kubectl.run(args);
+    return `--- ${title}\n${(out.stdout + out.stderr).trim()}`;
+  };
+  return (await Promise.all([
+    show('pods', ['get', 'pods', '-n', MESH_NAMESPACE, '-o', 'wide']),
+    show('events', ['get', 'events', '-n', MESH_NAMESPACE, '--sort-by=.lastTimestamp']),
+    show('agent logs', ['logs', '-n', MESH_NAMESPACE, '-l', 'app.kubernetes.io/component=agent', '--tail=20', '--prefix', '--all-containers']),
+    show('logs of agents that stopped', ['logs', '-n', MESH_NAMESPACE, '-l', 'app.kubernetes.io/component=agent', '--tail=20', '--prefix', '--previous']),
+  ])).join('\n');
 }
 
 /**

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
 import type { Endpoint } from '../../../src/routing/mesh-config.js';
+import { DEFAULT_PATH_POLICY } from '../../../src/node-agent/http/request-target.js';
 import { DestinationPolicy } from '../../../src/secure/destination.js';
 import { NO_METRICS } from '../../../src/secure/metrics.js';
 import { backend, backends, endpoint, meshConfig, meshPort, meshService } from '../runtime/fixtures.js';
@@ -21,7 +22,7 @@ function config(sources: readonly string[]) {
 
 describe('secure/DestinationPolicy', () => {
   const policy = (acl: boolean, sources: readonly string[] = ['shop/api']): DestinationPolicy => {
-    const built = new DestinationPolicy({ nodeName: 'node-a', acl, logger, metrics: NO_METRICS });
+    const built = new DestinationPolicy({ nodeName: 'node-a', acl, paths: DEFAULT_PATH_POLICY, logger, metrics: NO_METRICS });
     built.setConfig(config(sources));
     return built;
   };
