@@ -40,6 +40,32 @@ describe('cluster: the issuer Deployment refuses and survives (issue 21)', funct
     await agentsRolledOut(cluster).catch(() => undefined);
   });
 
+  it('RBAC on the real API server: only the issuer reads the CA Secret; agents create no TokenReview; neither gets more than it uses', async () => {
+    const can = async (account: string, ...what: string[]): Promise<string> => {
+      const run = await cluster.kubectl.run(['auth', 'can-i', ...what, '-n', MESH_NAMESPACE, `--as=system:serviceaccount:${MESH_NAMESPACE}:${account}`]);
+      return `${account} ${what.join(' ')}: ${run.stdout.trim() || run.stderr.trim()}`;
+    };
+    const expectations: ReadonlyArray<readonly [string, string[], 'yes' | 'no']> = [
+      ['plexus-agent', ['get', 'secret/plexus-ca'], 'no'],
+      ['plexus-agent', ['list', 'secrets'], 'no'],
+      ['plexus-agent', ['watch', 'secrets'], 'no'],
+      ['plexus-agent', ['create', 'tokenreviews.authentication.k8s.io'], 'no'],
+      ['plexus-agent', ['update', 'configmap/plexus-ca-bundle'], 'no'],
+      ['plexus-agent', ['get', 'configmap/plexus-ca-bundle'], 'yes'],
+      ['plexus-agent', ['watch', 'pods'], 'yes'],
+      ['plexus-issuer', ['get', 'secret/plexus-ca'], 'yes'],
+      ['plexus-issuer', ['get', 'secret/plexus-tap-token'], 'no'],
+      ['plexus-issuer', ['list', 'secrets'], 'no'],
+      ['plexus-issuer', ['update', 'secret/plexus-ca'], 'no'],
+      ['plexus-issuer', ['create', 'tokenreviews.authentication.k8s.io'], 'yes'],
+      ['plexus-issuer', ['watch', 'pods'], 'no'],
+      ['plexus-issuer', ['update', 'leases.coordination.k8s.io'], 'no'],
+      ['plexus-issuer', ['create', 'services'], 'no'],
+    ];
+    const answers = await Promise.all(expectations.map(([account, what]) => can(account, ...what)));
+    expect(answers).to.deep.equal(expectations.map(([account, what, answer]) => `${account} ${what.join(' ')}: ${answer}`));
+  });
+
   it('refuses a token bound to no pod, a pod that is not an agent, and an agent asking for another node', async () => {
     const publicKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const body = (identity: string): string => JSON.stringify({ requests: [{ identity, publicKey }] });
