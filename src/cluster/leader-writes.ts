@@ -23,7 +23,8 @@ import { NetworkPolicyWriter } from '../secure/cluster/network-policy-writer.js'
 import { DNS_CHECK_INTERVAL_MS, DnsKeeper } from './dns-keeper.js';
 import { EventRecorder } from './events.js';
 import { RouteStatusWriter } from './route-status.js';
-import { planShadowServices, ShadowServiceWriter } from './shadow.js';
+import { ownNamesOf, planShadowServices, ShadowServiceWriter } from './shadow.js';
+import type { OwnName } from '../dns/own-names.js';
 
 export interface LeaderWritesOptions {
   readonly client: ApiClient;
@@ -48,6 +49,8 @@ export class LeaderWrites {
   readonly #routeStatus: RouteStatusWriter;
   readonly #dns: DnsKeeper;
   #dnsRunning: Promise<void> | null = null;
+  /** The own names of the last config written (with the shadow ClusterIPs then known). */
+  #ownNames: readonly OwnName[] = [];
   #dnsTimer: NodeJS.Timeout | null = null;
 
   constructor(options: LeaderWritesOptions) {
@@ -90,12 +93,13 @@ export class LeaderWrites {
       writeProblems.push(p);
     }
     await this.#events.report([...config.problems, ...writeProblems], objects);
+    this.#ownNames = ownNamesOf(config, shadowServices, namespace);
     this.keepDns(config);
   }
 
   /** Checks the CoreDNS block for `config`, unless a check runs already. */
   keepDns(config: MeshConfig): void {
-    this.#dnsRunning ??= this.#dns.keep(config).finally(() => {
+    this.#dnsRunning ??= this.#dns.keep(config, this.#ownNames).finally(() => {
       this.#dnsRunning = null;
     });
   }

@@ -11,6 +11,7 @@ import { shadowServiceName } from '../dns/shadow-name.js';
 import { portKey, type Allocation, type MeshConfig, type PortProtocol } from '../routing/mesh-config.js';
 import type { RawObject } from '../model/snapshot.js';
 import { ApiClient, KubeApiError } from '../kube/api-client.js';
+import type { OwnName } from '../dns/own-names.js';
 import { AGENT_POD_SELECTOR, MANAGED_BY_LABEL, MANAGED_BY_PLEXUS, SHADOW_OF_NAME, SHADOW_OF_NAMESPACE } from '../kube/labels.js';
 
 export interface ShadowPort {
@@ -223,4 +224,26 @@ export class ShadowServiceWriter {
 
 function originalOf(shadow: ShadowService): { namespace: string; name: string } {
   return { namespace: shadow.metadata.annotations[SHADOW_OF_NAMESPACE]!, name: shadow.metadata.annotations[SHADOW_OF_NAME]! };
+}
+
+/**
+ * The Services of `config.ownNames` with their shadow Service's ClusterIPs, as read from the API
+ * (a shadow Service created by this very write has its address in the next update).
+ */
+export function ownNamesOf(config: MeshConfig, shadowServices: readonly RawObject[], meshNamespace: string): OwnName[] {
+  if (config.ownNames === undefined) return [];
+  const byName = new Map(shadowServices.filter((s) => record(s.metadata).namespace === meshNamespace).map((s) => [nameOf(s), s]));
+  const names: OwnName[] = [];
+  for (const key of config.ownNames) {
+    const [namespace = '', name = ''] = key.split('/');
+    const addresses = clusterIPsOf(byName.get(shadowServiceName(namespace, name)));
+    if (addresses.length > 0) names.push({ namespace, name, addresses });
+  }
+  return names;
+}
+
+function clusterIPsOf(service: RawObject | undefined): string[] {
+  const spec = record(service?.spec);
+  const listed: unknown[] = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [spec.clusterIP];
+  return listed.filter((ip): ip is string => typeof ip === 'string' && ip !== '' && ip !== 'None');
 }

@@ -45,13 +45,26 @@ export function buildDnsTable(domain: string, records: Iterable<readonly [string
   return { domain: zone, records: map, parents };
 }
 
-/** `<svc>.<ns>.<domain>` → VIP for every meshed Service that has one. */
-export function dnsTableFromConfig(config: MeshConfig): DnsTable {
+/** The cluster domain local mode answers own names in (as a cluster's default). */
+export const LOCAL_CLUSTER_DOMAIN = 'cluster.local';
+
+/**
+ * `<svc>.<ns>.<domain>` → VIP for every meshed Service that has one; and, for those with
+ * `plexus.dev/own-names`, `<svc>.<ns>.svc.cluster.local` → the same VIP (a second zone, present
+ * only when some Service opts in).
+ */
+export function dnsTablesFromConfig(config: MeshConfig): DnsTable[] {
   const records: [string, string][] = [];
+  const own: [string, string][] = [];
+  const ownNames = new Set(config.ownNames ?? []);
   for (const service of config.services) {
-    if (service.vip) records.push([`${service.name}.${service.namespace}.${config.meshDomain}`, service.vip]);
+    if (!service.vip) continue;
+    records.push([`${service.name}.${service.namespace}.${config.meshDomain}`, service.vip]);
+    if (ownNames.has(service.key)) own.push([`${service.name}.${service.namespace}.svc.${LOCAL_CLUSTER_DOMAIN}`, service.vip]);
   }
-  return buildDnsTable(config.meshDomain, records);
+  const tables = [buildDnsTable(config.meshDomain, records)];
+  if (own.length > 0) tables.push(buildDnsTable(LOCAL_CLUSTER_DOMAIN, own));
+  return tables;
 }
 
 function inZone(name: string, zone: string): boolean {
@@ -82,11 +95,12 @@ interface DecodedHeader {
 }
 
 /**
- * The response to one query, or null when the packet must be ignored (it is itself a response).
+ * The response to one query, from the table whose zone holds the name (REFUSED when none does),
+ * or null when the packet must be ignored (it is itself a response).
  * One question is answered (the common case; several questions in one query are not used in
  * practice); no question → FORMERR.
  */
-export function answerQuery(query: DecodedPacket, table: DnsTable): Packet | null {
+export function answerQuery(query: DecodedPacket, tables: readonly DnsTable[]): Packet | null {
   if (query.flag_qr) return null;
   const questions: Question[] = (query.questions ?? []).slice(0, 1);
   const wantsEdns = (query.additionals ?? []).some((a) => a.type === 'OPT');
@@ -105,7 +119,8 @@ export function answerQuery(query: DecodedPacket, table: DnsTable): Packet | nul
   const question = questions[0];
   if (!question) return response(RCODE.FORMERR);
   const name = normalizeName(question.name);
-  if (!inZone(name, table.domain)) return response(RCODE.REFUSED);
+  const table = tables.find((t) => inZone(name, t.domain));
+  if (table === undefined) return response(RCODE.REFUSED);
   if (question.class !== undefined && question.class !== 'IN' && question.class !== 'ANY') {
     return response(RCODE.REFUSED);
   }

@@ -54,14 +54,14 @@ export class ClusterDnsError extends Error {
   }
 }
 
-interface Clients {
+export interface Clients {
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
 }
 
-const clientsOf = (kc: KubeConfig): Clients => ({ core: typedClient(kc, CoreV1Api), apps: typedClient(kc, AppsV1Api) });
+export const clientsOf = (kc: KubeConfig): Clients => ({ core: typedClient(kc, CoreV1Api), apps: typedClient(kc, AppsV1Api) });
 
-const isStatus = (err: unknown, code: number): boolean => err instanceof ApiException && err.code === code;
+export const isStatus = (err: unknown, code: number): boolean => err instanceof ApiException && err.code === code;
 
 /** Finds the cluster DNS Deployment and the ConfigMap of its Corefile. */
 export async function findClusterDns(kc: KubeConfig): Promise<ClusterDns> {
@@ -78,7 +78,7 @@ export async function findClusterDns(kc: KubeConfig): Promise<ClusterDns> {
   return locateClusterDns(deployments);
 }
 
-async function requireCoreDns(kc: KubeConfig): Promise<CoreDns> {
+export async function requireCoreDns(kc: KubeConfig): Promise<CoreDns> {
   const dns = await findClusterDns(kc);
   if (dns.kind === 'kube-dns') {
     throw new ClusterDnsError(`Deployment ${DNS_NAMESPACE}/${dns.deployment} runs KubeDNS, which Plexus does not support: it needs CoreDNS 1.3 or later as cluster DNS`);
@@ -87,7 +87,7 @@ async function requireCoreDns(kc: KubeConfig): Promise<CoreDns> {
   return dns;
 }
 
-async function readConfigMapOrNull(core: CoreV1Api, name: string): Promise<V1ConfigMap | null> {
+export async function readConfigMapOrNull(core: CoreV1Api, name: string): Promise<V1ConfigMap | null> {
   try {
     return await core.readNamespacedConfigMap({ namespace: DNS_NAMESPACE, name });
   } catch (err) {
@@ -100,7 +100,7 @@ async function readConfigMapOrNull(core: CoreV1Api, name: string): Promise<V1Con
  * Read, edit, write with the read resourceVersion; on a 409 conflict read again and retry.
  * `edit` returns the new ConfigMap, or null when nothing needs writing.
  */
-async function editConfigMap(core: CoreV1Api, name: string, edit: (cm: V1ConfigMap) => V1ConfigMap | null): Promise<boolean> {
+export async function editConfigMap(core: CoreV1Api, name: string, edit: (cm: V1ConfigMap) => V1ConfigMap | null): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     const current = await readConfigMapOrNull(core, name);
     if (!current) throw new ClusterDnsError(`ConfigMap ${DNS_NAMESPACE}/${name} does not exist`);
@@ -116,22 +116,22 @@ async function editConfigMap(core: CoreV1Api, name: string, edit: (cm: V1ConfigM
 }
 
 /** Which configuration Plexus edits: AKS/k3s `coredns-custom` when it is imported and exists. */
-async function useCustom(core: CoreV1Api, dns: CoreDns, corefile: string): Promise<string | null> {
+export async function useCustom(core: CoreV1Api, dns: CoreDns, corefile: string): Promise<string | null> {
   if (!dns.customConfigMap || !importsServerFiles(corefile)) return null;
   return (await readConfigMapOrNull(core, dns.customConfigMap)) ? dns.customConfigMap : null;
 }
 
-async function readCorefile(core: CoreV1Api, dns: CoreDns): Promise<string> {
+export async function readCorefile(core: CoreV1Api, dns: CoreDns): Promise<string> {
   const cm = await readConfigMapOrNull(core, dns.configMap);
   const corefile = cm?.data?.[dns.corefileKey];
   if (corefile === undefined) throw new ClusterDnsError(`ConfigMap ${DNS_NAMESPACE}/${dns.configMap} has no key ${dns.corefileKey}`);
   return corefile;
 }
 
-const hashOf = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
+export const hashOf = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
 /** Restarts CoreDNS pods gradually, through the Deployment's rolling update. */
-async function roll(apps: AppsV1Api, deployment: string, hash: string | null): Promise<void> {
+export async function roll(apps: AppsV1Api, deployment: string, hash: string | null): Promise<void> {
   const body = { spec: { template: { metadata: { annotations: { [COREFILE_HASH_ANNOTATION]: hash } } } } };
   await apps.patchNamespacedDeployment({ namespace: DNS_NAMESPACE, name: deployment, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
 }
@@ -263,7 +263,7 @@ export async function inspectCoreDns(kc: KubeConfig, opts: DnsOptions): Promise<
     const state: DnsState = !edit.changed ? 'current' : edit.key in data ? 'outdated' : 'missing';
     return { state, target: `ConfigMap ${DNS_NAMESPACE}/${custom}`, warnings };
   }
-  const present = findRegions(corefile).some((r) => r.meshDomain === opts.meshDomain);
+  const present = findRegions(corefile).some((r) => r.kind === 'mesh-domain' && r.meshDomain === opts.meshDomain);
   const state: DnsState = !patchCorefile(corefile, patchOptions).changed ? 'current' : present ? 'outdated' : 'missing';
   return { state, target: `ConfigMap ${DNS_NAMESPACE}/${dns.configMap} (${dns.corefileKey})`, warnings };
 }

@@ -5,9 +5,17 @@
  */
 import type { V1Container, V1Deployment } from '@kubernetes/client-node';
 import { posix } from 'node:path';
+import { OWN_NAMES_VOLUME } from './own-names.js';
 
 export type ClusterDns =
-  | { readonly kind: 'coredns'; readonly deployment: string; readonly image: string; readonly configMap: string; readonly corefileKey: string; readonly customConfigMap?: string }
+  | {
+    readonly kind: 'coredns'; readonly deployment: string; readonly image: string; readonly configMap: string; readonly corefileKey: string;
+    readonly customConfigMap?: string;
+    /** The CoreDNS container's name (own names mount their hosts file into it). */
+    readonly container: string;
+    /** The own-names hosts file is mounted (coredns-own-names.ts). */
+    readonly ownNamesMounted: boolean;
+  }
   | { readonly kind: 'kube-dns'; readonly deployment: string }
   | { readonly kind: 'unknown'; readonly reason: string };
 
@@ -57,5 +65,7 @@ export function locateClusterDns(deployments: readonly V1Deployment[]): ClusterD
     configMap: volume.configMap.name,
     corefileKey,
     ...(custom ? { customConfigMap: CUSTOM_CONFIGMAP } : {}),
+    container: container.name,
+    ownNamesMounted: volumes.some((v) => v.name === OWN_NAMES_VOLUME) && (container.volumeMounts ?? []).some((m) => m.name === OWN_NAMES_VOLUME),
   };
 }

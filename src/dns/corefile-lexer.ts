@@ -64,6 +64,16 @@ export interface ServerBlock {
   /** The server keys as written, commas removed (`.:53`, `dns://example.org:53`). */
   readonly keys: readonly string[];
   readonly line: number;
+  /** The line of the block's opening `{`. */
+  readonly openLine: number;
+  /** The block's directives (the first token of each of its lines, nested blocks skipped), with their arguments on that line. */
+  readonly directives: readonly Directive[];
+}
+
+export interface Directive {
+  readonly name: string;
+  readonly args: readonly string[];
+  readonly line: number;
 }
 
 const isOpen = (t: Token): boolean => !t.quoted && t.text === '{';
@@ -100,10 +110,30 @@ export function serverBlocks(corefile: string): ServerBlock[] {
     }
     if (i >= tokens.length) throw new CorefileSyntaxError(`server block "${keys.join(' ')}" has no braces`, first.line);
     if (keys.length === 0) throw new CorefileSyntaxError("'{' without server keys", (tokens[i] as Token).line);
+    const openLine = (tokens[i] as Token).line;
+    const directives = directivesOf(tokens, i);
     i = skipBlock(tokens, i);
-    if (!(keys[0] as string).startsWith('(')) blocks.push({ keys, line: first.line });
+    if (!(keys[0] as string).startsWith('(')) blocks.push({ keys, line: first.line, openLine, directives });
   }
   return blocks;
+}
+
+/** The directives directly inside the block opened at `open` (well formed: skipBlock checks). */
+function directivesOf(tokens: readonly Token[], open: number): Directive[] {
+  const directives: Directive[] = [];
+  let depth = 0;
+  let current: { name: string; args: string[]; line: number } | null = null;
+  for (let i = open; i < tokens.length; i++) {
+    const token = tokens[i] as Token;
+    if (isOpen(token)) depth++;
+    else if (isClose(token) && --depth === 0) break;
+    else if (depth === 1 && current !== null && token.line === current.line) current.args.push(token.text);
+    else if (depth === 1) {
+      current = { name: token.text, args: [], line: token.line };
+      directives.push(current);
+    }
+  }
+  return directives;
 }
 
 /** From the index of a `{`, the index after its matching `}`. */

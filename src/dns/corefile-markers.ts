@@ -1,9 +1,14 @@
 /**
- * Finds the Plexus regions (`# BEGIN plexus mesh-domain=D` … `# END plexus mesh-domain=D`) in a
- * Corefile, as byte ranges that include the one line terminator Plexus writes before the BEGIN
- * line, so removing a range gives back exactly the text that was there before the patch.
+ * Finds the Plexus regions in a Corefile, as byte ranges that include the one line terminator
+ * Plexus writes before the BEGIN line, so removing a range gives back exactly the text that was
+ * there before the patch. Two kinds, each at most once per mesh domain:
+ * `# BEGIN plexus mesh-domain=D` … `# END plexus mesh-domain=D` (the mesh domain's server block)
+ * and `# BEGIN plexus own-names=D` … (the hosts line inside the cluster domain's block).
  */
+export type RegionKind = 'mesh-domain' | 'own-names';
+
 export interface MarkedRegion {
+  readonly kind: RegionKind;
   readonly meshDomain: string;
   /** Offset of the removable range (the line terminator before BEGIN when present). */
   readonly start: number;
@@ -18,8 +23,8 @@ export class MarkerError extends Error {
   }
 }
 
-const beginLine = /^# BEGIN plexus mesh-domain=(\S+)$/;
-const endLine = /^# END plexus mesh-domain=(\S+)$/;
+const beginLine = /^# BEGIN plexus (mesh-domain|own-names)=(\S+)$/;
+const endLine = /^# END plexus (mesh-domain|own-names)=(\S+)$/;
 
 interface Line {
   readonly content: string;
@@ -45,21 +50,21 @@ function lines(text: string): Line[] {
 /** Every Plexus region; throws MarkerError on a damaged or duplicated region. */
 export function findRegions(corefile: string): MarkedRegion[] {
   const regions: MarkedRegion[] = [];
-  let open: { domain: string; line: Line } | undefined;
+  let open: { kind: RegionKind; domain: string; line: Line } | undefined;
   for (const line of lines(corefile)) {
     const begin = beginLine.exec(line.content);
     const end = endLine.exec(line.content);
     if (begin) {
       if (open) throw new MarkerError(`Corefile line ${line.number}: Plexus block begins inside the block opened at line ${open.line.number}; fix the markers by hand`);
-      open = { domain: begin[1] as string, line };
+      open = { kind: begin[1] as RegionKind, domain: begin[2] as string, line };
     } else if (end) {
-      if (!open || open.domain !== end[1]) throw new MarkerError(`Corefile line ${line.number}: "${line.content}" has no matching BEGIN marker; fix the markers by hand`);
-      const domain = open.domain;
-      if (regions.some((r) => r.meshDomain === domain)) throw new MarkerError(`Corefile line ${open.line.number}: a second Plexus block for mesh domain ${domain}; remove one by hand`);
+      if (!open || open.kind !== end[1] || open.domain !== end[2]) throw new MarkerError(`Corefile line ${line.number}: "${line.content}" has no matching BEGIN marker; fix the markers by hand`);
+      const { kind, domain } = open;
+      if (regions.some((r) => r.kind === kind && r.meshDomain === domain)) throw new MarkerError(`Corefile line ${open.line.number}: a second Plexus ${kind} block for mesh domain ${domain}; remove one by hand`);
       // Never reach back into the previous region when two blocks touch.
       const floor = regions.length > 0 ? (regions[regions.length - 1] as MarkedRegion).end : 0;
       const start = Math.max(floor, leadingTerminatorStart(corefile, open.line.start));
-      regions.push({ meshDomain: domain, start, end: line.end });
+      regions.push({ kind, meshDomain: domain, start, end: line.end });
       open = undefined;
     }
   }

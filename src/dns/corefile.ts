@@ -32,7 +32,7 @@ export class CorefilePatchError extends Error {
 /** Adds or refreshes the mesh block. Patching twice gives the same bytes and `changed: false`. */
 export function patchCorefile(corefile: string, opts: MeshDnsOptions): CorefileEdit {
   validateOptions(opts);
-  const own = findRegions(corefile).find((r) => r.meshDomain === opts.meshDomain);
+  const own = findRegions(corefile).find((r) => r.kind === 'mesh-domain' && r.meshDomain === opts.meshDomain);
   const base = own ? corefile.slice(0, own.start) + corefile.slice(own.end) : corefile;
   assertNoForeignBlock(base, opts.meshDomain);
   const eol = lineTerminator(base);

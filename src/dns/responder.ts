@@ -1,6 +1,6 @@
 /**
- * The local-mode DNS responder: answers `<svc>.<ns>.<domain>` with the Service's VIP over UDP
- * and TCP on the same port. The answer table is replaced as a whole on every config change, so
+ * The local-mode DNS responder: answers `<svc>.<ns>.<domain>` (and the own names of Services
+ * with `plexus.dev/own-names`) with the Service's VIP over UDP and TCP on the same port. The answer table is replaced as a whole on every config change, so
  * a query sees either the old table or the new one, never a mix.
  *
  * Malformed input never harms the responder: a bad UDP datagram is dropped, a bad TCP message
@@ -28,7 +28,7 @@ const FREE_PORT_ATTEMPTS = 20;
 
 export class DnsResponder {
   readonly #options: DnsResponderOptions;
-  #table: DnsTable;
+  #tables: readonly DnsTable[];
   #udp: UdpSocket | null = null;
   #tcp: Server | null = null;
   readonly #connections = new Set<Socket>();
@@ -36,7 +36,7 @@ export class DnsResponder {
 
   constructor(options: DnsResponderOptions) {
     this.#options = options;
-    this.#table = buildDnsTable(options.domain, []);
+    this.#tables = [buildDnsTable(options.domain, [])];
   }
 
   /** The bound port (UDP and TCP), once started. */
@@ -44,9 +44,9 @@ export class DnsResponder {
     return this.#port;
   }
 
-  /** Swap in a new answer table (atomic: one reference assignment). */
-  setTable(table: DnsTable): void {
-    this.#table = table;
+  /** Swap in new answer tables, one per zone (atomic: one reference assignment). */
+  setTables(tables: readonly DnsTable[]): void {
+    this.#tables = tables;
   }
 
   async start(): Promise<void> {
@@ -84,7 +84,7 @@ export class DnsResponder {
   /** The encoded response to one wire-format query, or null to stay silent. */
   #respond(message: Buffer): Buffer | null {
     try {
-      const response = answerQuery(decode(message), this.#table);
+      const response = answerQuery(decode(message), this.#tables);
       return response ? encode(response) : null;
     } catch {
       return null;

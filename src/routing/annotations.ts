@@ -11,6 +11,8 @@ import { ProblemSink } from './problem-sink.js';
 export interface ServiceAnnotations {
   /** `plexus.dev/mesh`: true / false, or null when absent or invalid (the namespace decides). */
   readonly mesh: boolean | null;
+  /** `plexus.dev/own-names`: true / false, or null when absent or invalid (the namespace decides). */
+  readonly ownNames: boolean | null;
   /** `plexus.dev/traffic-type`, null when absent or invalid. */
   readonly trafficType: TrafficType | null;
   readonly scheme: Scheme;
@@ -23,6 +25,7 @@ export const ANNOTATION_PREFIX = 'plexus.dev/';
 
 export const ANNOTATIONS = {
   mesh: 'plexus.dev/mesh',
+  ownNames: 'plexus.dev/own-names',
   trafficType: 'plexus.dev/traffic-type',
   scheme: 'plexus.dev/scheme',
   retryAttempts: 'plexus.dev/retry-attempts',
@@ -35,7 +38,7 @@ export const ANNOTATIONS = {
 } as const;
 
 const SERVICE_KEYS: ReadonlySet<string> = new Set(Object.values(ANNOTATIONS));
-const NAMESPACE_KEYS: ReadonlySet<string> = new Set([ANNOTATIONS.mesh]);
+const NAMESPACE_KEYS: ReadonlySet<string> = new Set([ANNOTATIONS.mesh, ANNOTATIONS.ownNames]);
 
 export const DEFAULT_POLICY: Policy = {
   retryAttempts: 0, timeoutMs: 0, loadBalancer: 'round-robin', circuitBreaker: null, rateLimit: null,
@@ -60,19 +63,21 @@ function checkKeys(annotations: Annotations, unquoted: readonly string[], known:
   }
 }
 
-function readMesh(annotations: Annotations, sink: ProblemSink): boolean | null {
-  const value = annotations[ANNOTATIONS.mesh];
+function readBoolean(annotations: Annotations, key: string, sink: ProblemSink): boolean | null {
+  const value = annotations[key];
   if (value === undefined) return null;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  sink.error(`${ANNOTATIONS.mesh}: "${value}" is not "true" or "false" (ignored)`);
+  sink.error(`${key}: "${value}" is not "true" or "false" (ignored)`);
   return null;
 }
 
-/** `plexus.dev/mesh` and unknown-key warnings of a Namespace. */
-export function readNamespaceAnnotations(annotations: Annotations, unquoted: readonly string[], sink: ProblemSink): boolean | null {
+/** `plexus.dev/mesh`, `plexus.dev/own-names` and unknown-key warnings of a Namespace. */
+export function readNamespaceAnnotations(
+  annotations: Annotations, unquoted: readonly string[], sink: ProblemSink,
+): { readonly mesh: boolean | null; readonly ownNames: boolean | null } {
   checkKeys(annotations, unquoted, NAMESPACE_KEYS, sink);
-  return readMesh(annotations, sink);
+  return { mesh: readBoolean(annotations, ANNOTATIONS.mesh, sink), ownNames: readBoolean(annotations, ANNOTATIONS.ownNames, sink) };
 }
 
 function readChoice<T extends string>(
@@ -155,10 +160,11 @@ export function readServiceAnnotations(
   annotations: Annotations, unquoted: readonly string[], sink: ProblemSink, meshedSink: ProblemSink,
 ): ServiceAnnotations {
   checkKeys(annotations, unquoted, SERVICE_KEYS, sink);
-  const mesh = readMesh(annotations, sink);
+  const mesh = readBoolean(annotations, ANNOTATIONS.mesh, sink);
+  const ownNames = readBoolean(annotations, ANNOTATIONS.ownNames, sink);
   const trafficType = readChoice<TrafficType>(annotations, ANNOTATIONS.trafficType, ['http', 'tcp', 'udp'], meshedSink);
   const scheme = readChoice<Scheme>(annotations, ANNOTATIONS.scheme, ['http', 'h2c'], meshedSink) ?? 'http';
   const policy = readPolicy(annotations, meshedSink);
   const meshedProblems: readonly Problem[] = meshedSink.problems;
-  return { mesh, trafficType, scheme, policy, meshedProblems };
+  return { mesh, ownNames, trafficType, scheme, policy, meshedProblems };
 }

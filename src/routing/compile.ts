@@ -31,7 +31,7 @@ import { routeStatuses } from './gateway-status.js';
 import { nodeIdentities } from './identities.js';
 import type { PodInfo, ServiceInfo } from './kube/types.js';
 import type { Endpoint, MeshConfig, RouteStatus, SourceIdentity } from './mesh-config.js';
-import { isMeshed, meshedPorts, type MeshedPort, type MeshedPorts, type MeshedService } from './mesh-ports.js';
+import { hasOwnNames, isMeshed, meshedPorts, type MeshedPort, type MeshedPorts, type MeshedService } from './mesh-ports.js';
 import { PodIndex } from './pod-index.js';
 import { selectSplits } from './splits.js';
 
@@ -112,6 +112,7 @@ export class Compiler {
       allocation: { ports: ports.record, vips: vips.record },
       problems: sortProblems(problems),
       ...(routes.length > 0 ? { routes } : {}),
+      ...ownNamesOf(meshed, catalog),
     };
   }
 
@@ -193,6 +194,13 @@ export function compile(snapshot: Snapshot, options: CompileOptions): MeshConfig
 }
 
 const NO_ATTACHMENTS: Attachments = { byService: new Map(), outcomes: [] };
+
+/** `ownNames` of the config: the meshed Services (sorted already) that opt in. */
+function ownNamesOf(meshed: readonly MeshedService[], catalog: Catalog): { ownNames?: readonly string[] } {
+  const keys: string[] = [];
+  for (const { service } of meshed) if (hasOwnNames(service, catalog.namespaces)) keys.push(service.key);
+  return keys.length > 0 ? { ownNames: keys } : {};
+}
 
 function portsByKey(meshed: readonly MeshedService[]): (key: string) => readonly MeshedPort[] | null {
   const map = new Map<string, readonly MeshedPort[]>();

@@ -34,6 +34,11 @@ export interface MeshConfig {
    * Plexus did with each of their Service parents: the leader writes it as their status.
    */
   readonly routes?: readonly RouteStatus[];
+  /**
+   * Meshed Services (`namespace/name`, sorted) whose own cluster DNS names
+   * (`<svc>.<ns>.svc.<cluster domain>`) lead to the mesh (`plexus.dev/own-names`); absent when none.
+   */
+  readonly ownNames?: readonly ObjectKey[];
 }
 
 export interface Allocation {

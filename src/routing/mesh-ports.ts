@@ -38,6 +38,14 @@ export function isMeshed(service: ServiceInfo, namespaces: ReadonlyMap<string, N
   return service.annotations.mesh ?? namespaces.get(service.id.namespace)?.mesh ?? false;
 }
 
+/**
+ * The Service's own cluster DNS names lead to the mesh (`plexus.dev/own-names` on it, else on its
+ * namespace; off by default). Only meaningful for a meshed Service.
+ */
+export function hasOwnNames(service: ServiceInfo, namespaces: ReadonlyMap<string, NamespaceInfo>): boolean {
+  return service.annotations.ownNames ?? namespaces.get(service.id.namespace)?.ownNames ?? false;
+}
+
 export interface MeshedPorts {
   /** Null when the Service cannot be meshed at all (headless, ExternalName). */
   readonly ports: readonly MeshedPort[] | null;

@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AgentOptions } from './agent-options.js';
-import { dnsTableFromConfig } from '../dns/answer.js';
+import { dnsTablesFromConfig } from '../dns/answer.js';
 import { DnsResponder } from '../dns/responder.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { NodeAgent } from '../node-agent/agent.js';
@@ -40,7 +40,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     // Certificates for new pods first, so their first call through the tunnel finds one.
     await secure?.setConfig(config);
     await agent.apply(config);
-    dns?.setTable(dnsTableFromConfig(config));
+    dns?.setTables(dnsTablesFromConfig(config));
   }, (err) => logger.error({ err }, 'config not applied'));
 
   const provider = new FileProvider({

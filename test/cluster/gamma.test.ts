@@ -3,7 +3,8 @@
  * vendored in test/fixtures/gateway/crds) installed, the agents discover the group, route
  * requests by an HTTPRoute on Service `web`, and the leader writes each route's
  * status.parents (Accepted / ResolvedRefs, controllerName plexus.dev/mesh, observedGeneration),
- * which the CRD's own validation accepts.
+ * which the CRD's own validation accepts. And own names: a Service with plexus.dev/own-names is
+ * reached through the mesh by its own cluster DNS names, from a pod.
  */
 import { expect } from 'chai';
 import { join } from 'node:path';
@@ -91,5 +92,35 @@ describe('cluster: Gateway API routes (HTTPRoute) and their status', function ()
     await cluster.kubectl.apply(route('nowhere', 'no-such-service', `  - backendRefs: [{name: web-v1, port: 80}]
 `));
     expect(await plexusStatus('nowhere')).to.deep.equal({ Accepted: 'False/NoMatchingParent', ResolvedRefs: 'True/ResolvedRefs' });
+  });
+
+  it('own names: with plexus.dev/own-names, web, web.shop and web.shop.svc.cluster.local reach the caller\'s agent; the ClusterIP dialled directly does not', async () => {
+    await cluster.kubectl.apply(route('web-paths', 'web', `  - matches: [{path: {type: Exact, value: /v2}}]
+    backendRefs: [{name: web-v2, port: 80}]
+`));
+    await cluster.kubectl.ok(['annotate', '--overwrite', 'service', '-n', SHOP, 'web', 'plexus.dev/own-names=true']);
+    try {
+      const shadow = await until('the shadow Service of web has a ClusterIP', async () => {
+        const list = await cluster.kubectl.get<{ items: { spec: { clusterIP?: string } }[] }>(['service', '-n', 'plexus', '-l', `plexus.dev/shadow-of-namespace=${SHOP},plexus.dev/shadow-of-name=web`]);
+        return list?.items[0]?.spec.clusterIP || undefined;
+      });
+      // The hosts file reaches the CoreDNS pods at the kubelet's next ConfigMap sync (about a minute).
+      await until(`web.${SHOP}.svc.cluster.local resolves to the shadow ClusterIP ${shadow}`, async () => {
+        const addresses = await shop.client.resolve(`web.${SHOP}.svc.cluster.local`);
+        return addresses.length === 1 && addresses[0] === shadow ? true : undefined;
+      }, 240_000);
+      for (const name of ['web', `web.${SHOP}`, `web.${SHOP}.svc.cluster.local`]) {
+        await until(`http://${name}/v2 answered by web-v2 and http://${name}/ refused with 404 by the route`, async () => {
+          const [v2, other] = [await shop.client.get(`http://${name}/v2`), await shop.client.get(`http://${name}/`)];
+          if (v2.status !== 200 || !v2.body.startsWith('web-v2') || other.status !== 404) throw new Error(`/v2 ${v2.status} ${v2.body}; / ${other.status} ${other.body}`);
+          return true;
+        });
+      }
+      const own = await cluster.kubectl.get<{ spec: { clusterIP: string } }>(['service', '-n', SHOP, 'web']);
+      const direct = await shop.client.get(`http://${own?.spec.clusterIP}/`);
+      expect(direct.status, 'the ClusterIP dialled directly goes to the pods, past the mesh').to.equal(200);
+    } finally {
+      await cluster.kubectl.ok(['annotate', 'service', '-n', SHOP, 'web', 'plexus.dev/own-names-']);
+    }
   });
 });

@@ -1,4 +1,4 @@
-/** Reads a v1 Namespace: only its `plexus.dev/mesh` opt-in matters. */
+/** Reads a v1 Namespace: only its `plexus.dev/mesh` and `plexus.dev/own-names` opt-ins matter. */
 import { readNamespaceAnnotations } from '../annotations.js';
 import type { SourceLocation } from '../../model/problem.js';
 import { ProblemSink } from '../problem-sink.js';
@@ -9,7 +9,7 @@ import type { NamespaceInfo, ReadResult } from './types.js';
 export function readNamespace(raw: RawObject, source?: SourceLocation): ReadResult<NamespaceInfo> {
   const id = readIdentity(raw, true);
   const sink = new ProblemSink({ kind: 'Namespace', namespace: '', name: id.name }, source);
-  const mesh = readNamespaceAnnotations(id.annotations, id.unquotedAnnotations, sink);
-  const object: NamespaceInfo = { kind: 'Namespace', id, key: id.name, ...(source ? { source } : {}), mesh };
+  const { mesh, ownNames } = readNamespaceAnnotations(id.annotations, id.unquotedAnnotations, sink);
+  const object: NamespaceInfo = { kind: 'Namespace', id, key: id.name, ...(source ? { source } : {}), mesh, ownNames };
   return { object, problems: sink.problems };
 }

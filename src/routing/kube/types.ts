@@ -98,6 +98,8 @@ export interface NamespaceInfo extends KubeObjectBase {
   readonly kind: 'Namespace';
   /** `plexus.dev/mesh` on the namespace; null when absent or invalid. */
   readonly mesh: boolean | null;
+  /** `plexus.dev/own-names` on the namespace; null when absent or invalid. */
+  readonly ownNames: boolean | null;
 }
 
 export type KubeObject = ServiceInfo | EndpointSliceInfo | EndpointsInfo | PodInfo | NamespaceInfo;

@@ -170,7 +170,7 @@ describe('patchCorefile refuses', () => {
     expect(() => patchCorefile(noEnd, base)).to.throw(MarkerError, /no END marker/);
     expect(() => unpatchCorefile(noEnd)).to.throw(MarkerError, /line \d+/);
     const twice = patched + patched.slice(patched.indexOf('# BEGIN'));
-    expect(() => unpatchCorefile(twice)).to.throw(MarkerError, /second Plexus block/);
+    expect(() => unpatchCorefile(twice)).to.throw(MarkerError, /second Plexus mesh-domain block/);
   });
 
   it('unbalanced braces and braceless server blocks', () => {

@@ -2,7 +2,8 @@ import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { decode, encode, RECURSION_DESIRED, type DecodedPacket, type Packet, type RecordType } from 'dns-packet';
-import { buildDnsTable } from '../../../src/dns/answer.js';
+import { buildDnsTable, dnsTablesFromConfig } from '../../../src/dns/answer.js';
+import { compileObjects, namespace, service } from '../routing/builders.js';
 import { DnsResponder } from '../../../src/dns/responder.js';
 
 const ADDRESS = '127.0.0.1';
@@ -77,7 +78,7 @@ describe('DNS responder', () => {
   beforeEach(async () => {
     responder = new DnsResponder({ address: ADDRESS, port: 0, domain: 'plexus', tcpIdleTimeoutMs: 500 });
     await responder.start();
-    responder.setTable(buildDnsTable('plexus', [['web.shop.plexus', '127.77.0.1'], ['cart.shop.plexus', '127.77.0.2']]));
+    responder.setTables([buildDnsTable('plexus', [['web.shop.plexus', '127.77.0.1'], ['cart.shop.plexus', '127.77.0.2']])]);
   });
 
   afterEach(async () => {
@@ -128,7 +129,7 @@ describe('DNS responder', () => {
   });
 
   it('sees a new table as soon as it is set', async () => {
-    responder.setTable(buildDnsTable('plexus', [['web.shop.plexus', '127.77.0.9']]));
+    responder.setTables([buildDnsTable('plexus', [['web.shop.plexus', '127.77.0.9']])]);
     const reply = await udpExchange(responder.port, encode(query('web.shop.plexus')));
     expect(reply?.answers?.[0]).to.include({ data: '127.77.0.9' });
     const gone = await udpExchange(responder.port, encode(query('cart.shop.plexus')));
@@ -184,5 +185,32 @@ describe('DNS responder', () => {
   it('closes an idle TCP connection', async () => {
     const { closed } = await tcpExchange(responder.port, Buffer.from([0]), 1);
     expect(closed).to.equal(true);
+  });
+});
+
+describe('DNS responder: own names in local mode', () => {
+  it('answers <svc>.<ns>.svc.cluster.local of a plexus.dev/own-names Service (or namespace) with its VIP, and nothing else in that zone', async () => {
+    const config = compileObjects([
+      namespace('shop', { 'plexus.dev/mesh': 'true', 'plexus.dev/own-names': 'true' }),
+      service('web', { annotations: {} }),
+      service('cart', { annotations: { 'plexus.dev/own-names': 'false' } }),
+      service('api', { namespace: 'billing', annotations: { 'plexus.dev/mesh': 'true', 'plexus.dev/own-names': 'true' } }),
+    ], { listenerPorts: null, vipCidr: '127.77.0.0/24' });
+    expect(config.ownNames).to.deep.equal(['billing/api', 'shop/web']);
+    const responder = new DnsResponder({ address: ADDRESS, port: 0, domain: 'plexus' });
+    await responder.start();
+    try {
+      responder.setTables(dnsTablesFromConfig(config));
+      const vipOf = (key: string): string | null | undefined => config.services.find((s) => s.key === key)?.vip;
+      const web = await udpExchange(responder.port, encode(query('web.shop.svc.cluster.local')));
+      expect(web?.answers?.[0]).to.include({ type: 'A', data: vipOf('shop/web') });
+      const api = await udpExchange(responder.port, encode(query('api.billing.svc.cluster.local')));
+      expect(api?.answers?.[0]).to.include({ type: 'A', data: vipOf('billing/api') });
+      expect((await udpExchange(responder.port, encode(query('cart.shop.svc.cluster.local'))))?.rcode).to.equal('NXDOMAIN');
+      expect((await udpExchange(responder.port, encode(query('cart.shop.plexus'))))?.answers?.[0]).to.include({ data: vipOf('shop/cart') });
+      expect((await udpExchange(responder.port, encode(query('example.org'))))?.rcode).to.equal('REFUSED');
+    } finally {
+      await responder.stop();
+    }
   });
 });
