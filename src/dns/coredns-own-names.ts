@@ -1,15 +1,15 @@
 /**
  * Own names (own-names.ts) against the API: the hosts file in ConfigMap
- * `kube-system/plexus-own-names`, mounted into the CoreDNS pods once (a volume and a read-only
+ * `kube-system/plexus-own-names` (shipped empty by the manifests), mounted into the CoreDNS pods once (a volume and a read-only
  * mount on its container, one rollout), and the `hosts` region in the Corefile (saved original
  * and rollout as for the mesh block). A Service opting in or out afterwards rewrites only the
  * ConfigMap. Nothing is touched while no Service opts in and nothing was set up before.
  * Clusters whose Corefile Plexus extends through `coredns-custom` (AKS, k3s) are refused: the
  * `hosts` line must sit in the managed block of the cluster domain.
  */
-import { PatchStrategy, setHeaderOptions, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import {
-  ClusterDnsError, COREFILE_HASH_ANNOTATION, DNS_NAMESPACE, ORIGINAL_COREFILE_ANNOTATION, clientsOf, editConfigMap, findClusterDns, hashOf, isStatus,
+  ClusterDnsError, COREFILE_HASH_ANNOTATION, DNS_NAMESPACE, ORIGINAL_COREFILE_ANNOTATION, clientsOf, editConfigMap, findClusterDns, hashOf,
   readConfigMapOrNull, requireCoreDns, useCustom, type Clients, type CoreDns, type DnsChange,
 } from './coredns-api.js';
 import { clusterDomainOf } from './corefile-inspect.js';
@@ -55,16 +55,10 @@ export async function prepareOwnNames(kc: KubeConfig, opts: OwnNamesOptions): Pr
   return { target: TARGET, changed: hostsChanged || rolled, rolled, found: true, warnings: [] };
 }
 
-/** Creates or updates the hosts ConfigMap; true when it was written. */
+/** Updates the hosts ConfigMap (shipped empty by manifests/35-own-names.yaml); true when it was written. */
 async function writeHosts(clients: Clients, hosts: string): Promise<boolean> {
-  const existing = await readConfigMapOrNull(clients.core, OWN_NAMES_CONFIGMAP);
-  if (existing === null) {
-    const body: V1ConfigMap = {
-      metadata: { name: OWN_NAMES_CONFIGMAP, namespace: DNS_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'plexus' } },
-      data: { [OWN_NAMES_KEY]: hosts },
-    };
-    await clients.core.createNamespacedConfigMap({ namespace: DNS_NAMESPACE, body });
-    return true;
+  if ((await readConfigMapOrNull(clients.core, OWN_NAMES_CONFIGMAP)) === null) {
+    throw new ClusterDnsError(`${TARGET} does not exist: apply manifests/35-own-names.yaml (own names need it)`);
   }
   return editConfigMap(clients.core, OWN_NAMES_CONFIGMAP, (cm) => (cm.data?.[OWN_NAMES_KEY] === hosts ? null : { ...cm, data: { ...cm.data, [OWN_NAMES_KEY]: hosts } }));
 }
@@ -89,30 +83,21 @@ async function mountAndRoll(clients: Clients, dns: CoreDns, hash: string | null)
 
 /**
  * `plexus cleanup`, after the Corefile was restored (cleanupCoreDns removes the region): the
- * mount and volume leave the CoreDNS Deployment (one rollout) and the ConfigMap is deleted.
+ * mount and volume leave the CoreDNS Deployment (one rollout). The ConfigMap belongs to the
+ * manifests (`kubectl delete -f manifests/` removes it).
  */
 export async function cleanupOwnNames(kc: KubeConfig): Promise<DnsChange> {
-  const clients = clientsOf(kc);
   const dns = await findClusterDns(kc);
-  if (dns.kind !== 'coredns') return { target: TARGET, changed: false, rolled: false, found: false, warnings: [] };
-  if (dns.ownNamesMounted) {
-    const template = {
-      spec: {
-        volumes: [{ name: OWN_NAMES_VOLUME, $patch: 'delete' }],
-        containers: [{ name: dns.container, volumeMounts: [{ mountPath: OWN_NAMES_MOUNT, $patch: 'delete' }] }],
-      },
-    };
-    await clients.apps.patchNamespacedDeployment(
-      { namespace: DNS_NAMESPACE, name: dns.deployment, body: { spec: { template } } },
-      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-    );
-  }
-  let deleted = false;
-  try {
-    await clients.core.deleteNamespacedConfigMap({ namespace: DNS_NAMESPACE, name: OWN_NAMES_CONFIGMAP });
-    deleted = true;
-  } catch (err) {
-    if (!isStatus(err, 404)) throw err;
-  }
-  return { target: TARGET, changed: deleted || dns.ownNamesMounted, rolled: dns.ownNamesMounted, found: true, warnings: [] };
+  if (dns.kind !== 'coredns' || !dns.ownNamesMounted) return { target: TARGET, changed: false, rolled: false, found: dns.kind === 'coredns', warnings: [] };
+  const template = {
+    spec: {
+      volumes: [{ name: OWN_NAMES_VOLUME, $patch: 'delete' }],
+      containers: [{ name: dns.container, volumeMounts: [{ mountPath: OWN_NAMES_MOUNT, $patch: 'delete' }] }],
+    },
+  };
+  await clientsOf(kc).apps.patchNamespacedDeployment(
+    { namespace: DNS_NAMESPACE, name: dns.deployment, body: { spec: { template } } },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+  return { target: `CoreDNS ${DNS_NAMESPACE}/${dns.deployment}`, changed: true, rolled: true, found: true, warnings: [] };
 }

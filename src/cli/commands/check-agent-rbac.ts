@@ -49,8 +49,7 @@ export const AGENT_API_CALLS: readonly ApiCall[] = [
   { group: 'apps', resource: 'deployments', verbs: ['get', 'patch'], scope: 'kube-system', resourceName: 'coredns', by: 'CoreDNS patch: roll by pod-template annotation' },
   { group: '', resource: 'configmaps', verbs: ['get', 'update'], scope: 'kube-system', resourceName: 'coredns', by: 'CoreDNS patch: the Corefile and its saved original' },
   { group: '', resource: 'configmaps', verbs: ['get', 'update'], scope: 'kube-system', resourceName: 'coredns-custom', by: 'CoreDNS patch: AKS coredns-custom' },
-  { group: '', resource: 'configmaps', verbs: ['create'], scope: 'kube-system', by: 'own names: the hosts file ConfigMap, first written (src/dns/coredns-own-names.ts)' },
-  { group: '', resource: 'configmaps', verbs: ['get', 'update', 'delete'], scope: 'kube-system', resourceName: 'plexus-own-names', by: 'own names: the hosts file of plexus.dev/own-names Services' },
+  { group: '', resource: 'configmaps', verbs: ['get', 'update'], scope: 'kube-system', resourceName: 'plexus-own-names', by: 'own names: the hosts file of plexus.dev/own-names Services (src/dns/coredns-own-names.ts)' },
 ];
 
 /** The certificate issuer (manifests/45-issuer.yaml, ServiceAccount plexus-issuer). */

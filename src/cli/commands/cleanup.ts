@@ -1,7 +1,7 @@
 /**
  * `plexus cleanup`: undo what the agents and `plexus prepare` wrote outside manifests/ — the
  * CoreDNS block (restored byte-exact, CoreDNS rolled once, the pod-template annotation removed),
- * the own-names hosts file (its ConfigMap and its mount in CoreDNS),
+ * the own-names hosts file's mount in CoreDNS,
  * the shadow Services, the leader Lease, the problem Events, secure mode's NetworkPolicies, and
  * the mesh CA Secret and trust-bundle ConfigMap and the tap token Secret when Plexus made them
  * (a Secret you brought is kept). Works before or after `kubectl delete -f manifests/`, without knowing the CoreDNS
@@ -69,11 +69,11 @@ async function handler(args: ArgumentsCamelCase<CleanupArgs>): Promise<void> {
       if (!dns.changed && !dns.rolled) return 'CoreDNS: no Plexus block left; nothing written';
       return dns.changed ? `CoreDNS: restored the original configuration of ${dns.target}${dns.rolled ? '; CoreDNS is rolling out' : ''}` : `CoreDNS: removed the Plexus annotation from ${dns.target}; CoreDNS is rolling out`;
     }],
-    // After the Corefile lost its hosts line: the hosts file's mount and ConfigMap go.
+    // After the Corefile lost its hosts line: the hosts file's mount goes (its ConfigMap is a manifest).
     ['own names', async () => {
       if (args.meshDomain !== undefined) return '';
       const own = await cleanupOwnNames(kc);
-      return own.changed ? `own names: deleted ${own.target}${own.rolled ? ' and its mount in CoreDNS; CoreDNS is rolling out' : ''}` : '';
+      return own.changed ? `own names: removed the hosts file mount from ${own.target}; CoreDNS is rolling out` : '';
     }],
   ];
   let failed = 0;

@@ -36,6 +36,7 @@ describe('locateClusterDns', () => {
     const rke2 = coredns('rke2-coredns-rke2-coredns', { args: ['-conf', '/etc/coredns/Corefile'], configMap: 'rke2-coredns-rke2-coredns', items: [{ key: 'Corefile', path: 'Corefile' }] });
     expect(locateClusterDns([rke2])).to.deep.equal({
       kind: 'coredns', deployment: 'rke2-coredns-rke2-coredns', image: 'rancher/mirrored-coredns-coredns:1.10.1', configMap: 'rke2-coredns-rke2-coredns', corefileKey: 'Corefile',
+      container: 'coredns', ownNamesMounted: false,
     });
     const renamed = coredns('coredns', { args: ['-conf=/config/dns.conf'], mountPath: '/config', items: [{ key: 'Corefile', path: 'dns.conf' }] });
     expect(locateClusterDns([renamed])).to.deep.include({ configMap: 'coredns', corefileKey: 'Corefile' });

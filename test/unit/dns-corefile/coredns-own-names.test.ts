@@ -13,6 +13,11 @@ import { readState, seedCoreDns } from './coredns-cluster.js';
 const corefileOf = (name: string): string => readFileSync(join(FIXTURES, 'corefiles', name), 'utf8');
 const WEB = { namespace: 'shop', name: 'web', addresses: ['10.96.0.20'] };
 
+/** What manifests/35-own-names.yaml installs. */
+async function seedHostsConfigMap(kc: KubeConfig): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: 'kube-system', body: { metadata: { name: 'plexus-own-names', namespace: 'kube-system' }, data: { hosts: '' } } });
+}
+
 async function hostsFile(kc: KubeConfig): Promise<string | null> {
   try {
     return (await kc.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: 'kube-system', name: 'plexus-own-names' })).data?.['hosts'] ?? null;
@@ -50,9 +55,20 @@ describe('CoreDNS own names against the API (fake API server, real client)', () 
     expect(await hostsFile(kc)).to.equal(null);
   });
 
-  it('writes the hosts file, mounts it and adds the hosts line once; later changes rewrite only the hosts file; cleanup undoes all', async () => {
+  it('says which manifest is missing when the hosts ConfigMap is not installed', async () => {
+    await seedCoreDns(kc, { corefile: corefileOf('kubeadm-1.11.Corefile') });
+    try {
+      await prepareOwnNames(kc, { meshDomain: 'plexus', names: [WEB] });
+      expect.fail('prepared without the ConfigMap');
+    } catch (err) {
+      expect(String(err)).to.match(/plexus-own-names does not exist: apply manifests\/35-own-names\.yaml/);
+    }
+  });
+
+  it('writes the hosts file, mounts it and adds the hosts line once; later changes rewrite only the hosts file; cleanup undoes the mount and the line', async () => {
     const original = corefileOf('kubeadm-1.11.Corefile');
     await seedCoreDns(kc, { corefile: original });
+    await seedHostsConfigMap(kc);
     await prepareCoreDns(kc, { meshDomain: 'plexus', namespace: 'plexus' });
     const first = await prepareOwnNames(kc, { meshDomain: 'plexus', names: [WEB] });
     expect(first).to.deep.include({ changed: true, rolled: true });
@@ -77,12 +93,12 @@ describe('CoreDNS own names against the API (fake API server, real client)', () 
     expect(await cleanupOwnNames(kc)).to.deep.include({ changed: true, rolled: true });
     expect((await readState(kc)).corefile).to.equal(original);
     expect(await mounts(kc)).to.deep.equal({ volumes: ['config-volume'], mounts: ['config-volume:/etc/coredns'] });
-    expect(await hostsFile(kc)).to.equal(null);
     expect(await cleanupOwnNames(kc)).to.deep.include({ changed: false, rolled: false });
   });
 
   it('refuses a coredns-custom cluster and a cluster-domain block with its own hosts plugin, with a located reason', async () => {
     await seedCoreDns(kc, { corefile: corefileOf('k3s.Corefile') });
+    await seedHostsConfigMap(kc);
     try {
       await prepareOwnNames(kc, { meshDomain: 'plexus', names: [WEB] });
       expect.fail('k3s Corefile accepted');

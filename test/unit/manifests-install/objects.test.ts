@@ -6,7 +6,7 @@ import { at, find, isObject, loadManifests, manifestFiles, type Json } from './l
 
 const manifests = loadManifests();
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const NAMESPACED = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'DaemonSet', 'Deployment', 'Service', 'PodDisruptionBudget']);
+const NAMESPACED = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'DaemonSet', 'Deployment', 'Service', 'PodDisruptionBudget', 'ConfigMap']);
 const CLUSTER_SCOPED = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding']);
 const API_VERSIONS: Readonly<Record<string, string>> = {
   Namespace: 'v1',
@@ -20,6 +20,7 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
   Deployment: 'apps/v1',
   Service: 'v1',
   PodDisruptionBudget: 'policy/v1',
+  ConfigMap: 'v1',
 };
 
 describe('manifests/: every file is Kubernetes objects', () => {
