@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { clusterUnderTest, until, type TestCluster } from './helpers/cluster.js';
 import { agentsRolledOut, ensureInstalled } from './helpers/install.js';
 import { plainEverywhere, plexus, runningPods, secureEverywhere, SHOP_URL, ShopLoads } from './helpers/secure.js';
-import { ensureShop } from './helpers/shop.js';
+import { ensureShop, SHOP } from './helpers/shop.js';
 
 describe('cluster: secure mode switched by rollouts (issue 21)', function () {
   this.timeout(900_000);
@@ -40,10 +40,16 @@ describe('cluster: secure mode switched by rollouts (issue 21)', function () {
     await agentsRolledOut(cluster);
     await secureEverywhere(cluster);
     for (const pod of (await runningPods(cluster, 'agent')).items) expect(pod.metadata.annotations?.['plexus.dev/secure'], pod.metadata.name).to.equal('true');
+    // The leader (the old plain agent while the new one starts, or the new one) wrote them.
+    await until('the NetworkPolicy guarding web', () => cluster.kubectl.get(['networkpolicy', '-n', SHOP, 'plexus-web']).then((p) => p ?? undefined));
     const off = await plexus(cluster, 'secure', 'off');
     expect(off).to.match(/secure mode off: the agents roll out now/);
     await agentsRolledOut(cluster);
     await plainEverywhere(cluster);
+    await until('no NetworkPolicy of Plexus once no agent runs secure mode', async () => {
+      const left = await cluster.kubectl.get<{ items: unknown[] }>(['networkpolicies', '-A', '-l', 'app.kubernetes.io/managed-by=plexus']);
+      return left?.items.length === 0 ? true : undefined;
+    });
     await loads.stop();
   });
 });
