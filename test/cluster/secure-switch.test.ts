@@ -5,35 +5,17 @@
  * every request answered. Ends in plain mode, as the other files expect.
  */
 import { expect } from 'chai';
-import { clusterUnderTest, until, type TestCluster } from './helpers/cluster.js';
-import { agentsRolledOut, ensureInstalled } from './helpers/install.js';
-import { plainEverywhere, plexus, runningPods, secureEverywhere, SHOP_URL, ShopLoads } from './helpers/secure.js';
-import { ensureShop, SHOP } from './helpers/shop.js';
+import { until } from './helpers/cluster.js';
+import { agentsRolledOut } from './helpers/install.js';
+import { plainEverywhere, plexus, runningPods, secureEverywhere, secureFileHooks } from './helpers/secure.js';
+import { SHOP } from './helpers/shop.js';
 
 describe('cluster: secure mode switched by rollouts (issue 21)', function () {
   this.timeout(900_000);
-  let cluster: TestCluster;
-  let loads: ShopLoads;
-
-  before(async function () {
-    cluster = clusterUnderTest(this);
-    await ensureInstalled(cluster);
-    const shop = await ensureShop(cluster);
-    loads = new ShopLoads(shop);
-    await until('web.shop.plexus to answer', async () => ((await shop.client.get(SHOP_URL)).status === 200 ? true : undefined));
-  });
-
-  afterEach(async () => {
-    await loads?.stop().catch(() => undefined);
-  });
-
-  after(async () => {
-    if (cluster === undefined) return;
-    await plexus(cluster, 'secure', 'off').catch(() => undefined);
-    await agentsRolledOut(cluster).catch(() => undefined);
-  });
+  const file = secureFileHooks('plain');
 
   it('plain → secure → plain by rollouts under load: no failed request, no hand-edited args', async () => {
+    const { cluster, loads } = file;
     loads.start();
     const on = await plexus(cluster, 'secure', 'on');
     expect(on).to.match(/issuer: ready/);
