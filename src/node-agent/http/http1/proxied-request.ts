@@ -8,14 +8,14 @@
  * be retried once bytes went out.
  */
 import type * as net from 'node:net';
-import { admit, isGatewayFailure, isIdempotent } from '../admission.js';
+import { isGatewayFailure, isIdempotent } from '../admission.js';
 import type { HttpProxyContext } from '../context.js';
-import { type LocalAnswer, badGateway, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
-import { RequestLog } from '../request-log.js';
-import { newRequestId, requestIdOf, traceIdOf } from '../../telemetry/trace-context.js';
-import type { BackendRuntime, EndpointRuntime, MirrorTarget, PortRuntime, RuleActions, RuleMirrors } from '../../runtime/types.js';
+import { HttpExchange } from '../http-exchange.js';
+import { type LocalAnswer, badGateway } from '../local-answers.js';
+import { requestIdOf } from '../../telemetry/trace-context.js';
+import type { UpstreamPath } from '../../runtime/dialer.js';
+import type { EndpointRuntime, RuleActions, RuleMirrors } from '../../runtime/types.js';
 import type { HeaderEdits } from '../../../routing/mesh-config.js';
-import { takeMirrors } from '../mirror/mirror-sender.js';
 import { rewrittenTarget } from '../../runtime/rule-actions.js';
 import { type BodyScanner, ChunkedScanner, CloseDelimitedScanner, LengthScanner, responseScanner } from './body-scanner.js';
 import type { UpstreamConnection, UpstreamOwner } from './connection-pool.js';
@@ -26,7 +26,6 @@ import { type ResponseHead, parseResponseHead } from './response-head.js';
 import { serializeRequestHead, serializeResponseHead } from './serialize.js';
 import { checkSwitchingProtocols } from './upgrade.js';
 import { writeLocalAnswer } from './write-answer.js';
-import { DIRECT_DIALER } from '../../runtime/dialer.js';
 
 /** What a request needs from its client connection. */
 export interface ClientSide {
@@ -73,12 +72,13 @@ function requestScanner(head: RequestHead, maxTrailerBytes: number): BodyScanner
   return null;
 }
 
-export class ProxiedRequest implements UpstreamOwner {
+/**
+ * The HTTP/1.1 side of the attempt controller (`../http-exchange.ts`): the request body kept for
+ * a replay, an attempt written on a pooled connection, the response relayed with its framing.
+ */
+export class ProxiedRequest extends HttpExchange implements UpstreamOwner {
   readonly #client: ClientSide;
   readonly #head: RequestHead;
-  readonly #runtime: PortRuntime;
-  readonly #ctx: HttpProxyContext;
-  readonly #log: RequestLog;
 
   // Request body.
   readonly #bodyScanner: BodyScanner | null;
@@ -90,22 +90,11 @@ export class ProxiedRequest implements UpstreamOwner {
   #bodyDiscarded = false;
 
   // Forwarding.
-  #backend: BackendRuntime | null = null;
-  #endpoint: EndpointRuntime | null = null;
-  #tried: Set<EndpointRuntime> | null = null;
   #upstream: UpstreamConnection | null = null;
   #headText = '';
   #staleResendUsed = false;
-  #timer: NodeJS.Timeout | null = null;
-  /** `#timer` is the mesh default timeout, which ends with the response head. */
-  #waitsForHead = false;
-  /** Gateway API rule filters and timeouts; null for other routes. */
-  #actions: RuleActions | null = null;
-  #attemptTimer: NodeJS.Timeout | null = null;
-  /** The request carried no `x-request-id`: the agent adds `#log.requestId`. */
+  /** The request carried no `x-request-id`: the agent adds `log.requestId`. */
   #idAdded = false;
-  /** RequestMirror targets copying this request, sent once its body is complete. */
-  #mirrorTargets: MirrorTarget[] | null = null;
 
   // Response.
   #responseSeen = false;
@@ -117,20 +106,18 @@ export class ProxiedRequest implements UpstreamOwner {
   #clientKeepAlive = false;
   #upstreamReusable = true;
   #tunnel = false;
-  #done = false;
 
   constructor(client: ClientSide, head: RequestHead, ctx: HttpProxyContext) {
+    // An upgrade request is never sent twice.
+    super(ctx, 'http', client.clientIp, head.method, head.path, !head.upgrade);
     this.#client = client;
     this.#head = head;
-    this.#ctx = ctx;
-    this.#runtime = ctx.current();
-    this.#log = new RequestLog('http', this.#runtime, client.clientIp, head.method, head.path);
     this.#bodyScanner = requestScanner(head, ctx.limits.maxHeaderBytes);
   }
 
   /** More request body (or tunnel) bytes are expected from the client. */
   get wantsClientData(): boolean {
-    return this.#tunnel || (this.#bodyScanner !== null && !this.#bodyScanner.done && !this.#done);
+    return this.#tunnel || (this.#bodyScanner !== null && !this.#bodyScanner.done && !this.done);
   }
 
   get tunneling(): boolean {
@@ -158,49 +145,34 @@ export class ProxiedRequest implements UpstreamOwner {
       return chunk.length;
     }
     if (end > start) this.#addBody(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
-    if (scanner.done && this.#backend !== null && this.#runtime.policy.timeoutMs === 0) this.#startDefaultTimeout();
+    if (scanner.done && this.backend !== null) this.startDefaultTimeout();
     if (scanner.done) this.#sendMirrors();
     return end;
   }
 
   /** Admits and forwards the request (after the body bytes that came with the head were taken). */
   start(): void {
-    if (this.#done) return;
+    if (this.done) return;
     const receivedId = requestIdOf(this.#head);
-    this.#log.requestId = receivedId ?? newRequestId();
     this.#idAdded = receivedId === null;
-    this.#log.traceId = traceIdOf(this.#head);
-    const admission = admit(this.#runtime, this.#client.clientIp, this.#head);
-    this.#log.authz = admission.authz;
-    if (admission.kind === 'answer') {
-      this.#answer(admission.answer);
-      return;
-    }
-    this.#backend = admission.backend;
-    this.#log.backend = admission.backend.backend.service;
-    this.#runtime.recordAttempt();
-    const actions = admission.actions;
-    this.#actions = actions;
-    const timeoutMs = actions?.requestTimeoutMs ?? this.#runtime.policy.timeoutMs;
-    if (timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
-    else if (this.bodyDone) this.#startDefaultTimeout();
+    if (!this.admit(this.#head, this.#client.clientIp, receivedId, !this.#head.upgrade)) return;
+    const actions = this.actions;
     this.#headText = this.#upstreamHead(actions, actions?.requestHeaders ?? []);
-    if (actions?.mirrors && !this.#head.upgrade) this.#mirrorTargets = takeMirrors(actions.mirrors);
-    this.#attempt();
+    this.attempt();
     if (this.bodyDone) this.#sendMirrors();
   }
 
   /** The copies of a RequestMirror rule, once the whole request is here (fire-and-forget). */
   #sendMirrors(): void {
-    const targets = this.#mirrorTargets;
+    const targets = this.mirrorTargets;
     if (targets === null) return;
-    this.#mirrorTargets = null;
-    const actions = this.#actions as RuleActions;
+    this.mirrorTargets = null;
+    const actions = this.actions as RuleActions;
     const mirrors = actions.mirrors as RuleMirrors;
     // The rule's header edits only: a backendRef's own edits (after the rule's) stay with it.
     const head = mirrors.requestHeaders.length === actions.requestHeaders.length ? this.#headText : this.#upstreamHead(actions, mirrors.requestHeaders);
-    const source = { identity: this.#log.authz?.identity ?? null, port: this.#runtime };
-    this.#ctx.mirrors.http1(targets, source, this.#head.method, head, this.#replayable ? this.#bodyChunks : null);
+    const source = { identity: this.log.authz?.identity ?? null, port: this.runtime };
+    this.ctx.mirrors.http1(targets, source, this.#head.method, head, this.#replayable ? this.#bodyChunks : null);
   }
 
   /** The request head for an endpoint, with a Gateway API rule's rewrite and `headers` edits. */
@@ -209,19 +181,19 @@ export class ProxiedRequest implements UpstreamOwner {
       headers,
       target: rewrittenTarget(actions, this.#head.path, this.#head.query),
       host: actions.rewrite?.hostname ?? null,
-    }, this.#idAdded ? this.#log.requestId : null);
+    }, this.#idAdded ? this.log.requestId : null);
   }
 
   /** The client connection closed. */
   onClientGone(): void {
-    if (this.#done) return;
+    if (this.done) return;
     if (this.#tunnel) {
       // Nobody is left to read the endpoint's side: flush what the client sent, then close.
       this.#upstream?.socket.destroySoon();
       this.#closeTunnel();
       return;
     }
-    this.#abortUpstream(false);
+    this.abortUpstream(false);
     this.#finish(false);
   }
 
@@ -236,7 +208,7 @@ export class ProxiedRequest implements UpstreamOwner {
       return;
     }
     // No more bytes will come: a body still incomplete can never be forwarded whole.
-    if (!this.bodyDone && !this.#done) this.#failClientBody('the client closed its side before the request body was complete');
+    if (!this.bodyDone && !this.done) this.#failClientBody('the client closed its side before the request body was complete');
   }
 
   // UpstreamOwner ---------------------------------------------------------------------------
@@ -279,44 +251,6 @@ export class ProxiedRequest implements UpstreamOwner {
 
   // Forwarding ------------------------------------------------------------------------------
 
-  #attempt(): void {
-    const backend = this.#backend as BackendRuntime;
-    const endpoint = backend.pickEndpoint(this.#tried ?? undefined);
-    if (endpoint === null) {
-      this.#answer(noEndpoint(backend.backend.service));
-      return;
-    }
-    this.#connect(endpoint);
-  }
-
-  #connect(endpoint: EndpointRuntime): void {
-    this.#endpoint = endpoint;
-    this.#log.endpoint = endpoint.key;
-    endpoint.begin();
-    const attemptMs = this.#actions?.attemptTimeoutMs ?? 0;
-    if (attemptMs > 0) this.#attemptTimer = setTimeout(() => this.#onAttemptTimeout(endpoint, attemptMs), attemptMs);
-    const path = (this.#ctx.dialer ?? DIRECT_DIALER)(endpoint.endpoint, this.#log.authz?.identity ?? null, this.#runtime);
-    if (path.kind === 'refused') {
-      this.#connectionFailed(path.reason, false);
-      return;
-    }
-    const key = path.kind === 'via' ? path.key : endpoint.key;
-    const connect = path.kind === 'via' ? path.connect : undefined;
-    this.#ctx.upstreams.http1.acquire(key, endpoint.endpoint.ip, endpoint.endpoint.port, (error, connection) => {
-      if (this.#done || this.#endpoint !== endpoint) {
-        if (connection !== null) this.#ctx.upstreams.http1.release(connection);
-        return;
-      }
-      if (connection === null) {
-        this.#connectionFailed(error?.message ?? 'connection failed', false);
-        return;
-      }
-      connection.owner = this;
-      this.#upstream = connection;
-      this.#send(connection);
-    }, connect);
-  }
-
   #send(connection: UpstreamConnection): void {
     const socket = connection.socket;
     const chunks = this.#bodyChunks;
@@ -349,7 +283,7 @@ export class ProxiedRequest implements UpstreamOwner {
   #addBody(piece: Buffer): void {
     this.#bodyChunks.push(piece);
     this.#bodyBytes += piece.length;
-    if (this.#replayable && this.#bodyBytes > this.#ctx.limits.maxReplayBodyBytes) this.#replayable = false;
+    if (this.#replayable && this.#bodyBytes > this.ctx.limits.maxReplayBodyBytes) this.#replayable = false;
     const upstream = this.#upstream;
     if (upstream !== null) {
       this.#flushBody(upstream);
@@ -366,89 +300,73 @@ export class ProxiedRequest implements UpstreamOwner {
   }
 
   /** Everything sent so far can be sent again to another connection. */
-  get #canResend(): boolean {
+  protected get canResend(): boolean {
     return !this.#bodyDiscarded;
   }
 
   /** `reachedEndpoint`: the connection was up and the request (partly) written to it. */
   #connectionFailed(detail: string, reachedEndpoint: boolean): void {
     const connection = this.#upstream;
-    this.#upstream = null;
-    connection?.destroy();
-    const endpoint = this.#endpoint as EndpointRuntime;
+    const endpoint = this.endpoint as EndpointRuntime;
     // A reused keep-alive connection the endpoint closed just as it was reused: the request
     // never reached it; resend once on a fresh connection without blaming the endpoint.
-    if (reachedEndpoint && connection?.reused === true && !this.#staleResendUsed && this.#canResend && isIdempotent(this.#head.method)) {
+    if (reachedEndpoint && connection?.reused === true && !this.#staleResendUsed && this.canResend && isIdempotent(this.#head.method)) {
       this.#staleResendUsed = true;
-      endpoint.end(false);
+      this.abortUpstream(false);
       this.#bodyWritten = 0;
-      this.#connect(endpoint);
+      this.attemptOn(endpoint);
       return;
     }
-    this.#endEndpoint(true);
     // Once written to an endpoint, a non-idempotent request may have been acted on: only a
     // connection that never carried it (refused, timed out) makes it safe to send elsewhere.
-    if (this.#mayRetry(this.#canResend && (!reachedEndpoint || isIdempotent(this.#head.method)))) {
-      this.#retry(endpoint);
+    this.attemptFailed(detail, reachedEndpoint);
+  }
+
+  // The attempt controller's hooks ---------------------------------------------------------
+
+  /** Writes the request on a pooled connection to `endpoint` (or through the tunnel's path). */
+  protected send(endpoint: EndpointRuntime, path: UpstreamPath): void {
+    if (path.kind === 'refused') {
+      this.#connectionFailed(path.reason, false);
       return;
     }
-    this.#answer(badGateway(this.#backend?.backend.service ?? serviceName(this.#runtime), detail));
+    const key = path.kind === 'via' ? path.key : endpoint.key;
+    const connect = path.kind === 'via' ? path.connect : undefined;
+    this.ctx.upstreams.http1.acquire(key, endpoint.endpoint.ip, endpoint.endpoint.port, (error, connection) => {
+      if (this.done || this.endpoint !== endpoint) {
+        if (connection !== null) this.ctx.upstreams.http1.release(connection);
+        return;
+      }
+      if (connection === null) {
+        this.#connectionFailed(error?.message ?? 'connection failed', false);
+        return;
+      }
+      connection.owner = this;
+      this.#upstream = connection;
+      this.#send(connection);
+    }, connect);
   }
 
-  #mayRetry(replayPossible: boolean): boolean {
-    return replayPossible && !this.#head.upgrade && this.#log.retries < this.#runtime.policy.retryAttempts && this.#runtime.canRetry();
+  protected get responseStarted(): boolean {
+    return this.#responseStarted;
   }
 
-  #retry(failed: EndpointRuntime): void {
-    this.#tried ??= new Set();
-    this.#tried.add(failed);
-    this.#log.retries++;
+  protected override prepareRetry(): void {
     this.#bodyWritten = 0;
     this.#responseSeen = false;
     this.#responsePending = null;
-    this.#attempt();
   }
 
-  #endEndpoint(failed: boolean): void {
-    if (this.#attemptTimer !== null) clearTimeout(this.#attemptTimer);
-    this.#attemptTimer = null;
-    const endpoint = this.#endpoint;
-    if (endpoint === null) return;
-    this.#endpoint = null;
-    endpoint.end(failed);
+  protected cutResponse(): void {
+    this.#client.socket.destroy();
+    this.#finish(false);
   }
 
-  #abortUpstream(failed: boolean): void {
+  protected abortUpstream(failed: boolean): void {
     const connection = this.#upstream;
     this.#upstream = null;
     connection?.destroy();
-    this.#endEndpoint(failed);
-  }
-
-  #onTimeout(timeoutMs: number): void {
-    this.#timer = null;
-    if (this.#done) return;
-    this.#abortUpstream(true);
-    if (this.#responseStarted) {
-      this.#log.reason = 'timeout';
-      this.#client.socket.destroy();
-      this.#finish(false);
-      return;
-    }
-    this.#answer(upstreamTimeout(this.#runtime, timeoutMs));
-  }
-
-  /** A Gateway API `timeouts.backendRequest` ran out for this attempt: retry when allowed, else 504. */
-  #onAttemptTimeout(endpoint: EndpointRuntime, timeoutMs: number): void {
-    this.#attemptTimer = null;
-    if (this.#done || this.#endpoint !== endpoint) return;
-    if (!this.#responseStarted && this.bodyDone && isIdempotent(this.#head.method) && this.#mayRetry(this.#canResend)) {
-      this.#abortUpstream(true);
-      this.#retry(endpoint);
-      return;
-    }
-    this.#clearTimer();
-    this.#onTimeout(timeoutMs);
+    this.endAttempt(failed);
   }
 
   // Response --------------------------------------------------------------------------------
@@ -493,13 +411,11 @@ export class ProxiedRequest implements UpstreamOwner {
   }
 
   #startResponse(response: ResponseHead, buffer: Buffer, bodyStart: number): void {
-    if (isGatewayFailure(response.status) && isIdempotent(this.#head.method) && this.bodyDone && this.#mayRetry(this.#replayable)) {
-      const endpoint = this.#endpoint as EndpointRuntime;
-      this.#abortUpstream(true);
-      this.#retry(endpoint);
+    if (this.retriesStatus(response.status)) {
+      this.retryNow();
       return;
     }
-    if (this.#waitsForHead) this.#clearTimer();
+    this.responseHeadArrived();
     this.#response = response;
     const scanner = responseScanner(this.#head.method, response, RESPONSE_HEAD_RULES.maxBytes);
     this.#responseScanner = scanner;
@@ -507,9 +423,9 @@ export class ProxiedRequest implements UpstreamOwner {
     this.#upstreamReusable = response.keepAlive && this.#head.minorVersion === 1 && !this.#head.upgrade && !(scanner instanceof CloseDelimitedScanner);
     this.#clientKeepAlive = this.#head.keepAlive && this.#head.minorVersion === 1 && !this.#head.upgrade &&
       this.bodyDone && !this.#client.draining && !(scanner instanceof CloseDelimitedScanner);
-    this.#log.status = response.status;
+    this.log.status = response.status;
     this.#responseStarted = true;
-    const head = serializeResponseHead(response, !this.#clientKeepAlive, false, this.#actions?.responseHeaders);
+    const head = serializeResponseHead(response, !this.#clientKeepAlive, false, this.actions?.responseHeaders);
     if (scanner.done || bodyStart === buffer.length) {
       this.#client.socket.write(head, 'latin1');
       if (!scanner.done) return;
@@ -530,10 +446,9 @@ export class ProxiedRequest implements UpstreamOwner {
       return;
     }
     if (scanner.error !== null) {
-      this.#log.reason = 'upstream-error';
-      this.#abortUpstream(true);
-      this.#client.socket.destroy();
-      this.#finish(false);
+      this.log.reason = 'upstream-error';
+      this.abortUpstream(true);
+      this.cutResponse();
       return;
     }
     const piece = end === start ? null : start === 0 && end === buffer.length ? buffer : buffer.subarray(start, end);
@@ -549,7 +464,7 @@ export class ProxiedRequest implements UpstreamOwner {
 
   /** The endpoint's side ended (FIN or close) while this request owned the connection. */
   #upstreamEnded(error: Error | null = null): void {
-    if (this.#done) return;
+    if (this.done) return;
     if (!this.#responseSeen) {
       this.#connectionFailed(error?.message ?? 'the endpoint closed the connection before responding', true);
       return;
@@ -561,19 +476,18 @@ export class ProxiedRequest implements UpstreamOwner {
     }
     // Cut off in the middle of a response.
     const started = this.#responseStarted;
-    this.#abortUpstream(true);
+    this.abortUpstream(true);
     if (!started) {
-      this.#answer(badGateway(this.#backend?.backend.service ?? '', 'the endpoint closed the connection mid-response'));
+      this.answer(badGateway(this.backend?.backend.service ?? '', 'the endpoint closed the connection mid-response'));
       return;
     }
-    this.#log.reason = 'upstream-error';
-    this.#client.socket.destroy();
-    this.#finish(false);
+    this.log.reason = 'upstream-error';
+    this.cutResponse();
   }
 
   #badResponse(detail: string): void {
-    this.#abortUpstream(true);
-    this.#answer(badGateway(this.#backend?.backend.service ?? '', detail));
+    this.abortUpstream(true);
+    this.answer(badGateway(this.backend?.backend.service ?? '', detail));
   }
 
   #completeResponse(): void {
@@ -581,19 +495,19 @@ export class ProxiedRequest implements UpstreamOwner {
     this.#upstream = null;
     if (connection !== null) {
       connection.socket.resume();
-      if (this.#upstreamReusable && this.bodyDone) this.#ctx.upstreams.http1.release(connection);
+      if (this.#upstreamReusable && this.bodyDone) this.ctx.upstreams.http1.release(connection);
       else connection.destroy();
     }
-    this.#endEndpoint(isGatewayFailure(this.#log.status));
+    this.endAttempt(isGatewayFailure(this.log.status));
     this.#finish(this.#clientKeepAlive);
   }
 
   #openTunnel(response: ResponseHead, buffer: Buffer, headLength: number): void {
     this.#tunnel = true;
     this.#responseStarted = true;
-    this.#log.protocol = 'websocket';
-    this.#log.status = 101;
-    this.#clearTimer();
+    this.log.protocol = 'websocket';
+    this.log.status = 101;
+    this.clearTimer();
     const client = this.#client.socket;
     client.write(serializeResponseHead(response, false, true), 'latin1');
     if (headLength < buffer.length) client.write(buffer.subarray(headLength));
@@ -606,19 +520,18 @@ export class ProxiedRequest implements UpstreamOwner {
   }
 
   #closeTunnel(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#endEndpoint(false);
-    this.#log.report(this.#ctx.telemetry);
+    if (this.done) return;
+    this.endAttempt(false);
+    this.finishExchange();
   }
 
   // Local answers and the end --------------------------------------------------------------
 
   /** The proxy answers itself (nothing from an endpoint reached the client yet). */
-  #answer(answer: LocalAnswer): void {
-    this.#abortUpstream(false);
-    this.#log.status = answer.status;
-    this.#log.reason = answer.reason;
+  protected answer(answer: LocalAnswer): void {
+    this.abortUpstream(false);
+    this.log.status = answer.status;
+    this.log.reason = answer.reason;
     const keepAlive = this.#head.keepAlive && this.#head.minorVersion === 1 && !this.#head.upgrade && this.bodyDone && !this.#client.draining;
     this.#responseStarted = true;
     writeLocalAnswer(this.#client.socket, answer.status, answer.body, !keepAlive, this.#head.method === 'HEAD', answer.location);
@@ -626,44 +539,21 @@ export class ProxiedRequest implements UpstreamOwner {
   }
 
   #failClientBody(reason: string): void {
-    if (this.#done) return;
-    this.#abortUpstream(false);
+    if (this.done) return;
+    this.abortUpstream(false);
     if (this.#responseStarted) {
-      this.#log.reason = 'bad-request';
-      this.#client.socket.destroy();
-      this.#finish(false);
+      this.log.reason = 'bad-request';
+      this.cutResponse();
       return;
     }
-    this.#log.status = 400;
-    this.#log.reason = 'bad-request';
+    this.log.status = 400;
+    this.log.reason = 'bad-request';
     writeLocalAnswer(this.#client.socket, 400, `bad request: ${reason}\n`, true, false);
     this.#finish(false);
   }
 
   #finish(keepAlive: boolean): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#clearTimer();
-    this.#log.report(this.#ctx.telemetry);
-    this.#client.requestDone(keepAlive);
+    if (this.finishExchange()) this.#client.requestDone(keepAlive);
   }
 
-  /** The mesh default (no `plexus.dev/timeout`): from the end of the request to the response head. */
-  #startDefaultTimeout(): void {
-    const timeoutMs = this.#ctx.limits.requestTimeoutMs;
-    if (timeoutMs <= 0 || this.#timer !== null || this.#done) return;
-    this.#waitsForHead = true;
-    // A static callback with the request as its argument: no closure per request.
-    this.#timer = setTimeout(ProxiedRequest.#defaultTimeoutFired, timeoutMs, this);
-  }
-
-  static #defaultTimeoutFired(request: ProxiedRequest): void {
-    request.#onTimeout(request.#ctx.limits.requestTimeoutMs);
-  }
-
-  #clearTimer(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#waitsForHead = false;
-  }
 }
