@@ -28,7 +28,7 @@ const E2E_ON_REAL_SERVER = ['dist/test/e2e/kube-agent.test.js', 'dist/test/e2e/k
  * when the agents' arguments differ (a rollout), so the plain-mode files run together, then the
  * files that change the mode, any file not named here, and uninstall last (it removes Plexus).
  */
-const CLUSTER_ORDER = ['traffic', 'gamma', 'rollout', 'secure', 'acl'];
+const CLUSTER_ORDER = ['traffic', 'gamma', 'observe', 'rollout', 'secure', 'acl'];
 const CLUSTER_LAST = 'uninstall';
 
 function clusterFiles(): string[] {
