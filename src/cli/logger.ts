@@ -19,7 +19,7 @@ export function defaultLogFormat(stderrIsTty: boolean = process.stderr.isTTY ===
   return stderrIsTty ? 'pretty' : 'json';
 }
 
-/** The agent's `--log-format` option. */
+/** The `--log-format` option of the long-running commands (`agent`, `issuer`). */
 export function logFormatOption() {
   return {
     choices: LOG_FORMATS,

@@ -1,7 +1,12 @@
 /**
  * What the leader writes back to the cluster from each MeshConfig: shadow Services (the port
- * allocation), secure mode's NetworkPolicies (without `--secure`, the ones written before are
- * removed), the status of Gateway API routes, Events for the problems, and the CoreDNS mesh block.
+ * allocation), secure mode's NetworkPolicies, the status of Gateway API routes, Events for the
+ * problems, and the CoreDNS mesh block.
+ *
+ * The NetworkPolicies follow the mesh's secure mode (any agent pod advertising it, agent-pods.ts),
+ * not the leader's own: during a switch either way the leader may be a plain or a secure agent,
+ * and the policies are kept from the first secure agent to the last. Removed only once no agent
+ * runs secure mode; neither written nor removed before the agent pods were read.
  *
  * The CoreDNS check runs beside the caller's update queue, one at a time: a hung call waits out
  * its 30 s timeout (several calls in one check), and must not hold up the configs behind it. One
@@ -27,8 +32,11 @@ export interface LeaderWritesOptions {
   readonly namespace: string;
   readonly nodeName: string;
   readonly meshDomain: string;
-  /** Secure mode on: NetworkPolicies are kept; off: any written before are removed. */
-  readonly secure: boolean;
+  /**
+   * The mesh's secure mode: true, the NetworkPolicies are kept; false, any written before are
+   * removed; null (not known yet), they are left as they are.
+   */
+  readonly meshSecure: () => boolean | null;
   readonly logger: Logger;
 }
 
@@ -63,7 +71,8 @@ export class LeaderWrites {
     const failures = await this.#shadows.apply(planShadowServices(config, shadowServices, namespace));
     const writeProblems: Problem[] = failures.map((f) => problem({ kind: 'Service', namespace: f.service.namespace, name: f.service.name }, f.message));
     for (const p of writeProblems) logger.warn({ problem: formatProblem(p) }, 'shadow Service not written');
-    const policyFailures = await this.#policies.keep(this.#options.secure ? desiredNetworkPolicies(config, objects, namespace) : [])
+    const secure = this.#options.meshSecure();
+    const policyFailures = secure === null ? [] : await this.#policies.keep(secure ? desiredNetworkPolicies(config, objects, namespace) : [])
       .catch((err: unknown) => {
         // Never in the way of the Events and the CoreDNS block; retried on the next update.
         logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'NetworkPolicies not listed');

@@ -23,6 +23,7 @@ import { Compiler } from '../routing/compile.js';
 import { DEFAULT_LISTENER_PORTS } from '../routing/compile-options.js';
 import type { Allocation, MeshConfig } from '../routing/mesh-config.js';
 import { ownAdvertisementProblem } from '../secure/cluster/agent-peers.js';
+import { AgentPods } from '../secure/cluster/agent-pods.js';
 import type { KubeSecure } from '../secure/cluster/kube-secure.js';
 import type { AgentOptions } from './agent-options.js';
 import { LatestWins, stopRequested } from './latest-wins.js';
@@ -63,10 +64,10 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   // Cluster writes stop with the agent: a hung API server must not hold up the drain.
   const client = new ApiClient(kubeConfig, { signal });
   const identity = leaseHolderIdentity(options.nodeName, process.env.POD_NAME ?? hostname(), process.pid);
-  // Secure mode is loaded only when asked for (node-forge, the tunnel, the issuer).
   let secure: KubeSecure | null = null;
   const agent = createNodeAgent(options, 'kubernetes', () => secure);
-  const writes = new LeaderWrites({ client, kubeConfig, namespace: options.namespace, nodeName: options.nodeName, meshDomain: options.meshDomain, secure: options.secure !== null, logger });
+  const agentPods = watchAgentPods(kubeConfig, options);
+  const writes = new LeaderWrites({ client, kubeConfig, namespace: options.namespace, nodeName: options.nodeName, meshDomain: options.meshDomain, meshSecure: () => agentPods.meshSecure, logger });
   const compile = kubeCompiler(options);
   let latest: ProviderUpdate | null = null;
   let compiledFrom: ProviderUpdate | null = null;
@@ -98,18 +99,20 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     status: (status) => agent.setProviderStatus(status),
   });
   writes.checkDnsPeriodically(() => (leader.isLeader ? compile.last() : null));
+  agentPods.onSecureChange(() => {
+    if (leader.isLeader && latest) queue.push(latest);
+  });
 
   const release = async (): Promise<void> => {
     await leader.stop();
     await agent.stop();
     await secure?.stop();
+    await agentPods.stop();
   };
   await checkAdvertisedMode(client, options);
   await agent.start();
-  if (options.secure !== null) {
-    const { KubeSecure } = await import('../secure/cluster/kube-secure.js');
-    secure = new KubeSecure({ kubeConfig, namespace: options.namespace, nodeName: options.nodeName, acl: options.acl, paths: options.paths, settings: options.secure, logger, registry: agent.registry });
-  }
+  secure = await loadSecure(options, kubeConfig, agent, agentPods);
+  agentPods.start();
   leader.start();
   if (!(await ownCertificate(secure, signal, logger, async () => {
     await writes.stop();
@@ -119,12 +122,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   logger.info({ adminPort: agent.adminPort, nodeName: options.nodeName, namespace: options.namespace, identity }, 'agent started');
   const aborted = stopRequested(signal);
   await Promise.race([firstApplied, aborted]);
-  if (!signal.aborted) {
-    logger.info({
-      adminPort: agent.adminPort, nodeName: options.nodeName, listenerPorts: compile.last()?.allocation.ports ?? {},
-      ...(secure === null ? {} : { tunnelPort: (secure as KubeSecure).tunnelPort }),
-    }, 'agent ready');
-  }
+  if (!signal.aborted) logReady(options, agent, compile.last(), secure);
 
   await aborted;
   await drainWindow(agent, leader, options);
@@ -132,7 +130,34 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   // Writes in flight were aborted; the CoreDNS check is not waited for long.
   await Promise.race([Promise.all([queue.settled(), writes.stop()]), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WRITES_WAIT_MS).unref())]);
   await closeServing(agent, secure, options.drain.timeoutMs);
+  await agentPods.stop();
   logger.info('stopped');
+}
+
+/**
+ * The agent pods, watched: tunnel peers and the mesh's secure mode (the leader's NetworkPolicies
+ * follow it, not this agent's mode). Its own client: still watched while draining.
+ */
+function watchAgentPods(kubeConfig: KubeConfig, options: AgentOptions): AgentPods {
+  return new AgentPods(new ApiClient(kubeConfig), options.namespace,
+    (err) => options.logger.warn({ err: err.message }, 'agent pods not readable (tunnel peers and the mesh\'s secure mode kept as last seen)'));
+}
+
+/** Secure mode is loaded only when asked for (node-forge, the tunnel, the issuer client). */
+async function loadSecure(options: AgentOptions, kubeConfig: KubeConfig, agent: NodeAgent, agentPods: AgentPods): Promise<KubeSecure | null> {
+  if (options.secure === null) return null;
+  const { KubeSecure } = await import('../secure/cluster/kube-secure.js');
+  return new KubeSecure({
+    kubeConfig, namespace: options.namespace, nodeName: options.nodeName, acl: options.acl, paths: options.paths, settings: options.secure,
+    logger: options.logger, registry: agent.registry, agentPods,
+  });
+}
+
+function logReady(options: AgentOptions, agent: NodeAgent, config: MeshConfig | null, secure: KubeSecure | null): void {
+  options.logger.info({
+    adminPort: agent.adminPort, nodeName: options.nodeName, listenerPorts: config?.allocation.ports ?? {},
+    ...(secure === null ? {} : { tunnelPort: secure.tunnelPort }),
+  }, 'agent ready');
 }
 
 /** Not ready at once, the lease released; still serving (configs still apply: endpoints move) through the drain window. */

@@ -5,10 +5,9 @@
  * plexus-tap, mounted into the agents by the DaemonSet's optional volume, which the kubelet
  * fills within about a minute): until then a tap is refused, after it the stream flows.
  */
-import { spawn } from 'node:child_process';
 import { expect } from 'chai';
+import { startDashboard } from '../e2e/helpers/dashboard.js';
 import { runPlexus, type RunResult } from '../e2e/helpers/plexus.js';
-import { PLEXUS_ARGV } from '../helpers/paths.js';
 import { clusterUnderTest, until, type TestCluster } from './helpers/cluster.js';
 import { ensureInstalled } from './helpers/install.js';
 import { ensureShop, SHOP, type Shop } from './helpers/shop.js';
@@ -67,19 +66,9 @@ describe('cluster: seeing the mesh (plexus stat, tap and dashboard through the A
   });
 
   it('dashboard: the graph shows the edge shop/client → shop/web, and the routes panel reads an agent\'s /config', async () => {
-    const child = spawn(process.execPath, [...PLEXUS_ARGV, 'dashboard', '--kubeconfig', cluster.target.kubeconfig, '--port', '0', '--duration', '240'], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBERNETES_SERVICE_HOST: '' },
-    });
+    const { child, url: started } = startDashboard(['--kubeconfig', cluster.target.kubeconfig, '--duration', '240'], { ...process.env, KUBERNETES_SERVICE_HOST: '' });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let stdout = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          const found = /Plexus dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1];
-          if (found) resolve(found);
-        });
-        child.on('exit', (code) => reject(new Error(`dashboard exited (${code}): ${stdout}`)));
-      });
+      const url = await started;
       await until('the graph to show shop/client → shop/web with traffic', async () => {
         const graph = await (await fetch(`${url}api/graph`)).json() as { edges: Array<{ from: string; to: string; rps: number; successRate: number | null }> };
         const edge = graph.edges.find((e) => e.from === `${SHOP}/client` && e.to === `${SHOP}/web`);

@@ -4,30 +4,17 @@
  * and the unknown caller's edge in red, a click opens the stat table, the split weights and the
  * live requests. The screenshot is saved in test-output/dashboard.png.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser } from 'playwright-core';
-import { PLEXUS_ARGV, REPO_ROOT } from '../helpers/paths.js';
+import { REPO_ROOT } from '../helpers/paths.js';
 import { CHROMIUM, CHROMIUM_FLAGS, ensureChromium } from './helpers/chromium.js';
+import { startDashboard } from './helpers/dashboard.js';
 import { startDemo, type RunningDemo } from './helpers/demo-process.js';
 
 const OUTPUT = join(REPO_ROOT, 'test-output');
-
-function startDashboard(adminUrl: string): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(process.execPath, [...PLEXUS_ARGV, 'dashboard', '--admin', adminUrl, '--port', '0', '--duration', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const url = new Promise<string>((resolve, reject) => {
-    let stdout = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const found = /Plexus dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1];
-      if (found) resolve(found);
-    });
-    child.on('exit', (code) => reject(new Error(`the dashboard exited (${code}): ${stdout}`)));
-  });
-  return { child, url };
-}
 
 describe('plexus dashboard in headless Chromium (the real binary, the demo)', function () {
   this.timeout(300_000);
@@ -51,7 +38,7 @@ describe('plexus dashboard in headless Chromium (the real binary, the demo)', fu
 
   it('shows the demo mesh live: rates, the failing unknown caller, stat, split weights and live requests', async () => {
     demo = await startDemo('127.164.0.0/24');
-    const started = startDashboard(demo.adminUrl);
+    const started = startDashboard(['--admin', demo.adminUrl, '--duration', '300']);
     dashboard = started.child;
     const url = await started.url;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });

@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig, type V1NetworkPolicy } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type KubeConfig, type V1NetworkPolicy } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import { AgentProcess } from '../../src/demo/agent-process.js';
@@ -81,6 +81,18 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
         await custom.replaceNamespacedCustomObject({ ...where, body });
       }
     }
+  }
+
+  async function leaseHolder(): Promise<string> {
+    const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: 'plexus', name: 'plexus-leader' }).catch(() => null);
+    return lease?.spec?.holderIdentity ?? '';
+  }
+
+  /** Sets `plexus.dev/secure` on an agent's pod (what its pod template says). */
+  async function advertise(node: keyof typeof AGENT_IP, secure: boolean): Promise<void> {
+    const name = `plexus-agent-${node}`;
+    const current = await core.readNamespacedPod({ namespace: 'plexus', name });
+    await core.replaceNamespacedPod({ namespace: 'plexus', name, body: { ...current, metadata: { ...current.metadata, annotations: { ...current.metadata?.annotations, 'plexus.dev/secure': String(secure) } } } });
   }
 
   /** Ports are the same on every agent, as in a DaemonSet; each agent has its own pod IP. */
@@ -162,14 +174,16 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
     // The admin port is the manifests' 9901: plexus check reaches it through the pod proxy.
     const [tunnelPort, issuerPort, adminPort] = [await freePort(), await freePort(), 9901];
     issuer = await startIssuer(issuerPort);
+    // C (plain) starts first and leads, as an old plain agent does while `plexus secure on` rolls
+    // the others: the NetworkPolicies follow the mesh's mode, not the leader's.
+    const c = await startAgent('node-c', tunnelPort, issuerPort, adminPort, false);
+    const readyC = await c.ready();
+    await eventually(async () => {
+      if (!(await leaseHolder()).startsWith('node-c/')) throw new Error('C does not lead yet');
+    }, 60_000);
     const a = await startAgent('node-a', tunnelPort, issuerPort, adminPort);
     const b = await startAgent('node-b', tunnelPort, issuerPort, adminPort);
     const [readyA, readyB] = await Promise.all([a.ready(), b.ready()]);
-    // C (plain) starts once a secure agent leads: the leader's own mode decides whether it keeps
-    // NetworkPolicies, and a plain agent starting first would take the Lease before the secure
-    // ones (they wait for their certificates first).
-    const c = await startAgent('node-c', tunnelPort, issuerPort, adminPort, false);
-    const readyC = await c.ready();
     adminPorts.set('node-a', readyA.adminPort).set('node-b', readyB.adminPort).set('node-c', readyC.adminPort);
   });
 
@@ -257,6 +271,33 @@ describe('kube mode, secure: the issuer, three agents (one plain), traffic acros
     }, 120_000);
     // The Service the other tests use keeps its own.
     expect(await net.readNamespacedNetworkPolicy({ namespace: 'shop', name: 'plexus-web' })).to.have.nested.property('metadata.name', 'plexus-web');
+  });
+
+  it('the plain leader keeps the NetworkPolicies while any agent advertises secure mode, and removes them once none does', async () => {
+    const net = kc.makeApiClient(NetworkingV1Api);
+    const policies = async (): Promise<string[]> => (await net.listNetworkPolicyForAllNamespaces({ labelSelector: 'app.kubernetes.io/managed-by=plexus' })).items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).sort();
+    expect(await leaseHolder()).to.match(/^node-c\//);
+    expect(await policies()).to.deep.equal(['shop/plexus-cart', 'shop/plexus-web']);
+    // A switch back to plain mode: A's pod is replaced by a plain one first; B still runs secure mode.
+    await advertise('node-a', false);
+    await eventually(async () => {
+      const view = await (await fetch(`http://${AGENT_IP['node-b']}:${adminPorts.get('node-b')!}/config`)).json() as { secure: { peers: Record<string, string> } };
+      if (view.secure.peers['node-a'] !== 'plain mode: dialled directly') throw new Error(`B sees A as ${view.secure.peers['node-a']}`);
+    }, 60_000);
+    expect(await policies()).to.deep.equal(['shop/plexus-cart', 'shop/plexus-web']);
+    // The last secure agent gone plain: the policies go.
+    await advertise('node-b', false);
+    await eventually(async () => {
+      const left = await policies();
+      if (left.length > 0) throw new Error(`still there: ${left.join(', ')}`);
+    }, 60_000);
+    // And back (a switch to secure mode starts): the first secure agent brings them back.
+    await advertise('node-a', true);
+    await advertise('node-b', true);
+    await eventually(async () => {
+      const back = await policies();
+      if (back.length !== 2) throw new Error(`back so far: ${back.join(', ')}`);
+    }, 60_000);
   });
 
   /** The DaemonSet and the issuer Deployment as manifests/ make them (the fake API server runs no controllers). */

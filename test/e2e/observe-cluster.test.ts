@@ -3,7 +3,6 @@
  * the agents are found as pods of the mesh namespace and read through the API server's pod
  * proxy; taps carry the tap token read from Secret plexus-tap; numbers add up over agents.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,8 +14,8 @@ import { Agent, request } from 'undici';
 import type { NodeAgent } from '../../src/node-agent/agent.js';
 import { kubeconfigFor, writeKubeconfig } from '../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../fake-apiserver/server.js';
-import { PLEXUS_ARGV } from '../helpers/paths.js';
 import { endpoint, meshConfig, startAgent } from '../integration/agent/fixtures.js';
+import { startDashboard } from './helpers/dashboard.js';
 import { runPlexus, type RunResult } from './helpers/plexus.js';
 
 // Addresses of this file: 127.163.0.0/16. Each agent is a "pod" with its own IP, admin port 9901.
@@ -139,17 +138,9 @@ describe('plexus stat / tap / dashboard in a cluster (fake API server, pod proxy
   it('the dashboard serves the graph of both agents on loopback', async () => {
     // The test before deleted the tap token Secret: the routes panel needs it.
     await core.createNamespacedSecret({ namespace: 'plexus', body: { metadata: { name: 'plexus-tap' }, data: { token: Buffer.from(TOKEN).toString('base64') } } });
-    const child = spawn(process.execPath, [...PLEXUS_ARGV, 'dashboard', '--kubeconfig', kubeconfig, '--port', '0', '--duration', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, url: started } = startDashboard(['--kubeconfig', kubeconfig, '--duration', '60']);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let stdout = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          const found = /Plexus dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1];
-          if (found) resolve(found);
-        });
-        child.on('exit', (code) => reject(new Error(`dashboard exited (${code}): ${stdout}`)));
-      });
+      const url = await started;
       const edges = await whileTraffic(async () => {
         for (let attempt = 0; attempt < 300; attempt++) {
           const graph = await (await fetch(`${url}api/graph`)).json() as { agents: number; edges: Array<{ from: string; to: string; rps: number; successRate: number }> };

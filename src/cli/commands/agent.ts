@@ -12,12 +12,12 @@ import { DEFAULT_ISSUER_PORT, DEFAULT_TUNNEL_PORT } from '../../secure/defaults.
 import { ESCAPED_SLASH_ACTIONS, type EscapedSlashAction } from '../../node-agent/http/index.js';
 import type { AgentOptions, AgentRunner } from '../../run/agent-options.js';
 import type { SecureAgentOptions } from '../../secure/options.js';
-import { CliError, EXIT } from '../errors.js';
+import { CliError } from '../errors.js';
 import { createLogger, LOG_LEVELS, logFormatOption, type LogFormat, type LogLevel } from '../logger.js';
 import {
   certLifetimeOption, defaultNodeName, drainTimeoutOption, drainWindowOption, kubeconfigOption, manifestsOption, meshDomainOption, portOption, trustDomainOption, vipCidrOption,
 } from '../options.js';
-import { stopSignal } from '../stop-signal.js';
+import { runUntilStopped } from '../stop-signal.js';
 
 interface AgentArgs {
   readonly manifests: string | undefined;
@@ -203,20 +203,7 @@ async function kubernetesRunner(): Promise<AgentRunner> {
 async function handler(args: ArgumentsCamelCase<AgentArgs>): Promise<void> {
   const options = toOptions(args);
   const run: AgentRunner = options.manifests !== null ? runLocalAgent : await kubernetesRunner();
-  const { signal, dispose } = stopSignal(() => {
-    options.logger.warn('second stop signal: exiting without draining');
-    process.exit(EXIT.FAILURE);
-  });
-  try {
-    await run(options, signal);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    options.logger.fatal({ error: message }, 'agent failed');
-    options.logger.debug({ err }, 'agent failure detail');
-    throw new CliError(message, EXIT.FAILURE);
-  } finally {
-    dispose();
-  }
+  await runUntilStopped('agent', options.logger, (signal) => run(options, signal));
 }
 
 export const agentCommand: CommandModule<object, AgentArgs> = {

@@ -9,7 +9,7 @@
 import { X509Certificate } from 'node:crypto';
 import { ApiException, AppsV1Api, CoreV1Api, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { AGENT_DAEMONSET, AGENT_POD_SELECTOR, ISSUER_DEPLOYMENT, SECURE_ANNOTATION } from '../../kube/labels.js';
-import { podRunsSecure } from '../../secure/cluster/agent-peers.js';
+import { podRunsSecure } from '../../secure/cluster/agent-pods.js';
 import { caFromSecret, CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY, CA_SECRET_NAME, rootsFromBundle } from '../../secure/cluster/ca-objects.js';
 import { POLICY_SELECTOR } from '../../secure/cluster/network-policies.js';
 import { secureFindings, type SecureFinding } from '../../secure/health.js';

@@ -3,24 +3,19 @@
  * `plexus-issuer` of manifests/45-issuer.yaml. SIGINT / SIGTERM drain it (docs/secure-mode.md).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { IssuerPlaces } from '../../secure/cluster/issuer-run.js';
 import { DEFAULT_ISSUER_PORT } from '../../secure/defaults.js';
-import { CliError, EXIT } from '../errors.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../logger.js';
+import { createLogger, LOG_LEVELS, logFormatOption, type LogFormat, type LogLevel } from '../logger.js';
 import { certLifetimeOption, drainTimeoutOption, drainWindowOption, kubeconfigOption, portOption, trustDomainOption } from '../options.js';
-import { stopSignal } from '../stop-signal.js';
+import { runUntilStopped } from '../stop-signal.js';
 
-interface IssuerArgs {
+interface IssuerArgs extends IssuerPlaces {
   readonly kubeconfig: string | undefined;
-  readonly namespace: string;
-  readonly trustDomain: string;
-  readonly listenAddress: string;
-  readonly port: number;
-  readonly adminAddress: string;
-  readonly adminPort: number;
   readonly certLifetime: number;
   readonly drainWindow: number;
   readonly drainTimeout: number;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
 }
 
 function builder(yargs: Argv): Argv<IssuerArgs> {
@@ -35,7 +30,8 @@ function builder(yargs: Argv): Argv<IssuerArgs> {
     .option('cert-lifetime', certLifetimeOption)
     .option('drain-window', drainWindowOption)
     .option('drain-timeout', drainTimeoutOption(10))
-    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level (JSON lines on stderr)' })
+    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log level (on stderr)' })
+    .option('log-format', logFormatOption())
     .example('$0 issuer --namespace plexus', 'What the Deployment plexus-issuer runs') as unknown as Argv<IssuerArgs>;
 }
 
@@ -49,26 +45,14 @@ function caReloadFromEnv(env: NodeJS.ProcessEnv = process.env): { caReloadMs?: n
 }
 
 async function handler(args: ArgumentsCamelCase<IssuerArgs>): Promise<void> {
-  const logger = createLogger(args.logLevel);
+  const logger = createLogger(args.logLevel, args.logFormat);
   const { runIssuer } = await import('../../secure/cluster/issuer-run.js');
-  const { signal, dispose } = stopSignal(() => {
-    logger.warn('second stop signal: exiting without draining');
-    process.exit(EXIT.FAILURE);
-  });
-  try {
-    await runIssuer({
-      kubeconfig: args.kubeconfig ?? null, namespace: args.namespace, trustDomain: args.trustDomain,
-      listenAddress: args.listenAddress, port: args.port, adminAddress: args.adminAddress, adminPort: args.adminPort,
-      certLifetimeMs: args.certLifetime * 1000, drainWindowMs: args.drainWindow * 1000, drainTimeoutMs: args.drainTimeout * 1000, logger,
-      ...caReloadFromEnv(),
-    }, signal);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    logger.fatal({ error: message }, 'issuer failed');
-    throw new CliError(message, EXIT.FAILURE);
-  } finally {
-    dispose();
-  }
+  const { namespace, trustDomain, listenAddress, port, adminAddress, adminPort } = args;
+  await runUntilStopped('issuer', logger, (signal) => runIssuer({
+    namespace, trustDomain, listenAddress, port, adminAddress, adminPort, kubeconfig: args.kubeconfig ?? null,
+    certLifetimeMs: args.certLifetime * 1000, drainWindowMs: args.drainWindow * 1000, drainTimeoutMs: args.drainTimeout * 1000, logger,
+    ...caReloadFromEnv(),
+  }, signal));
 }
 
 export const issuerCommand: CommandModule<object, IssuerArgs> = {

@@ -1,31 +1,24 @@
 /**
- * Where each node's agent listens for tunnels, in a cluster: the agent pods of the mesh
- * namespace (the DaemonSet's labels, AGENT_POD_SELECTOR), watched, mapped nodeName → pod IP at
- * the tunnel port (the same on every agent), with whether that agent runs secure mode (its pod's
- * `plexus.dev/secure` annotation: a plain agent has no tunnel listener, so during a rollout that
- * switches secure mode its node's pods are dialled directly).
+ * Where each node's agent listens for tunnels, in a cluster: the agent pods (agent-pods.ts),
+ * mapped nodeName → pod IP at the tunnel port (the same on every agent), with whether that agent
+ * runs secure mode (its pod's `plexus.dev/secure` annotation: a plain agent has no tunnel
+ * listener, so during a rollout that switches secure mode its node's pods are dialled directly).
  *
  * During a rolling update a node briefly has two agents; either holds that node's agent identity.
  * Preferred: a ready agent that is not stopping, then one that is stopping (it keeps accepting
  * through its drain window), then one not ready yet; the newest among equals.
  */
-import { AGENT_POD_SELECTOR, SECURE_ANNOTATION } from '../../kube/labels.js';
-import { ApiClient } from '../../kube/api-client.js';
-import { DEFAULT_BACKOFF } from '../../kube/backoff.js';
-import { Reflector } from '../../kube/reflector.js';
+import { SECURE_ANNOTATION } from '../../kube/labels.js';
+import type { ApiClient } from '../../kube/api-client.js';
 import type { RawObject } from '../../model/snapshot.js';
 import type { PeerAddress } from '../secure-mode.js';
+import { podFinished, podRunsSecure, type AgentPods } from './agent-pods.js';
 import { getOrNull } from './kube-lookups.js';
 
 interface AgentPodObject {
   readonly metadata?: { readonly creationTimestamp?: string; readonly deletionTimestamp?: string; readonly annotations?: Readonly<Record<string, string>> };
   readonly spec?: { readonly nodeName?: string };
   readonly status?: { readonly podIP?: string; readonly phase?: string; readonly conditions?: readonly { readonly type?: string; readonly status?: string }[] };
-}
-
-/** Whether an agent pod says it runs secure mode (its pod template's annotation). */
-export function podRunsSecure(pod: { readonly metadata?: { readonly annotations?: Readonly<Record<string, string>> } }): boolean {
-  return pod.metadata?.annotations?.[SECURE_ANNOTATION] === 'true';
 }
 
 function rank(pod: AgentPodObject): number {
@@ -39,7 +32,7 @@ export function peersFromAgentPods(pods: Iterable<RawObject>, port: number): Map
     const pod = raw as AgentPodObject;
     const node = pod.spec?.nodeName;
     const host = pod.status?.podIP;
-    if (!node || !host || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+    if (!node || !host || podFinished(pod)) continue;
     const candidate = { peer: podRunsSecure(pod) ? { host, port } : { host, port, plain: true }, rank: rank(pod), created: pod.metadata?.creationTimestamp ?? '' };
     const current = best.get(node);
     const better = current === undefined || (candidate.rank !== current.rank ? candidate.rank > current.rank : candidate.created > current.created);
@@ -48,39 +41,17 @@ export function peersFromAgentPods(pods: Iterable<RawObject>, port: number): Map
   return new Map([...best].map(([node, { peer }]) => [node, peer]));
 }
 
-export class AgentPeers {
-  /** Live: updated in place as agent pods come and go. */
-  readonly peers = new Map<string, PeerAddress>();
-  readonly #reflector: Reflector;
-  readonly #controller = new AbortController();
-  #running: Promise<void> | null = null;
-
-  constructor(client: ApiClient, namespace: string, tunnelPort: number, onError: (error: Error) => void) {
-    this.#reflector = new Reflector(client, {
-      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
-      apiVersion: 'v1',
-      kind: 'Pod',
-      labelSelector: Object.entries(AGENT_POD_SELECTOR).map(([key, value]) => `${key}=${value}`).join(','),
-    }, {
-      onChange: () => {
-        const next = peersFromAgentPods(this.#reflector.objects(), tunnelPort);
-        this.peers.clear();
-        for (const [node, peer] of next) this.peers.set(node, peer);
-      },
-      onHealth: (error) => {
-        if (error !== null) onError(error);
-      },
-    }, DEFAULT_BACKOFF);
-  }
-
-  start(): void {
-    this.#running ??= this.#reflector.run(this.#controller.signal);
-  }
-
-  async stop(): Promise<void> {
-    this.#controller.abort();
-    await this.#running;
-  }
+/** The tunnel peers, live: updated in place as the agent pods come and go. */
+export function agentPeers(pods: AgentPods, tunnelPort: number): ReadonlyMap<string, PeerAddress> {
+  const peers = new Map<string, PeerAddress>();
+  const update = (): void => {
+    const next = peersFromAgentPods(pods.objects(), tunnelPort);
+    peers.clear();
+    for (const [node, peer] of next) peers.set(node, peer);
+  };
+  update();
+  pods.onChange(update);
+  return peers;
 }
 
 /**

@@ -26,8 +26,8 @@ import { IssuerServer } from './issuer-server.js';
 import { IssuerService } from './issuer-service.js';
 import { issuerLookups } from './kube-lookups.js';
 
-export interface IssuerRunOptions {
-  readonly kubeconfig: string | null;
+/** What `plexus issuer` takes as it is from its command line (issuer.ts). */
+export interface IssuerPlaces {
   /** The mesh namespace: the CA Secret and the agent pods live there. */
   readonly namespace: string;
   readonly trustDomain: string;
@@ -35,6 +35,10 @@ export interface IssuerRunOptions {
   readonly port: number;
   readonly adminAddress: string;
   readonly adminPort: number;
+}
+
+export interface IssuerRunOptions extends IssuerPlaces {
+  readonly kubeconfig: string | null;
   /** Lifetime of the certificates it signs. */
   readonly certLifetimeMs: number;
   /** After SIGTERM: how long the endpoint keeps accepting while not ready. */

@@ -1,7 +1,7 @@
 /**
  * Secure mode of a Kubernetes-mode agent: SecureMode with cluster credentials (trust bundle
  * ConfigMap, certificates from the issuer Deployment through its Service) and tunnel peers from
- * the agent pods. Issuance does not depend on which agent leads.
+ * the agent pods (watched by the caller, which also reads the mesh's secure mode from them). Issuance does not depend on which agent leads.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -11,8 +11,9 @@ import { ApiClient } from '../../kube/api-client.js';
 import type { PathPolicy } from '../../node-agent/http/request-target.js';
 import type { Dialer } from '../../node-agent/runtime/dialer.js';
 import type { MeshConfig } from '../../routing/mesh-config.js';
-import { SecureMode } from '../secure-mode.js';
-import { AgentPeers } from './agent-peers.js';
+import { SecureMode, type PeerAddress } from '../secure-mode.js';
+import { agentPeers } from './agent-peers.js';
+import type { AgentPods } from './agent-pods.js';
 import { clusterCredentials } from './cluster-credentials.js';
 
 /** A new agent may start before the issuer serves (a fresh install): wait this long for its own certificate. */
@@ -28,29 +29,28 @@ export interface KubeSecureOptions {
   readonly settings: SecureAgentOptions;
   readonly logger: Logger;
   readonly registry: Registry;
+  readonly agentPods: AgentPods;
 }
 
 export class KubeSecure {
   readonly #options: KubeSecureOptions;
   readonly #client: ApiClient;
-  readonly #peers: AgentPeers;
+  readonly #peers: ReadonlyMap<string, PeerAddress>;
   #mode: SecureMode | null = null;
 
   constructor(options: KubeSecureOptions) {
     this.#options = options;
-    const { kubeConfig, namespace, settings, logger } = options;
-    this.#client = new ApiClient(kubeConfig);
-    this.#peers = new AgentPeers(this.#client, namespace, settings.tunnelPort, (err) => logger.warn({ err: err.message }, 'secure mode: agent pods not readable (tunnel peers kept)'));
+    this.#client = new ApiClient(options.kubeConfig);
+    this.#peers = agentPeers(options.agentPods, options.settings.tunnelPort);
   }
 
   /** Resolves once the agent holds its own certificate and the tunnel listens; `signal` gives up waiting. */
   async start(signal: AbortSignal): Promise<void> {
     const { kubeConfig, namespace, nodeName, settings, logger } = this.#options;
-    this.#peers.start();
     this.#mode = await SecureMode.start({
       nodeName, trustDomain: settings.trustDomain,
       credentials: clusterCredentials({ kubeConfig, client: this.#client, namespace, trustDomain: settings.trustDomain, issuer: settings.issuer }),
-      tunnelAddress: settings.tunnelAddress, tunnelPort: settings.tunnelPort, peers: this.#peers.peers,
+      tunnelAddress: settings.tunnelAddress, tunnelPort: settings.tunnelPort, peers: this.#peers,
       permissive: settings.permissive, acl: this.#options.acl, paths: this.#options.paths, logger, registry: this.#options.registry,
       startTimeoutMs: START_TIMEOUT_MS, signal,
     });
@@ -79,6 +79,5 @@ export class KubeSecure {
 
   async stop(): Promise<void> {
     await this.#mode?.stop();
-    await this.#peers.stop();
   }
 }

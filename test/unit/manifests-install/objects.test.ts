@@ -100,6 +100,12 @@ describe('manifests/: the agent DaemonSet', () => {
     for (const arg of args) for (const [, name] of arg.matchAll(/\$\(([A-Z_]+)\)/g)) expect(fieldOf(name as string), name).to.be.a('string');
   });
 
+  it('gets no Docker-link variables of the Services (PLEXUS_ISSUER_PORT=tcp://... would be read as --issuer-port), nor does the issuer', () => {
+    expect(at(pod, 'enableServiceLinks')).to.equal(false);
+    const issuer = find(manifests, 'Deployment', 'plexus-issuer');
+    expect(at(issuer, 'spec', 'template', 'spec', 'enableServiceLinks')).to.equal(false);
+  });
+
   it('probes /readyz and /healthz on the admin port the agent listens on', () => {
     const ports = at(agent, 'ports') as Json[];
     const admin = ports.find((p) => at(p, 'name') === 'admin');

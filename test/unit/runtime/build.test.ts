@@ -120,4 +120,34 @@ describe('runtime: buildRuntime', () => {
     const back = buildRuntime(meshConfig([webService(list, cb)]), OPTIONS, empty);
     expect(endpointOf(back, 'shop/web', '10.0.0.1:8080').isEjected()).to.equal(false);
   });
+
+  it('keeps the runtime of a Service whose MeshService is the same object, and rebuilds a changed one', () => {
+    const web = webService([backend('shop/web', 1, [endpoint('10.0.0.1')])]);
+    const api = meshService('shop/api', [meshPort({ destination: backends([backend('shop/api', 1, [endpoint('10.0.0.5')])]) })]);
+    const identities = [{ ip: '10.0.0.9', namespace: 'shop', serviceAccount: 'client', pod: 'client-1' }];
+    const first = buildRuntime(meshConfig([web, api], identities), OPTIONS);
+    const apiMoved = meshService('shop/api', [meshPort({ destination: backends([backend('shop/api', 1, [endpoint('10.0.0.6')])]) })]);
+    const second = buildRuntime(meshConfig([web, apiMoved], identities), OPTIONS, first);
+    expect(port(second)).to.equal(port(first));
+    expect(port(second, 'shop/web:53/UDP')).to.equal(port(first, 'shop/web:53/UDP'));
+    expect(port(second, 'shop/api:80/TCP')).to.not.equal(port(first, 'shop/api:80/TCP'));
+    expect(forwardOf(port(second, 'shop/api:80/TCP').route(null)).backend.pickEndpoint()?.key).to.equal('10.0.0.6:8080');
+    // Other identities: every authorizer reads them, so every Service is built again.
+    const third = buildRuntime(meshConfig([web, apiMoved], [{ ...identities[0]!, ip: '10.0.0.10' }]), OPTIONS, second);
+    expect(port(third)).to.not.equal(port(second));
+  });
+
+  it('carries the state of a Service kept as it was into later builds', () => {
+    const list = [backend('shop/web', 1, [endpoint('10.0.0.1'), endpoint('10.0.0.2')])];
+    const web = webService(list, cb);
+    const first = buildRuntime(meshConfig([web]), OPTIONS);
+    const sick = endpointOf(first, 'shop/web', '10.0.0.1:8080');
+    sick.end(true);
+    sick.end(true);
+    const kept = buildRuntime(meshConfig([web, meshService('shop/api', [meshPort({ destination: backends(list) })])]), OPTIONS, first);
+    expect(port(kept)).to.equal(port(first));
+    const changed = buildRuntime(meshConfig([webService(list, { ...cb, timeoutMs: 5_000 })]), OPTIONS, kept);
+    expect(port(changed)).to.not.equal(port(first));
+    expect(endpointOf(changed, 'shop/web', '10.0.0.1:8080').isEjected()).to.equal(true);
+  });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { requesterNode, tokenClaims, type AgentPod } from '../../../src/secure/cluster/agent-token.js';
 import { peersFromAgentPods } from '../../../src/secure/cluster/agent-peers.js';
+import { meshRunsSecure } from '../../../src/secure/cluster/agent-pods.js';
 import { MalformedRequestError, parseRequest, encodeRequest } from '../../../src/secure/cluster/issuance-protocol.js';
 import { generateKeyPair } from '../../../src/secure/x509.js';
 import { generateKeyPairSync } from 'node:crypto';
@@ -101,6 +102,16 @@ describe('secure/cluster/agent-peers: node → agent pod IP', () => {
       'node-b': { host: '10.0.1.1', port: 15008, plain: true },
       'node-c': { host: '10.0.2.1', port: 15008 },
     });
+  });
+
+  it('the mesh runs secure mode while any agent pod that has not finished says so, stopping or not ready included', () => {
+    const plain = agentPod('a', 'node-a', '10.0.0.1', true, '2026-01-01T00:00:00Z', { secure: 'false' });
+    expect(meshRunsSecure([])).to.equal(false);
+    expect(meshRunsSecure([plain])).to.equal(false);
+    expect(meshRunsSecure([plain, agentPod('b', 'node-b', '10.0.1.1', false, '2026-01-02T00:00:00Z', secure)])).to.equal(true);
+    expect(meshRunsSecure([plain, agentPod('b', 'node-b', '10.0.1.1', true, '2026-01-02T00:00:00Z', { ...secure, deleting: true })])).to.equal(true);
+    const finished = { ...agentPod('b', 'node-b', '10.0.1.1', false, '2026-01-02T00:00:00Z', secure), status: { phase: 'Failed' } };
+    expect(meshRunsSecure([plain, finished])).to.equal(false);
   });
 });
 
