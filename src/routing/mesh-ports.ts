@@ -21,6 +21,12 @@ export interface MeshedPort {
   readonly scheme: Scheme;
 }
 
+/** A meshed Service with the ports the mesh serves. */
+export interface MeshedService {
+  readonly service: ServiceInfo;
+  readonly ports: readonly MeshedPort[];
+}
+
 export function isMeshed(service: ServiceInfo, namespaces: ReadonlyMap<string, NamespaceInfo>): boolean {
   return service.annotations.mesh ?? namespaces.get(service.id.namespace)?.mesh ?? false;
 }
