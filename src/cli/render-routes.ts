@@ -23,7 +23,10 @@ export function renderRuleActions(rule: HttpRule): string[] {
   }
   if (filters?.requestHeaders) lines.push(`request headers: ${renderEdits(filters.requestHeaders)}`);
   if (filters?.responseHeaders) lines.push(`response headers: ${renderEdits(filters.responseHeaders)}`);
-  for (const mirror of filters?.mirrors ?? []) lines.push(`mirror to ${mirror.service} (${mirror.endpoints.length} endpoints)`);
+  for (const mirror of filters?.mirrors ?? []) {
+    const share = mirror.numerator === mirror.denominator ? '' : ` ${mirror.numerator}/${mirror.denominator} of requests`;
+    lines.push(`mirror${share} to ${mirror.service} (${mirror.endpoints.length} endpoints)`);
+  }
   const timeouts = rule.timeouts;
   if (timeouts && (timeouts.requestMs !== null || timeouts.backendRequestMs !== null)) {
     lines.push(`timeouts: request ${renderMs(timeouts.requestMs)}, per attempt ${renderMs(timeouts.backendRequestMs)}`);

@@ -86,6 +86,26 @@ export function planShadowServices(config: MeshConfig, existing: readonly RawObj
   return { create, update, delete: remove };
 }
 
+/** A snapshot's objects with the shadow Services (the stored allocation, not user Services) apart. */
+export interface SplitSnapshot {
+  readonly user: readonly RawObject[];
+  readonly shadows: readonly RawObject[];
+}
+
+/** Splits the shadow Services (Services in `meshNamespace` that Plexus manages) off `objects`. */
+export function splitShadowServices(objects: readonly RawObject[], meshNamespace: string): SplitSnapshot {
+  const user: RawObject[] = [];
+  const shadows: RawObject[] = [];
+  for (const object of objects) (isShadowService(object, meshNamespace) ? shadows : user).push(object);
+  return { user, shadows };
+}
+
+function isShadowService(object: RawObject, meshNamespace: string): boolean {
+  if (object.kind !== 'Service' || object.apiVersion !== 'v1') return false;
+  const metadata = record(object.metadata);
+  return metadata.namespace === meshNamespace && record(metadata.labels)[MANAGED_BY_LABEL] === MANAGED_BY_PLEXUS;
+}
+
 /** The listener ports stored in shadow Services, as the compiler's previous allocation. */
 export function allocationFromShadowServices(shadows: readonly RawObject[]): Allocation {
   const ports: Record<string, number> = {};

@@ -4,16 +4,17 @@
  * filter of each type per list (mirrors excepted), redirect and rewrite never together, the
  * sub-field matching `type` required.
  */
-import { type FieldIssues, type Fields, describe, has, readEnum, readItem, readList, readMapping, readPort, readString } from '../smi/fields.js';
+import { type FieldIssues, type Fields, describe, has, readEnum, readItem, readList, readMapping, readPort, readString, readWhole } from '../smi/fields.js';
 import { HEADER_NAME } from '../smi/specs.js';
 import { pathProblem } from './matches.js';
 import {
-  NO_FILTERS, type HeaderModifier, type ObjectReference, type PathModifier, type RedirectFilter, type RedirectStatus,
+  NO_FILTERS, type HeaderModifier, type MirrorFilter, type ObjectReference, type PathModifier, type RedirectFilter, type RedirectStatus,
   type RewriteFilter, type RouteFilters,
 } from './model.js';
 
 const MAX_FILTERS = 16;
 const MAX_HEADER_EDITS = 16;
+const MAX_INT32 = 2 ** 31 - 1;
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Framing and hop-by-hop fields: a filter changing them would change how the body is read. */
@@ -214,10 +215,30 @@ function readHostname(issues: FieldIssues, body: Fields, at: string): string | n
   return hostname;
 }
 
-function readMirror(issues: FieldIssues, body: Fields, at: string, routeNamespace: string): ObjectReference | undefined {
-  const ref = readMapping(issues, body, 'backendRef', at, true);
-  if (has(body, 'percent') || has(body, 'fraction')) return issues.error(at, 'a partial mirror (percent, fraction) is not supported');
-  return ref && readObjectReference(issues, ref, `${at}.backendRef`, routeNamespace);
+function readMirror(issues: FieldIssues, body: Fields, at: string, routeNamespace: string): MirrorFilter | undefined {
+  const fields = readMapping(issues, body, 'backendRef', at, true);
+  const ref = fields && readObjectReference(issues, fields, `${at}.backendRef`, routeNamespace);
+  const share = readMirrorShare(issues, body, at);
+  return ref && share && { ...ref, ...share };
+}
+
+/** `percent` (0-100) or `fraction` ({numerator, denominator = 100}), never both; neither = every request. */
+function readMirrorShare(issues: FieldIssues, body: Fields, at: string): { numerator: number; denominator: number } | undefined {
+  if (has(body, 'percent') && has(body, 'fraction')) return issues.error(at, 'only one of percent or fraction may be specified');
+  if (has(body, 'percent')) {
+    const percent = readWhole(issues, body['percent'], `${at}.percent`, 0, 100);
+    return percent === undefined ? undefined : { numerator: percent, denominator: 100 };
+  }
+  if (!has(body, 'fraction')) return { numerator: 1, denominator: 1 };
+  const fraction = readMapping(issues, body, 'fraction', at, true);
+  if (fraction === undefined) return undefined;
+  const where = `${at}.fraction`;
+  if (!has(fraction, 'numerator')) return issues.error(`${where}.numerator`, 'required');
+  const numerator = readWhole(issues, fraction['numerator'], `${where}.numerator`, 0, MAX_INT32);
+  const denominator = has(fraction, 'denominator') ? readWhole(issues, fraction['denominator'], `${where}.denominator`, 1, MAX_INT32) : 100;
+  if (numerator === undefined || denominator === undefined) return undefined;
+  if (numerator > denominator) return issues.error(where, `numerator must be less than or equal to denominator, got ${numerator}/${denominator}`);
+  return { numerator, denominator };
 }
 
 /** `{group?, kind?, name, namespace?, port?}`: a core Service unless it says otherwise. */

@@ -80,7 +80,14 @@ export interface RouteFilters {
   readonly responseHeaders: HeaderModifier | null;
   readonly redirect: RedirectFilter | null;
   readonly rewrite: RewriteFilter | null;
-  readonly mirrors: readonly ObjectReference[];
+  readonly mirrors: readonly MirrorFilter[];
+}
+
+/** RequestMirror: copies of `numerator` out of every `denominator` requests go to the referenced Service. */
+export interface MirrorFilter extends ObjectReference {
+  readonly numerator: number;
+  /** At least 1 and at least `numerator`; 100 for `percent`. */
+  readonly denominator: number;
 }
 
 export interface BackendRef extends ObjectReference {

@@ -2,7 +2,7 @@
  * HTTPRoute and GRPCRoute specs: parentRefs, rules (name, matches, filters, backendRefs,
  * timeouts). Both kinds share this reader; they differ in their matches and allowed filters.
  */
-import { type FieldIssues, type Fields, describe, has, readItem, readList, readMapping, readPort, readString } from '../smi/fields.js';
+import { type FieldIssues, type Fields, describe, has, readItem, readList, readMapping, readPort, readString, readWhole } from '../smi/fields.js';
 import { type FilterType, readFilters, readObjectReference } from './filters.js';
 import { readGrpcMatches, readHttpMatches } from './matches.js';
 import type { BackendRef, ParentRef, RouteMatch, RouteRule, RouteTimeouts } from './model.js';
@@ -28,13 +28,13 @@ interface KindSpec {
 const KINDS: Readonly<Record<GatewayKind, KindSpec>> = {
   HTTPRoute: {
     readMatches: readHttpMatches,
-    ruleFilters: ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite'],
+    ruleFilters: ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite', 'RequestMirror'],
     backendFilters: ['RequestHeaderModifier', 'ResponseHeaderModifier'],
     timeouts: true,
   },
   GRPCRoute: {
     readMatches: readGrpcMatches,
-    ruleFilters: ['RequestHeaderModifier', 'ResponseHeaderModifier'],
+    ruleFilters: ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror'],
     backendFilters: ['RequestHeaderModifier', 'ResponseHeaderModifier'],
     timeouts: false,
   },
@@ -137,11 +137,7 @@ function readBackendRefs(issues: FieldIssues, rule: Fields, at: string, kind: Ki
 
 function readWeight(issues: FieldIssues, fields: Fields, at: string): number | undefined {
   if (!has(fields, 'weight')) return 1;
-  const value = fields['weight'];
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_WEIGHT) {
-    return issues.error(`${at}.weight`, `must be a whole number from 0 to ${MAX_WEIGHT}, got ${describe(value)}`);
-  }
-  return value;
+  return readWhole(issues, fields['weight'], `${at}.weight`, 0, MAX_WEIGHT);
 }
 
 const NO_TIMEOUTS: RouteTimeouts = { requestMs: null, backendRequestMs: null };

@@ -10,37 +10,25 @@
  *   only when its content hash changed. An unchanged file keeps its object references, so the
  *   compiler's per-object memo stays warm.
  * - Files are read by readManifestSource, as `plexus config` reads them: parsed on the parser's
- *   own thread, so traffic is served while a big file loads (`onLoading` says which file).
- * - A file that does not parse is reported (path:line) and the last good version of its objects
- *   stays in force until it parses again or is deleted.
+ *   own thread, so traffic is served while a big file loads (the status says `loading <file>`).
+ * - A file that does not parse is reported in the status as a problem located at its path and
+ *   line, and the last good version of its objects stays in force until it parses again or is
+ *   deleted.
+ * - A folder that cannot be read (deleted, renamed) makes the status unhealthy, once per distinct
+ *   error; the last snapshot stays in force, and the next good read is handed out again.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { formatManifestError, type ManifestError } from '../manifests/errors.js';
 import { listManifestTree, readManifestSource } from '../manifests/read.js';
 import { append } from '../model/append.js';
-import type { SourceLocation } from '../model/problem.js';
+import { problem, type Problem, type SourceLocation } from '../model/problem.js';
+import type { ProviderStatus } from '../model/provider-status.js';
 import type { RawObject, Snapshot } from '../model/snapshot.js';
+import type { Provider, ProviderOutput } from './provider.js';
 
-export interface FileSnapshot {
-  readonly snapshot: Snapshot;
-  /** Current errors, per file (a file listed here serves its last good objects, if any). */
-  readonly errors: readonly ManifestError[];
-  /** Manifest files found, sorted. */
-  readonly files: readonly string[];
-}
-
-export interface FileProviderOptions {
+export interface FileProviderOptions extends ProviderOutput {
   readonly dir: string;
-  /** Called for every change after `start` (never for a rescan that changed nothing). */
-  readonly onSnapshot: (update: FileSnapshot) => void;
-  /**
-   * The folder could not be read (e.g. deleted): called once per distinct error; the last
-   * snapshot stays in force, and the next good read is emitted even if nothing changed.
-   */
-  readonly onError: (err: Error) => void;
-  /** A changed file is being read and parsed (`file`), or the scan is over (null). */
-  readonly onLoading?: (file: string | null) => void;
   readonly debounceMs?: number;
   readonly rescanIntervalMs?: number;
 }
@@ -59,7 +47,7 @@ interface FileEntry {
   readonly errors: readonly ManifestError[];
 }
 
-export class FileProvider {
+export class FileProvider implements Provider {
   readonly #options: FileProviderOptions;
   #cache = new Map<string, FileEntry>();
   /** One watcher per folder of the last scan. */
@@ -71,20 +59,22 @@ export class FileProvider {
   #stopped = false;
   /** The folder error last reported: each is reported once, not on every rescan. */
   #folderError: string | null = null;
+  /** The status of the last scan (null before the first), and the file being read now. */
+  #status: ProviderStatus | null = null;
+  #loading: string | null = null;
 
   constructor(options: FileProviderOptions) {
     this.#options = options;
   }
 
-  /** Reads the folder once (throws when it cannot be read) and starts watching. */
-  async start(): Promise<FileSnapshot> {
-    const first = await this.#scan();
+  /** Reads the folder once and hands out its snapshot (rejects when it cannot be read), then watches. */
+  async start(): Promise<void> {
+    this.#emit(await this.#scan());
     this.#interval = setInterval(() => this.#requestScan(), this.#options.rescanIntervalMs ?? DEFAULT_RESCAN_INTERVAL_MS);
     this.#interval.unref();
-    return first.update;
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.#stopped = true;
     for (const watcher of this.#watchers.values()) watcher.close();
     this.#watchers.clear();
@@ -136,15 +126,15 @@ export class FileProvider {
       return;
     }
     this.#scanning = this.#scan()
-      .then(({ update, changed }) => {
+      .then((scan) => {
         const recovered = this.#folderError !== null;
         this.#folderError = null;
-        if ((changed || recovered) && !this.#stopped) this.#options.onSnapshot(update);
+        if ((scan.changed || recovered) && !this.#stopped) this.#emit(scan);
       }, (err: unknown) => {
-        const error = err instanceof Error ? err : new Error(String(err));
-        if (this.#stopped || error.message === this.#folderError) return;
-        this.#folderError = error.message;
-        this.#options.onError(error);
+        const message = err instanceof Error ? err.message : String(err);
+        if (this.#stopped || message === this.#folderError) return;
+        this.#folderError = message;
+        this.#setStatus({ healthy: false, message });
       })
       .finally(() => {
         this.#scanning = null;
@@ -155,15 +145,40 @@ export class FileProvider {
       });
   }
 
-  async #scan(): Promise<{ update: FileSnapshot; changed: boolean }> {
+  /** The folder's status, then its snapshot. */
+  #emit(scan: Scan): void {
+    if (this.#stopped) return;
+    this.#setStatus(scan.status);
+    this.#options.onSnapshot(scan.snapshot);
+  }
+
+  #setStatus(status: ProviderStatus): void {
+    this.#status = status;
+    this.#showStatus();
+  }
+
+  /** A changed file is being read (`file`), or the scan is over (null): said in the status. */
+  #setLoading(file: string | null): void {
+    if (file === this.#loading) return;
+    this.#loading = file;
+    this.#showStatus();
+  }
+
+  #showStatus(): void {
+    const status = this.#status;
+    if (status === null || this.#stopped) return;
+    this.#options.onStatus(this.#loading === null ? status : { ...status, message: `${status.message}; loading ${this.#loading}` });
+  }
+
+  async #scan(): Promise<Scan> {
     try {
       return await this.#scanFiles();
     } finally {
-      this.#options.onLoading?.(null);
+      this.#setLoading(null);
     }
   }
 
-  async #scanFiles(): Promise<{ update: FileSnapshot; changed: boolean }> {
+  async #scanFiles(): Promise<Scan> {
     const { files, folders } = await listManifestTree(this.#options.dir);
     this.#watchFolders(folders);
     const next = new Map<string, FileEntry>();
@@ -181,13 +196,13 @@ export class FileProvider {
       next.set(path, entry);
     }
     this.#cache = next;
-    return { update: this.#snapshot(), changed };
+    return { ...this.#snapshot(), changed };
   }
 
   async #load(path: string, before: FileEntry | undefined): Promise<FileEntry> {
     const info = await stat(path);
     if (before && before.mtimeMs === info.mtimeMs && before.size === info.size) return before;
-    this.#options.onLoading?.(path);
+    this.#setLoading(path);
     const { hash, result: parsed } = await readManifestSource(path, before?.hash || null);
     if (parsed === null) return { ...(before as FileEntry), mtimeMs: info.mtimeMs, size: info.size };
     if (parsed.errors.length > 0 && before) {
@@ -203,7 +218,7 @@ export class FileProvider {
     };
   }
 
-  #snapshot(): FileSnapshot {
+  #snapshot(): Omit<Scan, 'changed'> {
     const objects: RawObject[] = [];
     const sources = new Map<RawObject, SourceLocation>();
     const errors: ManifestError[] = [];
@@ -212,8 +227,24 @@ export class FileProvider {
       for (const [object, source] of entry.sources) sources.set(object, source);
       append(errors, entry.errors);
     }
-    return { snapshot: { objects, sources }, errors, files: [...this.#cache.keys()] };
+    const dir = this.#options.dir;
+    const status: ProviderStatus = errors.length === 0
+      ? { healthy: true, problems: [], message: `${this.#cache.size} files in ${dir}` }
+      : { healthy: false, problems: errors.map(fileProblem), message: `${errors.length} file errors in ${dir} (last good versions kept)` };
+    return { snapshot: { objects, sources }, status };
   }
+}
+
+interface Scan {
+  readonly snapshot: Snapshot;
+  readonly status: ProviderStatus;
+  /** Whether anything differs from the scan before. */
+  readonly changed: boolean;
+}
+
+/** A file that does not parse, as a problem located at its line (its last good objects stay in force). */
+function fileProblem(error: ManifestError): Problem {
+  return problem({ kind: 'File', namespace: '', name: error.file }, `${error.message} (last good version kept)`, 'error', { file: error.file, line: error.line });
 }
 
 /** Keeps the last good objects of `before` (none when there is none) with new errors. */

@@ -1,8 +1,7 @@
 /**
- * The kube provider: watches the API server and emits Snapshots for the compiler.
+ * The kube provider: watches the API server and hands out Snapshots of what it holds.
  *
- * Watched: Services (all; the shadow Services in the mesh namespace are split off and handed
- * out separately, they are not user Services), EndpointSlices, Namespaces, the Pods of this node
+ * Watched: Services (all, the mesh's own shadow Services among them), EndpointSlices, Namespaces, the Pods of this node
  * (field selector `spec.nodeName`: the source identities) — all Pods with ACL on, whose access
  * rules need the ServiceAccounts of destination pods on other nodes —
  * and every SMI kind in the newest version the cluster serves. A kind the cluster does not serve
@@ -11,34 +10,23 @@
  *
  * Emissions are debounced and only start once every watched kind has been listed. Unchanged
  * objects keep their references between snapshots. When the API server is unreachable the last
- * snapshot stays in force; the status callback says what is failing.
+ * snapshot stays in force; the status says what is failing.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ProviderStatus } from '../model/provider-status.js';
-import type { RawObject, Snapshot } from '../model/snapshot.js';
+import { append } from '../model/append.js';
+import type { RawObject } from '../model/snapshot.js';
 import { ApiClient } from '../kube/api-client.js';
 import { DEFAULT_BACKOFF, sleep, type BackoffPolicy } from '../kube/backoff.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../kube/labels.js';
 import { Reflector, type ReflectorSpec } from '../kube/reflector.js';
+import type { Provider, ProviderOutput } from './provider.js';
 import { discoverSmi, type SmiServing } from './smi-discovery.js';
 
-export interface ProviderUpdate {
-  /** User objects for the compiler (shadow Services excluded). */
-  readonly snapshot: Snapshot;
-  /** The shadow Services found in the mesh namespace: the stored port allocation. */
-  readonly shadowServices: readonly RawObject[];
-}
-
-export interface KubeProviderOptions {
+export interface KubeProviderOptions extends ProviderOutput {
   readonly kubeConfig: KubeConfig;
-  /** The mesh namespace (where shadow Services live). */
-  readonly namespace: string;
   /** This agent's node: only its Pods are watched unless `allPods`. */
   readonly nodeName: string;
   /** Watch the Pods of every node (ACL mode: destination ServiceAccounts). */
   readonly allPods: boolean;
-  readonly onUpdate: (update: ProviderUpdate) => void;
-  readonly onStatus?: (status: ProviderStatus) => void;
   /** Quiet time before a change is emitted (default 100 ms), so bursts compile once. */
   readonly debounceMs?: number;
   readonly backoff?: BackoffPolicy;
@@ -65,7 +53,7 @@ interface Running {
   readonly done: Promise<void>;
 }
 
-export class KubeProvider {
+export class KubeProvider implements Provider {
   readonly #options: KubeProviderOptions;
   readonly #client: ApiClient;
   readonly #controller = new AbortController();
@@ -84,7 +72,8 @@ export class KubeProvider {
     this.#client = new ApiClient(options.kubeConfig, options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs });
   }
 
-  start(): void {
+  /** Starts the watches; the first snapshot comes once every watched kind has been listed. */
+  async start(): Promise<void> {
     for (const spec of [...CORE_KINDS, podSpec(this.#options)]) this.#core.push(this.#startReflector(spec));
     this.#discoveryLoop = this.#discover();
   }
@@ -166,7 +155,7 @@ export class KubeProvider {
     const key = `${healthy}:${message}`;
     if (key === this.#lastStatus) return;
     this.#lastStatus = key;
-    this.#options.onStatus?.({ healthy, message: healthy ? message : `API server unreachable or failing, serving the last config: ${message}` });
+    this.#options.onStatus({ healthy, message: healthy ? message : `API server unreachable or failing, serving the last config: ${message}` });
   }
 
   #schedule(): void {
@@ -182,18 +171,7 @@ export class KubeProvider {
     const running = [...this.#core, ...this.#smi.values()];
     if (!running.every((r) => r.reflector.synced)) return;
     const objects: RawObject[] = [];
-    const shadowServices: RawObject[] = [];
-    for (const { reflector } of running) {
-      for (const object of reflector.objects()) {
-        if (reflector.spec.kind === 'Service' && this.#isShadow(object)) shadowServices.push(object);
-        else objects.push(object);
-      }
-    }
-    this.#options.onUpdate({ snapshot: { objects }, shadowServices });
-  }
-
-  #isShadow(service: RawObject): boolean {
-    const metadata = service.metadata as { namespace?: unknown; labels?: Record<string, unknown> } | undefined;
-    return metadata?.namespace === this.#options.namespace && metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_PLEXUS;
+    for (const { reflector } of running) append(objects, reflector.objects());
+    this.#options.onSnapshot({ objects });
   }
 }

@@ -87,7 +87,7 @@ function eligiblePorts(
   }
   const fit = named.filter((port) => port.trafficType === 'http' && (route.kind === 'HTTPRoute' || port.scheme === 'h2c'));
   if (fit.length === 0) {
-    const need = route.kind === 'GRPCRoute' ? 'an HTTP port with the h2c scheme (plexus.dev/scheme: "h2c")' : 'an HTTP port';
+    const need = route.kind === 'GRPCRoute' ? 'an HTTP port with the h2c scheme (appProtocol kubernetes.io/h2c, or plexus.dev/scheme: "h2c")' : 'an HTTP port';
     return { reason: 'UnsupportedValue', message: `a ${route.kind} needs ${need}; Service ${key} port ${named.map((p) => `${p.port} is ${p.trafficType === 'http' ? p.scheme : p.trafficType}`).join(', ')}` };
   }
   return { ports: fit };

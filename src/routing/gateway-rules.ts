@@ -128,7 +128,8 @@ function ruleFilters(filters: RouteFilters, match: RouteMatch, route: GatewayRou
     rewrite: rewrite && { hostname: rewrite.hostname, path: pathEdit(rewrite.path, prefix) },
     mirrors: filters.mirrors.flatMap((ref): Mirror[] => {
       const resolved = resolveBackend(ref, route, parentNamespace, context);
-      return 'endpoints' in resolved ? [{ service: resolved.key, endpoints: resolved.endpoints }] : [];
+      if (!('endpoints' in resolved) || ref.numerator === 0) return [];
+      return [{ service: resolved.key, endpoints: resolved.endpoints, numerator: ref.numerator, denominator: ref.denominator }];
     }),
   };
 }

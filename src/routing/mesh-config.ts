@@ -157,13 +157,16 @@ export interface HttpFilters {
   /** Answered by the agent itself; the rule's destination is not used. */
   readonly redirect: HttpRedirect | null;
   readonly rewrite: HttpRewrite | null;
-  /** A copy of each request goes to one endpoint of each; their answers are dropped. */
+  /** A copy of each request (or of the share each says) goes to one endpoint of each; their answers are dropped. */
   readonly mirrors: readonly Mirror[];
 }
 
 export interface Mirror {
   readonly service: ObjectKey;
   readonly endpoints: readonly Endpoint[];
+  /** `numerator` of every `denominator` requests are mirrored (1/1 = all). */
+  readonly numerator: number;
+  readonly denominator: number;
 }
 
 export interface RuleTimeouts {

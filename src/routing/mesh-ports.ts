@@ -9,6 +9,13 @@ import { ProblemSink } from './problem-sink.js';
 import type { Problem } from '../model/problem.js';
 import { ANNOTATIONS } from './annotations.js';
 
+/**
+ * A port whose `appProtocol` names cleartext HTTP/2 is proxied as h2c whatever the Service's
+ * `plexus.dev/scheme` says (GEP-1911's `kubernetes.io/h2c`, and `grpc`/`h2c` as Istio and Linkerd
+ * read them); every other port follows the annotation.
+ */
+const H2C_APP_PROTOCOLS: ReadonlySet<string> = new Set(['kubernetes.io/h2c', 'h2c', 'grpc']);
+
 export interface MeshedPort {
   /** `portKey()`: what its listener port is allocated under. */
   readonly allocationKey: string;
@@ -19,6 +26,12 @@ export interface MeshedPort {
   readonly targetPort: number | null;
   readonly trafficType: TrafficType;
   readonly scheme: Scheme;
+}
+
+/** A meshed Service with the ports the mesh serves. */
+export interface MeshedService {
+  readonly service: ServiceInfo;
+  readonly ports: readonly MeshedPort[];
 }
 
 export function isMeshed(service: ServiceInfo, namespaces: ReadonlyMap<string, NamespaceInfo>): boolean {
@@ -64,7 +77,7 @@ export function meshedPorts(service: ServiceInfo): MeshedPorts {
       allocationKey: portKey(service.id.namespace, service.id.name, port.port, port.protocol),
       name: port.name, port: port.port, protocol: port.protocol,
       targetPort: typeof port.targetPort === 'number' ? port.targetPort : port.targetPort === null ? port.port : null,
-      trafficType: type, scheme,
+      trafficType: type, scheme: H2C_APP_PROTOCOLS.has(port.appProtocol ?? '') ? 'h2c' : scheme,
     });
   }
   if (ports.length === 0) sink.warning('no TCP or UDP port to mesh');

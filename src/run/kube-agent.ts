@@ -12,13 +12,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { LeaderWrites } from '../cluster/leader-writes.js';
-import { allocationFromShadowServices } from '../cluster/shadow.js';
+import { allocationFromShadowServices, splitShadowServices } from '../cluster/shadow.js';
 import { ApiClient } from '../kube/api-client.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { DEFAULT_LEASE_DURATION_SECONDS, LeaderElector } from '../kube/leader.js';
 import { leaseHolderIdentity } from '../kube/lease-holder.js';
 import type { ProviderStatus } from '../model/provider-status.js';
-import { KubeProvider, type ProviderUpdate } from '../providers/kube-provider.js';
+import type { RawObject, Snapshot } from '../model/snapshot.js';
+import { KubeProvider } from '../providers/kube-provider.js';
 import { Compiler } from '../routing/compile.js';
 import { DEFAULT_LISTENER_PORTS } from '../routing/compile-options.js';
 import type { Allocation, MeshConfig } from '../routing/mesh-config.js';
@@ -44,16 +45,24 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): KubernetesT
   return { leaseDurationSeconds: Number.isInteger(lease) && lease > 0 ? lease : DEFAULT_LEASE_DURATION_SECONDS };
 }
 
+/** A snapshot of the cluster as the compiler takes it: user objects, the shadow Services apart. */
+interface ClusterUpdate {
+  /** User objects for the compiler (shadow Services excluded). */
+  readonly snapshot: Snapshot;
+  /** The shadow Services found in the mesh namespace: the stored port allocation. */
+  readonly shadowServices: readonly RawObject[];
+}
+
 /** How long shutdown waits for the update in progress before releasing the lease and draining. */
 const SHUTDOWN_WRITES_WAIT_MS = 2_000;
 
 /** Shadow Services are authoritative; the last compile fills in what no shadow holds yet. */
-function previousAllocation(update: ProviderUpdate, last: MeshConfig | null): Allocation {
+function previousAllocation(update: ClusterUpdate, last: MeshConfig | null): Allocation {
   const stored = allocationFromShadowServices(update.shadowServices);
   return { ports: { ...(last?.allocation.ports ?? {}), ...stored.ports }, vips: {} };
 }
 
-function sameObjects(a: ProviderUpdate, b: ProviderUpdate): boolean {
+function sameObjects(a: ClusterUpdate, b: ClusterUpdate): boolean {
   const same = (x: readonly unknown[], y: readonly unknown[]): boolean => x.length === y.length && x.every((o, i) => o === y[i]);
   return same(a.snapshot.objects, b.snapshot.objects) && same(a.shadowServices, b.shadowServices);
 }
@@ -69,11 +78,11 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
   const agentPods = watchAgentPods(kubeConfig, options);
   const writes = new LeaderWrites({ client, kubeConfig, namespace: options.namespace, nodeName: options.nodeName, meshDomain: options.meshDomain, meshSecure: () => agentPods.meshSecure, logger });
   const compile = kubeCompiler(options);
-  let latest: ProviderUpdate | null = null;
-  let compiledFrom: ProviderUpdate | null = null;
+  let latest: ClusterUpdate | null = null;
+  let compiledFrom: ClusterUpdate | null = null;
   let markApplied: () => void = () => undefined;
   const firstApplied = new Promise<void>((resolve) => (markApplied = resolve));
-  const queue = new LatestWins<ProviderUpdate>(async (update) => {
+  const queue = new LatestWins<ClusterUpdate>(async (update) => {
     // The same objects (by identity) compile to the same config: do not bump the generation.
     if (compiledFrom === null || !sameObjects(compiledFrom, update)) {
       const config = compile(update);
@@ -92,9 +101,10 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
       if (isLeader) writes.reset();
       if (isLeader && latest) queue.push(latest);
     },
-    update: (update) => {
-      latest = update;
-      queue.push(update);
+    update: (snapshot) => {
+      const { user, shadows } = splitShadowServices(snapshot.objects, options.namespace);
+      latest = { snapshot: { objects: user }, shadowServices: shadows };
+      queue.push(latest);
     },
     status: (status) => agent.setProviderStatus(status),
   });
@@ -118,7 +128,7 @@ export async function runKubernetesAgent(options: AgentOptions, signal: AbortSig
     await writes.stop();
     await release();
   }))) return;
-  provider.start();
+  await provider.start();
   logger.info({ adminPort: agent.adminPort, nodeName: options.nodeName, namespace: options.namespace, identity }, 'agent started');
   const aborted = stopRequested(signal);
   await Promise.race([firstApplied, aborted]);
@@ -193,11 +203,11 @@ async function checkAdvertisedMode(client: ApiClient, options: AgentOptions): Pr
 }
 
 /** Compiles each update, with the allocation the shadow Services hold (ports never move); logs each new problem once. */
-function kubeCompiler(options: AgentOptions): ((update: ProviderUpdate) => MeshConfig) & { last(): MeshConfig | null } {
+function kubeCompiler(options: AgentOptions): ((update: ClusterUpdate) => MeshConfig) & { last(): MeshConfig | null } {
   const compiler = new Compiler();
   const problems = new ProblemLog(options.logger);
   let last: MeshConfig | null = null;
-  const compile = (update: ProviderUpdate): MeshConfig => {
+  const compile = (update: ClusterUpdate): MeshConfig => {
     const config = compiler.compile(update.snapshot, {
       nodeName: options.nodeName,
       meshDomain: options.meshDomain,
@@ -231,7 +241,7 @@ async function ownCertificate(secure: KubeSecure | null, signal: AbortSignal, lo
 interface ClusterHooks {
   /** This agent took (true) or lost (false) the lease. */
   leading(isLeader: boolean): void;
-  update(update: ProviderUpdate): void;
+  update(snapshot: Snapshot): void;
   status(status: ProviderStatus): void;
 }
 
@@ -258,8 +268,8 @@ function watchCluster(options: AgentOptions, kubeConfig: KubeConfig, lease: { re
     },
   });
   const provider = new KubeProvider({
-    kubeConfig, namespace: options.namespace, nodeName: options.nodeName, allPods: options.acl,
-    onUpdate: hooks.update,
+    kubeConfig, nodeName: options.nodeName, allPods: options.acl,
+    onSnapshot: hooks.update,
     onStatus: (status) => {
       hooks.status(status);
       if (status.healthy) leaderError = null;

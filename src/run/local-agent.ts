@@ -11,15 +11,14 @@ import type { Logger } from 'pino';
 import type { AgentOptions } from './agent-options.js';
 import { dnsTableFromConfig } from '../dns/answer.js';
 import { DnsResponder } from '../dns/responder.js';
-import { formatManifestError, type ManifestError } from '../manifests/errors.js';
-import type { ProviderStatus } from '../model/provider-status.js';
+import type { Snapshot } from '../model/snapshot.js';
 import type { NodeAgent } from '../node-agent/agent.js';
 import { Compiler } from '../routing/compile.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
 import { formatIgnored, ignoredObjects, type IgnoredKind } from '../routing/ignored.js';
-import { problem, type Problem } from '../model/problem.js';
+import type { Problem } from '../model/problem.js';
 import type { SecureMode } from '../secure/secure-mode.js';
-import { FileProvider, type FileSnapshot } from '../providers/file-provider.js';
+import { FileProvider } from '../providers/file-provider.js';
 import type { SecureAgentOptions } from '../secure/options.js';
 import { LatestWins, stopRequested } from './latest-wins.js';
 import { createNodeAgent } from './node-agent.js';
@@ -35,10 +34,9 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
   const dns = options.dnsPort === 0
     ? null
     : new DnsResponder({ address: options.dnsAddress, port: options.dnsPort, domain: options.meshDomain, logger });
-  const status = new ProviderStatusView(agent);
-  const compile = localCompiler(options, dir, status);
-  const queue = new LatestWins<FileSnapshot>(async (update) => {
-    const config = compile(update);
+  const compile = localCompiler(options);
+  const queue = new LatestWins<Snapshot>(async (snapshot) => {
+    const config = compile(snapshot);
     // Certificates for new pods first, so their first call through the tunnel finds one.
     await secure?.setConfig(config);
     await agent.apply(config);
@@ -47,16 +45,18 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
 
   const provider = new FileProvider({
     dir,
-    onSnapshot: (update) => queue.push(update),
-    onError: (err) => {
-      logger.error({ error: err.message }, 'manifest folder not readable: the last good config stays in force');
-      status.set({ healthy: false, message: err.message });
+    onSnapshot: (snapshot) => queue.push(snapshot),
+    onStatus: (status) => {
+      agent.setProviderStatus(status);
+      compile.setFileProblems(status.problems ?? []);
+      if (!status.healthy && status.problems === undefined) {
+        logger.error({ error: status.message }, 'manifest folder not readable: the last good config stays in force');
+      }
     },
-    onLoading: (file) => status.loading(file),
   });
 
   const stopAll = async (): Promise<void> => {
-    provider.stop();
+    await provider.stop();
     await queue.settled();
     await Promise.all([dns?.stop(), agent.stop()]);
     await secure?.stop();
@@ -70,7 +70,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     await dns?.start().catch((err: Error) => {
       throw new Error(`DNS responder: cannot listen on ${options.dnsAddress}:${options.dnsPort}: ${err.message} (see --dns-port)`);
     });
-    queue.push(await provider.start());
+    await provider.start();
     await queue.settled();
   } catch (err) {
     await stopAll();
@@ -96,17 +96,26 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
   logger.info('stopped');
 }
 
+/** What the local runner compiles with: the compile, the last config, and the folder's file problems to log with its own. */
+interface LocalCompiler {
+  (snapshot: Snapshot): MeshConfig;
+  last(): MeshConfig | null;
+  /** The file provider's current problems (files that do not parse), logged with the next compile's. */
+  setFileProblems(problems: readonly Problem[]): void;
+}
+
 /**
- * Compiles each snapshot of the folder (keeping the previous allocation, so VIPs never move),
- * logs each new problem and ignored kind once, and shows the folder's state as the provider status.
+ * Compiles each snapshot of the folder (keeping the previous allocation, so VIPs never move) and
+ * logs each new problem, the folder's file problems among them, and each ignored kind once.
  */
-function localCompiler(options: AgentOptions, dir: string, status: ProviderStatusView): ((update: FileSnapshot) => MeshConfig) & { last(): MeshConfig | null } {
+function localCompiler(options: AgentOptions): LocalCompiler {
   const compiler = new Compiler();
   const problems = new ProblemLog(options.logger);
   let previous: MeshConfig | null = null;
+  let fileProblems: readonly Problem[] = [];
   let reportedIgnored = new Set<string>();
-  const compile = (update: FileSnapshot): MeshConfig => {
-    const config = compiler.compile(update.snapshot, {
+  const compile = (snapshot: Snapshot): MeshConfig => {
+    const config = compiler.compile(snapshot, {
       nodeName: options.nodeName,
       meshDomain: options.meshDomain,
       // Local mode listens on VIP:port: no Kubernetes-mode listener ports.
@@ -116,18 +125,19 @@ function localCompiler(options: AgentOptions, dir: string, status: ProviderStatu
       ...(previous ? { previous: previous.allocation } : {}),
     });
     previous = config;
-    problems.report([...update.errors.map((e) => `file: ${formatManifestError(e)}`), ...problemLines(config)]);
-    reportedIgnored = logIgnored(options.logger, ignoredObjects(update.snapshot), reportedIgnored);
-    status.set({
-      healthy: update.errors.length === 0,
-      problems: update.errors.map(fileProblem),
-      message: update.errors.length === 0
-        ? `${update.files.length} files in ${dir}`
-        : `${update.errors.length} file errors in ${dir} (last good versions kept)`,
-    });
+    problems.report([...fileProblems.map(fileProblemLine), ...problemLines(config)]);
+    reportedIgnored = logIgnored(options.logger, ignoredObjects(snapshot), reportedIgnored);
     return config;
   };
-  return Object.assign(compile, { last: () => previous });
+  return Object.assign(compile, {
+    last: () => previous,
+    setFileProblems: (current: readonly Problem[]) => { fileProblems = current; },
+  });
+}
+
+/** `file: path:line: message`, the form editors and terminals turn into links. */
+function fileProblemLine(problem: Problem): string {
+  return `file: ${problem.source ? `${problem.source.file}:${problem.source.line}` : problem.name}: ${problem.message}`;
 }
 
 /** Secure mode from the local CA folder (`plexus ca init`); loaded only when asked for. */
@@ -140,38 +150,6 @@ async function startLocalSecure(options: AgentOptions, settings: SecureAgentOpti
     tunnelAddress: settings.tunnelAddress, tunnelPort: settings.tunnelPort, peers: settings.peers,
     permissive: settings.permissive, acl: options.acl, paths: options.paths, logger: options.logger, registry: agent.registry,
   });
-}
-
-/** A file that does not parse, as a problem located at its line (its last good objects stay in force). */
-function fileProblem(error: ManifestError): Problem {
-  return problem({ kind: 'File', namespace: '', name: error.file }, `${error.message} (last good version kept)`, 'error', { file: error.file, line: error.line });
-}
-
-/** The provider status the agent shows (`/readyz`), with the file being loaded, if any. */
-class ProviderStatusView {
-  readonly #agent: NodeAgent;
-  #status: ProviderStatus | null = null;
-  #loading: string | null = null;
-
-  constructor(agent: NodeAgent) {
-    this.#agent = agent;
-  }
-
-  set(status: ProviderStatus): void {
-    this.#status = status;
-    this.#show();
-  }
-
-  loading(file: string | null): void {
-    this.#loading = file;
-    this.#show();
-  }
-
-  #show(): void {
-    const status = this.#status;
-    if (status === null) return;
-    this.#agent.setProviderStatus(this.#loading === null ? status : { ...status, message: `${status.message}; loading ${this.#loading}` });
-  }
 }
 
 /** Objects listed in the log at most this many per kind (the count says how many there are). */

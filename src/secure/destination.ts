@@ -18,17 +18,11 @@ import type { Logger } from 'pino';
 import type { MeshConfig, MeshPort, MeshService } from '../routing/mesh-config.js';
 import { portKey } from '../routing/mesh-config.js';
 import { checkTargetCharacters, normalizeTarget, type PathPolicy, type RequestTarget } from '../node-agent/http/request-target.js';
-import { compileHttpMatches, type RequestPredicate } from '../node-agent/runtime/matchers.js';
+import { compileAccessRules, type AccessCheck } from '../node-agent/runtime/access-rules.js';
 import type { HttpRequestInfo } from '../node-agent/runtime/types.js';
 import type { SecureMetrics } from './metrics.js';
 import { formatAuthority, type TunnelTarget } from './tunnel/protocol.js';
 import type { TunnelDecision } from './tunnel/server.js';
-
-interface CompiledRule {
-  readonly trafficTarget: string;
-  readonly sources: ReadonlySet<string>;
-  readonly matches: RequestPredicate | null;
-}
 
 interface PortEntry {
   readonly service: MeshService;
@@ -36,7 +30,8 @@ interface PortEntry {
   readonly key: string;
   /** Pod endpoints (`ip:port`) of this node among the port's destinations. */
   readonly localEndpoints: ReadonlySet<string>;
-  readonly rules: readonly CompiledRule[];
+  /** The port's access rules (the node agent's compiler). */
+  readonly access: AccessCheck;
 }
 
 interface StreamContext {
@@ -75,7 +70,7 @@ export class DestinationPolicy {
     for (const service of config.services) {
       for (const port of service.ports) {
         const key = portKey(service.namespace, service.name, port.port, port.protocol);
-        ports.set(key, { service, port, key, localEndpoints: localEndpointsOf(port, config.nodeName), rules: port.access.map(compileRule) });
+        ports.set(key, { service, port, key, localEndpoints: localEndpointsOf(port, config.nodeName), access: compileAccessRules(port.access, key) });
       }
     }
     this.#ports = ports;
@@ -118,16 +113,8 @@ export class DestinationPolicy {
     const destination = entry.key;
     if (!this.#options.acl) return { allowed: true, reason: 'ACL mode off', destination };
     if (identity === null) return { allowed: false, reason: 'a plaintext caller has no identity to authorize', destination };
-    let listed = false;
-    for (const rule of entry.rules) {
-      if (!rule.sources.has(identity)) continue;
-      listed = true;
-      if (rule.matches === null || (request !== null && rule.matches(request))) {
-        return { allowed: true, reason: `allowed by TrafficTarget ${rule.trafficTarget}`, destination };
-      }
-    }
-    const what = request === null ? 'connections' : `${request.method} ${request.path}`;
-    return { allowed: false, reason: listed ? `no TrafficTarget grants ${identity} ${what} on ${destination}` : `no TrafficTarget grants ${identity} access to ${destination}`, destination };
+    const verdict = entry.access(identity, request);
+    return { allowed: verdict.allowed, reason: verdict.reason, destination };
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -190,10 +177,6 @@ export class DestinationPolicy {
     });
     req.pipe(upstream);
   }
-}
-
-function compileRule(rule: MeshPort['access'][number]): CompiledRule {
-  return { trafficTarget: rule.trafficTarget, sources: new Set(rule.sources), matches: rule.http === null ? null : compileHttpMatches(rule.http) };
 }
 
 /** Endpoints with no node are on every node (local mode's rule for pods without `spec.nodeName`). */

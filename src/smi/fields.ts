@@ -96,6 +96,14 @@ export function readItem(issues: FieldIssues, value: unknown, at: string): Field
   return value;
 }
 
+/** A whole number from `min` to `max`. */
+export function readWhole(issues: FieldIssues, value: unknown, at: string, min: number, max: number): number | undefined {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    return issues.error(at, `must be a whole number from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
 export function isPort(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
 }

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { echoBackend, echoCall, type EchoBackend, type EchoResult } from './helpers/echo.js';
+import { echoBackend, echoCall, grpcEchoBackend, grpcEchoCall, type EchoBackend, type EchoResult, type GrpcResult } from './helpers/echo.js';
 import { manifestFolder, type ManifestFolder } from './helpers/manifests.js';
 import { eventually, startAgent, waitForConfig, type RunningAgent } from './helpers/plexus.js';
 import { FIXTURES } from '../helpers/paths.js';
@@ -18,6 +18,11 @@ const CLIENT = '127.0.41.10';
 const CONSUMER_CLIENT = '127.0.41.11';
 const PODS = { 'echo-v1': '127.0.41.1', 'echo-v2': '127.0.41.2' } as const;
 const ROUTES = join(FIXTURES, 'gateway', 'mesh', 'routes');
+/** The Services' `grpc` port; on `echo` its appProtocol is kubernetes.io/h2c. */
+const GRPC_PORT = 7070;
+const ECHO_METHOD = '/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/Echo';
+const OK = '0';
+const UNIMPLEMENTED = '12';
 
 interface Request {
   /** As the conformance client writes it: `echo`, `echo-v1:8080`, `echo-v1.gateway-conformance-mesh`. */
@@ -32,11 +37,15 @@ describe('local mode: Gateway API Mesh conformance cases (real agent)', function
   let folder: ManifestFolder;
   let agent: RunningAgent | null = null;
   const backends: EchoBackend[] = [];
+  const httpBackends = new Map<string, EchoBackend>();
 
   before(async () => {
     folder = await manifestFolder();
     await copyFile(join(FIXTURES, 'gateway', 'mesh', 'base.yaml'), join(folder.dir, 'base.yaml'));
-    for (const [pod, ip] of Object.entries(PODS)) backends.push(await echoBackend(pod, MESH, ip, 8080));
+    for (const [pod, ip] of Object.entries(PODS)) {
+      httpBackends.set(pod, await echoBackend(pod, MESH, ip, 8080));
+      backends.push(httpBackends.get(pod) as EchoBackend, await grpcEchoBackend(pod, MESH, ip, GRPC_PORT));
+    }
     agent = await startAgent(['--manifests', folder.dir, '--node-name', 'n1', '--vip-cidr', '127.124.0.0/24', '--dns-port', '0']);
   });
 
@@ -308,6 +317,123 @@ describe('local mode: Gateway API Mesh conformance cases (real agent)', function
         expect(result.echoed?.headers['x-header-set']).to.equal('set-overwrites-values');
         expect(result.echoed?.headers['x-header-remove']).to.equal(undefined);
       });
+    }
+  });
+  /** A unary call to `echo:7070` from the client pod, as the conformance gRPC client makes it. */
+  function grpcCall(path = ECHO_METHOD, metadata: Readonly<Record<string, string>> = {}): Promise<GrpcResult> {
+    const vip = agent!.ready.vips[`${MESH}/echo`];
+    if (vip === undefined) throw new Error('no VIP for echo');
+    return grpcEchoCall({ address: vip, port: GRPC_PORT, authority: `echo:${GRPC_PORT}`, path, metadata, from: CLIENT });
+  }
+
+  async function grpcEventually(path: string, metadata: Readonly<Record<string, string>>, check: (result: GrpcResult) => void): Promise<void> {
+    await eventually(async () => check(await grpcCall(path, metadata)));
+  }
+
+  function grpcServedBy(backend: string): (result: GrpcResult) => void {
+    return (result) => {
+      expect(result.grpcStatus).to.equal(OK);
+      expect(result.echoed?.pod).to.equal(backend);
+    };
+  }
+
+  it('MeshGRPCRouteWeight: 70/30 over 500 calls on the h2c port, each share within 0.05', async () => {
+    await applyRoutes('grpcroute-weight.yaml');
+    await grpcEventually(ECHO_METHOD, {}, (result) => expect(result.grpcStatus).to.equal(OK));
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 500; i++) {
+      const result = await grpcCall();
+      const pod = result.echoed?.pod ?? `grpc-status ${result.grpcStatus}`;
+      counts.set(pod, (counts.get(pod) ?? 0) + 1);
+    }
+    expect([...counts.keys()].sort()).to.deep.equal(['echo-v1', 'echo-v2']);
+    expect((counts.get('echo-v1') ?? 0) / 500).to.be.closeTo(0.7, 0.05);
+    expect((counts.get('echo-v2') ?? 0) / 500).to.be.closeTo(0.3, 0.05);
+  });
+
+  it('MeshGRPCRouteRequestHeaderModifier: set, add, remove and all three, matched by header', async () => {
+    await applyRoutes('grpcroute-request-header-modifier.yaml');
+    const cases: { metadata: Record<string, string>; backend: string; present: Record<string, string>; absent?: string[] }[] = [
+      {
+        metadata: { 'x-test-case': 'set', 'some-other-header': 'this-header-should-be-set', 'x-header-set': 'this-value-should-be-overwritten' },
+        backend: 'echo-v1', present: { 'x-test-case': 'set', 'some-other-header': 'this-header-should-be-set', 'x-header-set': 'set-overwrites-values' },
+      },
+      {
+        metadata: { 'x-test-case': 'add', 'x-header-add': 'this-value-should-be-appended' },
+        backend: 'echo-v1', present: { 'x-test-case': 'add', 'x-header-add': 'this-value-should-be-appended,add-appends-values' },
+      },
+      { metadata: { 'x-test-case': 'remove', 'x-header-remove': 'this-should-be-removed' }, backend: 'echo-v1', present: { 'x-test-case': 'remove' }, absent: ['x-header-remove'] },
+      {
+        metadata: { 'x-test-case': 'multi', 'x-header-set-2': 'set-header-2', 'x-header-add-2': 'add-header-2', 'x-header-remove-2': 'should-be-removed-2' },
+        backend: 'echo-v2',
+        present: { 'x-test-case': 'multi', 'x-header-set-1': 'header-set-1', 'x-header-set-2': 'header-set-2', 'x-header-add-1': 'header-add-1', 'x-header-add-2': 'add-header-2,header-add-2' },
+        absent: ['x-header-remove-1', 'x-header-remove-2'],
+      },
+    ];
+    for (const { metadata, backend, present, absent = [] } of cases) {
+      await grpcEventually(ECHO_METHOD, metadata, (result) => {
+        grpcServedBy(backend)(result);
+        for (const [name, value] of Object.entries(present)) expect(result.echoed?.headers[name], name).to.equal(value);
+        for (const name of absent) expect(result.echoed?.headers[name], name).to.equal(undefined);
+      });
+    }
+  });
+
+  it('GRPCExactMethodMatching on the mesh: each method to its backend, an unknown one is UNIMPLEMENTED', async () => {
+    await applyRoutes('grpcroute-exact-method-matching.yaml');
+    const service = '/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho';
+    await grpcEventually(`${service}/Echo`, {}, grpcServedBy('echo-v1'));
+    await grpcEventually(`${service}/EchoTwo`, {}, grpcServedBy('echo-v2'));
+    await grpcEventually(`${service}/EchoThree`, {}, (result) => expect(result.grpcStatus).to.equal(UNIMPLEMENTED));
+  });
+
+  it('GRPCRouteHeaderMatching on the mesh: header matches with precedence, no match is UNIMPLEMENTED', async () => {
+    await applyRoutes('grpcroute-header-matching.yaml');
+    const cases: [Record<string, string>, string | null][] = [
+      [{ version: 'one' }, 'echo-v1'],
+      [{ version: 'two' }, 'echo-v2'],
+      [{ version: 'two', color: 'orange' }, 'echo-v1'],
+      [{ version: 'two', color: 'blue' }, 'echo-v2'],
+      [{ color: 'orange' }, null],
+      [{ 'some-other-header': 'one' }, null],
+      [{ color: 'blue' }, 'echo-v1'],
+      [{ color: 'green' }, 'echo-v1'],
+      [{ color: 'red' }, 'echo-v2'],
+      [{ color: 'yellow' }, 'echo-v2'],
+      [{ color: 'purple' }, null],
+    ];
+    for (const [metadata, backend] of cases) {
+      await grpcEventually(ECHO_METHOD, metadata, backend === null ? (result) => expect(result.grpcStatus).to.equal(UNIMPLEMENTED) : grpcServedBy(backend));
+    }
+  });
+  /** Requests echo-v2's HTTP backend received on `path` (mirror copies land there). */
+  function copiesTo(path: string): number {
+    return (httpBackends.get('echo-v2')?.received ?? []).filter((r) => r.path === path).length;
+  }
+
+  it('HTTPRouteRequestMirror on the mesh: echo-v1 answers, echo-v2 gets a copy with the rule\'s header changes', async () => {
+    await applyRoutes('httproute-request-mirror.yaml');
+    await expectEventually({ path: '/mirror' }, servedBy('echo-v1'));
+    await eventually(async () => expect(copiesTo('/mirror')).to.be.greaterThan(0));
+    const headers = { 'X-Header-Remove': 'remove-val', 'X-Header-Add-Append': 'append-val-1' };
+    await expectEventually({ path: '/mirror-and-modify-headers', headers }, servedBy('echo-v1'));
+    await eventually(async () => {
+      const copy = httpBackends.get('echo-v2')?.received.find((r) => r.path === '/mirror-and-modify-headers');
+      expect(copy?.headers['x-header-set']).to.equal('set-overwrites-values');
+      expect(copy?.headers['x-header-add']).to.equal('header-val-1');
+      expect(copy?.headers['x-header-add-append']).to.equal('append-val-1,header-val-2');
+      expect(copy?.headers['x-header-remove']).to.equal(undefined);
+    });
+  });
+
+  it('HTTPRouteRequestPercentageMirror on the mesh: 20% and 25/50 of 100 requests are copied', async () => {
+    await applyRoutes('httproute-request-mirror.yaml');
+    for (const [path, share] of [['/percent-mirror', 0.2], ['/percent-mirror-fraction', 0.5]] as const) {
+      await expectEventually({ path }, servedBy('echo-v1'));
+      const before = copiesTo(path);
+      for (let i = 0; i < 100; i++) servedBy('echo-v1')(await call({ path }));
+      // The share is exact over any run of requests (a running count), up to the one copy in flight at the edges.
+      await eventually(async () => expect(copiesTo(path) - before).to.be.closeTo(100 * share, 1));
     }
   });
 });

@@ -5,6 +5,7 @@
 import type * as net from 'node:net';
 import type { Dialer } from '../runtime/dialer.js';
 import type { PortRuntime } from '../runtime/types.js';
+import type { MirrorSender } from './mirror/mirror-sender.js';
 import type { Telemetry } from '../telemetry/types.js';
 import type { HttpLimits } from './limits.js';
 import type { PathPolicy } from './request-target.js';
@@ -20,6 +21,8 @@ export interface HttpProxyContext {
   readonly paths: PathPolicy;
   /** Shared by the whole agent, keyed by endpoint `ip:port`; survives reloads. */
   readonly upstreams: UpstreamPool;
+  /** Gateway API RequestMirror copies, bounded agent-wide. */
+  readonly mirrors: MirrorSender;
   /** Direct when absent; secure mode's tunnel for endpoints on other nodes. */
   readonly dialer?: Dialer;
 }

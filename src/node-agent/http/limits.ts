@@ -18,6 +18,13 @@ export interface HttpLimits {
    * body, a stream or a WebSocket that has begun is not bounded by it. 0 = none.
    */
   readonly requestTimeoutMs: number;
+  /**
+   * Gateway API RequestMirror copies in flight at once, for the whole agent: past it a copy is
+   * dropped (counted), so a slow mirror Service never piles up connections or memory.
+   */
+  readonly maxMirrorsInFlight: number;
+  /** How long a mirror copy may take, its response included; then it is cancelled (counted). */
+  readonly mirrorTimeoutMs: number;
 }
 
 /** As Envoy's default route timeout. */
@@ -29,4 +36,6 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
   keepAliveTimeoutMs: 60_000,
   maxReplayBodyBytes: 64 * 1024,
   requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+  maxMirrorsInFlight: 256,
+  mirrorTimeoutMs: 10_000,
 });

@@ -3,7 +3,7 @@
  * survives reloads (connections to an endpoint are reused whichever Service port routed there).
  */
 import {
-  UpstreamPool, createH2cHandler, createHttp1Handler, type ConnectionHandler, type HttpLimits, type PathPolicy,
+  MirrorSender, UpstreamPool, createH2cHandler, createHttp1Handler, type ConnectionHandler, type HttpLimits, type PathPolicy,
 } from '../http/index.js';
 import type { Dialer } from '../runtime/dialer.js';
 import type { Telemetry } from '../telemetry/types.js';
@@ -24,9 +24,10 @@ export interface HttpSettings {
 
 export function createHttpHandlerFactory(settings: HttpSettings): HttpHandlers {
   const upstreams = new UpstreamPool();
+  const mirrors = new MirrorSender(upstreams, settings.telemetry, settings.dialer, settings.limits);
   return {
     create: (kind, current) => {
-      const context = { current, telemetry: settings.telemetry, limits: settings.limits, paths: settings.paths, upstreams, dialer: settings.dialer };
+      const context = { current, telemetry: settings.telemetry, limits: settings.limits, paths: settings.paths, upstreams, mirrors, dialer: settings.dialer };
       return kind === 'h2c' ? createH2cHandler(context) : createHttp1Handler(context);
     },
     close: () => upstreams.close(),

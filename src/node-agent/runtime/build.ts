@@ -20,7 +20,8 @@ import { compileHttpMatches } from './matchers.js';
 import { ListenerRuntime, type CompiledRule, type RouteTable } from './port-runtime.js';
 import { RetryBudget } from './retry-budget.js';
 import { TokenBucket } from './token-bucket.js';
-import type { MeshRuntime, PortRuntime, RouteResult, RuleActions, RuntimeOptions } from './types.js';
+import { MirrorShare } from './mirror-share.js';
+import type { MeshRuntime, PortRuntime, RouteResult, RuleActions, RuleMirrors, RuntimeOptions } from './types.js';
 
 /** A Service's runtime objects and the carried entries its build obtained. */
 interface ServiceRuntime {
@@ -153,6 +154,17 @@ function compileRule(rule: HttpRule, destinations: DestinationContext): Compiled
   return { matches, route: compileDestination(rule.destination, destinations, ruleActions(rule, destinations)) };
 }
 
+function ruleMirrors(rule: HttpRule, destinations: DestinationContext): RuleMirrors | null {
+  const filters = rule.filters;
+  if (filters === undefined || filters.mirrors.length === 0) return null;
+  return {
+    targets: filters.mirrors.map((mirror) => new MirrorShare(
+      poolFor({ service: mirror.service, weight: 1, endpoints: mirror.endpoints }, destinations), mirror.numerator, mirror.denominator,
+    )),
+    requestHeaders: filters.requestHeaders ? [filters.requestHeaders] : [],
+  };
+}
+
 /** Null for a rule that changes nothing (every TrafficSplit rule). */
 function ruleActions(rule: HttpRule, destinations: DestinationContext): RuleActions | null {
   const { filters, timeouts } = rule;
@@ -161,7 +173,7 @@ function ruleActions(rule: HttpRule, destinations: DestinationContext): RuleActi
     requestHeaders: filters?.requestHeaders ? [filters.requestHeaders] : [],
     responseHeaders: filters?.responseHeaders ? [filters.responseHeaders] : [],
     rewrite: filters?.rewrite ?? null,
-    mirrors: (filters?.mirrors ?? []).map((mirror) => poolFor({ service: mirror.service, weight: 1, endpoints: mirror.endpoints }, destinations)),
+    mirrors: ruleMirrors(rule, destinations),
     requestTimeoutMs: timeouts?.requestMs ?? null,
     attemptTimeoutMs: timeouts?.backendRequestMs ?? null,
   };

@@ -47,7 +47,7 @@ export function poolFor(backend: Backend, context: DestinationContext): Endpoint
 /** The rule's actions with the backendRef's own header filters after the rule's. */
 function backendActions(actions: RuleActions | null, backend: Backend): RuleActions | null {
   if (backend.requestHeaders === undefined && backend.responseHeaders === undefined) return actions;
-  const base: RuleActions = actions ?? { requestHeaders: [], responseHeaders: [], rewrite: null, mirrors: [], requestTimeoutMs: null, attemptTimeoutMs: null };
+  const base: RuleActions = actions ?? { requestHeaders: [], responseHeaders: [], rewrite: null, mirrors: null, requestTimeoutMs: null, attemptTimeoutMs: null };
   return {
     ...base,
     requestHeaders: backend.requestHeaders ? [...base.requestHeaders, backend.requestHeaders] : base.requestHeaders,

@@ -66,12 +66,29 @@ export interface RuleActions {
   readonly requestHeaders: readonly HeaderEdits[];
   readonly responseHeaders: readonly HeaderEdits[];
   readonly rewrite: HttpRewrite | null;
-  /** Copies of each request go to one endpoint of each. */
-  readonly mirrors: readonly BackendRuntime[];
+  /** RequestMirror filters of the rule; null when it has none. */
+  readonly mirrors: RuleMirrors | null;
   /** Replaces the Service's timeout policy for the whole request (0 = none); null = policy. */
   readonly requestTimeoutMs: number | null;
   /** Each attempt; null or 0 = none. */
   readonly attemptTimeoutMs: number | null;
+}
+
+/** One RequestMirror filter of a rule: its Service and its share of requests. */
+export interface MirrorTarget {
+  readonly backend: BackendRuntime;
+  /** Whether this request is copied (call once per request the rule forwards). */
+  take(): boolean;
+}
+
+/** Where copies of a rule's requests go, and the rule's own request header edits they carry. */
+export interface RuleMirrors {
+  readonly targets: readonly MirrorTarget[];
+  /**
+   * The rule's RequestHeaderModifier only: a backendRef's own edits belong to that backend and
+   * are not sent to the mirrors.
+   */
+  readonly requestHeaders: readonly HeaderEdits[];
 }
 
 export type RouteResult =

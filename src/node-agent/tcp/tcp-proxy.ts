@@ -8,6 +8,7 @@
  * respected both ways: a FIN from one side ends the other side's writes and nothing more.
  */
 import { connect, type Socket } from 'node:net';
+import { EndpointAttempts } from '../attempt/endpoint-attempts.js';
 import type { ConnectionHandler, CurrentPort } from '../listeners/connection-handler.js';
 import type { Dialer, UpstreamPath } from '../runtime/dialer.js';
 import { normalizeIp } from '../runtime/ip.js';
@@ -87,7 +88,7 @@ class TcpProxy implements ConnectionHandler {
         endpoint.end(failure === 'upstream');
         report(failure ? 'error' : 'closed', endpoint, route.backend);
       });
-    }).attempt();
+    }).start();
   }
 
   drain(): Promise<void> {
@@ -120,33 +121,51 @@ type ConnectResult =
 
 /**
  * Connects to one endpoint after another until one accepts, the attempts run out or the client
- * leaves; calls `done` once.
+ * leaves; calls `done` once. The shared attempt controller picks the endpoints and counts each
+ * attempt in the circuit breaker; the connect timeout is the socket's.
  */
-class UpstreamConnector {
-  readonly #tried = new Set<EndpointRuntime>();
-  #retries = 0;
-
+class UpstreamConnector extends EndpointAttempts {
   constructor(
     readonly port: PortRuntime,
-    readonly backend: BackendRuntime,
+    backend: BackendRuntime,
     readonly client: Socket,
     readonly timeoutMs: number,
     readonly path: (endpoint: EndpointRuntime) => UpstreamPath,
     readonly done: (result: ConnectResult) => void,
-  ) {}
+  ) {
+    super();
+    this.backend = backend;
+  }
 
-  attempt(last: EndpointRuntime | null = null): void {
-    const endpoint = this.#next();
-    if (!endpoint) {
-      this.done({ kind: 'failed', endpoint: last });
+  start(): void {
+    const endpoint = this.pickEndpoint();
+    if (endpoint === null) this.done({ kind: 'failed', endpoint: null });
+    else this.#connect(endpoint);
+  }
+
+  /**
+   * After a failed connect: at least one retry when another endpoint is left; more, and the
+   * same endpoint again, only as far as `retryAttempts` allows.
+   */
+  #retry(failed: EndpointRuntime): void {
+    const retryAttempts = this.port.policy.retryAttempts;
+    const sameAllowed = this.retries < retryAttempts;
+    if (this.retries >= Math.max(retryAttempts, 1)) {
+      this.done({ kind: 'failed', endpoint: failed });
       return;
     }
-    this.#tried.add(endpoint);
-    endpoint.begin();
+    this.countRetry(failed);
+    const next = this.pickEndpoint();
+    if (next === null || (!sameAllowed && this.hasTried(next))) this.done({ kind: 'failed', endpoint: failed });
+    else this.#connect(next);
+  }
+
+  #connect(endpoint: EndpointRuntime): void {
+    this.beginAttempt(endpoint);
     const path = this.path(endpoint);
     if (path.kind === 'refused') {
       // Fail closed (secure mode cannot send it through a tunnel); never counted against the endpoint.
-      endpoint.end(false);
+      this.endAttempt(false);
       this.done({ kind: 'failed', endpoint });
       return;
     }
@@ -167,15 +186,15 @@ class UpstreamConnector {
       if (settled) return;
       settle();
       upstream.on('error', () => undefined).destroy();
-      endpoint.end(false);
+      this.endAttempt(false);
       this.done({ kind: 'client-gone', endpoint });
     };
     const fail = (): void => {
       if (settled) return;
       settle();
       upstream.destroy();
-      endpoint.end(true);
-      this.attempt(endpoint);
+      this.endAttempt(true);
+      this.#retry(endpoint);
     };
     const connected = (): void => {
       settle();
@@ -187,18 +206,6 @@ class UpstreamConnector {
     upstream.once('error', fail);
     upstream.once('timeout', fail);
     this.client.once('close', clientGone);
-  }
-
-  /** The first pick, then a retry while allowed: another endpoint first, the same one only for `retryAttempts`. */
-  #next(): EndpointRuntime | null {
-    if (this.#tried.size === 0) return this.backend.pickEndpoint();
-    const allowed = Math.max(this.port.policy.retryAttempts, 1);
-    if (this.#retries >= allowed) return null;
-    const candidate = this.backend.pickEndpoint(this.#tried);
-    if (!candidate) return null;
-    if (this.#tried.has(candidate) && this.#retries >= this.port.policy.retryAttempts) return null;
-    this.#retries++;
-    return candidate;
   }
 }
 

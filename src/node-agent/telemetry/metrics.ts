@@ -9,7 +9,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { REQUEST_LABELS, RequestSeriesTable, SeriesHistogram } from './request-series.js';
-import type { ConnectionRecord, RequestRecord } from './types.js';
+import type { ConnectionRecord, MirrorRecord, RequestRecord } from './types.js';
 
 /** Sub-millisecond resolution at the low end: a proxy's own latency is measured in hundreds of µs. */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -17,6 +17,7 @@ const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 const DESTINATION_LABELS = ['destination_namespace', 'destination_service'] as const;
 const CONNECTION_LABELS = ['source_namespace', ...DESTINATION_LABELS, 'outcome'] as const;
 const BYTES_LABELS = [...DESTINATION_LABELS, 'direction'] as const;
+const MIRROR_LABELS = [...DESTINATION_LABELS, 'outcome'] as const;
 
 type LabelSet = Partial<Record<string, string | number>>;
 
@@ -30,6 +31,7 @@ export class MeshMetrics {
   readonly #tcpBytes: Counter<(typeof BYTES_LABELS)[number]>;
   readonly #udpFlows: Counter<(typeof CONNECTION_LABELS)[number]>;
   readonly #udpBytes: Counter<(typeof BYTES_LABELS)[number]>;
+  readonly #mirrors: Counter<(typeof MIRROR_LABELS)[number]>;
   readonly #generation: Gauge;
   readonly #problems: Gauge<'severity'>;
   readonly #listeners: Gauge<'traffic_type'>;
@@ -73,6 +75,10 @@ export class MeshMetrics {
       name: 'plexus_udp_bytes_total', help: 'UDP payload bytes: in = client to service, out = service to client.',
       labelNames: BYTES_LABELS, registers,
     });
+    this.#mirrors = new Counter({
+      name: 'plexus_mirrored_requests_total', help: 'Gateway API RequestMirror copies, by mirror Service and outcome (answered, or why not).',
+      labelNames: MIRROR_LABELS, registers,
+    });
     this.#generation = new Gauge({
       name: 'plexus_config_generation', help: 'Generation of the applied config (1 = first apply).', registers,
     });
@@ -115,6 +121,12 @@ export class MeshMetrics {
     if (record.bytesOut > 0) bytes.inc({ ...destination, direction: 'out' }, record.bytesOut);
   }
 
+  mirror(record: MirrorRecord): void {
+    this.#mirrors.inc({
+      destination_namespace: record.destinationNamespace, destination_service: record.destinationService, outcome: record.outcome,
+    });
+  }
+
   setGeneration(generation: number): void {
     this.#generation.set(generation);
   }
@@ -138,7 +150,7 @@ export class MeshMetrics {
     this.#requestSeries.retain(live);
     const perDestination = [
       this.#requests, this.#retries,
-      this.#tcpConnections, this.#tcpBytes, this.#udpFlows, this.#udpBytes,
+      this.#tcpConnections, this.#tcpBytes, this.#udpFlows, this.#udpBytes, this.#mirrors,
     ];
     for (const metric of perDestination) {
       const { values } = await metric.get();

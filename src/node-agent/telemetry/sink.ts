@@ -5,7 +5,7 @@
 import type { AccessLog } from './access-log.js';
 import type { MeshMetrics } from './metrics.js';
 import type { TapHub } from './tap.js';
-import type { ConnectionRecord, RequestRecord, Telemetry } from './types.js';
+import type { ConnectionRecord, MirrorRecord, RequestRecord, Telemetry } from './types.js';
 
 export class TelemetrySink implements Telemetry {
   readonly #metrics: MeshMetrics;
@@ -27,5 +27,9 @@ export class TelemetrySink implements Telemetry {
   connection(record: ConnectionRecord): void {
     this.#metrics.connection(record);
     this.#accessLog.connection(record);
+  }
+
+  mirror(record: MirrorRecord): void {
+    this.#metrics.mirror(record);
   }
 }

@@ -48,7 +48,22 @@ export interface ConnectionRecord {
   readonly durationSeconds: number;
 }
 
+/**
+ * One Gateway API RequestMirror copy: sent and answered (whatever the status), or why not.
+ * `overloaded`: too many copies already in flight; `too-large`: the request body was larger than
+ * the replay limit, so no whole copy was kept; `no-endpoint`: the mirror Service has no ready one.
+ */
+export type MirrorOutcome = 'answered' | 'failed' | 'timeout' | 'overloaded' | 'too-large' | 'no-endpoint';
+
+export interface MirrorRecord {
+  /** The mirror's Service (a metric label, as a request's destination). */
+  readonly destinationNamespace: string;
+  readonly destinationService: string;
+  readonly outcome: MirrorOutcome;
+}
+
 export interface Telemetry {
   request(record: RequestRecord): void;
   connection(record: ConnectionRecord): void;
+  mirror(record: MirrorRecord): void;
 }

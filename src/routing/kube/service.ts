@@ -36,7 +36,9 @@ function readPorts(spec: Readonly<Record<string, unknown>> | undefined, sink: Pr
     if (ports.some((p) => p.port === entry.port && p.protocol === protocol)) {
       return sink.error(`${where}: port ${entry.port}/${protocol} is listed twice`);
     }
-    ports.push({ name, port: entry.port, protocol, targetPort: targetPort ?? null });
+    const appProtocol = entry.appProtocol ?? null;
+    if (appProtocol !== null && typeof appProtocol !== 'string') return sink.error(`${where}.appProtocol is not a string`);
+    ports.push({ name, port: entry.port, protocol, targetPort: targetPort ?? null, appProtocol });
   });
   return ports;
 }

@@ -19,6 +19,8 @@ export interface ServicePortInfo {
   readonly protocol: ServicePortProtocol;
   /** A number, a container port name, or null when absent (= `port`). */
   readonly targetPort: number | string | null;
+  /** `spec.ports[].appProtocol` as written, null when absent. */
+  readonly appProtocol: string | null;
 }
 
 /** What the `plexus.dev/*` annotations of a Service ask for, already validated. */

@@ -11,10 +11,11 @@ import type { AccessRule, Endpoint, MeshConfig, Policy, Scheme, SourceIdentity }
 import { portKey } from '../../../src/routing/mesh-config.js';
 import { buildRuntime } from '../../../src/node-agent/runtime/build.js';
 import type { PortRuntime } from '../../../src/node-agent/runtime/types.js';
-import type { RequestRecord } from '../../../src/node-agent/telemetry/types.js';
+import type { MirrorRecord, RequestRecord } from '../../../src/node-agent/telemetry/types.js';
+import { DIRECT_DIALER } from '../../../src/node-agent/runtime/dialer.js';
 import type { ConnectionHandler } from '../../../src/node-agent/http/context.js';
 import {
-  createH2cHandler, createHttp1Handler, DEFAULT_HTTP_LIMITS, DEFAULT_PATH_POLICY, type HttpLimits, type PathPolicy, UpstreamPool,
+  createH2cHandler, createHttp1Handler, DEFAULT_HTTP_LIMITS, DEFAULT_PATH_POLICY, type HttpLimits, MirrorSender, type PathPolicy, UpstreamPool,
 } from '../../../src/node-agent/http/index.js';
 
 export const SERVICE_PORT = 80;
@@ -71,6 +72,9 @@ export function meshConfig(options: MeshOptions): MeshConfig {
 export interface ProxyUnderTest {
   readonly port: number;
   readonly records: RequestRecord[];
+  /** One per RequestMirror copy, when it ended or was dropped. */
+  readonly mirrors: MirrorRecord[];
+  readonly mirrorSender: MirrorSender;
   readonly handler: ConnectionHandler;
   readonly upstreams: UpstreamPool;
   /** Applies a new config the way the agent does on reload: a new runtime built on the old one. */
@@ -90,13 +94,22 @@ export async function startProxy(config: MeshConfig, options: ProxyOptions = {})
   const key = portKey('shop', 'web', SERVICE_PORT, 'TCP');
   let portRuntime = runtime.ports.get(key) as PortRuntime;
   const records: RequestRecord[] = [];
+  const mirrors: MirrorRecord[] = [];
   const upstreams = new UpstreamPool();
+  const telemetry = {
+    request: (record: RequestRecord) => records.push(record),
+    connection: () => undefined,
+    mirror: (record: MirrorRecord) => mirrors.push(record),
+  };
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+  const mirrorSender = new MirrorSender(upstreams, telemetry, DIRECT_DIALER, limits);
   const ctx = {
     current: () => portRuntime,
-    telemetry: { request: (record: RequestRecord) => records.push(record), connection: () => undefined },
-    limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits },
+    telemetry,
+    limits,
     paths: { ...DEFAULT_PATH_POLICY, ...options.paths },
     upstreams,
+    mirrors: mirrorSender,
   };
   const handler = config.services[0]?.ports[0]?.scheme === 'h2c' ? createH2cHandler(ctx) : createHttp1Handler(ctx);
   const server = net.createServer((socket) => handler.handle(socket));
@@ -104,6 +117,8 @@ export async function startProxy(config: MeshConfig, options: ProxyOptions = {})
   return {
     port,
     records,
+    mirrors,
+    mirrorSender,
     handler,
     upstreams,
     reload(next: MeshConfig) {

@@ -15,8 +15,6 @@ import { longDefinitions } from './sizes.js';
 const KNOWN_LONG: readonly string[] = [
   // One attempt controller shared by HTTP/1.1, h2c and TCP.
   'src/node-agent/http/http1/proxied-request.ts',
-  // The compiler's stages into files of their own.
-  'src/routing/compile.ts',
 ];
 
 /** The `| \`folder/\` | \`a/\`, \`b/\` |` rows under "## Import rules" in docs/architecture.md. */

@@ -157,7 +157,7 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
     expect((await readState(kc)).corefile).to.equal(original);
   });
 
-  it('cleanup warns while the agents still run, and still cleans up', async () => {
+  it('cleanup warns while the agents or the issuer still run, and still cleans up', async () => {
     await seedCoreDns(kc, { corefile: readFileSync(join(FIXTURES, 'corefiles', 'k3s.Corefile'), 'utf8') });
     await seedMesh(kc);
     const labels = { 'app.kubernetes.io/name': 'plexus', 'app.kubernetes.io/component': 'agent' };
@@ -165,9 +165,14 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
       namespace: 'plexus',
       body: { metadata: { name: 'plexus-agent' }, spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'agent', image: 'ghcr.io/plexus-mesh/plexus:0.1.0' }] } } } },
     });
+    const issuerLabels = { 'app.kubernetes.io/name': 'plexus', 'app.kubernetes.io/component': 'issuer' };
+    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace: 'plexus',
+      body: { metadata: { name: 'plexus-issuer' }, spec: { selector: { matchLabels: issuerLabels }, template: { metadata: { labels: issuerLabels }, spec: { containers: [{ name: 'issuer', image: 'ghcr.io/plexus-mesh/plexus:0.1.0' }] } } } },
+    });
     const run = await plexus(['cleanup', '--kubeconfig', kubeconfig]);
     expect(run.code, run.stderr).to.equal(0);
-    expect(run.stderr).to.match(/DaemonSet plexus\/plexus-agent still exists.*kubectl delete -f manifests\/ first/);
+    expect(run.stderr).to.match(/DaemonSet plexus\/plexus-agent and Deployment plexus\/plexus-issuer still exist .*the issuer signs with any CA made anew.*kubectl delete -f manifests\/ first/);
     expect(run.stdout).to.match(/shadow Services: deleted 2/);
   });
 

@@ -204,3 +204,53 @@ describe('gateway: HTTPRoute compiled into the routing model', () => {
     expect(statusOf(config.routes, 'r').generation).to.equal(4);
   });
 });
+
+describe('gateway: RequestMirror', () => {
+  const mirror = (requestMirror: Record<string, unknown>): Record<string, unknown> => ({ type: 'RequestMirror', requestMirror });
+
+  it('compiles percent and fraction shares (default: every request) and drops a 0% mirror', () => {
+    const config = compileObjects([...cluster, route('m', { rules: [
+      { matches: [prefix('/all')], filters: [mirror({ backendRef: backendRef('web-v2', 80) })], backendRefs: [backendRef('web-v1', 80)] },
+      { matches: [prefix('/pct')], filters: [mirror({ backendRef: backendRef('web-v2', 80), percent: 20 })], backendRefs: [backendRef('web-v1', 80)] },
+      { matches: [prefix('/frac')], filters: [mirror({ backendRef: backendRef('web-v2', 80), fraction: { numerator: 25, denominator: 50 } }), mirror({ backendRef: backendRef('web', 80), fraction: { numerator: 3 } })], backendRefs: [backendRef('web-v1', 80)] },
+      { matches: [prefix('/none')], filters: [mirror({ backendRef: backendRef('web-v2', 80), percent: 0 })], backendRefs: [backendRef('web-v1', 80)] },
+    ] })]);
+    const shares = (path: string): string[] => {
+      const rule = findPort(config, 'shop/web').rules.find((r) => r.matches[0]?.pathRegex?.includes(path.slice(1)));
+      return (rule?.filters?.mirrors ?? []).map((m) => `${m.service}:${m.numerator}/${m.denominator}:${m.endpoints.length}`);
+    };
+    expect(shares('/all')).to.deep.equal(['shop/web-v2:1/1:1']);
+    expect(shares('/pct')).to.deep.equal(['shop/web-v2:20/100:1']);
+    expect(shares('/frac')).to.deep.equal(['shop/web-v2:25/50:1', 'shop/web:3/100:2']);
+    expect(shares('/none')).to.deep.equal([]);
+    expect(conditions(statusOf(config.routes, 'm'))).to.deep.equal(['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+  });
+
+  it('refuses what the CRD refuses: both shares, numerator over denominator, out-of-range values', () => {
+    const config = compileObjects([...cluster, route('bad', { rules: [{
+      matches: [prefix('/')],
+      filters: [
+        mirror({ backendRef: backendRef('web-v2', 80), percent: 10, fraction: { numerator: 1 } }),
+        mirror({ backendRef: backendRef('web-v2', 80), fraction: { numerator: 5, denominator: 4 } }),
+        mirror({ backendRef: backendRef('web-v2', 80), percent: 101 }),
+        mirror({ backendRef: backendRef('web-v2', 80), fraction: { numerator: 1, denominator: 0 } }),
+      ],
+      backendRefs: [backendRef('web-v1', 80)],
+    }] })]);
+    expect(conditions(statusOf(config.routes, 'bad'))[0]).to.equal('Accepted=False/UnsupportedValue');
+    expect(problemsOf(config, 'HTTPRoute', 'bad')).to.deep.equal([
+      'spec.rules[0].filters[0].requestMirror: only one of percent or fraction may be specified',
+      'spec.rules[0].filters[1].requestMirror.fraction: numerator must be less than or equal to denominator, got 5/4',
+      'spec.rules[0].filters[2].requestMirror.percent: must be a whole number from 0 to 100, got 101',
+      'spec.rules[0].filters[3].requestMirror.fraction.denominator: must be a whole number from 1 to 2147483647, got 0',
+    ]);
+  });
+
+  it('a mirror to a missing Service is not configured and ResolvedRefs says so', () => {
+    const config = compileObjects([...cluster, route('gone', { rules: [
+      { matches: [prefix('/')], filters: [mirror({ backendRef: backendRef('nowhere', 80) })], backendRefs: [backendRef('web-v1', 80)] },
+    ] })]);
+    expect(findPort(config, 'shop/web').rules[0]?.filters?.mirrors).to.deep.equal([]);
+    expect(conditions(statusOf(config.routes, 'gone'))).to.deep.equal(['Accepted=True/Accepted', 'ResolvedRefs=False/BackendNotFound']);
+  });
+});

@@ -70,6 +70,20 @@ describe('routing: meshed Services and annotations', () => {
     expect(config.problems).to.deep.equal([]);
   });
 
+  it('a port whose appProtocol is kubernetes.io/h2c, h2c or grpc is h2c; the other ports follow the annotation', () => {
+    const config = compileObjects([
+      service('echo', {
+        ports: [
+          { name: 'http', port: 80, appProtocol: 'http' }, { name: 'grpc', port: 7070, appProtocol: 'kubernetes.io/h2c' },
+          { name: 'g2', port: 7071, appProtocol: 'grpc' }, { name: 'g3', port: 7072, appProtocol: 'h2c' }, { name: 'plain', port: 8080 },
+        ],
+      }),
+      service('bad', { ports: [{ name: 'x', port: 80, appProtocol: 7 }] }),
+    ]);
+    expect([80, 7070, 7071, 7072, 8080].map((port) => findPort(config, 'shop/echo', port).scheme)).to.deep.equal(['http', 'h2c', 'h2c', 'h2c', 'http']);
+    expect(problemsOf(config, 'Service', 'bad')).to.include('spec.ports[0].appProtocol is not a string');
+  });
+
   it('reports a traffic type that does not fit the port protocol', () => {
     const config = compileObjects([
       service('mixed', {

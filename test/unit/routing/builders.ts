@@ -20,6 +20,7 @@ interface PortSpec {
   port: number;
   targetPort?: number | string;
   protocol?: string;
+  appProtocol?: unknown;
 }
 
 interface ServiceSpec {

@@ -6,6 +6,7 @@
 const GRPC_CODES: Readonly<Record<number, number>> = {
   400: 13, // INTERNAL
   403: 7, // PERMISSION_DENIED
+  404: 12, // UNIMPLEMENTED (no route rule matched: what a gRPC server says of an unknown method)
   429: 8, // RESOURCE_EXHAUSTED
   502: 14, // UNAVAILABLE
   503: 14, // UNAVAILABLE

@@ -10,61 +10,17 @@ import type { HttpProxyContext } from '../context.js';
 import { type LocalAnswer, badGateway, badRequest, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
 import { RequestLog } from '../request-log.js';
 import { newRequestId, requestIdOf, traceIdOf } from '../../telemetry/trace-context.js';
-import { HeadError } from '../http1/head-error.js';
-import { type PathPolicy, type RequestTarget, checkTargetCharacters, normalizeTarget } from '../request-target.js';
+import type { RequestTarget } from '../request-target.js';
 import { normalizeIp } from '../../runtime/ip.js';
-import type { BackendRuntime, EndpointRuntime, HttpRequestInfo, PortRuntime, RuleActions } from '../../runtime/types.js';
-import { editFields, queryOf, rewrittenTarget, type Field } from '../../runtime/rule-actions.js';
+import type { BackendRuntime, EndpointRuntime, MirrorTarget, PortRuntime, RuleActions, RuleMirrors } from '../../runtime/types.js';
+import { takeMirrors } from '../mirror/mirror-sender.js';
+import { rewrittenTarget } from '../../runtime/rule-actions.js';
 import type { HeaderEdits } from '../../../routing/mesh-config.js';
 import { grpcStatusFor } from './grpc-status.js';
+import { CONNECTION_SPECIFIC, StreamRequestInfo, editHeaders } from './stream-headers.js';
 import { DIRECT_DIALER } from '../../runtime/dialer.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
-
-/** Fields HTTP/2 forbids or that describe one hop only (RFC 9113 §8.2.2). */
-const CONNECTION_SPECIFIC = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings',
-  'proxy-authorization', 'proxy-authenticate', 'x-forwarded-for', 'x-forwarded-proto',
-]);
-
-class StreamRequestInfo implements HttpRequestInfo {
-  readonly method: string;
-  /** The normalised `:path` (sent to the endpoint) and its path; null when it was refused. */
-  readonly target: RequestTarget | null;
-  /** Why `:path` was refused. */
-  readonly problem: string | null;
-
-  constructor(readonly headers: http2.IncomingHttpHeaders, paths: PathPolicy) {
-    this.method = String(headers[':method'] ?? 'GET').toUpperCase();
-    const raw = String(headers[':path'] ?? '');
-    let target: RequestTarget | null = null;
-    let problem: string | null = null;
-    try {
-      // RFC 9113 §8.3.1: `:path` is origin-form, or `*` for OPTIONS.
-      if (raw.charCodeAt(0) !== 0x2f && raw !== '*') throw new HeadError(400, 'the :path pseudo-header is not a path');
-      checkTargetCharacters(raw);
-      target = normalizeTarget(raw, this.method, paths);
-    } catch (error) {
-      if (!(error instanceof HeadError)) throw error;
-      problem = error.message;
-    }
-    this.target = target;
-    this.problem = problem;
-  }
-
-  get query(): string {
-    return queryOf(this.target?.target ?? '');
-  }
-
-  get path(): string {
-    return this.target?.path ?? '';
-  }
-
-  header(name: string): string | undefined {
-    const value = this.headers[name];
-    return Array.isArray(value) ? value.join(', ') : value;
-  }
-}
 
 export function proxyStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ctx: HttpProxyContext): void {
   new StreamProxy(stream, headers, ctx).start();
@@ -94,6 +50,10 @@ class StreamProxy {
   #actions: RuleActions | null = null;
   /** The client's `x-request-id`; null when the agent adds one. */
   #receivedId: string | null = null;
+  /** RequestMirror targets copying this request, sent once the client's stream ended. */
+  #mirrorTargets: MirrorTarget[] | null = null;
+  /** Gateway API `timeouts.backendRequest` of the current attempt. */
+  #attemptTimer: NodeJS.Timeout | null = null;
 
   constructor(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ctx: HttpProxyContext) {
     this.#stream = stream;
@@ -131,13 +91,27 @@ class StreamProxy {
     this.#runtime.recordAttempt();
     stream.on('data', (chunk: Buffer) => this.#onRequestData(chunk));
     const timeoutMs = this.#actions?.requestTimeoutMs ?? this.#runtime.policy.timeoutMs;
+    if (this.#actions?.mirrors) this.#mirrorTargets = takeMirrors(this.#actions.mirrors);
     stream.on('end', () => {
       this.#bodyEnded = true;
       this.#upstream?.end();
       if (timeoutMs === 0) this.#startDefaultTimeout();
+      this.#sendMirrors();
     });
     if (timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
     this.#attempt();
+  }
+
+  /** The copies of a RequestMirror rule, once the whole request is here (fire-and-forget). */
+  #sendMirrors(): void {
+    const targets = this.#mirrorTargets;
+    if (targets === null || this.#info.target === null) return;
+    this.#mirrorTargets = null;
+    const actions = this.#actions as RuleActions;
+    const mirrors = actions.mirrors as RuleMirrors;
+    const source = { identity: this.#log.authz?.identity ?? null, port: this.#runtime };
+    // The rule's header edits only: a backendRef's own edits (after the rule's) stay with it.
+    this.#ctx.mirrors.h2(targets, source, this.#upstreamHeaders(mirrors.requestHeaders), this.#replayable ? this.#bodyChunks : null);
   }
 
   #onRequestData(chunk: Buffer): void {
@@ -160,6 +134,7 @@ class StreamProxy {
     this.#endpoint = endpoint;
     this.#log.endpoint = endpoint.key;
     endpoint.begin();
+    this.#startAttemptTimeout(endpoint);
     let upstream: http2.ClientHttp2Stream;
     // Whether the stream could have reached the endpoint: not while its session never connected.
     let sessionUp = false;
@@ -171,7 +146,7 @@ class StreamProxy {
         : this.#ctx.upstreams.h2.session(endpoint.key, endpoint.endpoint.ip, endpoint.endpoint.port);
       sessionUp = !session.connecting;
       if (!sessionUp) session.once('connect', () => { sessionUp = true; });
-      upstream = session.request(this.#upstreamHeaders(), { endStream: false });
+      upstream = session.request(this.#upstreamHeaders(this.#actions?.requestHeaders ?? []), { endStream: false });
     } catch (error) {
       this.#failed(error instanceof Error ? error.message : String(error), false);
       return;
@@ -196,7 +171,8 @@ class StreamProxy {
     if (this.#bodyEnded) upstream.end();
   }
 
-  #upstreamHeaders(): http2.OutgoingHttpHeaders {
+  /** The request headers for an endpoint, with a Gateway API rule's rewrite and `edits`. */
+  #upstreamHeaders(edits: readonly HeaderEdits[]): http2.OutgoingHttpHeaders {
     const incoming = this.#info.headers;
     const headers: http2.OutgoingHttpHeaders = {};
     for (const name of Object.keys(incoming)) {
@@ -213,7 +189,7 @@ class StreamProxy {
     const target = rewrittenTarget(actions, this.#info.path, this.#info.query);
     if (target !== null) headers[':path'] = target;
     if (actions.rewrite?.hostname) headers[':authority'] = actions.rewrite.hostname;
-    return editHeaders(headers, actions.requestHeaders);
+    return editHeaders(headers, edits);
   }
 
   #onResponse(upstream: http2.ClientHttp2Stream, headers: http2.IncomingHttpHeaders, endStream: boolean, trailers: () => http2.IncomingHttpHeaders | null): void {
@@ -316,7 +292,26 @@ class StreamProxy {
     this.#endEndpoint(failed);
   }
 
+  #startAttemptTimeout(endpoint: EndpointRuntime): void {
+    const attemptMs = this.#actions?.attemptTimeoutMs ?? 0;
+    if (attemptMs > 0) this.#attemptTimer = setTimeout(() => this.#onAttemptTimeout(endpoint, attemptMs), attemptMs);
+  }
+
+  /** A Gateway API `timeouts.backendRequest` ran out for this attempt: retry when allowed, else 504. */
+  #onAttemptTimeout(endpoint: EndpointRuntime, timeoutMs: number): void {
+    this.#attemptTimer = null;
+    if (this.#done || this.#endpoint !== endpoint) return;
+    if (!this.#responded && this.#bodyEnded && isIdempotent(this.#info.method) && this.#mayRetry()) {
+      this.#retry(this.#upstream);
+      return;
+    }
+    this.#clearTimer();
+    this.#onTimeout(timeoutMs);
+  }
+
   #endEndpoint(failed: boolean): void {
+    if (this.#attemptTimer !== null) clearTimeout(this.#attemptTimer);
+    this.#attemptTimer = null;
     const endpoint = this.#endpoint;
     this.#endpoint = null;
     endpoint?.end(failed);
@@ -371,23 +366,4 @@ class StreamProxy {
     this.#timer = null;
     this.#waitsForHead = false;
   }
-}
-
-/** Applies Gateway API header edits to an h2 header object (pseudo-headers are never edited). */
-function editHeaders(headers: http2.OutgoingHttpHeaders, edits: readonly HeaderEdits[]): http2.OutgoingHttpHeaders {
-  if (edits.length === 0) return headers;
-  const pseudo: http2.OutgoingHttpHeaders = {};
-  const fields: Field[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.charCodeAt(0) === 0x3a) pseudo[name] = value;
-    else if (Array.isArray(value)) for (const item of value) fields.push({ name, value: String(item) });
-    else if (value !== undefined) fields.push({ name, value: String(value) });
-  }
-  const out = pseudo;
-  for (const field of editFields(fields, edits)) {
-    const name = field.name.toLowerCase();
-    const existing = out[name];
-    out[name] = existing === undefined ? field.value : [...(Array.isArray(existing) ? existing : [String(existing)]), field.value];
-  }
-  return out;
 }

@@ -3,6 +3,7 @@
  * passes body bytes through as they are, and only needs to know when the message is complete
  * (to reuse the connection) and whether the chunked framing is well formed (RFC 9112 §7.1).
  */
+import type { ResponseHead } from './response-head.js';
 export interface BodyScanner {
   /** The body has ended. */
   readonly done: boolean;
@@ -175,4 +176,12 @@ function hexValue(byte: number): number {
   const lower = byte | 0x20;
   if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
   return -1;
+}
+
+/** How the body of `response` to a `method` request ends (RFC 9112 §6.3). */
+export function responseScanner(method: string, response: ResponseHead, maxTrailerBytes: number): BodyScanner {
+  if (method === 'HEAD' || response.status === 204 || response.status === 304) return new LengthScanner(0);
+  if (response.chunked) return new ChunkedScanner(maxTrailerBytes);
+  if (response.contentLength >= 0) return new LengthScanner(response.contentLength);
+  return new CloseDelimitedScanner();
 }

@@ -13,9 +13,11 @@ import type { HttpProxyContext } from '../context.js';
 import { type LocalAnswer, badGateway, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
 import { RequestLog } from '../request-log.js';
 import { newRequestId, requestIdOf, traceIdOf } from '../../telemetry/trace-context.js';
-import type { BackendRuntime, EndpointRuntime, PortRuntime, RuleActions } from '../../runtime/types.js';
+import type { BackendRuntime, EndpointRuntime, MirrorTarget, PortRuntime, RuleActions, RuleMirrors } from '../../runtime/types.js';
+import type { HeaderEdits } from '../../../routing/mesh-config.js';
+import { takeMirrors } from '../mirror/mirror-sender.js';
 import { rewrittenTarget } from '../../runtime/rule-actions.js';
-import { type BodyScanner, ChunkedScanner, CloseDelimitedScanner, LengthScanner } from './body-scanner.js';
+import { type BodyScanner, ChunkedScanner, CloseDelimitedScanner, LengthScanner, responseScanner } from './body-scanner.js';
 import type { UpstreamConnection, UpstreamOwner } from './connection-pool.js';
 import { RESPONSE_HEAD_RULES, findHead } from './head-bytes.js';
 import { HeadError } from './head-error.js';
@@ -100,6 +102,10 @@ export class ProxiedRequest implements UpstreamOwner {
   /** Gateway API rule filters and timeouts; null for other routes. */
   #actions: RuleActions | null = null;
   #attemptTimer: NodeJS.Timeout | null = null;
+  /** The request carried no `x-request-id`: the agent adds `#log.requestId`. */
+  #idAdded = false;
+  /** RequestMirror targets copying this request, sent once its body is complete. */
+  #mirrorTargets: MirrorTarget[] | null = null;
 
   // Response.
   #responseSeen = false;
@@ -153,6 +159,7 @@ export class ProxiedRequest implements UpstreamOwner {
     }
     if (end > start) this.#addBody(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
     if (scanner.done && this.#backend !== null && this.#runtime.policy.timeoutMs === 0) this.#startDefaultTimeout();
+    if (scanner.done) this.#sendMirrors();
     return end;
   }
 
@@ -161,6 +168,7 @@ export class ProxiedRequest implements UpstreamOwner {
     if (this.#done) return;
     const receivedId = requestIdOf(this.#head);
     this.#log.requestId = receivedId ?? newRequestId();
+    this.#idAdded = receivedId === null;
     this.#log.traceId = traceIdOf(this.#head);
     const admission = admit(this.#runtime, this.#client.clientIp, this.#head);
     this.#log.authz = admission.authz;
@@ -176,12 +184,32 @@ export class ProxiedRequest implements UpstreamOwner {
     const timeoutMs = actions?.requestTimeoutMs ?? this.#runtime.policy.timeoutMs;
     if (timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
     else if (this.bodyDone) this.#startDefaultTimeout();
-    this.#headText = serializeRequestHead(this.#head, this.#client.clientIp, actions === null ? null : {
-      headers: actions.requestHeaders,
+    this.#headText = this.#upstreamHead(actions, actions?.requestHeaders ?? []);
+    if (actions?.mirrors && !this.#head.upgrade) this.#mirrorTargets = takeMirrors(actions.mirrors);
+    this.#attempt();
+    if (this.bodyDone) this.#sendMirrors();
+  }
+
+  /** The copies of a RequestMirror rule, once the whole request is here (fire-and-forget). */
+  #sendMirrors(): void {
+    const targets = this.#mirrorTargets;
+    if (targets === null) return;
+    this.#mirrorTargets = null;
+    const actions = this.#actions as RuleActions;
+    const mirrors = actions.mirrors as RuleMirrors;
+    // The rule's header edits only: a backendRef's own edits (after the rule's) stay with it.
+    const head = mirrors.requestHeaders.length === actions.requestHeaders.length ? this.#headText : this.#upstreamHead(actions, mirrors.requestHeaders);
+    const source = { identity: this.#log.authz?.identity ?? null, port: this.#runtime };
+    this.#ctx.mirrors.http1(targets, source, this.#head.method, head, this.#replayable ? this.#bodyChunks : null);
+  }
+
+  /** The request head for an endpoint, with a Gateway API rule's rewrite and `headers` edits. */
+  #upstreamHead(actions: RuleActions | null, headers: readonly HeaderEdits[]): string {
+    return serializeRequestHead(this.#head, this.#client.clientIp, actions === null ? null : {
+      headers,
       target: rewrittenTarget(actions, this.#head.path, this.#head.query),
       host: actions.rewrite?.hostname ?? null,
-    }, receivedId === null ? this.#log.requestId : null);
-    this.#attempt();
+    }, this.#idAdded ? this.#log.requestId : null);
   }
 
   /** The client connection closed. */
@@ -473,12 +501,7 @@ export class ProxiedRequest implements UpstreamOwner {
     }
     if (this.#waitsForHead) this.#clearTimer();
     this.#response = response;
-    const noBody = this.#head.method === 'HEAD' || response.status === 204 || response.status === 304;
-    let scanner: BodyScanner;
-    if (noBody) scanner = new LengthScanner(0);
-    else if (response.chunked) scanner = new ChunkedScanner(RESPONSE_HEAD_RULES.maxBytes);
-    else if (response.contentLength >= 0) scanner = new LengthScanner(response.contentLength);
-    else scanner = new CloseDelimitedScanner();
+    const scanner = responseScanner(this.#head.method, response, RESPONSE_HEAD_RULES.maxBytes);
     this.#responseScanner = scanner;
     // An upgrade the endpoint did not take leaves doubt about what it read after the head: no reuse.
     this.#upstreamReusable = response.keepAlive && this.#head.minorVersion === 1 && !this.#head.upgrade && !(scanner instanceof CloseDelimitedScanner);

@@ -10,7 +10,7 @@ import { DEFAULT_LISTENER_PORTS } from '../../../src/routing/compile-options.js'
 import { type RawObject } from '../../../src/model/snapshot.js';
 import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
-import { meshedService } from './fixtures.js';
+import { meshedService } from '../kube/fixtures.js';
 
 function compile(objects: readonly RawObject[], previous?: MeshConfig['allocation']): MeshConfig {
   return new Compiler().compile({ objects }, { nodeName: 'n1', meshDomain: 'plexus', listenerPorts: DEFAULT_LISTENER_PORTS, ...(previous ? { previous } : {}) });

@@ -2,10 +2,17 @@ import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { formatManifestError } from '../../../src/manifests/errors.js';
 import { MAX_MANIFEST_FILE_BYTES } from '../../../src/manifests/read.js';
-import { FileProvider, type FileSnapshot } from '../../../src/providers/file-provider.js';
-import type { RawObject } from '../../../src/model/snapshot.js';
+import type { Problem } from '../../../src/model/problem.js';
+import type { ProviderStatus } from '../../../src/model/provider-status.js';
+import type { RawObject, Snapshot } from '../../../src/model/snapshot.js';
+import { FileProvider, type FileProviderOptions } from '../../../src/providers/file-provider.js';
+
+/** A snapshot as the provider handed it out, with the status it reported just before. */
+interface Seen {
+  readonly snapshot: Snapshot;
+  readonly status: ProviderStatus;
+}
 
 function service(name: string, port = 80): string {
   return `apiVersion: v1
@@ -21,22 +28,68 @@ spec:
 `;
 }
 
-function names(update: FileSnapshot): string[] {
+function names(update: Seen): string[] {
   return update.snapshot.objects.map((o) => (o.metadata as { name: string }).name).sort();
 }
 
-function byName(update: FileSnapshot, name: string): RawObject | undefined {
+function byName(update: Seen, name: string): RawObject | undefined {
   return update.snapshot.objects.find((o) => (o.metadata as { name: string }).name === name);
+}
+
+/** The files the snapshot's objects come from. */
+function files(update: Seen): string[] {
+  return [...new Set(update.snapshot.objects.map((o) => update.snapshot.sources?.get(o)?.file))].filter((f) => f !== undefined);
+}
+
+function errors(update: Seen): readonly Problem[] {
+  return update.status.problems ?? [];
+}
+
+/** `path:line: message`. */
+function located(problem: Problem): string {
+  return `${problem.source?.file}:${problem.source?.line}: ${problem.message}`;
 }
 
 describe('file provider', () => {
   let dir: string;
   let provider: FileProvider;
-  let waiters: { accept: (u: FileSnapshot) => boolean; resolve: (u: FileSnapshot) => void }[];
-  let folderErrors: Error[];
+  let waiters: { accept: (u: Seen) => boolean; resolve: (u: Seen) => void }[];
+  let seen: Seen[];
+  let statuses: ProviderStatus[];
+  /** Unhealthy statuses without problems: the folder itself was not readable. */
+  let folderErrors: ProviderStatus[];
+
+  /** A provider of `dir` whose output the test watches. */
+  function fileProvider(options: Partial<FileProviderOptions> = {}): FileProvider {
+    return new FileProvider({
+      dir,
+      debounceMs: 20,
+      rescanIntervalMs: 200,
+      onStatus: (status) => {
+        statuses.push(status);
+        if (!status.healthy && status.problems === undefined) folderErrors.push(status);
+      },
+      onSnapshot: (snapshot) => {
+        const update = { snapshot, status: statuses[statuses.length - 1]! };
+        seen.push(update);
+        waiters = waiters.filter((w) => {
+          if (!w.accept(update)) return true;
+          w.resolve(update);
+          return false;
+        });
+      },
+      ...options,
+    });
+  }
+
+  /** The first snapshot, handed out by `start`. */
+  async function start(): Promise<Seen> {
+    await provider.start();
+    return seen[0]!;
+  }
 
   /** The next snapshot that satisfies `accept` (fails the test after 10 s without one). */
-  function next(accept: (u: FileSnapshot) => boolean): Promise<FileSnapshot> {
+  function next(accept: (u: Seen) => boolean): Promise<Seen> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no matching snapshot within 10 s')), 10_000);
       waiters.push({ accept, resolve: (u) => { clearTimeout(timer); resolve(u); } });
@@ -46,33 +99,24 @@ describe('file provider', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'plexus-provider-'));
     waiters = [];
+    seen = [];
+    statuses = [];
     folderErrors = [];
     await writeFile(join(dir, 'a.yaml'), service('alpha'));
     await writeFile(join(dir, 'b.yaml'), `${service('beta')}---\n${service('gamma')}`);
-    provider = new FileProvider({
-      dir,
-      debounceMs: 20,
-      rescanIntervalMs: 200,
-      onSnapshot: (update) => {
-        waiters = waiters.filter((w) => {
-          if (!w.accept(update)) return true;
-          w.resolve(update);
-          return false;
-        });
-      },
-      onError: (err) => folderErrors.push(err),
-    });
+    provider = fileProvider();
   });
 
   afterEach(async () => {
-    provider.stop();
+    await provider.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('reads every manifest of the folder on start, with sources', async () => {
-    const first = await provider.start();
+    const first = await start();
     expect(names(first)).to.deep.equal(['alpha', 'beta', 'gamma']);
-    expect(first.errors).to.deep.equal([]);
+    expect(errors(first)).to.deep.equal([]);
+    expect(first.status).to.deep.equal({ healthy: true, problems: [], message: `2 files in ${dir}` });
     const gamma = byName(first, 'gamma');
     const source = gamma && first.snapshot.sources?.get(gamma);
     expect(source?.file).to.equal(join(dir, 'b.yaml'));
@@ -81,7 +125,7 @@ describe('file provider', () => {
   });
 
   it('applies a changed file and keeps the objects of unchanged files as the same references', async () => {
-    const first = await provider.start();
+    const first = await start();
     const changed = next((u) => names(u).includes('delta'));
     await writeFile(join(dir, 'b.yaml'), service('delta'));
     const update = await changed;
@@ -96,11 +140,11 @@ describe('file provider', () => {
     await writeFile(join(dir, 'more', 'deeper', 'n.yml'), service('nested'));
     expect(names(await added)).to.deep.equal(['alpha', 'beta', 'gamma', 'nested']);
 
-    const renamed = next((u) => u.files.includes(join(dir, 'z.yaml')));
+    const renamed = next((u) => files(u).includes(join(dir, 'z.yaml')));
     await rename(join(dir, 'a.yaml'), join(dir, 'z.yaml'));
     const afterRename = await renamed;
     expect(names(afterRename)).to.deep.equal(['alpha', 'beta', 'gamma', 'nested']);
-    expect(afterRename.files).to.not.include(join(dir, 'a.yaml'));
+    expect(files(afterRename)).to.not.include(join(dir, 'a.yaml'));
 
     const deleted = next((u) => !names(u).includes('alpha'));
     await rm(join(dir, 'z.yaml'));
@@ -108,21 +152,9 @@ describe('file provider', () => {
   });
 
   it('sees every replacement by rename in the top folder and in nested folders from watch events alone', async () => {
-    provider.stop();
+    await provider.stop();
     // A periodic rescan an hour away: only the folder watchers can deliver these changes.
-    provider = new FileProvider({
-      dir,
-      debounceMs: 20,
-      rescanIntervalMs: 3_600_000,
-      onSnapshot: (update) => {
-        waiters = waiters.filter((w) => {
-          if (!w.accept(update)) return true;
-          w.resolve(update);
-          return false;
-        });
-      },
-      onError: (err) => folderErrors.push(err),
-    });
+    provider = fileProvider({ rescanIntervalMs: 3_600_000 });
     await provider.start();
     await mkdir(join(dir, 'nested'));
     const folderSeen = next((u) => names(u).includes('inner0'));
@@ -139,16 +171,18 @@ describe('file provider', () => {
   });
 
   it('keeps the last good version of a file that stops parsing, reports it with path and line, and recovers', async () => {
-    const first = await provider.start();
-    const broken = next((u) => u.errors.length > 0);
+    const first = await start();
+    const broken = next((u) => errors(u).length > 0);
     await writeFile(join(dir, 'b.yaml'), `${service('beta')}---\nkind: [unclosed\n`);
     const update = await broken;
     expect(names(update)).to.deep.equal(['alpha', 'beta', 'gamma']);
     expect(byName(update, 'beta')).to.equal(byName(first, 'beta'));
-    const message = formatManifestError(update.errors[0]!);
+    expect(update.status.healthy).to.equal(false);
+    expect(errors(update)[0]?.kind).to.equal('File');
+    const message = located(errors(update)[0]!);
     expect(message).to.match(new RegExp(`^${join(dir, 'b.yaml').replace(/[.]/g, '\\.')}:\\d+: `));
 
-    const fixed = next((u) => u.errors.length === 0);
+    const fixed = next((u) => errors(u).length === 0);
     await writeFile(join(dir, 'b.yaml'), service('beta', 81));
     const recovered = await fixed;
     expect(names(recovered)).to.deep.equal(['alpha', 'beta']);
@@ -156,26 +190,22 @@ describe('file provider', () => {
   });
 
   it('reports a file over the size limit at its line 1, keeps its last good objects, and says which file it loads', async () => {
-    const loading: Array<string | null> = [];
-    provider.stop();
-    provider = new FileProvider({
-      dir, debounceMs: 20, rescanIntervalMs: 200, onError: (err) => folderErrors.push(err),
-      onLoading: (file) => loading.push(file),
-      onSnapshot: (update) => { waiters = waiters.filter((w) => (w.accept(update) ? (w.resolve(update), false) : true)); },
-    });
+    /** The file each status says is loading (null: none). */
+    const loading = (): Array<string | null> => statuses.map((s) => /; loading (.*)$/.exec(s.message)?.[1] ?? null);
     await provider.start();
-    expect(loading).to.deep.equal([join(dir, 'a.yaml'), join(dir, 'b.yaml'), null]);
-    const tooBig = next((u) => u.errors.length > 0);
+    // The first read reports no loading: the first status comes with the first snapshot.
+    expect(loading()).to.deep.equal([null]);
+    const tooBig = next((u) => errors(u).length > 0);
     const handle = await open(join(dir, 'b.yaml'), 'r+');
     await handle.truncate(MAX_MANIFEST_FILE_BYTES + 1);
     await handle.close();
     const update = await tooBig;
     expect(names(update)).to.deep.equal(['alpha', 'beta', 'gamma']);
-    expect(update.errors.map(formatManifestError)).to.deep.equal([
-      `${join(dir, 'b.yaml')}:1: the file has 33554433 bytes; manifest files are read up to 33554432 bytes (32 MiB): split it into several files`,
+    expect(errors(update).map(located)).to.deep.equal([
+      `${join(dir, 'b.yaml')}:1: the file has 33554433 bytes; manifest files are read up to 33554432 bytes (32 MiB): split it into several files (last good version kept)`,
     ]);
-    expect(loading).to.include(join(dir, 'b.yaml'));
-    expect(loading.at(-1)).to.equal(null);
+    expect(loading()).to.include(join(dir, 'b.yaml'));
+    expect(loading().at(-1)).to.equal(null);
   });
 
   it('reports a folder that disappears once, keeps the last snapshot, and reads it again when it is back', async () => {
@@ -196,10 +226,10 @@ describe('file provider', () => {
   });
 
   it('does not start on a folder that does not exist', async () => {
-    const missing = new FileProvider({ dir: join(dir, 'nope'), onSnapshot: () => undefined, onError: () => undefined });
+    const missing = new FileProvider({ dir: join(dir, 'nope'), onSnapshot: () => undefined, onStatus: () => undefined });
     let error: unknown = null;
     await missing.start().catch((err: unknown) => { error = err; });
-    missing.stop();
+    await missing.stop();
     expect(String(error)).to.contain(join(dir, 'nope'));
   });
 });

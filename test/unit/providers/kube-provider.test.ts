@@ -1,14 +1,16 @@
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type V1EndpointSlice, type V1Service } from '@kubernetes/client-node';
 import { expect } from 'chai';
+import { splitShadowServices } from '../../../src/cluster/shadow.js';
 import type { ProviderStatus } from '../../../src/model/provider-status.js';
-import { KubeProvider, type ProviderUpdate } from '../../../src/providers/kube-provider.js';
+import type { Snapshot } from '../../../src/model/snapshot.js';
+import { KubeProvider } from '../../../src/providers/kube-provider.js';
 import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
 import { eventually } from '../fake-apiserver/support.js';
-import { endpointSlice, meshedService, smiCrd } from './fixtures.js';
+import { endpointSlice, meshedService, smiCrd } from '../kube/fixtures.js';
 
-function names(update: ProviderUpdate | undefined, kind: string): string[] {
-  return (update?.snapshot.objects ?? [])
+function names(snapshot: Snapshot | undefined, kind: string): string[] {
+  return (snapshot?.objects ?? [])
     .filter((o) => o.kind === kind)
     .map((o) => { const m = o.metadata as { namespace?: string; name: string }; return m.namespace ? `${m.namespace}/${m.name}` : m.name; })
     .sort();
@@ -17,24 +19,23 @@ function names(update: ProviderUpdate | undefined, kind: string): string[] {
 describe('kube provider', () => {
   let server: FakeApiServer;
   let provider: KubeProvider | undefined;
-  let updates: ProviderUpdate[];
+  let updates: Snapshot[];
   let statuses: ProviderStatus[];
-  const latest = (): ProviderUpdate | undefined => updates[updates.length - 1];
+  const latest = (): Snapshot | undefined => updates[updates.length - 1];
 
   function startProvider(allPods = false, tuning: { requestTimeoutMs?: number; discoveryIntervalMs?: number } = {}): void {
     provider = new KubeProvider({
       kubeConfig: kubeconfigFor(server),
-      namespace: 'plexus',
       nodeName: 'n1',
       allPods,
-      onUpdate: (u) => updates.push(u),
+      onSnapshot: (u) => updates.push(u),
       onStatus: (s) => statuses.push(s),
       debounceMs: 20,
       backoff: { initialMs: 50, maxMs: 200 },
       discoveryIntervalMs: 100,
       ...tuning,
     });
-    provider.start();
+    void provider.start();
   }
 
   beforeEach(async () => {
@@ -70,11 +71,14 @@ describe('kube provider', () => {
     const podRequests = server.requests.filter((r) => r.path === '/api/v1/pods');
     expect(podRequests.some((r) => r.query.watch === 'true')).to.equal(true);
     expect(podRequests.map((r) => r.query.fieldSelector)).to.satisfy((s: unknown[]) => s.length >= 2 && s.every((f) => f === 'spec.nodeName=n1'));
-    expect(names(latest(), 'Service')).to.deep.equal(['shop/web']);
+    // The shadow Service is among the objects; the Kubernetes runner splits it off (cluster/shadow.ts).
+    expect(names(latest(), 'Service')).to.deep.equal(['plexus/web--shop', 'shop/web']);
+    const { user, shadows } = splitShadowServices(latest()!.objects, 'plexus');
+    expect(names({ objects: user }, 'Service')).to.deep.equal(['shop/web']);
     expect(names(latest(), 'EndpointSlice')).to.deep.equal(['shop/web-1']);
     expect(names(latest(), 'Namespace')).to.include.members(['default', 'plexus', 'shop']);
-    expect(latest()!.shadowServices.map((s) => (s.metadata as { name: string }).name)).to.deep.equal(['web--shop']);
-    expect(latest()!.snapshot.objects.find((o) => o.kind === 'Service')!.apiVersion).to.equal('v1');
+    expect(shadows.map((s) => (s.metadata as { name: string }).name)).to.deep.equal(['web--shop']);
+    expect(latest()!.objects.find((o) => o.kind === 'Service')!.apiVersion).to.equal('v1');
   });
 
   it('watches the Pods of every node in ACL mode (destination ServiceAccounts)', async () => {
@@ -99,7 +103,7 @@ describe('kube provider', () => {
       body: { apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit', metadata: { name: 'web' }, spec: { service: 'web', backends: [] } },
     });
     await eventually(() => (names(latest(), 'TrafficSplit').length === 1 ? true : undefined));
-    const split = latest()!.snapshot.objects.find((o) => o.kind === 'TrafficSplit')!;
+    const split = latest()!.objects.find((o) => o.kind === 'TrafficSplit')!;
     expect(split.apiVersion).to.equal('split.smi-spec.io/v1alpha4');
     await eventually(() => (statuses[statuses.length - 1]!.message.includes('TrafficSplit') ? undefined : true));
     // Deleted again: its objects leave the snapshot and the condition returns, still healthy.
@@ -116,17 +120,17 @@ describe('kube provider', () => {
     await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', 'web', [80]) as V1Service });
     startProvider();
     await eventually(() => (names(latest(), 'Service').length === 1 ? true : undefined));
-    const before = latest()!.snapshot.objects.find((o) => o.kind === 'Service');
+    const before = latest()!.objects.find((o) => o.kind === 'Service');
     await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', 'api', [80]) as V1Service });
     await eventually(() => (names(latest(), 'Service').length === 2 ? true : undefined));
-    const after = latest()!.snapshot.objects.find((o) => o.kind === 'Service' && (o.metadata as { name: string }).name === 'web');
+    const after = latest()!.objects.find((o) => o.kind === 'Service' && (o.metadata as { name: string }).name === 'web');
     expect(after).to.equal(before);
     // A relist (after a 410) also keeps it.
     server.compact();
     server.breakWatches();
     await core.createNamespacedService({ namespace: 'shop', body: meshedService('shop', 'db', [5432]) as V1Service });
     await eventually(() => (names(latest(), 'Service').length === 3 ? true : undefined));
-    expect(latest()!.snapshot.objects.find((o) => o.kind === 'Service' && (o.metadata as { name: string }).name === 'web')).to.equal(before);
+    expect(latest()!.objects.find((o) => o.kind === 'Service' && (o.metadata as { name: string }).name === 'web')).to.equal(before);
   });
 
   it('keeps the last state while the server is down, reports it, and converges after a restart', async () => {

@@ -6,7 +6,7 @@ import { Compiler } from '../../../src/routing/compile.js';
 import { DEFAULT_LISTENER_PORTS } from '../../../src/routing/compile-options.js';
 import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
-import { meshedService } from './fixtures.js';
+import { meshedService } from '../kube/fixtures.js';
 
 const COREFILE = `.:53 {
     errors
