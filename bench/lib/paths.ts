@@ -3,12 +3,11 @@
  * `npm run bench`, a private one while developing): everything is found relative to it, and from
  * dist/ the agent starts as users start it, through bin/plexus.js.
  */
-import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT as repoRoot } from '../../src/cli/package-root.js';
 
 const buildRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const repoRoot = findRepoRoot(buildRoot);
 
 /** `node ...PLEXUS_ARGV agent ...` runs the plexus CLI. */
 export const PLEXUS_ARGV: readonly string[] = buildRoot === resolve(repoRoot, 'dist')
@@ -20,13 +19,3 @@ export const TCP_PIPE_JS = join(buildRoot, 'bench', 'lib', 'tcp-pipe.js');
 export const COMPILE_PROBE_JS = join(buildRoot, 'bench', 'lib', 'compile-probe.js');
 /** bench/compile.ts (the routing compile benchmark), compiled. */
 export const COMPILE_BENCH_JS = join(buildRoot, 'bench', 'compile.js');
-
-function findRepoRoot(from: string): string {
-  let dir = from;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${from}`);
-    dir = up;
-  }
-  return dir;
-}

@@ -1,6 +1,7 @@
 /** Option definitions shared by several commands, so names, defaults and help stay identical. */
 import { hostname } from 'node:os';
 import type { Options } from 'yargs';
+import { envVariableName } from './env-args.js';
 import { DEFAULT_MESH_DOMAIN, DEFAULT_VIP_CIDR } from '../routing/compile-options.js';
 import { DEFAULT_CERT_LIFETIME_MS, DEFAULT_TRUST_DOMAIN } from '../secure/defaults.js';
 
@@ -47,14 +48,21 @@ export function isIpv4Cidr(value: string): boolean {
   return octets.every((o) => o <= 255) && Number(match[5]) <= 32;
 }
 
-/** A TCP/UDP port option: an integer 0-65535. */
-export function portOption(describe: string, defaultValue: number) {
+/**
+ * A TCP/UDP port option `--name`: an integer 0-65535. The error names the option and its
+ * variable: a value can come from the environment (PLEXUS_<NAME>), where Kubernetes' service
+ * links put `tcp://…` strings under names of the same shape.
+ */
+export function portOption(name: string, describe: string, defaultValue: number) {
   return {
     type: 'number' as const,
     default: defaultValue,
     describe,
     coerce: (value: number) => {
-      if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`"${value}" is not a port number (0-65535)`);
+      if (!Number.isInteger(value) || value < 0 || value > 65535) {
+        const given = Number.isNaN(value) ? 'a value that is not a number' : String(value);
+        throw new Error(`--${name} (or ${envVariableName(name)}) needs a port number 0-65535, got ${given}`);
+      }
       return value;
     },
   };

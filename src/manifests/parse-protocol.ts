@@ -3,8 +3,14 @@
  * Objects come back in batches, each sent only when the client asked for the next one, so the
  * serving thread takes them in small pieces between requests instead of all at once.
  */
+import { createHash } from 'node:crypto';
+import type { LocatedObject } from './documents.js';
 import type { ManifestError } from './errors.js';
-import type { LocatedObject } from './parse.js';
+
+/** The content hash that decides "unchanged" (the worker's and the client's own reads alike). */
+export function manifestHash(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
 
 /** Objects per batch: small enough that taking one is quick on the serving thread. */
 export const BATCH_OBJECTS = 1000;

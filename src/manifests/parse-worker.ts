@@ -2,10 +2,9 @@
  * The manifest parser's own thread: hashes and parses one file at a time (see parser.ts), so a
  * 10 MB file never stops the thread that serves traffic. Pure: no I/O besides its messages.
  */
-import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { parseManifestText } from './parse.js';
-import { BATCH_OBJECTS, type FromWorker, type ParseRequest, type ToWorker } from './parse-protocol.js';
+import { BATCH_OBJECTS, manifestHash, type FromWorker, type ParseRequest, type ToWorker } from './parse-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('parse-worker.js runs as a worker thread');
@@ -28,7 +27,7 @@ function send(message: FromWorker): void {
 }
 
 async function handle(request: ParseRequest): Promise<void> {
-  const hash = createHash('sha256').update(request.bytes).digest('hex');
+  const hash = manifestHash(request.bytes);
   if (hash === request.previousHash) {
     send({ kind: 'unchanged', hash });
     return;

@@ -1,16 +1,18 @@
 /**
  * Parses manifest files on a worker thread (parse-worker.ts): the agent's file provider and
  * `plexus config` both read through here, so they accept exactly the same input, and a big file
- * never stops the thread that serves traffic. One file at a time; the objects come back in
+ * never stops the thread that serves traffic. A file of up to INLINE_BYTES that the fast reader
+ * takes (block-yaml.ts: ~1 ms per 40 KB) is read right here instead: a changed file is applied
+ * without waiting for a worker to start (~100-300 ms, most of a change's time at 10,000 Services). One file at a time; the objects come back in
  * batches the serving thread takes between its other work. The worker starts on first use,
  * holds the process open only while it has work, stops after IDLE_MS without any (a thread
  * costs ~10 MB of memory, and files change rarely), and is started again when needed or if it
  * dies (a file that made it die is reported, as a problem at line 1).
  */
 import { Worker } from 'node:worker_threads';
+import { readBlockManifest, type LocatedObject, type ManifestParseResult } from './documents.js';
 import type { ManifestError } from './errors.js';
-import type { LocatedObject, ManifestParseResult } from './parse.js';
-import type { FromWorker, ToWorker } from './parse-protocol.js';
+import { manifestHash, type FromWorker, type ToWorker } from './parse-protocol.js';
 
 export type ParsedFile =
   | { readonly kind: 'unchanged'; readonly hash: string }
@@ -18,6 +20,9 @@ export type ParsedFile =
 
 /** A worker with nothing to do for this long stops (a scan reads its files one after another). */
 const IDLE_MS = 2_000;
+
+/** Files up to this size are read on the calling thread when the fast reader takes them (a few ms). */
+const INLINE_BYTES = 256 * 1024;
 
 interface Task {
   readonly file: string;
@@ -36,6 +41,8 @@ class ManifestParser {
 
   /** Parses `bytes` (which are transferred: unusable afterwards) as the manifest file `file`. */
   parse(file: string, bytes: Uint8Array, previousHash: string | null): Promise<ParsedFile> {
+    const inline = bytes.byteLength <= INLINE_BYTES ? readInline(file, bytes, previousHash) : null;
+    if (inline !== null) return Promise.resolve(inline);
     this.#pending++;
     if (this.#idle !== null) clearTimeout(this.#idle);
     this.#idle = null;
@@ -114,6 +121,15 @@ class ManifestParser {
     this.#task = null;
     task?.resolve(failedParse(task.file, `the manifest parser stopped while reading this file (${reason})`));
   }
+}
+
+/** A small file read on this thread: unchanged, or parsed by the fast reader; null for the worker. */
+function readInline(file: string, bytes: Uint8Array, previousHash: string | null): ParsedFile | null {
+  const hash = manifestHash(bytes);
+  if (hash === previousHash) return { kind: 'unchanged', hash };
+  // TextDecoder drops a byte-order mark and turns invalid UTF-8 into U+FFFD, as the worker does.
+  const result = readBlockManifest(new TextDecoder('utf-8').decode(bytes), file);
+  return result === null ? null : { kind: 'parsed', hash, result };
 }
 
 /** A file that could not be parsed at all: an error at its line 1, no objects. */

@@ -19,7 +19,7 @@ import { ListenerManager, type ReconcileResult } from './listeners/listener-mana
 import { planListeners } from './listeners/plan.js';
 import { buildRuntime } from './runtime/build.js';
 import { DIRECT_DIALER, type Dialer } from './runtime/dialer.js';
-import type { MeshRuntime, PortRuntime } from './runtime/types.js';
+import type { MeshRuntime, PortRuntime, RuntimePorts } from './runtime/types.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from './tcp/tcp-proxy.js';
 import { AccessLog } from './telemetry/access-log.js';
 import { MeshMetrics } from './telemetry/metrics.js';
@@ -56,6 +56,7 @@ export interface AgentOptions {
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
+const NO_PORTS: RuntimePorts = new Map<string, PortRuntime>();
 export const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
 
 export interface ApplyReport extends ReconcileResult {
@@ -107,7 +108,7 @@ export class NodeAgent {
     });
     this.#listeners = new ListenerManager(
       factory,
-      () => this.#applied?.runtime.ports ?? new Map<string, PortRuntime>(),
+      () => this.#applied?.runtime.ports ?? NO_PORTS,
       options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
     );
     this.#admin = new AdminServer({

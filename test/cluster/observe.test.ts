@@ -11,7 +11,7 @@ import { runPlexus, type RunResult } from '../e2e/helpers/plexus.js';
 import { clusterUnderTest, until, type TestCluster } from './helpers/cluster.js';
 import { ensureInstalled } from './helpers/install.js';
 import { ensureShop, SHOP, type Shop } from './helpers/shop.js';
-import { failures, type Load } from './helpers/workloads.js';
+import { failures } from './helpers/workloads.js';
 
 const WEB = `http://web.${SHOP}.plexus/`;
 
@@ -19,7 +19,6 @@ describe('cluster: seeing the mesh (plexus stat, tap and dashboard through the A
   this.timeout(600_000);
   let cluster: TestCluster;
   let shop: Shop;
-  let load: Load;
 
   /** The real `plexus` binary on this machine, outside any pod, with the cluster's kubeconfig. */
   const plexus = (args: readonly string[]): Promise<RunResult> =>
@@ -32,23 +31,28 @@ describe('cluster: seeing the mesh (plexus stat, tap and dashboard through the A
     const prepared = await plexus(['prepare']);
     expect(prepared.code, prepared.stderr).to.equal(0);
     expect(prepared.stdout).to.match(/tap token: (created Secret plexus\/plexus-tap|Secret plexus\/plexus-tap exists)/);
-    // Steady traffic for every test of this file: bounded in requests and time, stopped after.
-    load = shop.client.load(WEB, { maxRequests: 40_000, maxSeconds: 400, concurrency: 1 });
   });
 
-  after(async () => {
-    if (load === undefined) return;
-    const result = await load.stop();
-    expect(failures(result), JSON.stringify(result.firstFailures)).to.equal(0);
-  });
+  /** Runs `check` while the client pod calls web.shop.plexus (bounded: 100,000 requests, 150 s; a keep-alive loop can send 20,000 in under a minute), then asserts no call failed. */
+  async function whileTraffic<T>(check: () => Promise<T>): Promise<T> {
+    const load = shop.client.load(WEB, { maxRequests: 100_000, maxSeconds: 150, concurrency: 1 });
+    let value: T;
+    try {
+      value = await check();
+    } finally {
+      const result = await load.stop();
+      expect(failures(result), JSON.stringify(result.firstFailures)).to.equal(0);
+    }
+    return value;
+  }
 
   it('stat: web.shop.plexus with its caller shop/client, every request a success', async () => {
-    const report = await until('plexus stat to show shop/client calling shop/web', async () => {
+    const report = await whileTraffic(() => until('plexus stat to show shop/client calling shop/web', async () => {
       const result = await plexus(['stat', `${SHOP}/web`, '--window', '3', '-o', 'json']);
       if (result.code !== 0) throw new Error(`exit ${result.code}: ${result.stderr.trim()}`);
       const parsed = JSON.parse(result.stdout) as { agents: number; services: Array<{ key: string; requests: number; successRate: number | null }>; sources: Array<{ key: string; requests: number; successRate: number | null }> };
       return parsed.sources.some((row) => row.key === `${SHOP}/client → ${SHOP}/web` && row.requests > 0) ? parsed : undefined;
-    });
+    }));
     expect(report.agents).to.be.at.least(1);
     expect(report.services.find((row) => row.key === `${SHOP}/web`)?.successRate).to.equal(1);
     expect(report.sources.find((row) => row.key === `${SHOP}/client → ${SHOP}/web`)?.successRate).to.equal(1);
@@ -56,11 +60,13 @@ describe('cluster: seeing the mesh (plexus stat, tap and dashboard through the A
 
   it('tap: live requests of shop/web through the pod proxy, with the token from Secret plexus-tap', async () => {
     // The agents read the token from the Secret's volume: refused ("cannot read its tap token") until the kubelet mounts it.
-    const lines = await until('a tap of shop/web to stream requests', async () => {
+    const lines = await whileTraffic(() => until('a tap of shop/web to stream requests', async () => {
       const result = await plexus(['tap', `${SHOP}/web`, '--max', '5', '--duration', '30']);
       if (result.code !== 0) throw new Error(`exit ${result.code}: ${result.stderr.trim()}`);
-      return result.stdout.trim().split('\n');
-    }, 180_000);
+      const streamed = result.stdout.trim().split('\n').filter((line) => line !== '');
+      if (streamed.length === 0) throw new Error('no request in 30 s');
+      return streamed;
+    }, 140_000));
     expect(lines).to.have.length(5);
     for (const line of lines) expect(line).to.match(new RegExp(` ${SHOP}/client → ${SHOP}/web:80 .*GET / 200 `));
   });
@@ -69,12 +75,12 @@ describe('cluster: seeing the mesh (plexus stat, tap and dashboard through the A
     const { child, url: started } = startDashboard(['--kubeconfig', cluster.target.kubeconfig, '--duration', '240'], { ...process.env, KUBERNETES_SERVICE_HOST: '' });
     try {
       const url = await started;
-      await until('the graph to show shop/client → shop/web with traffic', async () => {
+      await whileTraffic(() => until('the graph to show shop/client → shop/web with traffic', async () => {
         const graph = await (await fetch(`${url}api/graph`)).json() as { edges: Array<{ from: string; to: string; rps: number; successRate: number | null }> };
         const edge = graph.edges.find((e) => e.from === `${SHOP}/client` && e.to === `${SHOP}/web`);
         if (edge === undefined || edge.rps <= 0) throw new Error(`edges: ${JSON.stringify(graph.edges)}`);
         return edge.successRate === 1 ? true : undefined;
-      });
+      }));
       const service = await (await fetch(`${url}api/service?name=${SHOP}/web`)).json() as { routes: Array<{ port: number }> | null; routesProblem: string | null };
       expect(service.routesProblem).to.equal(null);
       expect(service.routes?.map((route) => route.port)).to.deep.equal([80]);

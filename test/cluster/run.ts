@@ -25,16 +25,21 @@ import { TARGET_ENV, type ClusterTarget } from './helpers/target.js';
 const E2E_ON_REAL_SERVER = ['dist/test/e2e/kube-agent.test.js', 'dist/test/e2e/kube-rbac.test.js'];
 /**
  * The cluster files in an order that shares installations: each file's `before` installs only
- * when the agents' arguments differ (a rollout), so the plain-mode files run together, then the
- * files that change the mode, any file not named here, and uninstall last (it removes Plexus).
+ * when the agents' arguments or mode differ (a rollout), so the plain-mode files run together,
+ * then the files that change the mode (a name here stands for itself and NAME-*), any file not
+ * named here, and uninstall last (it removes Plexus).
  */
-const CLUSTER_ORDER = ['traffic', 'gamma', 'rollout', 'secure', 'acl'];
+const CLUSTER_ORDER = ['traffic', 'gamma', 'observe', 'rollout', 'secure', 'acl'];
 const CLUSTER_LAST = 'uninstall';
 
+/** The files of test/cluster/ (the sources: dist/ may hold the output of files since removed), in that order. */
 function clusterFiles(): string[] {
-  const dir = join(REPO_ROOT, 'dist', 'test', 'cluster');
-  const names = readdirSync(dir).filter((file) => file.endsWith('.test.js')).map((file) => file.slice(0, -'.test.js'.length));
-  const rank = (name: string): number => (name === CLUSTER_LAST ? Infinity : CLUSTER_ORDER.includes(name) ? CLUSTER_ORDER.indexOf(name) : CLUSTER_ORDER.length);
+  const names = readdirSync(join(REPO_ROOT, 'test', 'cluster')).filter((file) => file.endsWith('.test.ts')).map((file) => file.slice(0, -'.test.ts'.length));
+  const rank = (name: string): number => {
+    if (name === CLUSTER_LAST) return CLUSTER_ORDER.length + 1;
+    const at = CLUSTER_ORDER.findIndex((entry) => name === entry || name.startsWith(`${entry}-`));
+    return at === -1 ? CLUSTER_ORDER.length : at;
+  };
   return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((name) => join('dist', 'test', 'cluster', `${name}.test.js`));
 }
 const LOCKED_ENV = 'PLEXUS_TEST_CLUSTER_LOCKED';

@@ -6,10 +6,9 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
-import { clusterUnderTest, until, type TestCluster } from './helpers/cluster.js';
-import { agentsRolledOut, ensureInstalled, MESH_NAMESPACE } from './helpers/install.js';
-import { agentCertificates, issuerRolledOut, plexus, runningPods, SHOP_URL, ShopLoads, switchSecure } from './helpers/secure.js';
-import { ensureShop } from './helpers/shop.js';
+import { until } from './helpers/cluster.js';
+import { agentsRolledOut, MESH_NAMESPACE } from './helpers/install.js';
+import { agentCertificates, issuerRolledOut, runningPods, secureFileHooks } from './helpers/secure.js';
 import { applyAll, ClientPod, clientPod, podsReady, scriptsConfigMap } from './helpers/workloads.js';
 
 const ISSUER = `https://plexus-issuer.${MESH_NAMESPACE}.svc:15012/v1/certificates`;
@@ -17,30 +16,14 @@ const TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 describe('cluster: the issuer Deployment refuses and survives (issue 21)', function () {
   this.timeout(900_000);
-  let cluster: TestCluster;
-  let loads: ShopLoads;
-
-  before(async function () {
-    cluster = clusterUnderTest(this);
-    await ensureInstalled(cluster);
-    const shop = await ensureShop(cluster);
-    loads = new ShopLoads(shop);
-    await until('web.shop.plexus to answer', async () => ((await shop.client.get(SHOP_URL)).status === 200 ? true : undefined));
-    await switchSecure(cluster, 'on');
-  });
-
-  afterEach(async () => {
-    await loads?.stop().catch(() => undefined);
-  });
+  const file = secureFileHooks('secure');
 
   after(async () => {
-    if (cluster === undefined) return;
-    await cluster.kubectl.ok(['delete', 'pod', '-n', MESH_NAMESPACE, 'impostor', '--ignore-not-found', '--wait=false']).catch(() => undefined);
-    await plexus(cluster, 'secure', 'off').catch(() => undefined);
-    await agentsRolledOut(cluster).catch(() => undefined);
+    if (file.ready) await file.cluster.kubectl.ok(['delete', 'pod', '-n', MESH_NAMESPACE, 'impostor', '--ignore-not-found', '--wait=false']).catch(() => undefined);
   });
 
   it('RBAC on the real API server: only the issuer reads the CA Secret; agents create no TokenReview; neither gets more than it uses', async () => {
+    const { cluster } = file;
     const can = async (account: string, ...what: string[]): Promise<string> => {
       const run = await cluster.kubectl.run(['auth', 'can-i', ...what, '-n', MESH_NAMESPACE, `--as=system:serviceaccount:${MESH_NAMESPACE}:${account}`]);
       return `${account} ${what.join(' ')}: ${run.stdout.trim() || run.stderr.trim()}`;
@@ -67,6 +50,7 @@ describe('cluster: the issuer Deployment refuses and survives (issue 21)', funct
   });
 
   it('refuses a token bound to no pod, a pod that is not an agent, and an agent asking for another node', async () => {
+    const { cluster } = file;
     const publicKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const body = (identity: string): string => JSON.stringify({ requests: [{ identity, publicKey }] });
     // From a pod of the mesh namespace that runs as the agents' ServiceAccount but is no agent.
@@ -98,6 +82,7 @@ describe('cluster: the issuer Deployment refuses and survives (issue 21)', funct
   });
 
   it('an issuer replica killed while the agents renew: renewals go on through the other, traffic goes on', async () => {
+    const { cluster, loads } = file;
     // Short certificates (60 s, renewed every 30 s): an issuer rollout, then the agents take them.
     await cluster.kubectl.ok(['set', 'env', '-n', MESH_NAMESPACE, 'deployment/plexus-issuer', 'PLEXUS_CERT_LIFETIME=60']);
     await issuerRolledOut(cluster);

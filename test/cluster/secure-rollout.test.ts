@@ -5,36 +5,16 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { expect } from 'chai';
-import { clusterUnderTest, until, type TestCluster } from './helpers/cluster.js';
-import { agentsRolledOut, ensureInstalled, MESH_NAMESPACE } from './helpers/install.js';
-import { agentCertificates, checkLine, issuerRolledOut, plexus, runningPods, SHOP_URL, ShopLoads, switchSecure } from './helpers/secure.js';
-import { ensureShop } from './helpers/shop.js';
+import { until } from './helpers/cluster.js';
+import { agentsRolledOut, MESH_NAMESPACE } from './helpers/install.js';
+import { agentCertificates, checkLine, issuerRolledOut, plexus, runningPods, secureFileHooks } from './helpers/secure.js';
 
 describe('cluster: secure mode, rollouts of the issuer and the agents, the CA rotated (issue 21)', function () {
   this.timeout(900_000);
-  let cluster: TestCluster;
-  let loads: ShopLoads;
-
-  before(async function () {
-    cluster = clusterUnderTest(this);
-    await ensureInstalled(cluster);
-    const shop = await ensureShop(cluster);
-    loads = new ShopLoads(shop);
-    await until('web.shop.plexus to answer', async () => ((await shop.client.get(SHOP_URL)).status === 200 ? true : undefined));
-    await switchSecure(cluster, 'on');
-  });
-
-  afterEach(async () => {
-    await loads?.stop().catch(() => undefined);
-  });
-
-  after(async () => {
-    if (cluster === undefined) return;
-    await plexus(cluster, 'secure', 'off').catch(() => undefined);
-    await agentsRolledOut(cluster).catch(() => undefined);
-  });
+  const file = secureFileHooks('secure');
 
   it('kubectl rollout restart of the issuer and then of the agents drops no request; the new agents get certificates', async () => {
+    const { cluster, loads } = file;
     loads.start();
     await cluster.kubectl.ok(['rollout', 'restart', '-n', MESH_NAMESPACE, 'deployment/plexus-issuer']);
     await issuerRolledOut(cluster);
@@ -49,6 +29,7 @@ describe('cluster: secure mode, rollouts of the issuer and the agents, the CA ro
   });
 
   it('the CA rotated under load: agents move to the new root, the old one is retired, no failed request', async () => {
+    const { cluster, loads } = file;
     loads.start();
     await plexus(cluster, 'ca', 'rotate', '--wait', '20');
     const bundle = await cluster.kubectl.get<{ data: { 'ca.crt': string } }>(['configmap', '-n', MESH_NAMESPACE, 'plexus-ca-bundle']);

@@ -9,6 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths.js';
+import { pruneStaleOutputs } from './prune-stale-outputs.js';
 
 const MOCHA = join(REPO_ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
 /**
@@ -25,6 +26,7 @@ function canIsolate(): boolean {
   return spawnSync('unshare', [...UNSHARE, 'true'], { stdio: 'ignore' }).status === 0;
 }
 
+pruneStaleOutputs();
 const args = process.argv.slice(2);
 const [file, ...rest] = canIsolate()
   ? ['unshare', ...UNSHARE, process.execPath, MOCHA, ...args]

@@ -3,14 +3,14 @@
  * the sources (dist/ for `npm test`, or a private build folder while developing), so the CLI
  * entry is found relative to this module; from dist/ the user's own `bin/plexus.js` is used.
  */
-import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../../src/cli/package-root.js';
 
 const buildRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The repository root (the folder holding package.json). */
-export const REPO_ROOT = findRepoRoot(buildRoot);
+export const REPO_ROOT = PACKAGE_ROOT;
 
 /** Arguments for `spawn(process.execPath, [...PLEXUS_ARGV, ...args])`. */
 export const PLEXUS_ARGV: readonly string[] = resolve(buildRoot) === resolve(REPO_ROOT, 'dist')
@@ -19,13 +19,3 @@ export const PLEXUS_ARGV: readonly string[] = resolve(buildRoot) === resolve(REP
 
 /** Test fixtures are data, not compiled: always read them from the source tree. */
 export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
-
-function findRepoRoot(from: string): string {
-  let dir = from;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${from}`);
-    dir = up;
-  }
-  return dir;
-}

@@ -20,7 +20,7 @@ interface DashboardArgs extends ObserveArgs {
 
 function builder(yargs: Argv): Argv<DashboardArgs> {
   return observeOptions(yargs)
-    .option('port', portOption('Port of the dashboard page on --address (0 = any free port)', 9902))
+    .option('port', portOption('port', 'Port of the dashboard page on --address (0 = any free port)', 9902))
     .option('address', { type: 'string', default: '127.0.0.1', describe: 'Address the page is served on (keep it loopback: the page has no login)' })
     .option('duration', { type: 'number', default: 0, describe: 'Stop after this many seconds (0 = until Ctrl-C)', coerce: seconds('duration', true) })
     .example('$0 dashboard --admin http://127.0.0.1:9901', 'The demo\'s mesh, at http://127.0.0.1:9902/')

@@ -55,8 +55,8 @@ function builder(yargs: Argv): Argv<DemoArgs> {
       },
     })
     .option('acl', { type: 'boolean', default: true, describe: 'Run the agent with --acl (TrafficTargets enforced); --no-acl to turn off' })
-    .option('dns-port', portOption('The agent\'s DNS responder port (0 = off)', DEFAULT_DNS_PORT))
-    .option('admin-port', portOption('The agent\'s admin port (0 = any free port)', DEFAULT_ADMIN_PORT))
+    .option('dns-port', portOption('dns-port', 'The agent\'s DNS responder port (0 = off)', DEFAULT_DNS_PORT))
+    .option('admin-port', portOption('admin-port', 'The agent\'s admin port (0 = any free port)', DEFAULT_ADMIN_PORT))
     .option('mesh-domain', meshDomainOption)
     .option('vip-cidr', vipCidrOption)
     .option('servers-only', {

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { listenOn } from '../../node-agent/admin/listen.js';
 import type { AgentAccess } from '../observe/agents.js';
 import { TapStreams } from '../observe/tap-stream.js';
 import { parseTarget, tapQuery } from '../observe/target.js';
@@ -49,13 +50,7 @@ export class DashboardServer {
   }
 
   listen(address: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen({ host: address, port }, () => {
-        this.#server.removeListener('error', reject);
-        resolve();
-      });
-    });
+    return listenOn(this.#server, address, port);
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { isLoopbackAddress } from './loopback.js';
 import type { TapEndpoint } from './tap-endpoint.js';
+import { listenOn } from './listen.js';
 
 /** What the admin endpoints show; read at each request. */
 export interface AdminSource {
@@ -60,13 +61,7 @@ export class AdminServer {
   }
 
   listen(address: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen({ host: address, port }, () => {
-        this.#server.removeListener('error', reject);
-        resolve();
-      });
-    });
+    return listenOn(this.#server, address, port);
   }
 
   close(): Promise<void> {

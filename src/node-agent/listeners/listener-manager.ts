@@ -6,7 +6,7 @@
  * and the next reconcile tries again.
  */
 import { problem, type Problem } from '../../model/problem.js';
-import type { PortRuntime } from '../runtime/types.js';
+import type { PortRuntime, RuntimePorts } from '../runtime/types.js';
 import type { CurrentPort } from './connection-handler.js';
 import type { RunningListener } from './listener.js';
 import { sameListener, type ListenerPlan, type ListenerSpec } from './plan.js';
@@ -26,14 +26,14 @@ export class ListenerManager {
   readonly #running = new Map<string, RunningListener>();
   readonly #draining = new Set<Promise<void>>();
   readonly #factory: ListenerFactory;
-  readonly #ports: () => ReadonlyMap<string, PortRuntime>;
+  readonly #ports: () => RuntimePorts;
   readonly #drainTimeoutMs: number;
   /** Draining has started: listeners bound from now on end each connection after its exchange too. */
   #closing = false;
   #problems: Problem[] = [];
 
   /** `ports` returns the PortRuntimes of the runtime currently applied. */
-  constructor(factory: ListenerFactory, ports: () => ReadonlyMap<string, PortRuntime>, drainTimeoutMs: number) {
+  constructor(factory: ListenerFactory, ports: () => RuntimePorts, drainTimeoutMs: number) {
     this.#factory = factory;
     this.#ports = ports;
     this.#drainTimeoutMs = drainTimeoutMs;
@@ -97,12 +97,15 @@ export class ListenerManager {
 
   /** Binds a listener; returns null, or the reason it could not be bound. */
   async #start(spec: ListenerSpec): Promise<string | null> {
-    let last = this.#ports().get(spec.portKey);
-    if (!last) return `the runtime has no port ${spec.portKey}`;
+    const bound = this.#ports();
+    if (!bound.has(spec.portKey)) return `the runtime has no port ${spec.portKey}`;
+    // Read at each connection, never at bind: the runtime builds a Service's ports on first use.
+    let last: PortRuntime | undefined;
+    const ports = this.#ports;
     const current: CurrentPort = () => {
       // After a removal the listener drains: a late request on a kept-alive connection still
-      // gets the last config this port had.
-      last = this.#ports().get(spec.portKey) ?? (last as PortRuntime);
+      // gets the last config this port had (or, with none seen yet, the one it was bound with).
+      last = ports().get(spec.portKey) ?? last ?? bound.get(spec.portKey) as PortRuntime;
       return last;
     };
     const listener = this.#factory(spec, current);

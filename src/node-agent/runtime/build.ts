@@ -7,15 +7,20 @@
  * (the compiler hands back unchanged Services as the same objects), built with the same
  * identities and options, keeps its PortRuntimes: at 10,000 Services, one changed endpoint
  * rebuilds one Service, and two generations share everything else.
+ *
+ * A Service's runtime is built on the first use of one of its ports (lazy-ports.ts), except a
+ * changed Service that the previous generation had built: that one is built at once, while the
+ * previous generation's state can still be carried over (a Service never built has none).
  */
 import {
   portKey, type Destination, type HttpRule, type MeshConfig, type MeshPort, type MeshService, type SourceIdentity,
 } from '../../routing/mesh-config.js';
 import { compileAuthorizer } from './authorization.js';
-import { CarriedState, type Carried } from './carried-state.js';
+import { CarriedState } from './carried-state.js';
 import { compileDestination, poolFor, type DestinationContext } from './destination-router.js';
 import type { EndpointPool } from './endpoint-pool.js';
 import { IdentityTable } from './identities.js';
+import { LazyPorts, type BuiltService, type ServiceRecord } from './lazy-ports.js';
 import { compileHttpMatches } from './matchers.js';
 import { ListenerRuntime, type CompiledRule, type RouteTable } from './port-runtime.js';
 import { RetryBudget } from './retry-budget.js';
@@ -23,19 +28,13 @@ import { TokenBucket } from './token-bucket.js';
 import { MirrorShare } from './mirror-share.js';
 import type { MeshRuntime, PortRuntime, RouteResult, RuleActions, RuleMirrors, RuntimeOptions } from './types.js';
 
-/** A Service's runtime objects and the carried entries its build obtained. */
-interface ServiceRuntime {
-  readonly ports: readonly (readonly [string, PortRuntime])[];
-  readonly carried: readonly Carried<unknown>[];
-}
-
-/** What a build kept for the next one: its carried state, what it read, its Services' runtimes. */
+/** What a build kept for the next one: its carried state, what it read, its Services by key. */
 interface Built {
   readonly state: CarriedState;
   readonly identities: IdentityTable;
   readonly identityList: readonly SourceIdentity[];
   readonly inputs: readonly unknown[];
-  readonly services: ReadonlyMap<MeshService, ServiceRuntime>;
+  readonly records: ReadonlyMap<string, ServiceRecord>;
 }
 
 /** What each runtime this module built keeps for the next build, found again when it is `previous`. */
@@ -51,27 +50,35 @@ export function buildRuntime(config: MeshConfig, options: RuntimeOptions, previo
   const reusable = before !== undefined && inputs.every((input, i) => input === before.inputs[i])
     && sameIdentities(config.identities, before.identityList);
   const identities = reusable ? before.identities : new IdentityTable(config.identities);
-  const ports = new Map<string, PortRuntime>();
-  const services = new Map<MeshService, ServiceRuntime>();
+  const context: ServiceContext = { state, clock, random, identities, acl: options.acl, nodeName: config.nodeName };
+  const build = (record: ServiceRecord): BuiltService => {
+    const { value, entries } = state.record(() => buildService(record.service, context));
+    return { ports: new Map(value), carried: entries };
+  };
+  const records = new Map<string, ServiceRecord>();
+  const byPort = new Map<string, ServiceRecord>();
   for (const service of config.services) {
-    let built = reusable ? before.services.get(service) : undefined;
-    if (built === undefined) {
-      const { value, entries } = state.record(() => buildService(service, { state, clock, random, identities, acl: options.acl, nodeName: config.nodeName }));
-      built = { ports: value, carried: entries };
+    const last = before?.records.get(service.key);
+    let record: ServiceRecord;
+    if (reusable && last?.service === service) {
+      record = last;
+      if (record.built !== null) state.adopt(record.built.carried);
     } else {
-      state.adopt(built.carried);
+      record = { service, built: null };
+      // Built in the previous generation: build it now, while that generation's state can be carried over.
+      if (last?.built) record.built = build(record);
     }
-    services.set(service, built);
-    for (const [key, port] of built.ports) ports.set(key, port);
+    records.set(service.key, record);
+    for (const port of service.ports) byPort.set(portKey(service.namespace, service.name, port.port, port.protocol), record);
   }
   const runtime: MeshRuntime = {
     config,
     acl: options.acl,
-    ports,
+    ports: new LazyPorts(byPort, build),
     identityOf: (ip: string): SourceIdentity | null => identities.lookup(ip),
   };
   state.release();
-  builds.set(runtime, { state, identities, identityList: config.identities, inputs, services });
+  builds.set(runtime, { state, identities, identityList: config.identities, inputs, records });
   return runtime;
 }
 

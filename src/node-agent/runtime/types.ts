@@ -123,11 +123,19 @@ export interface PortRuntime {
   recordAttempt(now?: number): void;
 }
 
+/** A runtime's PortRuntimes by port key; `get` may build the port's Service on its first use. */
+export interface RuntimePorts {
+  readonly size: number;
+  has(key: string): boolean;
+  get(key: string): PortRuntime | undefined;
+  keys(): IterableIterator<string>;
+}
+
 export interface MeshRuntime {
   readonly config: MeshConfig;
   readonly acl: boolean;
   /** Keyed by `portKey(namespace, name, port, protocol)` from mesh-config.ts. */
-  readonly ports: ReadonlyMap<string, PortRuntime>;
+  readonly ports: RuntimePorts;
   identityOf(ip: string): SourceIdentity | null;
 }
 

@@ -14,6 +14,7 @@ import type { TestCluster } from './cluster.js';
 
 export const MESH_NAMESPACE = 'plexus';
 const DAEMONSET = 'plexus-agent';
+const SECURE_ANNOTATION = 'plexus.dev/secure';
 
 interface Container {
   image: string;
@@ -43,11 +44,18 @@ export function renderManifests(image: string, extraArgs: readonly string[]): st
   return dir;
 }
 
-/** The agent arguments the installed DaemonSet runs with, or null when Plexus is not installed. */
-export async function installedArgs(cluster: TestCluster): Promise<{ image: string; args: string[] } | null> {
-  const ds = await cluster.kubectl.get<{ spec: { template: { spec: { containers: Container[] } } } }>(['daemonset', '-n', MESH_NAMESPACE, DAEMONSET]);
+interface Installed {
+  readonly image: string;
+  readonly args: string[];
+  /** The pod template's `plexus.dev/secure` (secure mode on or off: `plexus secure on|off`). */
+  readonly secure: string | undefined;
+}
+
+/** What the installed DaemonSet runs (image, agent arguments, secure mode), or null when Plexus is not installed. */
+export async function installedArgs(cluster: TestCluster): Promise<Installed | null> {
+  const ds = await cluster.kubectl.get<{ spec: { template: { metadata: { annotations?: Record<string, string> }; spec: { containers: Container[] } } } }>(['daemonset', '-n', MESH_NAMESPACE, DAEMONSET]);
   const agent = ds?.spec.template.spec.containers[0];
-  return agent === undefined ? null : { image: agent.image, args: agent.args };
+  return agent === undefined ? null : { image: agent.image, args: agent.args, secure: ds?.spec.template.metadata.annotations?.[SECURE_ANNOTATION] };
 }
 
 /**
@@ -86,12 +94,14 @@ export async function install(cluster: TestCluster, extraArgs: readonly string[]
   await agentsRolledOut(cluster);
 }
 
-/** Installs unless Plexus runs already with the image under test and exactly `extraArgs` added. */
+/**
+ * Installs unless Plexus runs already as manifests/ installs it: the image under test, exactly
+ * `extraArgs` added, and secure mode off (applying the manifests switches it back off: a rollout).
+ */
 export async function ensureInstalled(cluster: TestCluster, extraArgs: readonly string[] = []): Promise<void> {
   const current = await installedArgs(cluster);
-  const base = renderedAgentArgs();
-  const wanted = [...base, ...extraArgs];
-  if (current !== null && current.image === cluster.target.image && current.args.join('\n') === wanted.join('\n')) {
+  const wanted = [...renderedAgentArgs(), ...extraArgs];
+  if (current !== null && current.image === cluster.target.image && current.args.join('\n') === wanted.join('\n') && current.secure === 'false') {
     await agentsRolledOut(cluster);
     return;
   }

@@ -6,9 +6,9 @@
  */
 import { expect } from 'chai';
 import { runPlexus } from '../../e2e/helpers/plexus.js';
-import { until, type TestCluster } from './cluster.js';
-import { agentsRolledOut, MESH_NAMESPACE } from './install.js';
-import { SHOP, type Shop } from './shop.js';
+import { clusterUnderTest, until, type TestCluster } from './cluster.js';
+import { agentsRolledOut, ensureInstalled, MESH_NAMESPACE } from './install.js';
+import { ensureShop, SHOP, type Shop } from './shop.js';
 import { failures, type Load, type LoadResult } from './workloads.js';
 
 export const SHOP_URL = `http://web.${SHOP}.plexus/`;
@@ -106,4 +106,55 @@ export class ShopLoads {
     }
     return results;
   }
+}
+
+/** What a secure-mode file's tests use, set by the hooks of secureFileHooks. */
+export class SecureFile {
+  #cluster: TestCluster | null = null;
+  #loads: ShopLoads | null = null;
+
+  get cluster(): TestCluster {
+    if (this.#cluster === null) throw new Error('the before hook of secureFileHooks has not run');
+    return this.#cluster;
+  }
+
+  get loads(): ShopLoads {
+    if (this.#loads === null) throw new Error('the before hook of secureFileHooks has not run');
+    return this.#loads;
+  }
+
+  set(cluster: TestCluster, loads: ShopLoads): void {
+    this.#cluster = cluster;
+    this.#loads = loads;
+  }
+
+  get ready(): boolean {
+    return this.#cluster !== null;
+  }
+}
+
+/**
+ * The hooks every secure-mode file has, registered in its describe: before, Plexus installed, the
+ * shop answering, then (`start: 'secure'`) secure mode switched on; after each test its loads
+ * stopped; after the file, plain mode again (the next file expects it).
+ */
+export function secureFileHooks(start: 'plain' | 'secure'): SecureFile {
+  const file = new SecureFile();
+  before(async function () {
+    const cluster = clusterUnderTest(this);
+    await ensureInstalled(cluster);
+    const shop = await ensureShop(cluster);
+    file.set(cluster, new ShopLoads(shop));
+    await until('web.shop.plexus to answer', async () => ((await shop.client.get(SHOP_URL)).status === 200 ? true : undefined));
+    if (start === 'secure') await switchSecure(cluster, 'on');
+  });
+  afterEach(async () => {
+    if (file.ready) await file.loads.stop().catch(() => undefined);
+  });
+  after(async () => {
+    if (!file.ready) return;
+    await plexus(file.cluster, 'secure', 'off').catch(() => undefined);
+    await agentsRolledOut(file.cluster).catch(() => undefined);
+  });
+  return file;
 }

@@ -1,7 +1,8 @@
 /** Real backend servers for end-to-end tests, bound to loopback "pod" addresses. */
 import { createSocket } from 'node:dgram';
 import { createServer as createHttpServer, request } from 'node:http';
-import { createServer as createTcpServer, type Socket } from 'node:net';
+import { createServer as createTcpServer } from 'node:net';
+import { listenClosable } from './closable.js';
 
 /** What an HTTP backend saw: the test checks the mesh forwarded the request unchanged. */
 export interface SeenRequest {
@@ -17,9 +18,8 @@ export interface Backend {
 }
 
 /** HTTP server answering `name` (body and `x-served-by`) and recording each request. */
-export function httpBackend(name: string, address: string, port: number): Promise<Backend> {
+export async function httpBackend(name: string, address: string, port: number): Promise<Backend> {
   const seen: SeenRequest[] = [];
-  const sockets = new Set<Socket>();
   const server = createHttpServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
@@ -29,40 +29,15 @@ export function httpBackend(name: string, address: string, port: number): Promis
       res.end(name);
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, address, () => resolve({
-      seen,
-      close: () => new Promise<void>((done) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => done());
-      }),
-    }));
-  });
+  return { seen, close: await listenClosable(server, address, port) };
 }
 
-export function tcpEchoBackend(address: string, port: number): Promise<Backend> {
-  const sockets = new Set<Socket>();
+export async function tcpEchoBackend(address: string, port: number): Promise<Backend> {
   const server = createTcpServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     socket.pipe(socket);
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, address, () => resolve({
-      seen: [],
-      close: () => new Promise<void>((done) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => done());
-      }),
-    }));
-  });
+  return { seen: [], close: await listenClosable(server, address, port) };
 }
 
 export function udpEchoBackend(address: string, port: number): Promise<Backend> {

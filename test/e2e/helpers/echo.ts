@@ -5,7 +5,8 @@
  */
 import { createServer, request } from 'node:http';
 import { type ServerHttp2Session, connect as connectHttp2, createServer as createHttp2Server } from 'node:http2';
-import { type Socket, connect } from 'node:net';
+import { connect } from 'node:net';
+import { listenClosable } from './closable.js';
 
 export interface Echoed {
   readonly pod: string;
@@ -22,8 +23,7 @@ export interface EchoBackend {
   close(): Promise<void>;
 }
 
-export function echoBackend(pod: string, namespace: string, address: string, port: number): Promise<EchoBackend> {
-  const sockets = new Set<Socket>();
+export async function echoBackend(pod: string, namespace: string, address: string, port: number): Promise<EchoBackend> {
   const received: Echoed[] = [];
   const server = createServer((req, res) => {
     req.resume();
@@ -35,20 +35,7 @@ export function echoBackend(pod: string, namespace: string, address: string, por
       res.end(JSON.stringify(echoed));
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, address, () => resolve({
-      received,
-      close: () => new Promise<void>((done) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => done());
-      }),
-    }));
-  });
+  return { received, close: await listenClosable(server, address, port) };
 }
 
 export interface EchoCall {

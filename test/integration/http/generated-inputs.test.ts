@@ -11,30 +11,11 @@
 import { expect } from 'chai';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
-import type { AccessRule, SourceIdentity } from '../../../src/routing/mesh-config.js';
-import { type ProxyUnderTest, closeServer, listen, meshConfig, rawSend, startProxy, statusesOf } from './harness.js';
+import { CLIENT_IP, closeServer, IDENTITIES, listen, meshConfig, type ProxyUnderTest, PUBLIC_ONLY, rawSend, startProxy, statusesOf } from './harness.js';
 import { RawBackend } from './raw-backend.js';
+import { seededRandom as prng } from '../../helpers/prng.js';
 
-const CLIENT_IP = '127.0.0.2';
-const IDENTITIES: readonly SourceIdentity[] = [{ ip: CLIENT_IP, namespace: 'shop', pod: 'client-1', serviceAccount: 'client' }];
-const PUBLIC_ONLY: readonly AccessRule[] = [{
-  trafficTarget: 'shop/client-public',
-  sources: ['shop/client'],
-  http: [{ name: 'public', pathRegex: '/public', methods: [], headers: [] }],
-}];
 const SMUGGLED = 'DELETE /admin HTTP/1.1\r\nHost: web\r\n\r\n';
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)] as T;

@@ -20,6 +20,15 @@ import {
 
 export const SERVICE_PORT = 80;
 
+/** A caller known as pod shop/client-1 (ServiceAccount shop/client), allowed `/public` only by PUBLIC_ONLY. */
+export const CLIENT_IP = '127.0.0.2';
+export const IDENTITIES: readonly SourceIdentity[] = [{ ip: CLIENT_IP, namespace: 'shop', pod: 'client-1', serviceAccount: 'client' }];
+export const PUBLIC_ONLY: readonly AccessRule[] = [{
+  trafficTarget: 'shop/client-public',
+  sources: ['shop/client'],
+  http: [{ name: 'public', pathRegex: '/public', methods: [], headers: [] }],
+}];
+
 export interface MeshOptions {
   readonly endpoints: ReadonlyArray<{ readonly ip?: string; readonly port: number; readonly ready?: boolean }>;
   readonly policy?: Partial<Policy>;

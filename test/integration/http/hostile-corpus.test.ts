@@ -8,17 +8,8 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import * as net from 'node:net';
-import type { AccessRule, SourceIdentity } from '../../../src/routing/mesh-config.js';
-import { type ProxyUnderTest, meshConfig, rawSend, startProxy, statusesOf, waitFor } from './harness.js';
+import { CLIENT_IP, IDENTITIES, meshConfig, type ProxyUnderTest, PUBLIC_ONLY, rawSend, startProxy, statusesOf, waitFor } from './harness.js';
 import { OK_RESPONSE, RawBackend, type Responder, SWITCHING_RESPONDER, type ServerView } from './raw-backend.js';
-
-const CLIENT_IP = '127.0.0.2';
-const IDENTITIES: readonly SourceIdentity[] = [{ ip: CLIENT_IP, namespace: 'shop', pod: 'client-1', serviceAccount: 'client' }];
-const PUBLIC_ONLY: readonly AccessRule[] = [{
-  trafficTarget: 'shop/client-public',
-  sources: ['shop/client'],
-  http: [{ name: 'public', pathRegex: '/public', methods: [], headers: [] }],
-}];
 
 const SMUGGLED = 'DELETE /admin HTTP/1.1\r\nHost: web\r\nX-Smuggled: 1\r\n\r\n';
 

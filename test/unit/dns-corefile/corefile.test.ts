@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { FIXTURES, REPO_ROOT } from '../../helpers/paths.js';
 import { CorefilePatchError, MarkerError, patchCorefile, unpatchCorefile, type CoreDnsVersion, type MeshDnsOptions, type ServiceRef } from '../../../src/dns/corefile.js';
 import { shadowServiceName } from '../../../src/dns/shadow-name.js';
-import { parseStructure, pick, prng, randomEdit, randomLabel, rewriteRules, simulate, walk, type Node } from './corefile-structure.js';
+import { parseStructure, pick, randomEdit, randomLabel, rewriteRules, simulate, walk, type Node } from './corefile-structure.js';
+import { seededRandom as prng } from '../../helpers/prng.js';
 
 const CORPUS = join(FIXTURES, 'corefiles');
 const corpus = readdirSync(CORPUS)

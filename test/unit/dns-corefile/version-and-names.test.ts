@@ -5,7 +5,8 @@ import { FIXTURES } from '../../helpers/paths.js';
 import { parseCoreDnsVersion } from '../../../src/dns/corefile.js';
 import { customServerKey, patchCustomConfigMap, plexusCustomKeys } from '../../../src/dns/corefile-custom.js';
 import { hasShortShadowName, shadowServiceName } from '../../../src/dns/shadow-name.js';
-import { parseStructure, prng, randomLabel } from './corefile-structure.js';
+import { parseStructure, randomLabel } from './corefile-structure.js';
+import { seededRandom as prng } from '../../helpers/prng.js';
 
 describe('parseCoreDnsVersion', () => {
   const known: Array<[string, [number, number, number]]> = [

@@ -32,4 +32,12 @@ describe('manifests/parser: parsing on the parser thread', () => {
     const results = await Promise.all(files.map((file) => manifestParser.parse(file, new TextEncoder().encode(TEXTS[file]!), null)));
     expect(results.map((r) => (r.kind === 'parsed' ? r.result.objects.length : -1))).to.deep.equal([2, 0, 1, 2500]);
   });
+
+  it('reads a small block-style file itself, as parseManifestText does, and knows its hash again', async () => {
+    const text = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  namespace: shop\nspec:\n  ports:\n  - port: 80\n';
+    const parsed = await manifestParser.parse('block.yaml', new TextEncoder().encode(text), null);
+    expect(parsed).to.deep.include({ kind: 'parsed', result: parseManifestText(text, 'block.yaml') });
+    const again = await manifestParser.parse('block.yaml', new TextEncoder().encode(text), parsed.hash);
+    expect(again).to.deep.equal({ kind: 'unchanged', hash: parsed.hash });
+  });
 });

@@ -9,18 +9,7 @@ import type { SourceLocation } from '../../../src/model/problem.js';
 import type { CompileOptions } from '../../../src/routing/compile-options.js';
 import type { RawObject } from '../../../src/model/snapshot.js';
 import { namespace, pod, routeGroup, service, slice, tcpRoute, trafficSplit, trafficTarget } from './builders.js';
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from '../../helpers/prng.js';
 
 class Gen {
   constructor(private readonly random: () => number) {}

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { buildRuntime } from '../../../src/node-agent/runtime/build.js';
 import type { BackendRuntime, EndpointRuntime, PortRuntime } from '../../../src/node-agent/runtime/types.js';
 import type { Endpoint, LoadBalancer } from '../../../src/routing/mesh-config.js';
-import { backend, backends, endpoint, meshConfig, meshPort, meshService, seededRandom } from './fixtures.js';
+import { seededRandom } from '../../helpers/prng.js';
+import { backend, backends, endpoint, meshConfig, meshPort, meshService } from './fixtures.js';
 
 function backendOf(endpoints: readonly Endpoint[], loadBalancer: LoadBalancer, random = seededRandom(7)): BackendRuntime {
   const service = meshService('shop/web', [meshPort({ destination: backends([backend('shop/web', 100, endpoints)]) })], { loadBalancer });

@@ -5,20 +5,9 @@
  */
 import { expect } from 'chai';
 import { parseSmiObject } from '../../../src/smi/parse.js';
+import { seededRandom as prng } from '../../helpers/prng.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** mulberry32: a tiny deterministic PRNG. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const metadata = { name: 'obj', namespace: 'ns' };
 const sa = { kind: 'ServiceAccount', name: 'sa' };

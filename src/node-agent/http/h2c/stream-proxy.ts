@@ -5,63 +5,45 @@
  * in `maxReplayBodyBytes`.
  */
 import * as http2 from 'node:http2';
-import { admit, isGatewayFailure, isIdempotent } from '../admission.js';
+import { isGatewayFailure } from '../admission.js';
 import type { HttpProxyContext } from '../context.js';
-import { type LocalAnswer, badGateway, badRequest, noEndpoint, serviceName, upstreamTimeout } from '../local-answers.js';
-import { RequestLog } from '../request-log.js';
-import { newRequestId, requestIdOf, traceIdOf } from '../../telemetry/trace-context.js';
+import { HttpExchange } from '../http-exchange.js';
+import { type LocalAnswer, badRequest } from '../local-answers.js';
+import { requestIdOf } from '../../telemetry/trace-context.js';
 import type { RequestTarget } from '../request-target.js';
+import type { UpstreamPath } from '../../runtime/dialer.js';
 import { normalizeIp } from '../../runtime/ip.js';
-import type { BackendRuntime, EndpointRuntime, MirrorTarget, PortRuntime, RuleActions, RuleMirrors } from '../../runtime/types.js';
-import { takeMirrors } from '../mirror/mirror-sender.js';
+import type { EndpointRuntime, RuleActions, RuleMirrors } from '../../runtime/types.js';
 import { rewrittenTarget } from '../../runtime/rule-actions.js';
 import type { HeaderEdits } from '../../../routing/mesh-config.js';
 import { grpcStatusFor } from './grpc-status.js';
 import { CONNECTION_SPECIFIC, StreamRequestInfo, editHeaders } from './stream-headers.js';
-import { DIRECT_DIALER } from '../../runtime/dialer.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
 export function proxyStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ctx: HttpProxyContext): void {
-  new StreamProxy(stream, headers, ctx).start();
+  new StreamProxy(stream, new StreamRequestInfo(headers, ctx.paths), normalizeIp(stream.session?.socket?.remoteAddress ?? ''), ctx).start();
 }
 
-class StreamProxy {
+/** The h2c side of the attempt controller (`../http-exchange.ts`): an attempt is a stream on the endpoint's session. */
+class StreamProxy extends HttpExchange {
   readonly #stream: http2.ServerHttp2Stream;
   readonly #info: StreamRequestInfo;
-  readonly #ctx: HttpProxyContext;
-  readonly #runtime: PortRuntime;
   readonly #sourceIp: string;
-  readonly #log: RequestLog;
-  #backend: BackendRuntime | null = null;
-  #endpoint: EndpointRuntime | null = null;
-  #tried: Set<EndpointRuntime> | null = null;
   #upstream: http2.ClientHttp2Stream | null = null;
   #bodyChunks: Buffer[] = [];
   #bodyBytes = 0;
   #replayable = true;
   #bodyEnded = false;
   #responded = false;
-  #timer: NodeJS.Timeout | null = null;
-  /** `#timer` is the mesh default timeout, which ends with the response head. */
-  #waitsForHead = false;
-  #done = false;
-  /** Gateway API rule filters and timeouts; null for other routes. */
-  #actions: RuleActions | null = null;
   /** The client's `x-request-id`; null when the agent adds one. */
   #receivedId: string | null = null;
-  /** RequestMirror targets copying this request, sent once the client's stream ended. */
-  #mirrorTargets: MirrorTarget[] | null = null;
-  /** Gateway API `timeouts.backendRequest` of the current attempt. */
-  #attemptTimer: NodeJS.Timeout | null = null;
 
-  constructor(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ctx: HttpProxyContext) {
+  constructor(stream: http2.ServerHttp2Stream, info: StreamRequestInfo, sourceIp: string, ctx: HttpProxyContext) {
+    super(ctx, 'h2c', sourceIp, info.method, info.path, true);
     this.#stream = stream;
-    this.#info = new StreamRequestInfo(headers, ctx.paths);
-    this.#ctx = ctx;
-    this.#runtime = ctx.current();
-    this.#sourceIp = normalizeIp(stream.session?.socket?.remoteAddress ?? '');
-    this.#log = new RequestLog('h2c', this.#runtime, this.#sourceIp, this.#info.method, this.#info.path);
+    this.#info = info;
+    this.#sourceIp = sourceIp;
   }
 
   start(): void {
@@ -69,86 +51,62 @@ class StreamProxy {
     stream.on('error', () => { /* 'close' follows */ });
     stream.on('close', () => this.#onClientClose());
     if (this.#info.method === 'CONNECT') {
-      this.#answer(badRequest('CONNECT is not supported'));
+      this.answer(badRequest('CONNECT is not supported'));
       return;
     }
     if (this.#info.problem !== null) {
-      this.#answer(badRequest(this.#info.problem));
+      this.answer(badRequest(this.#info.problem));
       return;
     }
     this.#receivedId = requestIdOf(this.#info);
-    this.#log.requestId = this.#receivedId ?? newRequestId();
-    this.#log.traceId = traceIdOf(this.#info);
-    const admission = admit(this.#runtime, this.#sourceIp, this.#info);
-    this.#log.authz = admission.authz;
-    if (admission.kind === 'answer') {
-      this.#answer(admission.answer);
-      return;
-    }
-    this.#backend = admission.backend;
-    this.#log.backend = admission.backend.backend.service;
-    this.#actions = admission.actions;
-    this.#runtime.recordAttempt();
+    if (!this.admit(this.#info, this.#sourceIp, this.#receivedId, true)) return;
     stream.on('data', (chunk: Buffer) => this.#onRequestData(chunk));
-    const timeoutMs = this.#actions?.requestTimeoutMs ?? this.#runtime.policy.timeoutMs;
-    if (this.#actions?.mirrors) this.#mirrorTargets = takeMirrors(this.#actions.mirrors);
     stream.on('end', () => {
       this.#bodyEnded = true;
       this.#upstream?.end();
-      if (timeoutMs === 0) this.#startDefaultTimeout();
+      this.startDefaultTimeout();
       this.#sendMirrors();
     });
-    if (timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(timeoutMs), timeoutMs);
-    this.#attempt();
+    this.attempt();
   }
 
   /** The copies of a RequestMirror rule, once the whole request is here (fire-and-forget). */
   #sendMirrors(): void {
-    const targets = this.#mirrorTargets;
+    const targets = this.mirrorTargets;
     if (targets === null || this.#info.target === null) return;
-    this.#mirrorTargets = null;
-    const actions = this.#actions as RuleActions;
+    this.mirrorTargets = null;
+    const actions = this.actions as RuleActions;
     const mirrors = actions.mirrors as RuleMirrors;
-    const source = { identity: this.#log.authz?.identity ?? null, port: this.#runtime };
+    const source = { identity: this.log.authz?.identity ?? null, port: this.runtime };
     // The rule's header edits only: a backendRef's own edits (after the rule's) stay with it.
-    this.#ctx.mirrors.h2(targets, source, this.#upstreamHeaders(mirrors.requestHeaders), this.#replayable ? this.#bodyChunks : null);
+    this.ctx.mirrors.h2(targets, source, this.#upstreamHeaders(mirrors.requestHeaders), this.#replayable ? this.#bodyChunks : null);
   }
 
   #onRequestData(chunk: Buffer): void {
     if (this.#replayable) {
       this.#bodyChunks.push(chunk);
       this.#bodyBytes += chunk.length;
-      if (this.#bodyBytes > this.#ctx.limits.maxReplayBodyBytes) this.#replayable = false;
+      if (this.#bodyBytes > this.ctx.limits.maxReplayBodyBytes) this.#replayable = false;
     }
     const upstream = this.#upstream;
     if (upstream !== null && !upstream.write(chunk)) this.#stream.pause();
   }
 
-  #attempt(): void {
-    const backend = this.#backend as BackendRuntime;
-    const endpoint = backend.pickEndpoint(this.#tried ?? undefined);
-    if (endpoint === null) {
-      this.#answer(noEndpoint(backend.backend.service));
-      return;
-    }
-    this.#endpoint = endpoint;
-    this.#log.endpoint = endpoint.key;
-    endpoint.begin();
-    this.#startAttemptTimeout(endpoint);
+  /** Opens a stream for the request on the endpoint's session (or the tunnel's). */
+  protected send(endpoint: EndpointRuntime, path: UpstreamPath): void {
     let upstream: http2.ClientHttp2Stream;
     // Whether the stream could have reached the endpoint: not while its session never connected.
     let sessionUp = false;
     try {
-      const path = (this.#ctx.dialer ?? DIRECT_DIALER)(endpoint.endpoint, this.#log.authz?.identity ?? null, this.#runtime);
       if (path.kind === 'refused') throw new Error(path.reason);
       const session = path.kind === 'via'
-        ? this.#ctx.upstreams.h2.session(path.key, endpoint.endpoint.ip, endpoint.endpoint.port, path.connect)
-        : this.#ctx.upstreams.h2.session(endpoint.key, endpoint.endpoint.ip, endpoint.endpoint.port);
+        ? this.ctx.upstreams.h2.session(path.key, endpoint.endpoint.ip, endpoint.endpoint.port, path.connect)
+        : this.ctx.upstreams.h2.session(endpoint.key, endpoint.endpoint.ip, endpoint.endpoint.port);
       sessionUp = !session.connecting;
       if (!sessionUp) session.once('connect', () => { sessionUp = true; });
-      upstream = session.request(this.#upstreamHeaders(this.#actions?.requestHeaders ?? []), { endStream: false });
+      upstream = session.request(this.#upstreamHeaders(this.actions?.requestHeaders ?? []), { endStream: false });
     } catch (error) {
-      this.#failed(error instanceof Error ? error.message : String(error), false);
+      this.attemptFailed(error instanceof Error ? error.message : String(error), false);
       return;
     }
     this.#upstream = upstream;
@@ -164,7 +122,7 @@ class StreamProxy {
     upstream.on('close', () => {
       if (this.#upstream !== upstream) return;
       // REFUSED_STREAM: the endpoint did not process it (RFC 9113 §8.7).
-      if (!responded) this.#failed(`stream closed before a response (code ${upstream.rstCode ?? 0})`, sessionUp && upstream.rstCode !== NGHTTP2_REFUSED_STREAM);
+      if (!responded) this.attemptFailed(`stream closed before a response (code ${upstream.rstCode ?? 0})`, sessionUp && upstream.rstCode !== NGHTTP2_REFUSED_STREAM);
       else this.#onUpstreamDone(upstream);
     });
     if (this.#replayable) for (const chunk of this.#bodyChunks) upstream.write(chunk);
@@ -183,8 +141,8 @@ class StreamProxy {
     const forwardedFor = this.#info.header('x-forwarded-for');
     headers['x-forwarded-for'] = forwardedFor === undefined ? this.#sourceIp : `${forwardedFor}, ${this.#sourceIp}`;
     headers['x-forwarded-proto'] = 'http';
-    if (this.#receivedId === null) headers['x-request-id'] = this.#log.requestId;
-    const actions = this.#actions;
+    if (this.#receivedId === null) headers['x-request-id'] = this.log.requestId;
+    const actions = this.actions;
     if (actions === null) return headers;
     const target = rewrittenTarget(actions, this.#info.path, this.#info.query);
     if (target !== null) headers[':path'] = target;
@@ -193,22 +151,22 @@ class StreamProxy {
   }
 
   #onResponse(upstream: http2.ClientHttp2Stream, headers: http2.IncomingHttpHeaders, endStream: boolean, trailers: () => http2.IncomingHttpHeaders | null): void {
-    if (this.#done) return;
+    if (this.done) return;
     const status = Number(headers[':status']);
-    if (isGatewayFailure(status) && isIdempotent(this.#info.method) && this.#bodyEnded && this.#mayRetry()) {
-      this.#retry(upstream);
+    if (this.retriesStatus(status)) {
+      this.retryNow();
       return;
     }
-    this.#log.status = status;
+    this.log.status = status;
     this.#responded = true;
-    if (this.#waitsForHead) this.#clearTimer();
+    this.responseHeadArrived();
     const stream = this.#stream;
     const response: http2.OutgoingHttpHeaders = {};
     for (const name of Object.keys(headers)) {
       if (name === ':status' || (name.charCodeAt(0) !== 0x3a && !CONNECTION_SPECIFIC.has(name))) response[name] = headers[name];
     }
     try {
-      stream.respond(editHeaders(response, this.#actions?.responseHeaders ?? []), { endStream, waitForTrailers: !endStream });
+      stream.respond(editHeaders(response, this.actions?.responseHeaders ?? []), { endStream, waitForTrailers: !endStream });
     } catch {
       this.#abort();
       return;
@@ -229,103 +187,39 @@ class StreamProxy {
 
   #onUpstreamDone(upstream: http2.ClientHttp2Stream): void {
     this.#upstream = null;
-    if (this.#done) return;
+    if (this.done) return;
     const complete = upstream.rstCode === undefined || upstream.rstCode === http2.constants.NGHTTP2_NO_ERROR;
     if (!complete) {
       // The endpoint reset the stream mid-response.
-      this.#log.reason = 'upstream-error';
+      this.log.reason = 'upstream-error';
       this.#stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     }
-    this.#endEndpoint(!complete || isGatewayFailure(this.#log.status));
-    this.#finish();
-  }
-
-  #mayRetry(): boolean {
-    return this.#replayable && this.#log.retries < this.#runtime.policy.retryAttempts && this.#runtime.canRetry();
-  }
-
-  #retry(upstream: http2.ClientHttp2Stream | null): void {
-    const endpoint = this.#endpoint as EndpointRuntime;
-    this.#upstream = null;
-    upstream?.close(NGHTTP2_CANCEL);
-    this.#endEndpoint(true);
-    this.#tried ??= new Set();
-    this.#tried.add(endpoint);
-    this.#log.retries++;
-    this.#attempt();
-  }
-
-  /** `reachedEndpoint`: the endpoint may have acted on the request, so only idempotent ones are retried. */
-  #failed(detail: string, reachedEndpoint: boolean): void {
-    if (this.#done) return;
-    if (this.#mayRetry() && (!reachedEndpoint || isIdempotent(this.#info.method))) {
-      this.#retry(this.#upstream);
-      return;
-    }
-    this.#closeUpstream(true);
-    this.#answer(badGateway(this.#backend?.backend.service ?? serviceName(this.#runtime), detail));
-  }
-
-  #onTimeout(timeoutMs: number): void {
-    this.#timer = null;
-    if (this.#done) return;
-    this.#closeUpstream(true);
-    if (this.#responded) {
-      this.#log.reason = 'timeout';
-      this.#stream.close(NGHTTP2_CANCEL);
-      this.#finish();
-      return;
-    }
-    this.#answer(upstreamTimeout(this.#runtime, timeoutMs));
+    this.endAttempt(!complete || isGatewayFailure(this.log.status));
+    this.finishExchange();
   }
 
   #onClientClose(): void {
-    if (this.#done) return;
-    this.#closeUpstream(false);
-    this.#finish();
+    if (this.done) return;
+    this.abortUpstream(false);
+    this.finishExchange();
   }
 
-  #closeUpstream(failed: boolean): void {
+  protected abortUpstream(failed: boolean): void {
     const upstream = this.#upstream;
     this.#upstream = null;
     upstream?.close(NGHTTP2_CANCEL);
-    this.#endEndpoint(failed);
-  }
-
-  #startAttemptTimeout(endpoint: EndpointRuntime): void {
-    const attemptMs = this.#actions?.attemptTimeoutMs ?? 0;
-    if (attemptMs > 0) this.#attemptTimer = setTimeout(() => this.#onAttemptTimeout(endpoint, attemptMs), attemptMs);
-  }
-
-  /** A Gateway API `timeouts.backendRequest` ran out for this attempt: retry when allowed, else 504. */
-  #onAttemptTimeout(endpoint: EndpointRuntime, timeoutMs: number): void {
-    this.#attemptTimer = null;
-    if (this.#done || this.#endpoint !== endpoint) return;
-    if (!this.#responded && this.#bodyEnded && isIdempotent(this.#info.method) && this.#mayRetry()) {
-      this.#retry(this.#upstream);
-      return;
-    }
-    this.#clearTimer();
-    this.#onTimeout(timeoutMs);
-  }
-
-  #endEndpoint(failed: boolean): void {
-    if (this.#attemptTimer !== null) clearTimeout(this.#attemptTimer);
-    this.#attemptTimer = null;
-    const endpoint = this.#endpoint;
-    this.#endpoint = null;
-    endpoint?.end(failed);
+    this.endAttempt(failed);
   }
 
   #abort(): void {
-    this.#closeUpstream(false);
+    this.abortUpstream(false);
     this.#stream.close(NGHTTP2_CANCEL);
-    this.#finish();
+    this.finishExchange();
   }
 
-  #answer(answer: LocalAnswer): void {
-    this.#log.status = answer.status;
-    this.#log.reason = answer.reason;
+  protected answer(answer: LocalAnswer): void {
+    this.log.status = answer.status;
+    this.log.reason = answer.reason;
     const stream = this.#stream;
     if (!stream.destroyed && !stream.headersSent) {
       const headers: http2.OutgoingHttpHeaders = { ':status': answer.status, 'content-type': 'text/plain; charset=utf-8' };
@@ -338,32 +232,23 @@ class StreamProxy {
       stream.end(answer.body);
     }
     this.#responded = true;
-    this.#finish();
+    this.finishExchange();
   }
 
-  #finish(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#clearTimer();
-    this.#log.report(this.#ctx.telemetry);
+  protected get bodyDone(): boolean {
+    return this.#bodyEnded;
   }
 
-  /** The mesh default (no `plexus.dev/timeout`): from the end of the request to the response head. */
-  #startDefaultTimeout(): void {
-    const timeoutMs = this.#ctx.limits.requestTimeoutMs;
-    if (timeoutMs <= 0 || this.#timer !== null || this.#done || this.#responded) return;
-    this.#waitsForHead = true;
-    // A static callback with the request as its argument: no closure per request.
-    this.#timer = setTimeout(StreamProxy.#defaultTimeoutFired, timeoutMs, this);
+  protected get responseStarted(): boolean {
+    return this.#responded;
   }
 
-  static #defaultTimeoutFired(request: StreamProxy): void {
-    request.#onTimeout(request.#ctx.limits.requestTimeoutMs);
+  protected get canResend(): boolean {
+    return this.#replayable;
   }
 
-  #clearTimer(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#waitsForHead = false;
+  protected cutResponse(): void {
+    this.#stream.close(NGHTTP2_CANCEL);
+    this.finishExchange();
   }
 }

@@ -9,7 +9,8 @@ import { normalizeIp } from '../../runtime/ip.js';
 import { RequestLog } from '../request-log.js';
 import { type HeadRules, findHead } from './head-bytes.js';
 import { HeadError } from './head-error.js';
-import { ProxiedRequest, type ClientSide } from './proxied-request.js';
+import { ProxiedRequest } from './proxied-request.js';
+import type { ClientSide } from './response-relay.js';
 import { parseRequestHead } from './request-head.js';
 import { writeLocalAnswer } from './write-answer.js';
 

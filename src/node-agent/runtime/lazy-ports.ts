@@ -1,0 +1,51 @@
+/**
+ * The PortRuntimes of one MeshRuntime, each Service's built on first use: at 10,000 Services most
+ * listeners may never see a connection, and a Service's runtime (its pools, pooled endpoints and
+ * their carried health) is most of what the agent holds per Service. `get` builds the Service of
+ * the port asked for (all of its ports at once); `has`, `size` and `keys` build nothing.
+ */
+import type { MeshService } from '../../routing/mesh-config.js';
+import type { Carried } from './carried-state.js';
+import type { PortRuntime, RuntimePorts } from './types.js';
+
+/** A Service's runtime objects and the carried entries their build obtained. */
+export interface BuiltService {
+  readonly ports: ReadonlyMap<string, PortRuntime>;
+  readonly carried: readonly Carried<unknown>[];
+}
+
+/** One Service of a runtime: null `built` until its first use. Shared by generations that keep it. */
+export interface ServiceRecord {
+  readonly service: MeshService;
+  built: BuiltService | null;
+}
+
+export class LazyPorts implements RuntimePorts {
+  /** By port key. */
+  readonly #records: ReadonlyMap<string, ServiceRecord>;
+  readonly #build: (record: ServiceRecord) => BuiltService;
+
+  constructor(records: ReadonlyMap<string, ServiceRecord>, build: (record: ServiceRecord) => BuiltService) {
+    this.#records = records;
+    this.#build = build;
+  }
+
+  get size(): number {
+    return this.#records.size;
+  }
+
+  has(key: string): boolean {
+    return this.#records.has(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.#records.keys();
+  }
+
+  get(key: string): PortRuntime | undefined {
+    const record = this.#records.get(key);
+    if (record === undefined) return undefined;
+    record.built ??= this.#build(record);
+    return record.built.ports.get(key);
+  }
+}
