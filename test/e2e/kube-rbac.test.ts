@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import { AgentProcess } from '../../src/demo/agent-process.js';
@@ -36,6 +36,19 @@ async function prepareFake(kc: KubeConfig): Promise<string> {
   return 'agent-token';
 }
 
+/**
+ * Creates `object`, or brings one that exists to it, as `kubectl apply` would: the kit's reset
+ * keeps kube-system's RBAC, so the CoreDNS Role of an earlier install can still be there.
+ */
+async function createOrReplace(objects: KubernetesObjectApi, object: KubernetesObject): Promise<void> {
+  try {
+    await objects.create(object);
+  } catch (err) {
+    if (!(err instanceof ApiException && err.code === 409)) throw err;
+    await objects.replace(object);
+  }
+}
+
 /** Real: manifests/ but the DaemonSet (the agent runs here), and a token of its ServiceAccount. */
 async function prepareReal(kc: KubeConfig): Promise<string> {
   const objects = kc.makeApiClient(KubernetesObjectApi);
@@ -43,7 +56,7 @@ async function prepareReal(kc: KubeConfig): Promise<string> {
   for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
       const object = doc.toJS() as KubernetesObject | null;
-      if (object !== null && object.kind !== 'DaemonSet') await objects.create(object);
+      if (object !== null && object.kind !== 'DaemonSet') await createOrReplace(objects, object);
     }
   }
   const request = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
