@@ -1,5 +1,6 @@
 /**
- * API calls on the CA Secret and the trust-bundle ConfigMap (see ca-objects.ts for their shape).
+ * API calls on the CA Secret and the trust-bundle ConfigMap (see ca-objects.ts and ca-bundle.ts
+ * for their shape).
  * Used by `plexus prepare` / `cleanup` / `ca rotate|retire` / `secure on` with the user's
  * credentials (the issuer and the agents read through the API access layer: issuer-ca.ts,
  * cluster-credentials.ts).
@@ -11,7 +12,8 @@
 import { ApiException, type CoreV1Api, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
 import { CaError, createRootCa, type MeshCa } from '../ca.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../../kube/labels.js';
-import { bundleData, caFromSecret, caSecretData, CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY, CA_SECRET_NAME, newCaSecret, PLEXUS_OWNED } from './ca-objects.js';
+import { caFromSecret, caSecretData, CA_SECRET_NAME, newCaSecret, PLEXUS_OWNED } from './ca-objects.js';
+import { bundleData, CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY } from './ca-bundle.js';
 
 export interface StoredCa {
   readonly ca: MeshCa;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createRootCa, rotateRoot } from '../../../src/secure/ca.js';
-import { bundleData, caFromSecret, caSecretData, CA_BUNDLE_KEY, newCaSecret, rootsFromBundle } from '../../../src/secure/cluster/ca-objects.js';
+import { caFromSecret, caSecretData, newCaSecret } from '../../../src/secure/cluster/ca-objects.js';
+import { bundleData, CA_BUNDLE_KEY, rootsFromBundle } from '../../../src/secure/cluster/ca-bundle.js';
 
 describe('secure/cluster/ca-objects: the CA Secret and the trust bundle', () => {
   const ca = createRootCa('mesh.test');
