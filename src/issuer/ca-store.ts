@@ -10,10 +10,10 @@
  * ever meets a certificate from a root it does not trust yet.
  */
 import { ApiException, type CoreV1Api, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
-import { CaError, createRootCa, type MeshCa } from '../ca.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../../kube/labels.js';
+import { CaError, createRootCa, type MeshCa } from '../secure/ca.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../kube/labels.js';
 import { caFromSecret, caSecretData, CA_SECRET_NAME, newCaSecret, PLEXUS_OWNED } from './ca-objects.js';
-import { bundleData, CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY } from './ca-bundle.js';
+import { bundleData, CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY } from '../secure/cluster/ca-bundle.js';
 
 export interface StoredCa {
   readonly ca: MeshCa;

@@ -4,8 +4,8 @@
  * issuer's credentials: manifests/30-rbac.yaml, ServiceAccount plexus-issuer). The agent's own
  * token (what it sends to the issuer) is read in cluster-credentials.ts.
  */
-import { getOrNull, type ApiClient } from '../../kube/api-client.js';
-import type { PodPlacement } from '../issuer.js';
+import { getOrNull, type ApiClient } from '../kube/api-client.js';
+import type { PodPlacement } from '../secure/issuer.js';
 import type { AgentPod, TokenReviewStatus } from './agent-token.js';
 import type { IssuerLookups } from './issuer-service.js';
 

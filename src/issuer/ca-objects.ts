@@ -10,8 +10,8 @@
  * - `kubernetes.io/tls` (a CA you bring, e.g. from cert-manager): `tls.crt` and `tls.key` are the
  *   signing root, `ca-previous.crt` the old root during a rotation.
  */
-import { caFromFiles, caToFiles, CA_FILES, type MeshCa } from '../ca.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../../kube/labels.js';
+import { caFromFiles, caToFiles, CA_FILES, type MeshCa } from '../secure/ca.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../kube/labels.js';
 
 export const CA_SECRET_NAME = 'plexus-ca';
 
