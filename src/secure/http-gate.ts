@@ -13,14 +13,14 @@
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type BodyScanner, ChunkedScanner, LengthScanner, responseScanner } from '../node-agent/http/http1/body-scanner.js';
-import { type HeadRules, RESPONSE_HEAD_RULES, findHead } from '../node-agent/http/http1/head-bytes.js';
+import { type BodyScanner, responseScanner } from '../node-agent/http/http1/body-scanner.js';
+import { type HeadRules, findHead } from '../node-agent/http/http1/head-bytes.js';
 import { HeadError } from '../node-agent/http/http1/head-error.js';
 import { type RequestHead, parseRequestHead } from '../node-agent/http/http1/request-head.js';
-import { type ResponseHead, parseResponseHead } from '../node-agent/http/http1/response-head.js';
-import { checkSwitchingProtocols } from '../node-agent/http/http1/upgrade.js';
+import type { ResponseHead } from '../node-agent/http/http1/response-head.js';
 import { writeLocalAnswer } from '../node-agent/http/http1/write-answer.js';
 import type { PathPolicy } from '../node-agent/http/request-target.js';
+import { type ResponseStart, podRequestHead, readResponseStart, requestBodyScanner } from './gate-messages.js';
 
 /** What the gate asks of the destination agent, for every stream of a node. */
 export interface GateOptions {
@@ -35,8 +35,6 @@ export interface GateOptions {
 
 /** Decides one request of the stream (logged and counted by the caller); a reason when refused. */
 export type RequestJudge = (request: RequestHead) => string | null;
-
-const CRLF = Buffer.from('\r\n', 'latin1');
 
 /** Serves the HTTP/1.1 requests of `stream` to the pod at `host:port`. */
 export function serveHttpStream(stream: Duplex, host: string, port: number, judge: RequestJudge, options: GateOptions): void {
@@ -160,14 +158,8 @@ class HttpGate {
   #start(head: RequestHead, pending: Buffer, headLength: number): void {
     this.#request = head;
     this.#idle.refresh();
-    this.#requestBody = head.chunked ? new ChunkedScanner(this.#options.maxHeaderBytes)
-      : head.contentLength > 0 ? new LengthScanner(head.contentLength) : null;
-    const line = `${head.method} ${head.target} HTTP/1.${head.minorVersion}`;
-    const lineEnd = pending.indexOf(CRLF);
-    // The head as received when normalising changed nothing (the usual case): no copy.
-    const unchanged = head.authority === null && pending.toString('latin1', 0, lineEnd) === line;
+    const body = this.#requestBody = requestBodyScanner(head, this.#options.maxHeaderBytes);
     let end = headLength;
-    const body = this.#requestBody;
     if (body !== null && headLength < pending.length) {
       end = body.scan(pending, headLength, pending.length);
       if (body.error !== null) {
@@ -175,9 +167,11 @@ class HttpGate {
         return;
       }
     }
-    if (unchanged) this.#toPod(end === pending.length ? pending : pending.subarray(0, end));
+    const rewritten = podRequestHead(head, pending, headLength);
+    // Head and body bytes as received leave in one write.
+    if (rewritten === null) this.#toPod(end === pending.length ? pending : pending.subarray(0, end));
     else {
-      this.#toPod(Buffer.from(`${line}\r\n${otherFields(head, pending, lineEnd, headLength)}\r\n`, 'latin1'));
+      this.#toPod(rewritten);
       if (end > headLength) this.#toPod(pending.subarray(headLength, end));
     }
     this.#pending = null;
@@ -251,44 +245,33 @@ class HttpGate {
     else this.#responseDone();
   }
 
-  /**
-   * Finds the response head in `bytes` (interim 1xx answers pass on); returns where its body
-   * starts, or -1 while more bytes are needed (kept) or when the response failed.
-   */
+  /** Reads the response heads in `bytes`: where the body starts, or -1 while more bytes are needed (kept) or when it failed. */
   #readHead(bytes: Buffer): number {
     const request = this.#request as RequestHead;
-    let start = 0;
-    for (;;) {
-      let headLength: number;
-      let head: ResponseHead;
-      try {
-        headLength = findHead(start === 0 ? bytes : bytes.subarray(start), RESPONSE_HEAD_RULES);
-        if (headLength === -1) {
-          this.#responseHead = start === 0 ? bytes : bytes.subarray(start);
-          if (start > 0) this.#toCaller(bytes.subarray(0, start));
-          return -1;
-        }
-        head = parseResponseHead(start === 0 ? bytes : bytes.subarray(start), headLength);
-        if (head.status === 101 && !request.upgrade) throw new HeadError(502, '101 Switching Protocols for a request that asked for no upgrade');
-        if (head.status === 101) checkSwitchingProtocols(head.fields);
-      } catch (error) {
-        if (!(error instanceof HeadError)) throw error;
-        this.#podFailed(`pod ${this.#host}:${this.#port}: ${error.message}`);
-        return -1;
-      }
-      this.#responseHead = null;
-      start += headLength;
-      this.#responseStarted = true;
-      if (head.status === 101) {
-        this.#becomeTunnel();
-        return start;
-      }
-      if (head.status >= 200) {
-        this.#response = head;
-        this.#responseBody = responseScanner(request.method, head, this.#options.maxHeaderBytes);
-        return start;
-      }
+    let start: ResponseStart;
+    try {
+      start = readResponseStart(bytes, request);
+    } catch (error) {
+      if (!(error instanceof HeadError)) throw error;
+      this.#podFailed(`pod ${this.#host}:${this.#port}: ${error.message}`);
+      return -1;
     }
+    if (start.kind === 'more') {
+      this.#responseHead = start.passed === 0 ? bytes : bytes.subarray(start.passed);
+      if (start.passed > 0) {
+        this.#responseStarted = true;
+        this.#toCaller(bytes.subarray(0, start.passed));
+      }
+      return -1;
+    }
+    this.#responseHead = null;
+    this.#responseStarted = true;
+    if (start.kind === 'switched') this.#becomeTunnel();
+    else {
+      this.#response = start.head;
+      this.#responseBody = responseScanner(request.method, start.head, this.#options.maxHeaderBytes);
+    }
+    return start.bodyStart;
   }
 
   #becomeTunnel(): void {
@@ -394,13 +377,4 @@ class HttpGate {
     if (!this.#closed) this.#close();
     this.#pod?.destroy();
   }
-}
-
-/** The head's field lines, Host replaced by an absolute-form target's authority. */
-function otherFields(head: RequestHead, bytes: Buffer, lineEnd: number, headLength: number): string {
-  if (head.authority === null) return bytes.toString('latin1', lineEnd + 2, headLength - 2);
-  const { names, lowerNames, values } = head.fields;
-  let out = `Host: ${head.authority}\r\n`;
-  for (let i = 0; i < names.length; i++) if (lowerNames[i] !== 'host') out += `${names[i]}: ${values[i]}\r\n`;
-  return out;
 }
