@@ -225,3 +225,13 @@ function withCause(error: unknown): Error {
   if (error.name === 'AbortError' || error.name === 'TimeoutError' || !(error.cause instanceof Error) || error.cause.message === '') return error;
   return new Error(`${error.message}: ${error.cause.message}`, { cause: error.cause });
 }
+
+/** GET `path`; null on 404. */
+export async function getOrNull(client: ApiClient, path: string): Promise<unknown> {
+  try {
+    return await client.get(path);
+  } catch (error) {
+    if (error instanceof KubeApiError && error.code === 404) return null;
+    throw error;
+  }
+}

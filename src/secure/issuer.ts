@@ -2,8 +2,8 @@
  * Who may obtain which certificate. An agent gets certificates only for the ServiceAccounts of
  * pods scheduled on its own node (the rule of the Kubernetes Node authorizer and of istiod's
  * NodeAuthorizer), plus its own agent identity. `authorizeIssuance` is the pure decision; the
- * local issuer applies it before signing with the CA of `--ca-dir`, and the cluster leader
- * (cluster/issuer-service.ts) after TokenReview has told it which node the requesting agent runs on.
+ * local issuer applies it before signing with the CA of `--ca-dir`, and the cluster's issuer
+ * (src/issuer/issuer-service.ts) after TokenReview has told it which node the requesting agent runs on.
  */
 import type { Logger } from 'pino';
 import type { SourceIdentity } from '../routing/mesh-config.js';

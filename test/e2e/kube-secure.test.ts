@@ -17,7 +17,7 @@ import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import { AgentProcess } from '../../src/demo/agent-process.js';
-import { ensureCa } from '../../src/secure/cluster/ca-store.js';
+import { ensureCa } from '../../src/issuer/ca-store.js';
 import { kubeconfigFor, writeKubeconfig } from '../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../fake-apiserver/server.js';
 import { PLEXUS_ARGV } from '../helpers/paths.js';

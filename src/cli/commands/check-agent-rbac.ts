@@ -2,7 +2,7 @@
  * Every Kubernetes API call the agent and the certificate issuer make, with the scope they make
  * it in. `plexus check` asks the API server whether each one's ServiceAccount may make them, and
  * test/unit/manifests-install checks that manifests/30-rbac.yaml grants them (and nothing more).
- * Add a line here with every new call in src/kube/, src/cluster/, src/providers/, src/dns/ or src/secure/cluster/ (the CLI
+ * Add a line here with every new call in src/kube/, src/cluster/, src/providers/, src/dns/, src/secure/cluster/ or src/issuer/ (the CLI
  * commands use the user's credentials). API discovery (`/apis/...` group and version documents)
  * needs no grant.
  */
@@ -41,7 +41,7 @@ export const AGENT_API_CALLS: readonly ApiCall[] = [
   { group: 'gateway.networking.k8s.io', resource: 'httproutes/status', verbs: ['patch'], scope: 'cluster', by: 'leader: route status.parents (src/cluster/route-status.ts)' },
   { group: 'gateway.networking.k8s.io', resource: 'grpcroutes/status', verbs: ['patch'], scope: 'cluster', by: 'leader: route status.parents (src/cluster/route-status.ts)' },
   { group: '', resource: 'events', verbs: ['create', 'get', 'list', 'patch'], scope: 'cluster', by: 'leader: problems as Events, count bumped when repeated, listed once by a new leader (src/cluster/events.ts)' },
-  { group: 'networking.k8s.io', resource: 'networkpolicies', verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'cluster', by: 'secure mode, leader: NetworkPolicies guarding meshed pods (src/secure/cluster/network-policy-writer.ts)' },
+  { group: 'networking.k8s.io', resource: 'networkpolicies', verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'cluster', by: 'secure mode, leader: NetworkPolicies guarding meshed pods (src/cluster/network-policy-writer.ts)' },
   { group: '', resource: 'services', verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'], scope: 'mesh', by: 'leader: shadow Services (src/cluster/shadow.ts: create, replace by PUT, delete)' },
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], scope: 'mesh', by: 'leader election (src/kube/leader.ts: read, create, renew by PUT)' },
   { group: '', resource: 'configmaps', verbs: ['get'], scope: 'mesh', resourceName: 'plexus-ca-bundle', by: 'secure mode: the trusted mesh roots (src/secure/cluster/cluster-credentials.ts)' },
@@ -54,8 +54,8 @@ export const AGENT_API_CALLS: readonly ApiCall[] = [
 
 /** The certificate issuer (manifests/45-issuer.yaml, ServiceAccount plexus-issuer). */
 export const ISSUER_API_CALLS: readonly ApiCall[] = [
-  { group: '', resource: 'secrets', verbs: ['get'], scope: 'mesh', resourceName: 'plexus-ca', by: 'issuer: the mesh CA (src/secure/cluster/issuer-ca.ts)' },
-  { group: 'authentication.k8s.io', resource: 'tokenreviews', verbs: ['create'], scope: 'cluster', by: 'issuer: authenticate agents asking for certificates (src/secure/cluster/kube-lookups.ts)' },
+  { group: '', resource: 'secrets', verbs: ['get'], scope: 'mesh', resourceName: 'plexus-ca', by: 'issuer: the mesh CA (src/issuer/issuer-ca.ts)' },
+  { group: 'authentication.k8s.io', resource: 'tokenreviews', verbs: ['create'], scope: 'cluster', by: 'issuer: authenticate agents asking for certificates (src/issuer/kube-lookups.ts)' },
   { group: '', resource: 'pods', verbs: ['get'], scope: 'mesh', by: 'issuer: the agent pod a token is bound to' },
   { group: '', resource: 'pods', verbs: ['list'], scope: 'cluster', by: 'issuer: the pods of the requesting agent\'s node (field selector)' },
 ];

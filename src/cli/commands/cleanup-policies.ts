@@ -1,6 +1,6 @@
 /** The NetworkPolicies step of `plexus cleanup`: delete the ones Plexus wrote (by label), in every namespace. */
 import { ApiException, NetworkingV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { POLICY_SELECTOR } from '../../secure/cluster/network-policies.js';
+import { POLICY_SELECTOR } from '../../cluster/network-policies.js';
 import { typedClient } from '../../kube/typed-client.js';
 
 export async function cleanupNetworkPolicies(kc: KubeConfig): Promise<string> {

@@ -4,8 +4,9 @@
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { CaError, retireRoot, rotateRoot, type MeshCa } from '../../secure/ca.js';
-import { CA_BUNDLE_CONFIGMAP_NAME, CA_SECRET_NAME } from '../../secure/cluster/ca-objects.js';
-import { deleteCa, ensureCa, readCaSecret, saveCa } from '../../secure/cluster/ca-store.js';
+import { CA_SECRET_NAME } from '../../issuer/ca-objects.js';
+import { CA_BUNDLE_CONFIGMAP_NAME } from '../../secure/cluster/ca-bundle.js';
+import { deleteCa, ensureCa, readCaSecret, saveCa } from '../../issuer/ca-store.js';
 import { typedClient } from '../../kube/typed-client.js';
 
 function describeRoot(ca: MeshCa): string {

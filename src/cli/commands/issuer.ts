@@ -3,7 +3,7 @@
  * `plexus-issuer` of manifests/45-issuer.yaml. SIGINT / SIGTERM drain it (docs/secure-mode.md).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import type { IssuerPlaces } from '../../secure/cluster/issuer-run.js';
+import type { IssuerPlaces } from '../../issuer/issuer-run.js';
 import { DEFAULT_ISSUER_PORT } from '../../secure/defaults.js';
 import { createLogger, LOG_LEVELS, logFormatOption, type LogFormat, type LogLevel } from '../logger.js';
 import { certLifetimeOption, drainTimeoutOption, drainWindowOption, kubeconfigOption, portOption, trustDomainOption } from '../options.js';
@@ -46,7 +46,7 @@ function caReloadFromEnv(env: NodeJS.ProcessEnv = process.env): { caReloadMs?: n
 
 async function handler(args: ArgumentsCamelCase<IssuerArgs>): Promise<void> {
   const logger = createLogger(args.logLevel, args.logFormat);
-  const { runIssuer } = await import('../../secure/cluster/issuer-run.js');
+  const { runIssuer } = await import('../../issuer/issuer-run.js');
   const { namespace, trustDomain, listenAddress, port, adminAddress, adminPort } = args;
   await runUntilStopped('issuer', logger, (signal) => runIssuer({
     namespace, trustDomain, listenAddress, port, adminAddress, adminPort, kubeconfig: args.kubeconfig ?? null,

@@ -3,7 +3,7 @@
  * The agent holding the Lease does the same continuously; this is for setting DNS up before the
  * agents run, or for repairing it by hand. Safe to run twice: the second run writes nothing and
  * restarts nothing. It also creates the mesh CA Secret for secure mode when there is none
- * (never replacing one) and publishes its roots (src/secure/cluster/ca-store.ts), and the
+ * (never replacing one) and publishes its roots (src/issuer/ca-store.ts), and the
  * mesh's tap token Secret when there is none (tap-token.ts).
  *
  * Also home of what prepare, cleanup and check share: the cluster options and error wording.

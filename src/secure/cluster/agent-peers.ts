@@ -9,11 +9,10 @@
  * through its drain window), then one not ready yet; the newest among equals.
  */
 import { SECURE_ANNOTATION } from '../../kube/labels.js';
-import type { ApiClient } from '../../kube/api-client.js';
+import { getOrNull, type ApiClient } from '../../kube/api-client.js';
 import type { RawObject } from '../../model/snapshot.js';
 import type { PeerAddress } from '../secure-mode.js';
 import { podFinished, podRunsSecure, type AgentPods } from './agent-pods.js';
-import { getOrNull } from './kube-lookups.js';
 
 interface AgentPodObject {
   readonly metadata?: { readonly creationTimestamp?: string; readonly deletionTimestamp?: string; readonly annotations?: Readonly<Record<string, string>> };

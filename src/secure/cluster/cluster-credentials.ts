@@ -5,13 +5,12 @@
  * (its ServiceAccount may not).
  */
 import { X509Certificate } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
-import type { ApiClient } from '../../kube/api-client.js';
+import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import { getOrNull, type ApiClient } from '../../kube/api-client.js';
 import { uriSans } from '../spiffe.js';
 import type { CredentialsFactory } from '../secure-mode.js';
-import { CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY, rootsFromBundle } from './ca-objects.js';
+import { CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY, rootsFromBundle } from './ca-bundle.js';
 import { IssuerClient } from './issuer-client.js';
-import { bearerToken, getOrNull } from './kube-lookups.js';
 
 export interface ClusterCredentialsOptions {
   readonly kubeConfig: KubeConfig;
@@ -80,4 +79,16 @@ export function clusterCredentials(options: ClusterCredentialsOptions): Credenti
       },
     };
   };
+}
+
+/**
+ * The agent's own ServiceAccount token, as client-node sends it to the API server (in a pod: the
+ * projected token file, re-read as it rotates). It is bound to this pod, which is what the issuer checks.
+ */
+export async function bearerToken(kubeConfig: KubeConfig): Promise<string> {
+  const context = new RequestContext(kubeConfig.getCurrentCluster()?.server ?? 'https://kubernetes.default.svc', HttpMethod.POST);
+  await kubeConfig.applySecurityAuthentication(context);
+  const token = /^Bearer (\S+)$/.exec(context.getHeaders()['Authorization'] ?? '')?.[1];
+  if (token === undefined) throw new Error('the agent has no ServiceAccount token to prove who it is (secure mode needs the pod\'s token)');
+  return token;
 }

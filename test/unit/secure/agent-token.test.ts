@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { requesterNode, tokenClaims, type AgentPod } from '../../../src/secure/cluster/agent-token.js';
+import { requesterNode, tokenClaims, type AgentPod } from '../../../src/issuer/agent-token.js';
 import { peersFromAgentPods } from '../../../src/secure/cluster/agent-peers.js';
 import { meshRunsSecure } from '../../../src/secure/cluster/agent-pods.js';
 import { MalformedRequestError, parseRequest, encodeRequest } from '../../../src/secure/cluster/issuance-protocol.js';
@@ -14,7 +14,7 @@ const pod: AgentPod = {
   labels: { 'app.kubernetes.io/name': 'plexus', 'app.kubernetes.io/component': 'agent' },
 };
 
-describe('secure/cluster/agent-token: who is asking (TokenReview answer, agent pod)', () => {
+describe('issuer/agent-token: who is asking (TokenReview answer, agent pod)', () => {
   it('an unauthenticated token is refused with the review error', () => {
     const claims = tokenClaims({ error: 'invalid bearer token' }, account);
     expect(claims).to.deep.equal({ ok: false, reason: 'token not authenticated (invalid bearer token)' });

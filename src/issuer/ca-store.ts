@@ -1,5 +1,6 @@
 /**
- * API calls on the CA Secret and the trust-bundle ConfigMap (see ca-objects.ts for their shape).
+ * API calls on the CA Secret and the trust-bundle ConfigMap (see ca-objects.ts and ca-bundle.ts
+ * for their shape).
  * Used by `plexus prepare` / `cleanup` / `ca rotate|retire` / `secure on` with the user's
  * credentials (the issuer and the agents read through the API access layer: issuer-ca.ts,
  * cluster-credentials.ts).
@@ -9,9 +10,10 @@
  * ever meets a certificate from a root it does not trust yet.
  */
 import { ApiException, type CoreV1Api, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
-import { CaError, createRootCa, type MeshCa } from '../ca.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../../kube/labels.js';
-import { bundleData, caFromSecret, caSecretData, CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY, CA_SECRET_NAME, newCaSecret, PLEXUS_OWNED } from './ca-objects.js';
+import { CaError, createRootCa, type MeshCa } from '../secure/ca.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../kube/labels.js';
+import { caFromSecret, caSecretData, CA_SECRET_NAME, newCaSecret, PLEXUS_OWNED } from './ca-objects.js';
+import { bundleData, CA_BUNDLE_CONFIGMAP_NAME, CA_BUNDLE_KEY } from '../secure/cluster/ca-bundle.js';
 
 export interface StoredCa {
   readonly ca: MeshCa;

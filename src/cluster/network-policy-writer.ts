@@ -4,9 +4,9 @@
  * leadership was (re)gained, so a busy cluster's updates cost no extra API calls. A policy of the
  * same name that Plexus did not make is never touched: it is reported instead.
  */
-import { ApiClient, KubeApiError } from '../../kube/api-client.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../../kube/labels.js';
-import type { RawObject } from '../../model/snapshot.js';
+import { ApiClient, KubeApiError } from '../kube/api-client.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../kube/labels.js';
+import type { RawObject } from '../model/snapshot.js';
 import { canonical, GUARDS_ANNOTATION, planNetworkPolicies, POLICY_SELECTOR, type MeshNetworkPolicy } from './network-policies.js';
 
 export interface PolicyWriteFailure {

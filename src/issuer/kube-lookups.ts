@@ -1,12 +1,11 @@
 /**
- * Secure mode's reads of the API server, through the API access layer (every call has a
- * timeout): the issuer's TokenReview, the agent pod a token is bound to and the pods of a node
- * (with the issuer's credentials: manifests/30-rbac.yaml, ServiceAccount plexus-issuer), and the
- * agent's own token (what it sends to the issuer).
+ * The issuer's reads of the API server, through the API access layer (every call has a
+ * timeout): the TokenReview, the agent pod a token is bound to and the pods of a node (with the
+ * issuer's credentials: manifests/30-rbac.yaml, ServiceAccount plexus-issuer). The agent's own
+ * token (what it sends to the issuer) is read in cluster-credentials.ts.
  */
-import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
-import { ApiClient, KubeApiError } from '../../kube/api-client.js';
-import type { PodPlacement } from '../issuer.js';
+import { getOrNull, type ApiClient } from '../kube/api-client.js';
+import type { PodPlacement } from '../secure/issuer.js';
 import type { AgentPod, TokenReviewStatus } from './agent-token.js';
 import type { IssuerLookups } from './issuer-service.js';
 
@@ -17,16 +16,6 @@ interface PodObject {
 }
 
 const TERMINATED = new Set(['Succeeded', 'Failed']);
-
-/** GET `path`; null on 404. */
-export async function getOrNull(client: ApiClient, path: string): Promise<unknown> {
-  try {
-    return await client.get(path);
-  } catch (err) {
-    if (err instanceof KubeApiError && err.code === 404) return null;
-    throw err;
-  }
-}
 
 function podPath(namespace: string, name: string): string {
   return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
@@ -60,16 +49,4 @@ export function issuerLookups(client: ApiClient, namespace: string): IssuerLooku
       }));
     },
   };
-}
-
-/**
- * The agent's own ServiceAccount token, as client-node sends it to the API server (in a pod: the
- * projected token file, re-read as it rotates). It is bound to this pod, which is what the issuer checks.
- */
-export async function bearerToken(kubeConfig: KubeConfig): Promise<string> {
-  const context = new RequestContext(kubeConfig.getCurrentCluster()?.server ?? 'https://kubernetes.default.svc', HttpMethod.POST);
-  await kubeConfig.applySecurityAuthentication(context);
-  const token = /^Bearer (\S+)$/.exec(context.getHeaders()['Authorization'] ?? '')?.[1];
-  if (token === undefined) throw new Error('the agent has no ServiceAccount token to prove who it is (secure mode needs the pod\'s token)');
-  return token;
 }

@@ -6,12 +6,11 @@
  * then refuses to sign and is not ready) — `plexus cleanup` deleting the CA means no more issuance.
  */
 import type { Logger } from 'pino';
-import type { ApiClient } from '../../kube/api-client.js';
-import type { MeshCa } from '../ca.js';
-import { RENEW_AT_FRACTION } from '../defaults.js';
-import { issueIssuerCert, type IssuedCert } from '../workload-cert.js';
+import { getOrNull, type ApiClient } from '../kube/api-client.js';
+import type { MeshCa } from '../secure/ca.js';
+import { RENEW_AT_FRACTION } from '../secure/defaults.js';
+import { issueIssuerCert, type IssuedCert } from '../secure/workload-cert.js';
 import { caFromSecret, CA_SECRET_NAME } from './ca-objects.js';
-import { getOrNull } from './kube-lookups.js';
 
 export interface IssuerCaOptions {
   readonly client: ApiClient;

@@ -5,11 +5,11 @@
  * a cache) → sign the requester's public keys. Every refusal is logged and counted.
  */
 import type { Logger } from 'pino';
-import type { MeshCa } from '../ca.js';
-import { authorizeIssuance, type PodPlacement } from '../issuer.js';
-import { signIdentityCert } from '../workload-cert.js';
+import type { MeshCa } from '../secure/ca.js';
+import { authorizeIssuance, type PodPlacement } from '../secure/issuer.js';
+import { signIdentityCert } from '../secure/workload-cert.js';
 import { requesterNode, tokenClaims, type AgentAccount, type AgentPod, type TokenReviewStatus } from './agent-token.js';
-import type { IdentityRequest, IssuanceAnswer } from './issuance-protocol.js';
+import type { IdentityRequest, IssuanceAnswer } from '../secure/cluster/issuance-protocol.js';
 
 /** What the issuer reads from the API server. */
 export interface IssuerLookups {

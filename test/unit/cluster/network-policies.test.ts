@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { desiredNetworkPolicies, planNetworkPolicies } from '../../../src/secure/cluster/network-policies.js';
+import { desiredNetworkPolicies, planNetworkPolicies } from '../../../src/cluster/network-policies.js';
 import { compileObjects, service } from '../routing/builders.js';
 
-describe('secure/cluster/network-policies: the leader guards meshed pods', () => {
+describe('cluster/network-policies: the leader guards meshed pods', () => {
   const objects = [
     service('web', { selector: { app: 'web', tier: 'front' } }),
     service('plain', { annotations: {} }),

@@ -8,9 +8,9 @@
  *
  * Planning is pure; `network-policy-writer.ts` applies a plan.
  */
-import { AGENT_POD_SELECTOR, MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../../kube/labels.js';
-import type { MeshConfig } from '../../routing/mesh-config.js';
-import type { RawObject } from '../../model/snapshot.js';
+import { AGENT_POD_SELECTOR, MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../kube/labels.js';
+import type { MeshConfig } from '../routing/mesh-config.js';
+import type { RawObject } from '../model/snapshot.js';
 
 /** On a Plexus NetworkPolicy: the Service it guards (in the same namespace). */
 export const GUARDS_ANNOTATION = 'plexus.dev/guards-service';

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { createRootCa, rotateRoot } from '../../../src/secure/ca.js';
-import { bundleData, caFromSecret, caSecretData, CA_BUNDLE_KEY, newCaSecret, rootsFromBundle } from '../../../src/secure/cluster/ca-objects.js';
+import { caFromSecret, caSecretData, newCaSecret } from '../../../src/issuer/ca-objects.js';
+import { bundleData, CA_BUNDLE_KEY, rootsFromBundle } from '../../../src/secure/cluster/ca-bundle.js';
 
-describe('secure/cluster/ca-objects: the CA Secret and the trust bundle', () => {
+describe('issuer/ca-objects: the CA Secret and the trust bundle', () => {
   const ca = createRootCa('mesh.test');
 
   it('an Opaque Secret holds ca.crt and ca.key (base64) and reads back as the same CA', () => {

@@ -6,7 +6,7 @@
  * must still exist with the same uid, run as the agent ServiceAccount, carry the agent labels and
  * be scheduled on a node. That node is where the requester runs.
  */
-import { AGENT_POD_SELECTOR } from '../../kube/labels.js';
+import { AGENT_POD_SELECTOR } from '../kube/labels.js';
 
 export const POD_NAME_EXTRA = 'authentication.kubernetes.io/pod-name';
 export const POD_UID_EXTRA = 'authentication.kubernetes.io/pod-uid';

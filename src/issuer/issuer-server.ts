@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { ISSUANCE_PATH, MalformedRequestError, MAX_BODY_BYTES, parseRequest } from './issuance-protocol.js';
+import { ISSUANCE_PATH, MalformedRequestError, MAX_BODY_BYTES, parseRequest } from '../secure/cluster/issuance-protocol.js';
 import { UnauthenticatedError, UnavailableError, type IssuerService } from './issuer-service.js';
 
 export interface IssuerServerOptions {

@@ -1,7 +1,8 @@
 /**
  * The mesh CA in a cluster: the Secret `plexus-ca` (signing root, its key, and during a rotation
- * the old root) that only the leader reads, and the ConfigMap `plexus-ca-bundle` holding the
- * public roots every agent trusts. Pure conversions here; `ca-store.ts` does the API calls.
+ * the old root) that only the issuer reads (the ConfigMap `plexus-ca-bundle` holding the public
+ * roots every agent trusts is in ca-bundle.ts). Pure conversions here; `ca-store.ts` does the
+ * API calls.
  *
  * Secret keys, by type:
  * - `Opaque` (what `plexus prepare` creates): `ca.crt`, `ca.key`, `ca-previous.crt` (the same
@@ -9,13 +10,10 @@
  * - `kubernetes.io/tls` (a CA you bring, e.g. from cert-manager): `tls.crt` and `tls.key` are the
  *   signing root, `ca-previous.crt` the old root during a rotation.
  */
-import { caFromFiles, caToFiles, CA_FILES, trustBundle, type MeshCa } from '../ca.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../../kube/labels.js';
+import { caFromFiles, caToFiles, CA_FILES, type MeshCa } from '../secure/ca.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../kube/labels.js';
 
 export const CA_SECRET_NAME = 'plexus-ca';
-export const CA_BUNDLE_CONFIGMAP_NAME = 'plexus-ca-bundle';
-/** The ConfigMap key: every trusted root, PEM, the signing one first. */
-export const CA_BUNDLE_KEY = 'ca.crt';
 
 export type CaSecretType = 'Opaque' | 'kubernetes.io/tls';
 
@@ -52,14 +50,4 @@ export const PLEXUS_OWNED = { [MANAGED_BY_LABEL]: MANAGED_BY_PLEXUS } as const;
 /** A new Opaque CA Secret, labelled as Plexus's so `plexus cleanup` may delete it. */
 export function newCaSecret(ca: MeshCa, namespace: string): { metadata: object; type: CaSecretType; data: Record<string, string> } {
   return { metadata: { name: CA_SECRET_NAME, namespace, labels: { ...PLEXUS_OWNED } }, type: 'Opaque', data: caSecretData(ca, 'Opaque') };
-}
-
-/** The ConfigMap's content: the trust bundle, signing root first. */
-export function bundleData(ca: MeshCa): Record<string, string> {
-  return { [CA_BUNDLE_KEY]: trustBundle(ca).map((pem) => pem.trim()).join('\n') + '\n' };
-}
-
-/** The PEM roots in a bundle ConfigMap's `ca.crt`. */
-export function rootsFromBundle(text: string): string[] {
-  return [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((match) => `${match[0]}\n`);
 }
