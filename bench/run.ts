@@ -3,16 +3,22 @@
  *
  *   node dist/bench/run.js [--suite proxy|scale|convergence]... [--duration S] [--rounds N]
  *                          [--sizes 1000,10000] [--changes 50] [--quiet-wait S] [--json FILE] [--no-install]
+ *                          [--write-doc]
+ *
+ * --write-doc puts the run's tables into docs/performance.md (between its generated-section
+ * markers), with the command, date and load.
  *
  * Defaults are short (the whole run takes under 3 minutes on 2 cores); use --duration 5
  * --rounds 3 for numbers worth publishing.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { coreLayout, installCleanup, pinSelf, stopAll } from './lib/processes.js';
-import { formatTable, goalsTable, type SuiteReport } from './lib/report.js';
+import { PACKAGE_ROOT } from '../src/cli/package-root.js';
+import { generatedText, renderRun, replaceGenerated } from './lib/doc-tables.js';
+import { type SuiteReport } from './lib/report.js';
 import { ensureTools } from './lib/tools.js';
 import { runConvergenceSuite } from './suites/convergence.js';
 import { runProxySuite } from './suites/proxy.js';
@@ -30,7 +36,11 @@ interface Settings {
   readonly quietWaitS: number;
   readonly json: string | null;
   readonly install: boolean;
+  readonly writeDoc: boolean;
 }
+
+/** The doc whose generated section --write-doc replaces. */
+const PERFORMANCE_DOC = join(PACKAGE_ROOT, 'docs', 'performance.md');
 
 function positive(name: string, text: string): number {
   const value = Number(text);
@@ -50,11 +60,12 @@ function settings(argv: readonly string[]): Settings {
       'quiet-wait': { type: 'string', default: '0' },
       json: { type: 'string' },
       'no-install': { type: 'boolean', default: false },
+      'write-doc': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--suite proxy|scale|convergence]... [--duration S] [--rounds N] [--sizes 1000,10000] [--changes 50] [--quiet-wait S] [--json FILE] [--no-install]\n');
+    process.stdout.write('usage: npm run bench -- [--suite proxy|scale|convergence]... [--duration S] [--rounds N] [--sizes 1000,10000] [--changes 50] [--quiet-wait S] [--json FILE] [--no-install] [--write-doc]\n');
     process.exit(0);
   }
   const suites = (values.suite ?? [...SUITES]).flatMap((s) => s.split(','));
@@ -68,6 +79,7 @@ function settings(argv: readonly string[]): Settings {
     quietWaitS: Number(values['quiet-wait']) || 0,
     json: values.json ?? null,
     install: !values['no-install'],
+    writeDoc: values['write-doc'],
   };
 }
 
@@ -78,9 +90,13 @@ async function main(): Promise<void> {
   pinSelf(layout.loadCpu);
   const workDir = mkdtempSync(join(tmpdir(), 'plexus-bench-'));
   process.once('exit', () => rmSync(workDir, { recursive: true, force: true }));
+  // Refuse before a long run, not after it, when the doc cannot take the tables.
+  if (options.writeDoc) generatedText(readFileSync(PERFORMANCE_DOC, 'utf8'));
   const tools = ensureTools(options.install && options.suites.includes('proxy'));
   const began = new Date();
-  process.stdout.write(`plexus bench: ${options.suites.join(', ')}; ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${loadavg()[0]?.toFixed(2)}\n`);
+  const loadStart = loadavg()[0] ?? 0;
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`;
+  process.stdout.write(`plexus bench: ${options.suites.join(', ')}; ${machine}, load average ${loadStart.toFixed(2)}\n`);
   for (const note of tools.notes) process.stdout.write(`tools: ${note}\n`);
 
   const reports: SuiteReport[] = [];
@@ -96,16 +112,15 @@ async function main(): Promise<void> {
     await stopAll();
   }
 
-  const out: string[] = [];
-  for (const report of reports) {
-    out.push('', `## ${report.suite}`, '');
-    for (const table of report.tables) out.push(formatTable(table), '');
-    for (const note of report.notes) out.push(`- ${note}`);
+  const generated = renderRun({
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    began, tookS: (Date.now() - began.getTime()) / 1000, machine, loadStart, loadEnd: loadavg()[0] ?? 0,
+  }, reports);
+  process.stdout.write(`\n${generated}\n`);
+  if (options.writeDoc) {
+    writeFileSync(PERFORMANCE_DOC, replaceGenerated(readFileSync(PERFORMANCE_DOC, 'utf8'), generated));
+    process.stdout.write(`wrote the tables into ${PERFORMANCE_DOC}\n`);
   }
-  const goals = reports.flatMap((r) => r.goals);
-  if (goals.length > 0) out.push('', formatTable(goalsTable(goals)));
-  out.push('', `command: npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd(), `started ${began.toISOString()}, took ${((Date.now() - began.getTime()) / 1000).toFixed(0)} s, load average at the end ${loadavg()[0]?.toFixed(2)}`);
-  process.stdout.write(`${out.join('\n')}\n`);
   if (options.json) writeFileSync(options.json, `${JSON.stringify({ began: began.toISOString(), options, reports }, null, 2)}\n`);
 }
 

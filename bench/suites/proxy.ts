@@ -434,5 +434,7 @@ function report(options: ProxySuiteOptions, measurements: readonly Measurement[]
   const loaded = rssLoad(measurements.filter((m) => m.target.startsWith('plexus')));
   goals.push({ goal: 'agent RSS <= 60 MB idle (after warm-up)', measured: `${num(idle, 1)} MB`, met: idle === null ? null : idle <= 60 });
   goals.push({ goal: 'agent RSS <= 100 MB under load', measured: `${num(loaded, 1)} MB`, met: loaded === null ? null : loaded <= 100 });
+  const perConnection = med(pick(measurements, 'plexus http', 'close'), (m) => m.cpuPer10k);
+  goals.push({ goal: 'new connection per request <= 0.8 CPU s/10k requests', measured: `${num(perConnection, 3)} CPU s/10k`, met: perConnection === null ? null : perConnection <= 0.8 });
   return { suite: 'proxy', notes, tables: [saturation, moderate, close], goals, data: { measurements, footprints } };
 }

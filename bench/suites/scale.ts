@@ -14,7 +14,7 @@ import { rssMb } from '../lib/proc-stats.js';
 import { run, type CoreLayout } from '../lib/processes.js';
 import { num, type GoalCheck, type SuiteReport, type Table } from '../lib/report.js';
 import { fileRange, namespaceObjects, serviceObjects, SERVICES_PER_FILE, splitCount, splitObjects } from '../lib/scale-cluster.js';
-import { median } from '../lib/stats.js';
+import { median, percentile } from '../lib/stats.js';
 
 export interface ScaleSuiteOptions {
   readonly sizes: readonly number[];
@@ -23,7 +23,8 @@ export interface ScaleSuiteOptions {
 }
 
 const VIP_CIDR = '127.100.0.0/16';
-const ENDPOINT_CHANGES = 3;
+/** Ten, so that the p99 of the goal is a real sample (the largest). */
+const ENDPOINT_CHANGES = 10;
 const APPLY_TIMEOUT_MS = 60_000;
 
 interface AgentScale {
@@ -102,10 +103,22 @@ async function compileBench(cpu: number | null): Promise<CompileBench> {
 async function waitForGeneration(agent: LocalAgent, above: number): Promise<void> {
   const deadline = performance.now() + APPLY_TIMEOUT_MS;
   while (performance.now() < deadline) {
-    if (await appliedGeneration(agent) > above) return;
+    // An agent busy applying may not answer /readyz within the request's timeout: not yet applied.
+    if (await appliedGeneration(agent).catch(() => above) > above) return;
     await sleep(5);
   }
   throw new Error(`the agent did not apply a change within ${APPLY_TIMEOUT_MS} ms`);
+}
+
+/** Asks again (up to 5 times) when a busy agent did not answer an admin request in time. */
+async function patiently<T>(ask: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ask();
+    } catch (err) {
+      if (attempt >= 5) throw err;
+    }
+  }
 }
 
 async function measureAgent(options: ScaleSuiteOptions, services: number, openFiles: number | null): Promise<{ agent: AgentScale; commandLine: string }> {
@@ -120,12 +133,12 @@ async function measureAgent(options: ScaleSuiteOptions, services: number, openFi
     const rssReadyMb = rssMb(pid);
     await sleep(2000);
     const rssIdleMb = rssMb(pid);
-    const heapBytes = await agentMetric(agent, 'nodejs_heap_size_used_bytes');
-    const listeners = await agentMetric(agent, 'plexus_listeners');
-    const problems = await agentMetric(agent, 'plexus_config_problems');
+    const heapBytes = await patiently(() => agentMetric(agent, 'nodejs_heap_size_used_bytes'));
+    const listeners = await patiently(() => agentMetric(agent, 'plexus_listeners'));
+    const problems = await patiently(() => agentMetric(agent, 'plexus_config_problems'));
     const applyMs: number[] = [];
     for (let change = 1; change <= ENDPOINT_CHANGES; change++) {
-      const before = await appliedGeneration(agent);
+      const before = await patiently(() => appliedGeneration(agent));
       const began = performance.now();
       writeServiceFile(dir, change, services, change);
       await waitForGeneration(agent, before);
@@ -142,6 +155,24 @@ async function measureAgent(options: ScaleSuiteOptions, services: number, openFi
   } finally {
     await agent.process.stop(30_000);
   }
+}
+
+/** Issues 7 and 23's goals for the agent at 10,000 Services (not measured without that size). */
+function agentGoals(agent: AgentScale | null): GoalCheck[] {
+  const rss = agent ? Math.max(agent.rssReadyMb, agent.rssIdleMb) : null;
+  const after = agent?.rssAfterChangesMb ?? null;
+  const startS = agent ? agent.startupMs / 1000 : null;
+  const applyP99 = agent ? percentile(agent.applyMs, 99) : null;
+  return [
+    { goal: 'agent RSS <= 150 MB at 10,000 Services (ready and idle)', measured: `${num(rss, 1)} MB`, met: rss === null ? null : rss <= 150 },
+    {
+      goal: `agent RSS after ${ENDPOINT_CHANGES} endpoint changes within 10 % of ready (10,000 Services)`,
+      measured: `${num(after, 1)} MB = ${num(rss === null || after === null ? null : after / rss, 2)}x`,
+      met: rss === null || after === null ? null : after <= rss * 1.1,
+    },
+    { goal: 'start -> ready at 10,000 Services <= 3 s', measured: `${num(startS, 1)} s`, met: startS === null ? null : startS <= 3 },
+    { goal: 'one endpoint change applied at 10,000 Services <= 200 ms p99', measured: `${num(applyP99)} ms`, met: applyP99 === null ? null : applyP99 <= 200 },
+  ];
 }
 
 export async function runScaleSuite(options: ScaleSuiteOptions): Promise<SuiteReport> {
@@ -180,7 +211,7 @@ export async function runScaleSuite(options: ScaleSuiteOptions): Promise<SuiteRe
 
   const table: Table = {
     title: `Scale: N meshed Services, 10 endpoints each (2 EndpointSlices), N/10 TrafficSplits, one local-mode agent (--vip-cidr ${VIP_CIDR})`,
-    columns: ['Services', 'endpoints', 'splits', 'compile ms (CPU ms)', 'compile heap MB', 'recompile 1 slice ms', 'agent start→ready s', 'RSS MB ready / idle / after changes', 'agent heap MB', 'listeners', 'problems', 'apply 1 endpoint change ms (median, max)'],
+    columns: ['Services', 'endpoints', 'splits', 'compile ms (CPU ms)', 'compile heap MB', 'recompile 1 slice ms', 'agent start→ready s', 'RSS MB ready / idle / after changes', 'agent heap MB', 'listeners', 'problems', 'apply 1 endpoint change ms (median, p99)'],
     rows: results.map((r) => {
       const c = r.compile;
       const a = r.agent;
@@ -190,7 +221,7 @@ export async function runScaleSuite(options: ScaleSuiteOptions): Promise<SuiteRe
         num(a ? a.startupMs / 1000 : null, 1),
         a ? `${num(a.rssReadyMb, 1)} / ${num(a.rssIdleMb, 1)} / ${num(a.rssAfterChangesMb, 1)}` : '-',
         num(a?.heapMb, 1), num(a?.listeners), num(a?.problems),
-        a ? `${num(median(a.applyMs))} (${num(Math.max(...a.applyMs))})` : (r.error ? 'failed' : '-'),
+        a ? `${num(median(a.applyMs))} (${num(percentile(a.applyMs, 99))})` : (r.error ? 'failed' : '-'),
       ];
     }),
   };
@@ -209,11 +240,11 @@ export async function runScaleSuite(options: ScaleSuiteOptions): Promise<SuiteRe
     `open files: soft limit ${softLimit ?? 'unknown'}, hard limit ${hardLimit ?? 'unknown'}; when the soft limit is below Services + 1,024 the agent is started through sh -c 'ulimit -n ...' (up to the hard limit)`,
   );
 
-  const goals: GoalCheck[] = [];
   const largest = results.find((r) => r.services === 10_000);
-  const rss10k = largest?.agent ? Math.max(largest.agent.rssIdleMb, largest.agent.rssAfterChangesMb) : null;
-  goals.push({ goal: 'agent RSS <= 150 MB at 10,000 Services', measured: `${num(rss10k, 1)} MB`, met: rss10k === null ? null : rss10k <= 150 });
   const compileMs = largest?.compile?.fullMs ?? reference?.fullMs ?? null;
-  goals.push({ goal: 'compile of 10,000 Services / 100,000 endpoints < 1 s', measured: `${num(compileMs)} ms (bench/compile.ts: ${num(reference?.fullMs)} ms)`, met: compileMs === null ? null : compileMs < 1000 && (reference?.fullMs ?? 0) < 1000 });
+  const goals: GoalCheck[] = [
+    ...agentGoals(largest?.agent ?? null),
+    { goal: 'compile of 10,000 Services / 100,000 endpoints < 1 s', measured: `${num(compileMs)} ms (bench/compile.ts: ${num(reference?.fullMs)} ms)`, met: compileMs === null ? null : compileMs < 1000 && (reference?.fullMs ?? 0) < 1000 },
+  ];
   return { suite: 'scale', notes, tables, goals, data: { results, reference } };
 }
