@@ -8,7 +8,7 @@
  *
  * Planning is pure; `network-policy-writer.ts` applies a plan.
  */
-import { AGENT_POD_SELECTOR, MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../kube/labels.js';
+import { AGENT_POD_SELECTOR, MANAGED_BY_LABEL, MANAGED_BY_PLEXUS, type ManagedMetadata } from '../kube/labels.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
 import type { RawObject } from '../model/snapshot.js';
 
@@ -19,12 +19,7 @@ export const POLICY_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_PLEXUS}`;
 export interface MeshNetworkPolicy {
   readonly apiVersion: 'networking.k8s.io/v1';
   readonly kind: 'NetworkPolicy';
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace: string;
-    readonly labels: Readonly<Record<string, string>>;
-    readonly annotations: Readonly<Record<string, string>>;
-  };
+  readonly metadata: ManagedMetadata;
   readonly spec: {
     readonly podSelector: { readonly matchLabels: Readonly<Record<string, string>> };
     readonly policyTypes: readonly ['Ingress'];

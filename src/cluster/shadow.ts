@@ -12,7 +12,7 @@ import { portKey, type Allocation, type MeshConfig, type PortProtocol } from '..
 import type { RawObject } from '../model/snapshot.js';
 import { ApiClient, KubeApiError } from '../kube/api-client.js';
 import type { OwnName } from '../dns/own-names.js';
-import { AGENT_POD_SELECTOR, MANAGED_BY_LABEL, MANAGED_BY_PLEXUS, SHADOW_OF_NAME, SHADOW_OF_NAMESPACE } from '../kube/labels.js';
+import { AGENT_POD_SELECTOR, MANAGED_BY_LABEL, MANAGED_BY_PLEXUS, SHADOW_OF_NAME, SHADOW_OF_NAMESPACE, type ManagedMetadata } from '../kube/labels.js';
 
 export interface ShadowPort {
   readonly name: string;
@@ -25,12 +25,7 @@ export interface ShadowPort {
 export interface ShadowService {
   readonly apiVersion: 'v1';
   readonly kind: 'Service';
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace: string;
-    readonly labels: Readonly<Record<string, string>>;
-    readonly annotations: Readonly<Record<string, string>>;
-  };
+  readonly metadata: ManagedMetadata;
   readonly spec: {
     readonly type: 'ClusterIP';
     readonly selector: Readonly<Record<string, string>>;

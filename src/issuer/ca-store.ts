@@ -116,22 +116,19 @@ export interface CleanupResult {
 /** `plexus cleanup`: delete the CA Secret and the bundle, but only when Plexus made them. */
 export async function deleteCa(core: CoreV1Api, namespace: string): Promise<CleanupResult> {
   const result: CleanupResult = { deleted: [], kept: [] };
-  const owned = (labels: Record<string, string> | undefined): boolean => labels?.[MANAGED_BY_LABEL] === MANAGED_BY_PLEXUS;
-  const secret = await readOrNull(() => core.readNamespacedSecret({ namespace, name: CA_SECRET_NAME }));
-  if (secret !== null) {
-    const name = `Secret ${namespace}/${CA_SECRET_NAME}`;
-    if (owned(secret.metadata?.labels)) {
-      await readOrNull(() => core.deleteNamespacedSecret({ namespace, name: CA_SECRET_NAME }));
-      result.deleted.push(name);
-    } else result.kept.push(name);
-  }
-  const map = await readOrNull(() => core.readNamespacedConfigMap({ namespace, name: CA_BUNDLE_CONFIGMAP_NAME }));
-  if (map !== null) {
-    const name = `ConfigMap ${namespace}/${CA_BUNDLE_CONFIGMAP_NAME}`;
-    if (owned(map.metadata?.labels)) {
-      await readOrNull(() => core.deleteNamespacedConfigMap({ namespace, name: CA_BUNDLE_CONFIGMAP_NAME }));
-      result.deleted.push(name);
-    } else result.kept.push(name);
-  }
+  const deleteOwned = async (what: string, read: () => Promise<V1Secret | V1ConfigMap>, remove: () => Promise<unknown>): Promise<void> => {
+    const object = await readOrNull(read);
+    if (object === null) return;
+    if (object.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_PLEXUS) {
+      await readOrNull(remove);
+      result.deleted.push(what);
+    } else result.kept.push(what);
+  };
+  await deleteOwned(`Secret ${namespace}/${CA_SECRET_NAME}`,
+    () => core.readNamespacedSecret({ namespace, name: CA_SECRET_NAME }),
+    () => core.deleteNamespacedSecret({ namespace, name: CA_SECRET_NAME }));
+  await deleteOwned(`ConfigMap ${namespace}/${CA_BUNDLE_CONFIGMAP_NAME}`,
+    () => core.readNamespacedConfigMap({ namespace, name: CA_BUNDLE_CONFIGMAP_NAME }),
+    () => core.deleteNamespacedConfigMap({ namespace, name: CA_BUNDLE_CONFIGMAP_NAME }));
   return result;
 }

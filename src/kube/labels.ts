@@ -1,7 +1,15 @@
-/** Labels and annotations Plexus puts on (and selects) Kubernetes objects. */
+/** Labels and annotations Plexus puts on (and selects) Kubernetes objects, and the metadata of the objects it owns. */
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_PLEXUS = 'plexus';
+
+/** The metadata of an object Plexus writes and owns (a shadow Service, a NetworkPolicy). */
+export interface ManagedMetadata {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
 
 /** Selects the agent pods (as labelled by manifests/40-daemonset.yaml). */
 export const AGENT_POD_SELECTOR: Readonly<Record<string, string>> = {

@@ -7,19 +7,20 @@
  *   of that port's destinations scheduled on this node; anything else is refused, so the tunnel is
  *   no open relay.
  * - TCP and h2c ports are authorized per stream (L4): rules without HTTP matches grant them.
- * - HTTP ports are served by a Node HTTP server fed the stream: each request target is normalised
- *   (node-agent/http/request-target.ts, the agent's path policy; 400 when it cannot be read one way
- *   only), checked against the port's TrafficTarget rules (HTTPRouteGroup matches) with the
- *   stream's identity, then forwarded as normalised to the pod on a keep-alive connection.
+ * - HTTP ports: each request on the stream is parsed with the data plane's parser, its target
+ *   normalised (the agent's path policy; 400 when it cannot be read one way only), checked against
+ *   the port's TrafficTarget rules (HTTPRouteGroup matches) with the stream's identity, then
+ *   forwarded as normalised to the pod on the stream's own pod connection (http-gate.ts).
  */
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { MeshConfig, MeshPort, MeshService } from '../routing/mesh-config.js';
 import { portKey } from '../routing/mesh-config.js';
-import { checkTargetCharacters, normalizeTarget, type PathPolicy, type RequestTarget } from '../node-agent/http/request-target.js';
+import { DEFAULT_HTTP_LIMITS } from '../node-agent/http/limits.js';
+import type { PathPolicy } from '../node-agent/http/request-target.js';
 import { compileAccessRules, type AccessCheck } from '../node-agent/runtime/access-rules.js';
 import type { HttpRequestInfo } from '../node-agent/runtime/types.js';
+import { type GateOptions, serveHttpStream } from './http-gate.js';
 import type { SecureMetrics } from './metrics.js';
 import { formatAuthority, type TunnelTarget } from './tunnel/protocol.js';
 import type { TunnelDecision } from './tunnel/server.js';
@@ -34,10 +35,9 @@ interface PortEntry {
   readonly access: AccessCheck;
 }
 
-interface StreamContext {
-  readonly identity: string | null;
-  readonly target: TunnelTarget;
-}
+/** An idle HTTP stream is closed after this long (as a keep-alive client connection). */
+const HTTP_STREAM_IDLE_MS = 60_000;
+const POD_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface DestinationOptions {
   readonly nodeName: string;
@@ -53,15 +53,14 @@ export interface DestinationOptions {
 
 export class DestinationPolicy {
   readonly #options: DestinationOptions;
+  readonly #gate: GateOptions;
+  /** HTTP streams being served (each with its pod connection). */
+  readonly #streams = new Set<Duplex>();
   #ports = new Map<string, PortEntry>();
-  readonly #streams = new WeakMap<object, StreamContext>();
-  readonly #http: Server;
-  readonly #agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
 
   constructor(options: DestinationOptions) {
     this.#options = options;
-    this.#http = createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.#onRequest(req, res));
-    this.#http.on('clientError', (_err, socket) => socket.destroy());
+    this.#gate = { paths: options.paths, maxHeaderBytes: DEFAULT_HTTP_LIMITS.maxHeaderBytes, idleTimeoutMs: HTTP_STREAM_IDLE_MS, connectTimeoutMs: POD_CONNECT_TIMEOUT_MS };
   }
 
   /** The config every new stream and request is judged by (TrafficTarget changes apply at once). */
@@ -86,7 +85,7 @@ export class DestinationPolicy {
       return { allowed: false, reason: `${endpoint} is not an endpoint of ${entry.key} on node ${this.#options.nodeName}`, destination };
     }
     if (entry.port.trafficType === 'udp') return { allowed: false, reason: 'UDP is not carried by the tunnel', destination };
-    // HTTP ports: the stream only opens the way; each request on it is authorized in #onRequest.
+    // HTTP ports: the stream only opens the way; each request on it is authorized in #judge.
     if (entry.port.trafficType === 'http' && entry.port.scheme === 'http') {
       return { allowed: true, reason: 'HTTP: authorized per request', destination, perRequest: true };
     }
@@ -97,16 +96,19 @@ export class DestinationPolicy {
   readonly deliver = (identity: string | null, target: TunnelTarget): ((stream: Duplex) => void) | null => {
     const entry = target.service === null ? undefined : this.#ports.get(target.service);
     if (entry === undefined || entry.port.trafficType !== 'http' || entry.port.scheme !== 'http') return null;
+    const key = entry.key;
+    const judge = (request: HttpRequestInfo): string | null => this.#judge(identity, key, request);
     return (stream) => {
-      this.#streams.set(stream, { identity, target });
-      this.#http.emit('connection', stream);
+      this.#streams.add(stream);
+      stream.once('close', () => this.#streams.delete(stream));
+      serveHttpStream(stream, target.host, target.port, judge, this.#gate);
     };
   };
 
+  /** Cuts the HTTP streams still open, and their pod connections. */
   close(): void {
-    this.#http.close();
-    this.#http.closeAllConnections();
-    this.#agent.destroy();
+    for (const stream of this.#streams) stream.destroy();
+    this.#streams.clear();
   }
 
   #decide(entry: PortEntry, identity: string | null, request: HttpRequestInfo | null): TunnelDecision {
@@ -117,65 +119,16 @@ export class DestinationPolicy {
     return { allowed: verdict.allowed, reason: verdict.reason, destination };
   }
 
-  #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const context = this.#streams.get(req.socket);
-    const target = context?.target;
-    const entry = target?.service == null ? undefined : this.#ports.get(target.service);
-    if (context === undefined || target === undefined || entry === undefined) {
-      res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden: the Service port is no longer meshed here\n');
-      return;
-    }
-    const method = (req.method ?? 'GET').toUpperCase();
-    let normalized: RequestTarget;
-    try {
-      checkTargetCharacters(req.url ?? '/');
-      normalized = normalizeTarget(req.url ?? '/', method, this.#options.paths);
-    } catch (err) {
-      const body = `bad request: ${err instanceof Error ? err.message : String(err)}\n`;
-      res.writeHead(400, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
-      return;
-    }
-    // Authorized and forwarded as normalised: the pod sees the path the rule was checked against.
-    const url = normalized.target;
-    const query = url.indexOf('?');
-    const info: HttpRequestInfo = {
-      method,
-      path: normalized.path,
-      query: query === -1 ? '' : url.slice(query + 1),
-      header: (name) => {
-        const value = req.headers[name];
-        return Array.isArray(value) ? value.join(', ') : value;
-      },
-    };
-    const decision = this.#decide(entry, context.identity, info);
-    this.#options.metrics.authorization(context.identity ?? 'plaintext', decision.destination, decision.allowed);
-    if (!decision.allowed) {
-      this.#options.logger.info({ source: context.identity, destination: entry.key, method: info.method, path: info.path, reason: decision.reason },
-        'tunnel: request refused');
-      const body = `forbidden: ${decision.reason}\n`;
-      res.writeHead(403, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) }).end(body);
-      return;
-    }
-    const upstream = httpRequest({
-      host: target.host, port: target.port, method: req.method, path: url, agent: this.#agent,
-      // An absolute-form target's authority replaces Host, as on the source side.
-      headers: normalized.authority === null ? req.headers : { ...req.headers, host: normalized.authority },
-    }, (response) => {
-      res.writeHead(response.statusCode ?? 502, response.statusMessage, response.rawHeaders);
-      response.pipe(res);
-    });
-    upstream.on('error', (err) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const body = `bad gateway: pod ${formatAuthority(target.host, target.port)}: ${err.message}\n`;
-      res.writeHead(502, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) }).end(body);
-    });
-    res.once('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    req.pipe(upstream);
+  /** One request of an HTTP stream, by the config of now: null when allowed, else why not. */
+  #judge(identity: string | null, key: string, request: HttpRequestInfo): string | null {
+    const entry = this.#ports.get(key);
+    if (entry === undefined) return 'the Service port is no longer meshed here';
+    const decision = this.#decide(entry, identity, request);
+    this.#options.metrics.authorization(identity ?? 'plaintext', decision.destination, decision.allowed);
+    if (decision.allowed) return null;
+    this.#options.logger.info({ source: identity, destination: key, method: request.method, path: request.path, reason: decision.reason },
+      'tunnel: request refused');
+    return decision.reason;
   }
 }
 

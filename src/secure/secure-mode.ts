@@ -23,7 +23,6 @@ import type { SecureMetrics } from './metrics.js';
 import { PromSecureMetrics } from './prom-metrics.js';
 import { TunnelClient, type TunnelPeer } from './tunnel/client.js';
 import { formatAuthority } from './tunnel/protocol.js';
-import { OutboundRelay } from './tunnel/relay.js';
 import { TunnelServer } from './tunnel/server.js';
 import { nodeIdentity, type IssuedCert } from './workload-cert.js';
 
@@ -98,7 +97,6 @@ export class SecureMode {
   readonly #pods: PodsOfNode;
   readonly #store: CertificateStore;
   readonly #client: TunnelClient;
-  readonly #relay: OutboundRelay;
   readonly #policy: DestinationPolicy;
   readonly #metrics: PromSecureMetrics;
   #server: TunnelServer | null = null;
@@ -123,11 +121,6 @@ export class SecureMode {
       trustBundle: () => this.#credentials.trustBundle(),
       trustDomain: options.trustDomain,
     });
-    this.#relay = new OutboundRelay((request) => {
-      const peer = this.#peer(request.node);
-      if (peer === null) return Promise.reject(new Error(`no tunnel peer for node ${request.node}`));
-      return this.#client.openStream(request.identity, peer, { host: request.host, port: request.port, service: request.service });
-    }, logger);
     this.#policy = new DestinationPolicy({ nodeName, acl: options.acl, paths: options.paths, logger, metrics });
   }
 
@@ -165,7 +158,6 @@ export class SecureMode {
       throw new Error(`tunnel: cannot listen on ${formatAuthority(this.#options.tunnelAddress, this.#options.tunnelPort)}: ${err.message} (see --tunnel-port)`);
     });
     this.#server = server;
-    await this.#relay.listen();
     this.#store.start();
     this.#credentials.start(() => this.#onCaChange());
     logger.info({ address: this.#options.tunnelAddress, port: server.address?.port, trustDomain: this.#options.trustDomain, nodeName,
@@ -205,14 +197,16 @@ export class SecureMode {
     if (peer.plain === true) return DIRECT;
     if (source === null) return { kind: 'refused', reason: 'secure mode: the caller is not a known pod of this node, so it has no identity (fail closed)' };
     const identity = identityKey(source);
+    if (this.#store.get(identity) === undefined) return { kind: 'refused', reason: `secure mode: no certificate held for ${identity} yet (fail closed)` };
     const { service, port: meshPort } = port;
-    const serviceKey = `${service.namespace}/${service.name}:${meshPort.port}/${meshPort.protocol}`;
-    const request = { identity, node: endpoint.nodeName, host: endpoint.ip, port: endpoint.port, service: serviceKey };
+    const tunnelPeer: TunnelPeer = { host: peer.host, port: peer.port, nodeName: endpoint.nodeName };
+    const target = { host: endpoint.ip, port: endpoint.port, service: `${service.namespace}/${service.name}:${meshPort.port}/${meshPort.protocol}` };
     return {
       kind: 'via',
-      // One pool per (identity, endpoint): a pooled connection never carries another identity.
+      // One pool per (identity, endpoint): a pooled connection (a tunnel stream) never carries another identity.
       key: `${identity}|${endpoint.nodeName}|${formatAuthority(endpoint.ip, endpoint.port)}`,
-      connect: () => this.#relay.connect(request),
+      // Called at once by the pool: the certificate checked above is the one the stream presents.
+      connect: () => this.#client.stream(identity, tunnelPeer, target),
     };
   };
 
@@ -254,16 +248,10 @@ export class SecureMode {
     await this.#server?.close();
     this.#client.close();
     this.#policy.close();
-    await this.#relay.close();
   }
 
   #certificates(): IssuedCert[] {
     return this.#store.identities().map((identity) => this.#store.get(identity)).filter((cert): cert is IssuedCert => cert !== undefined);
-  }
-
-  #peer(node: string): TunnelPeer | null {
-    const address = this.#options.peers.get(node);
-    return address === undefined || address.plain === true ? null : { host: address.host, port: address.port, nodeName: node };
   }
 
   /** A rotation or retirement: the new trust bundle applies to new connections, and every certificate moves to the new root now. */

@@ -4,7 +4,8 @@
  *
  * - PLEXUS_TEST_KUBECONFIG=PATH: that cluster (kind, k3d, ...). PLEXUS_TEST_IMAGE names the agent
  *   image already loaded into it and PLEXUS_TEST_TOOLS_IMAGE the client image (test/cluster/README.md).
- * - otherwise the kit at PLEXUS_TEST_KUBE_KIT or <repo>/../shared/kube, when it exists: the runner
+ * - otherwise the kit at PLEXUS_TEST_KUBE_KIT or ../shared/kube beside this checkout (or beside the
+ *   local repository it was cloned from, as in CI's clean clone), when it exists: the runner
  *   takes the lock $KUBE_STATE/plexus-test-cluster.lock (one test:cluster run per cluster), starts
  *   the node (`up --node`), resets the cluster, builds the image from a clean copy of HEAD.
  * - otherwise: one line saying why it skips, exit 0.
@@ -69,9 +70,24 @@ function external(kubeconfig: string): ClusterTarget {
   return { kubeconfig, kubectl: process.env.PLEXUS_TEST_KUBECTL ?? 'kubectl', image, toolsImage, kit: null };
 }
 
+/**
+ * The repository this checkout was cloned from, when that is a folder on this machine (a CI's
+ * clean clone of a working checkout), else null.
+ */
+function localOrigin(): string | null {
+  const out = spawnSync('git', ['config', '--get', 'remote.origin.url'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const url = out.status === 0 ? out.stdout.trim().replace(/^file:\/\//, '').replace(/\/\.git\/?$/, '') : '';
+  return url.startsWith('/') && existsSync(url) ? url : null;
+}
+
+/** The kit: PLEXUS_TEST_KUBE_KIT, else ../shared/kube beside this checkout or beside the one it was cloned from. */
 function kitDir(): string | null {
-  const dir = resolve(process.env.PLEXUS_TEST_KUBE_KIT ?? join(REPO_ROOT, '..', 'shared', 'kube'));
-  return existsSync(join(dir, 'up')) ? dir : null;
+  const explicit = process.env.PLEXUS_TEST_KUBE_KIT;
+  const origin = localOrigin();
+  const candidates = explicit !== undefined && explicit !== ''
+    ? [explicit]
+    : [REPO_ROOT, ...(origin === null ? [] : [origin])].map((repo) => join(repo, '..', 'shared', 'kube'));
+  return candidates.map((dir) => resolve(dir)).find((dir) => existsSync(join(dir, 'up'))) ?? null;
 }
 
 /**

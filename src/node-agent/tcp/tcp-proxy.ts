@@ -10,7 +10,7 @@
 import { connect, type Socket } from 'node:net';
 import { EndpointAttempts } from '../attempt/endpoint-attempts.js';
 import type { ConnectionHandler, CurrentPort } from '../listeners/connection-handler.js';
-import type { Dialer, UpstreamPath } from '../runtime/dialer.js';
+import type { Dialer, UpstreamPath, UpstreamSocket } from '../runtime/dialer.js';
 import { normalizeIp } from '../runtime/ip.js';
 import type { AuthzResult, BackendRuntime, EndpointRuntime, PortRuntime } from '../runtime/types.js';
 import type { ConnectionRecord, Telemetry } from '../telemetry/types.js';
@@ -114,7 +114,7 @@ class TcpProxy implements ConnectionHandler {
 }
 
 type ConnectResult =
-  | { readonly kind: 'connected'; readonly upstream: Socket; readonly endpoint: EndpointRuntime }
+  | { readonly kind: 'connected'; readonly upstream: UpstreamSocket; readonly endpoint: EndpointRuntime }
   /** Every attempt failed; `endpoint` = the last one tried, null when there was none to try. */
   | { readonly kind: 'failed'; readonly endpoint: EndpointRuntime | null }
   | { readonly kind: 'client-gone'; readonly endpoint: EndpointRuntime };
@@ -169,12 +169,13 @@ class UpstreamConnector extends EndpointAttempts {
       this.done({ kind: 'failed', endpoint });
       return;
     }
-    const upstream = path.kind === 'via'
-      ? path.connect().setNoDelay(true).setTimeout(this.timeoutMs)
+    const upstream: UpstreamSocket = path.kind === 'via'
+      ? path.connect()
       : connect({
         host: endpoint.endpoint.ip, port: endpoint.endpoint.port, noDelay: true, allowHalfOpen: true,
         timeout: this.timeoutMs,
       });
+    if (path.kind === 'via') upstream.setTimeout(this.timeoutMs);
     let settled = false;
     const settle = (): void => {
       settled = true;
@@ -213,7 +214,7 @@ class UpstreamConnector extends EndpointAttempts {
  * Bytes flow both ways; an end from one side ends the other's writes (half-close). `closed` is
  * called once, after both sockets closed, with the side that failed first (null: clean end).
  */
-function pipeBothWays(client: Socket, upstream: Socket, closed: (failure: 'client' | 'upstream' | null) => void): void {
+function pipeBothWays(client: Socket, upstream: UpstreamSocket, closed: (failure: 'client' | 'upstream' | null) => void): void {
   let failure: 'client' | 'upstream' | null = null;
   let open = 2;
   const failed = (side: 'client' | 'upstream') => (): void => {
@@ -228,9 +229,9 @@ function pipeBothWays(client: Socket, upstream: Socket, closed: (failure: 'clien
   upstream.on('error', failed('upstream'));
   // A side that closes before both its directions ended (reset, or cut by `destroy()`) takes
   // the other one down with it; a clean close leaves the other side to flush what it holds.
-  const cut = (socket: Socket, hadError: boolean): boolean => hadError || !socket.readableEnded || !socket.writableFinished;
-  client.once('close', (hadError) => (cut(client, hadError) ? failed('client')() : undefined));
-  upstream.once('close', (hadError) => (cut(upstream, hadError) ? failed('upstream')() : undefined));
+  const cut = (socket: Socket | UpstreamSocket, hadError: boolean): boolean => hadError === true || !socket.readableEnded || !socket.writableFinished;
+  client.once('close', (hadError: boolean) => (cut(client, hadError) ? failed('client')() : undefined));
+  upstream.once('close', (hadError?: boolean) => (cut(upstream, hadError === true) ? failed('upstream')() : undefined));
   client.once('close', onClose);
   upstream.once('close', onClose);
   client.pipe(upstream);

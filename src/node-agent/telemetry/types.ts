@@ -3,8 +3,8 @@
  * UDP flow. The telemetry sink turns records into Prometheus metrics (bounded labels: no pod IPs,
  * no paths) and access-log lines.
  */
-export interface RequestRecord {
-  readonly protocol: 'http' | 'h2c' | 'websocket';
+/** Who called which Service, and who answered: what a request's and a connection's record share. */
+export interface FlowParties {
   /** '' when the caller is not a known pod. */
   readonly sourceNamespace: string;
   /** `namespace/serviceAccount`, or null for an unknown caller. */
@@ -17,6 +17,10 @@ export interface RequestRecord {
   readonly backend: string | null;
   /** `ip:port` of the endpoint that answered (logs only, never a metric label). */
   readonly endpoint: string | null;
+}
+
+export interface RequestRecord extends FlowParties {
+  readonly protocol: 'http' | 'h2c' | 'websocket';
   readonly method: string;
   readonly path: string;
   /** HTTP status sent to the client; 0 when the client went away before a status was sent. */
@@ -31,16 +35,8 @@ export interface RequestRecord {
   readonly traceId: string;
 }
 
-export interface ConnectionRecord {
+export interface ConnectionRecord extends FlowParties {
   readonly protocol: 'tcp' | 'udp';
-  readonly sourceNamespace: string;
-  readonly sourceIdentity: string | null;
-  readonly sourceIp: string;
-  readonly destinationNamespace: string;
-  readonly destinationService: string;
-  readonly destinationPort: number;
-  readonly backend: string | null;
-  readonly endpoint: string | null;
   /** 'closed' (normal end), 'denied' (ACL), 'no-endpoint', 'error', 'idle-timeout'. */
   readonly outcome: 'closed' | 'denied' | 'no-endpoint' | 'error' | 'idle-timeout';
   readonly bytesIn: number;

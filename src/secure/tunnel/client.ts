@@ -79,26 +79,49 @@ export class TunnelClient {
     let pooled: PooledSession;
     // A session may start closing (renewal, GOAWAY) while this call waits for it: take the next one.
     for (let attempt = 0; ; attempt++) {
-      const cert = this.#options.certificate(source);
-      if (cert === undefined) throw new TunnelError(`no certificate held for ${source}`, 0);
-      pooled = this.#session(source, peer, cert);
+      pooled = this.#session(source, peer, this.#certificateOf(source));
       await pooled.ready;
       if (!pooled.session.closed && !pooled.session.destroyed) break;
       if (attempt === 2) throw new TunnelError(`tunnel to ${peer.nodeName} (${peer.host}:${peer.port}) keeps closing`, 0);
     }
+    return awaitResponse(this.#request(pooled, target), this.#options.timeoutMs ?? 10_000);
+  }
+
+  /**
+   * The same stream, returned at once for the data plane's dialer (which is synchronous; its
+   * session may still be connecting): like a socket, it emits `connect` once the destination
+   * answered 200, and is destroyed with a TunnelError when refused. Throws a TunnelError when no
+   * certificate is held for `source`.
+   */
+  stream(source: string, peer: TunnelPeer, target: TunnelTarget): ClientHttp2Stream {
+    const stream = this.#request(this.#session(source, peer, this.#certificateOf(source)), target);
+    stream.once('response', (headers) => {
+      const status = Number(headers[h2.HTTP2_HEADER_STATUS]);
+      if (status === 200) stream.emit('connect');
+      else stream.destroy(new TunnelError(refusal(status, headers[REASON_HEADER]), status));
+    });
+    return stream;
+  }
+
+  #certificateOf(source: string): IssuedCert {
+    const cert = this.#options.certificate(source);
+    if (cert === undefined) throw new TunnelError(`no certificate held for ${source}`, 0);
+    return cert;
+  }
+
+  #request(pooled: PooledSession, target: TunnelTarget): ClientHttp2Stream {
     const headers: Record<string, string> = {
       [h2.HTTP2_HEADER_METHOD]: 'CONNECT',
       [h2.HTTP2_HEADER_AUTHORITY]: formatAuthority(target.host, target.port),
     };
     if (target.service !== null) headers[SERVICE_HEADER] = target.service;
     const stream = pooled.session.request(headers, { endStream: false });
-    const owner = pooled;
-    owner.active++;
+    pooled.active++;
     stream.once('close', () => {
-      owner.active--;
-      if (owner.retired && owner.active === 0) owner.session.close();
+      pooled.active--;
+      if (pooled.retired && pooled.active === 0) pooled.session.close();
     });
-    return awaitResponse(stream, this.#options.timeoutMs ?? 10_000);
+    return stream;
   }
 
   /** Ends every session (streams in flight are cut). */
@@ -187,12 +210,15 @@ function awaitResponse(stream: ClientHttp2Stream, timeoutMs: number): Promise<Du
         resolve(stream);
         return;
       }
-      const reason = headers[REASON_HEADER];
       stream.resume(); // drain and let it end
-      fail(new TunnelError(`tunnel stream refused (${status}): ${typeof reason === 'string' ? reason : 'no reason given'}`, status));
+      fail(new TunnelError(refusal(status, headers[REASON_HEADER]), status));
     });
     const onClose = (): void => fail(new TunnelError(`tunnel stream closed before an answer (code ${stream.rstCode ?? 'none'})`, 0));
     stream.once('close', onClose);
     stream.once('error', () => {}); // its close follows and reports it
   });
+}
+
+function refusal(status: number, reason: string | string[] | undefined): string {
+  return `tunnel stream refused (${status}): ${typeof reason === 'string' ? reason : 'no reason given'}`;
 }

@@ -8,8 +8,8 @@ import { parse } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
-import { FakeApiServer } from '../../fake-apiserver/server.js';
-import { kubeconfigFor, writeKubeconfig } from '../../fake-apiserver/kubeconfig.js';
+import { writeKubeconfig } from '../../fake-apiserver/kubeconfig.js';
+import { apiServerPerTest } from '../../helpers/api-server-per-test.js';
 import { FIXTURES, PLEXUS_ARGV, REPO_ROOT } from '../../helpers/paths.js';
 import { shadowServiceName } from '../../../src/dns/shadow-name.js';
 import { SHADOW_OF_NAME, SHADOW_OF_NAMESPACE, MANAGED_BY_LABEL, MANAGED_BY_PLEXUS } from '../../../src/kube/labels.js';
@@ -74,76 +74,71 @@ async function seedMesh(kc: KubeConfig, meshNamespace = 'plexus'): Promise<void>
 describe('plexus prepare / cleanup / check against the fake API server', function () {
   // Each case starts the real binary several times; a loaded 2-core machine needs the room.
   this.timeout(300_000);
-  let server: FakeApiServer;
-  let kc: KubeConfig;
+  const api = apiServerPerTest({ bookmarkIntervalMs: 60_000 });
   let dir: string;
   let kubeconfig: string;
 
   beforeEach(async () => {
-    server = new FakeApiServer({ bookmarkIntervalMs: 60_000 });
-    await server.start();
-    kc = kubeconfigFor(server);
     dir = mkdtempSync(join(tmpdir(), 'plexus-install-'));
-    kubeconfig = writeKubeconfig(server, join(dir, 'kubeconfig'));
+    kubeconfig = writeKubeconfig(api.server, join(dir, 'kubeconfig'));
   });
   afterEach(async () => {
-    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('prepare twice, then cleanup twice: the second of each changes nothing; the Corefile comes back byte-exact', async () => {
     const original = readFileSync(join(FIXTURES, 'corefiles', 'k3s.Corefile'), 'utf8');
-    await seedCoreDns(kc, { corefile: original });
-    await seedMesh(kc);
+    await seedCoreDns(api.kc, { corefile: original });
+    await seedMesh(api.kc);
 
     const first = await plexus(['prepare', '--kubeconfig', kubeconfig]);
     expect(first.code, first.stderr).to.equal(0);
     expect(first.stdout).to.match(/patched ConfigMap kube-system\/coredns/);
-    const patched = await readState(kc);
+    const patched = await readState(api.kc);
     expect(patched.corefile).to.include('^web--canary\\.shop\\.plexus\\.?$');
 
     expect(patched.template).to.have.property('plexus.dev/corefile-hash');
 
-    const writesBefore = server.writes().length;
+    const writesBefore = api.server.writes().length;
     const second = await plexus(['prepare', '--kubeconfig', kubeconfig]);
     expect(second.code, second.stderr).to.equal(0);
     expect(second.stdout).to.match(/nothing written, nothing restarted/);
-    expect(server.writes().slice(writesBefore), 'the second prepare writes nothing').to.deep.equal([]);
-    expect((await readState(kc)).deploymentVersion).to.equal(patched.deploymentVersion);
+    expect(api.server.writes().slice(writesBefore), 'the second prepare writes nothing').to.deep.equal([]);
+    expect((await readState(api.kc)).deploymentVersion).to.equal(patched.deploymentVersion);
 
-    await seedAgentLeftovers(kc, 'plexus');
+    await seedAgentLeftovers(api.kc, 'plexus');
     const cleaned = await plexus(['cleanup', '--kubeconfig', kubeconfig]);
     expect(cleaned.code, cleaned.stderr).to.equal(0);
     expect(cleaned.stdout).to.match(/shadow Services: deleted 2/);
     expect(cleaned.stdout).to.match(/^Lease: deleted plexus\/plexus-leader$/m);
     expect(cleaned.stdout).to.match(/^Events: deleted 1$/m);
-    const restored = await readState(kc);
+    const restored = await readState(api.kc);
     expect(restored.corefile).to.equal(original);
     expect(restored.annotations, 'no backup left on the ConfigMap').to.not.have.property('plexus.dev/original-corefile');
     expect(restored.template, 'the roll annotation is gone from the CoreDNS pod template').to.deep.equal({});
-    const core = kc.makeApiClient(CoreV1Api);
+    const core = api.kc.makeApiClient(CoreV1Api);
     expect((await core.listNamespacedService({ namespace: 'plexus' })).items).to.be.empty;
     expect((await core.listNamespacedEvent({ namespace: 'shop' })).items.map((e) => e.metadata.name), "another tool's Event stays").to.deep.equal(['web.other']);
-    expect((await kc.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: 'plexus' })).items).to.be.empty;
+    expect((await api.kc.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: 'plexus' })).items).to.be.empty;
 
-    const writesBeforeAgain = server.writes().length;
+    const writesBeforeAgain = api.server.writes().length;
     const again = await plexus(['cleanup', '--kubeconfig', kubeconfig]);
     expect(again.code, again.stderr).to.equal(0);
     expect(again.stdout).to.match(/shadow Services: none left/);
     expect(again.stdout).to.match(/^Lease: none left$/m);
     expect(again.stdout).to.match(/^Events: none left$/m);
     expect(again.stdout).to.match(/nothing written/);
-    expect(server.writes().slice(writesBeforeAgain), 'the second cleanup writes nothing').to.deep.equal([]);
+    expect(api.server.writes().slice(writesBeforeAgain), 'the second cleanup writes nothing').to.deep.equal([]);
   });
 
   it('--namespace: prepare, check and cleanup work on a mesh namespace other than plexus', async () => {
     const original = readFileSync(join(FIXTURES, 'corefiles', 'kubeadm-1.11.Corefile'), 'utf8');
-    await seedCoreDns(kc, { corefile: original });
-    await seedMesh(kc, 'mesh-x');
-    await seedAgentLeftovers(kc, 'mesh-x');
+    await seedCoreDns(api.kc, { corefile: original });
+    await seedMesh(api.kc, 'mesh-x');
+    await seedAgentLeftovers(api.kc, 'mesh-x');
     const prepared = await plexus(['prepare', '--kubeconfig', kubeconfig, '--namespace', 'mesh-x']);
     expect(prepared.code, prepared.stderr).to.equal(0);
-    const { corefile } = await readState(kc);
+    const { corefile } = await readState(api.kc);
     expect(corefile).to.include('namespaces mesh-x');
     expect(corefile).to.include('.mesh-x.svc.cluster.local.');
     const checked = await plexus(['check', '--kubeconfig', kubeconfig, '--namespace', 'mesh-x']);
@@ -154,19 +149,19 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
     expect(cleaned.code, cleaned.stderr).to.equal(0);
     expect(cleaned.stdout).to.match(/shadow Services: deleted 2 in namespace mesh-x/);
     expect(cleaned.stdout).to.match(/^Lease: deleted mesh-x\/plexus-leader$/m);
-    expect((await readState(kc)).corefile).to.equal(original);
+    expect((await readState(api.kc)).corefile).to.equal(original);
   });
 
   it('cleanup warns while the agents or the issuer still run, and still cleans up', async () => {
-    await seedCoreDns(kc, { corefile: readFileSync(join(FIXTURES, 'corefiles', 'k3s.Corefile'), 'utf8') });
-    await seedMesh(kc);
+    await seedCoreDns(api.kc, { corefile: readFileSync(join(FIXTURES, 'corefiles', 'k3s.Corefile'), 'utf8') });
+    await seedMesh(api.kc);
     const labels = { 'app.kubernetes.io/name': 'plexus', 'app.kubernetes.io/component': 'agent' };
-    await kc.makeApiClient(AppsV1Api).createNamespacedDaemonSet({
+    await api.kc.makeApiClient(AppsV1Api).createNamespacedDaemonSet({
       namespace: 'plexus',
       body: { metadata: { name: 'plexus-agent' }, spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'agent', image: 'ghcr.io/plexus-mesh/plexus:0.1.0' }] } } } },
     });
     const issuerLabels = { 'app.kubernetes.io/name': 'plexus', 'app.kubernetes.io/component': 'issuer' };
-    await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    await api.kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
       namespace: 'plexus',
       body: { metadata: { name: 'plexus-issuer' }, spec: { selector: { matchLabels: issuerLabels }, template: { metadata: { labels: issuerLabels }, spec: { containers: [{ name: 'issuer', image: 'ghcr.io/plexus-mesh/plexus:0.1.0' }] } } } },
     });
@@ -177,8 +172,8 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
   });
 
   it('check prints one line per check and fails until agents, leader and DNS are in place', async () => {
-    await seedCoreDns(kc, { corefile: readFileSync(join(FIXTURES, 'corefiles', 'eks.Corefile'), 'utf8') });
-    await seedMesh(kc);
+    await seedCoreDns(api.kc, { corefile: readFileSync(join(FIXTURES, 'corefiles', 'eks.Corefile'), 'utf8') });
+    await seedMesh(api.kc);
     const before = await plexus(['check', '--kubeconfig', kubeconfig]);
     expect(before.code).to.equal(1);
     expect(before.stdout).to.match(/^ok {4}namespace: plexus exists$/m);
@@ -189,12 +184,12 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
     expect(before.stdout).to.match(/^FAIL {2}leader: no agent holds a current Lease/m);
 
     expect((await plexus(['prepare', '--kubeconfig', kubeconfig])).code).to.equal(0);
-    await kc.makeApiClient(CoordinationV1Api).createNamespacedLease({
+    await api.kc.makeApiClient(CoordinationV1Api).createNamespacedLease({
       namespace: 'plexus',
       body: { metadata: { name: 'plexus-leader' }, spec: { holderIdentity: 'plexus-agent-x7k2p', leaseDurationSeconds: 3600, renewTime: new V1MicroTime() } },
     });
     const labels = { 'app.kubernetes.io/name': 'plexus', 'app.kubernetes.io/component': 'agent' };
-    const apps = kc.makeApiClient(AppsV1Api);
+    const apps = api.kc.makeApiClient(AppsV1Api);
     await apps.createNamespacedDaemonSet({
       namespace: 'plexus',
       body: { metadata: { name: 'plexus-agent' }, spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'agent', image: 'ghcr.io/plexus-mesh/plexus:0.1.0' }] } } } },
@@ -216,7 +211,7 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
   });
 
   it('fails with a clear message, exit code 2, when CoreDNS is KubeDNS; check says why, not "permissions"', async () => {
-    await seedCoreDns(kc, { corefile: '', kubeDns: true });
+    await seedCoreDns(api.kc, { corefile: '', kubeDns: true });
     const run = await plexus(['prepare', '--kubeconfig', kubeconfig]);
     expect(run.code).to.equal(2);
     expect(run.stderr).to.match(/KubeDNS, which Plexus does not support/);
@@ -230,11 +225,11 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
 
   it('check names the foreign mesh-domain block prepare refuses, with a hint about the Corefile', async () => {
     const corefile = readFileSync(join(FIXTURES, 'corefiles', 'foreign', 'plexus-block.Corefile'), 'utf8');
-    await seedCoreDns(kc, { corefile });
+    await seedCoreDns(api.kc, { corefile });
     const run = await plexus(['prepare', '--kubeconfig', kubeconfig]);
     expect(run.code).to.equal(2);
     expect(run.stderr).to.match(/already serves the mesh domain plexus and was not written by Plexus/);
-    expect((await readState(kc)).corefile, 'refused, not clobbered').to.equal(corefile);
+    expect((await readState(api.kc)).corefile, 'refused, not clobbered').to.equal(corefile);
     const checked = await plexus(['check', '--kubeconfig', kubeconfig]);
     expect(checked.stdout).to.match(/^FAIL {2}CoreDNS: .*not written by Plexus.*\n {6}hint: fix the Corefile by hand/m);
     expect(checked.stdout).not.to.match(/CoreDNS: .*\n {6}hint: check the kubeconfig context/);
@@ -242,22 +237,22 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
 
   it('prepare before kubectl apply -f manifests/: patches DNS, skips the mesh CA with a warning, exits 0, and is still idempotent', async () => {
     const original = readFileSync(join(FIXTURES, 'corefiles', 'eks.Corefile'), 'utf8');
-    await seedCoreDns(kc, { corefile: original, image: '602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/coredns:v1.11.3-eksbuild.1' });
+    await seedCoreDns(api.kc, { corefile: original, image: '602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/coredns:v1.11.3-eksbuild.1' });
     const first = await plexus(['prepare', '--kubeconfig', kubeconfig]);
     expect(first.code, first.stderr).to.equal(0);
     expect(first.stdout).to.match(/patched ConfigMap kube-system\/coredns/);
     expect(first.stdout).to.match(/^mesh CA: skipped: no namespace plexus yet/m);
     expect(first.stderr).to.match(/warning: namespace plexus does not exist/);
-    const writesBefore = server.writes().length;
+    const writesBefore = api.server.writes().length;
     const second = await plexus(['prepare', '--kubeconfig', kubeconfig]);
     expect(second.code, second.stderr).to.equal(0);
-    expect(server.writes().slice(writesBefore), 'the second prepare writes nothing').to.deep.equal([]);
+    expect(api.server.writes().slice(writesBefore), 'the second prepare writes nothing').to.deep.equal([]);
     expect((await plexus(['cleanup', '--kubeconfig', kubeconfig])).code).to.equal(0);
-    expect((await readState(kc)).corefile).to.equal(original);
+    expect((await readState(api.kc)).corefile).to.equal(original);
   });
 
   it('check: an SMI CRD serving fewer versions than Plexus reads is a warning with a hint, not ok and not a failure', async () => {
-    const custom = kc.makeApiClient(CustomObjectsApi);
+    const custom = api.kc.makeApiClient(CustomObjectsApi);
     for (const file of readdirSync(join(REPO_ROOT, 'manifests')).filter((f) => f.includes('-crd-'))) {
       const crd = parse(readFileSync(join(REPO_ROOT, 'manifests', file), 'utf8')) as { spec: { versions: { name: string; served: boolean; storage: boolean }[] } };
       // Another mesh's older CRD: only its storage version is served.
@@ -285,7 +280,7 @@ describe('plexus prepare / cleanup / check against the fake API server', functio
   });
 
   it('check piped into a reader that stops early (| head) ends without a stack trace', async () => {
-    await seedCoreDns(kc, { corefile: readFileSync(join(FIXTURES, 'corefiles', 'eks.Corefile'), 'utf8') });
+    await seedCoreDns(api.kc, { corefile: readFileSync(join(FIXTURES, 'corefiles', 'eks.Corefile'), 'utf8') });
     const child = spawn(process.execPath, [...PLEXUS_ARGV, 'check', '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBERNETES_SERVICE_HOST: '' } });
     // The reader is gone before the first line is written.
     child.stdout.destroy();

@@ -1,5 +1,11 @@
 /** Test helper: a fake cluster with a CoreDNS Deployment and its ConfigMaps, seeded through the API. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { FIXTURES } from '../../helpers/paths.js';
+
+/** A Corefile of test/fixtures/corefiles. */
+export const corefileOf = (name: string): string => readFileSync(join(FIXTURES, 'corefiles', name), 'utf8');
 
 export interface CoreDnsSetup {
   readonly corefile: string;

@@ -1,16 +1,11 @@
 /** Own names against the API (fake API server, real client): hosts ConfigMap, CoreDNS mount, Corefile region, cleanup. */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { FakeApiServer } from '../../fake-apiserver/server.js';
-import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
-import { FIXTURES } from '../../helpers/paths.js';
+import { apiServerPerTest } from '../../helpers/api-server-per-test.js';
 import { ClusterDnsError, ORIGINAL_COREFILE_ANNOTATION, cleanupCoreDns, prepareCoreDns } from '../../../src/dns/coredns-api.js';
 import { cleanupOwnNames, prepareOwnNames } from '../../../src/dns/coredns-own-names.js';
-import { readState, seedCoreDns } from './coredns-cluster.js';
+import { corefileOf, readState, seedCoreDns } from './coredns-cluster.js';
 
-const corefileOf = (name: string): string => readFileSync(join(FIXTURES, 'corefiles', name), 'utf8');
 const WEB = { namespace: 'shop', name: 'web', addresses: ['10.96.0.20'] };
 
 /** What manifests/35-own-names.yaml installs. */
@@ -33,32 +28,22 @@ async function mounts(kc: KubeConfig): Promise<{ volumes: string[]; mounts: stri
 }
 
 describe('CoreDNS own names against the API (fake API server, real client)', () => {
-  let server: FakeApiServer;
-  let kc: KubeConfig;
-
-  beforeEach(async () => {
-    server = new FakeApiServer({ bookmarkIntervalMs: 60_000 });
-    await server.start();
-    kc = kubeconfigFor(server);
-  });
-  afterEach(async () => {
-    await server.stop();
-  });
+  const api = apiServerPerTest({ bookmarkIntervalMs: 60_000 });
 
   it('touches nothing while no Service opts in', async () => {
     const original = corefileOf('kubeadm-1.11.Corefile');
-    await seedCoreDns(kc, { corefile: original });
-    const before = await readState(kc);
-    expect(await prepareOwnNames(kc, { meshDomain: 'plexus', names: [] })).to.deep.include({ changed: false, rolled: false });
-    const after = await readState(kc);
+    await seedCoreDns(api.kc, { corefile: original });
+    const before = await readState(api.kc);
+    expect(await prepareOwnNames(api.kc, { meshDomain: 'plexus', names: [] })).to.deep.include({ changed: false, rolled: false });
+    const after = await readState(api.kc);
     expect([after.resourceVersion, after.deploymentVersion]).to.deep.equal([before.resourceVersion, before.deploymentVersion]);
-    expect(await hostsFile(kc)).to.equal(null);
+    expect(await hostsFile(api.kc)).to.equal(null);
   });
 
   it('says which manifest is missing when the hosts ConfigMap is not installed', async () => {
-    await seedCoreDns(kc, { corefile: corefileOf('kubeadm-1.11.Corefile') });
+    await seedCoreDns(api.kc, { corefile: corefileOf('kubeadm-1.11.Corefile') });
     try {
-      await prepareOwnNames(kc, { meshDomain: 'plexus', names: [WEB] });
+      await prepareOwnNames(api.kc, { meshDomain: 'plexus', names: [WEB] });
       expect.fail('prepared without the ConfigMap');
     } catch (err) {
       expect(String(err)).to.match(/plexus-own-names does not exist: apply manifests\/35-own-names\.yaml/);
@@ -67,51 +52,51 @@ describe('CoreDNS own names against the API (fake API server, real client)', () 
 
   it('writes the hosts file, mounts it and adds the hosts line once; later changes rewrite only the hosts file; cleanup undoes the mount and the line', async () => {
     const original = corefileOf('kubeadm-1.11.Corefile');
-    await seedCoreDns(kc, { corefile: original });
-    await seedHostsConfigMap(kc);
-    await prepareCoreDns(kc, { meshDomain: 'plexus', namespace: 'plexus' });
-    const first = await prepareOwnNames(kc, { meshDomain: 'plexus', names: [WEB] });
+    await seedCoreDns(api.kc, { corefile: original });
+    await seedHostsConfigMap(api.kc);
+    await prepareCoreDns(api.kc, { meshDomain: 'plexus', namespace: 'plexus' });
+    const first = await prepareOwnNames(api.kc, { meshDomain: 'plexus', names: [WEB] });
     expect(first).to.deep.include({ changed: true, rolled: true });
-    expect(await hostsFile(kc)).to.include('\n10.96.0.20 web.shop.svc.cluster.local\n');
-    expect(await mounts(kc)).to.deep.equal({
+    expect(await hostsFile(api.kc)).to.include('\n10.96.0.20 web.shop.svc.cluster.local\n');
+    expect(await mounts(api.kc)).to.deep.equal({
       volumes: ['config-volume', 'plexus-own-names'], mounts: ['config-volume:/etc/coredns', 'plexus-own-names:/etc/plexus-own-names'],
     });
-    const patched = await readState(kc);
+    const patched = await readState(api.kc);
     expect(patched.corefile).to.include('hosts /etc/plexus-own-names/hosts {');
     expect(patched.annotations[ORIGINAL_COREFILE_ANNOTATION]).to.equal(original);
 
-    const more = await prepareOwnNames(kc, { meshDomain: 'plexus', names: [WEB, { namespace: 'shop', name: 'cart', addresses: ['10.96.0.21'] }] });
+    const more = await prepareOwnNames(api.kc, { meshDomain: 'plexus', names: [WEB, { namespace: 'shop', name: 'cart', addresses: ['10.96.0.21'] }] });
     expect(more).to.deep.include({ changed: true, rolled: false });
-    expect(await hostsFile(kc)).to.include('10.96.0.21 cart.shop.svc.cluster.local');
-    const after = await readState(kc);
+    expect(await hostsFile(api.kc)).to.include('10.96.0.21 cart.shop.svc.cluster.local');
+    const after = await readState(api.kc);
     expect([after.resourceVersion, after.deploymentVersion]).to.deep.equal([patched.resourceVersion, patched.deploymentVersion]);
 
-    expect(await prepareOwnNames(kc, { meshDomain: 'plexus', names: [] })).to.deep.include({ changed: true, rolled: false });
-    expect(await hostsFile(kc)).not.to.include('svc.cluster.local');
+    expect(await prepareOwnNames(api.kc, { meshDomain: 'plexus', names: [] })).to.deep.include({ changed: true, rolled: false });
+    expect(await hostsFile(api.kc)).not.to.include('svc.cluster.local');
 
-    await cleanupCoreDns(kc);
-    expect(await cleanupOwnNames(kc)).to.deep.include({ changed: true, rolled: true });
-    expect((await readState(kc)).corefile).to.equal(original);
-    expect(await mounts(kc)).to.deep.equal({ volumes: ['config-volume'], mounts: ['config-volume:/etc/coredns'] });
-    expect(await cleanupOwnNames(kc)).to.deep.include({ changed: false, rolled: false });
+    await cleanupCoreDns(api.kc);
+    expect(await cleanupOwnNames(api.kc)).to.deep.include({ changed: true, rolled: true });
+    expect((await readState(api.kc)).corefile).to.equal(original);
+    expect(await mounts(api.kc)).to.deep.equal({ volumes: ['config-volume'], mounts: ['config-volume:/etc/coredns'] });
+    expect(await cleanupOwnNames(api.kc)).to.deep.include({ changed: false, rolled: false });
   });
 
   it('refuses a coredns-custom cluster and a cluster-domain block with its own hosts plugin, with a located reason', async () => {
-    await seedCoreDns(kc, { corefile: corefileOf('k3s.Corefile') });
-    await seedHostsConfigMap(kc);
+    await seedCoreDns(api.kc, { corefile: corefileOf('k3s.Corefile') });
+    await seedHostsConfigMap(api.kc);
     try {
-      await prepareOwnNames(kc, { meshDomain: 'plexus', names: [WEB] });
+      await prepareOwnNames(api.kc, { meshDomain: 'plexus', names: [WEB] });
       expect.fail('k3s Corefile accepted');
     } catch (err) {
       expect(String(err)).to.match(/line 9: .*hosts plugin already/);
     }
-    expect(await mounts(kc)).to.deep.equal({ volumes: ['config-volume'], mounts: ['config-volume:/etc/coredns'] });
+    expect(await mounts(api.kc)).to.deep.equal({ volumes: ['config-volume'], mounts: ['config-volume:/etc/coredns'] });
   });
 
   it('refuses AKS coredns-custom', async () => {
-    await seedCoreDns(kc, { corefile: corefileOf('aks.Corefile'), custom: { 'x.server': '' } });
+    await seedCoreDns(api.kc, { corefile: corefileOf('aks.Corefile'), custom: { 'x.server': '' } });
     try {
-      await prepareOwnNames(kc, { meshDomain: 'plexus', names: [WEB] });
+      await prepareOwnNames(api.kc, { meshDomain: 'plexus', names: [WEB] });
       expect.fail('coredns-custom accepted');
     } catch (err) {
       expect(err).to.be.instanceOf(ClusterDnsError);

@@ -1,7 +1,8 @@
 import { ApisApi, CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, PatchStrategy, setHeaderOptions, type V1Service } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
+import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
+import { apiServerPerTest } from '../../helpers/api-server-per-test.js';
 import { statusOf } from './support.js';
 
 const SPLIT_CRD = {
@@ -25,20 +26,15 @@ function service(name: string, port = 80): V1Service {
 }
 
 describe('fake API server: reads and writes through client-node', () => {
-  let server: FakeApiServer;
+  const api = apiServerPerTest();
   let core: CoreV1Api;
 
-  beforeEach(async () => {
-    server = new FakeApiServer();
-    await server.start();
-    core = kubeconfigFor(server).makeApiClient(CoreV1Api);
-  });
-  afterEach(async () => {
-    await server.stop();
+  beforeEach(() => {
+    core = api.kc.makeApiClient(CoreV1Api);
   });
 
   it('serves discovery, including the versions a registered CRD serves', async () => {
-    const kc = kubeconfigFor(server);
+    const kc = api.kc;
     const groups = await kc.makeApiClient(ApisApi).getAPIVersions();
     const names = groups.groups.map((g) => g.name);
     expect(names).to.include.members(['apps', 'discovery.k8s.io', 'coordination.k8s.io', 'networking.k8s.io', 'apiextensions.k8s.io']);
@@ -51,14 +47,14 @@ describe('fake API server: reads and writes through client-node', () => {
     const after = await kc.makeApiClient(ApisApi).getAPIVersions();
     const split = after.groups.find((g) => g.name === 'split.smi-spec.io');
     expect(split?.versions.map((v) => v.version)).to.deep.equal(['v1alpha4', 'v1alpha2']);
-    const res = await fetch(`${server.url}/apis/split.smi-spec.io/v1alpha2`);
+    const res = await fetch(`${api.server.url}/apis/split.smi-spec.io/v1alpha2`);
     const list = (await res.json()) as { resources: { name: string; kind: string; namespaced: boolean }[] };
     expect(list.resources[0]).to.include({ name: 'trafficsplits', kind: 'TrafficSplit', namespaced: true });
-    expect((await fetch(`${server.url}/apis/split.smi-spec.io/v1alpha1`)).status).to.equal(404);
+    expect((await fetch(`${api.server.url}/apis/split.smi-spec.io/v1alpha1`)).status).to.equal(404);
   });
 
   it('stores custom objects of a served version and reads them through another', async () => {
-    const custom = kubeconfigFor(server).makeApiClient(CustomObjectsApi);
+    const custom = api.kc.makeApiClient(CustomObjectsApi);
     await custom.createClusterCustomObject({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', body: SPLIT_CRD });
     const body = { apiVersion: 'split.smi-spec.io/v1alpha4', kind: 'TrafficSplit', metadata: { name: 'web' }, spec: { service: 'web', backends: [] } };
     const created = (await custom.createNamespacedCustomObject({ group: 'split.smi-spec.io', version: 'v1alpha4', namespace: 'default', plural: 'trafficsplits', body })) as { metadata: { generation: number } };
@@ -98,7 +94,7 @@ describe('fake API server: reads and writes through client-node', () => {
     const noPorts = await statusOf(() => core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'x' }, spec: {} } }));
     expect(noPorts.details?.causes?.map((c) => c.field)).to.include('spec.ports');
 
-    const discovery = kubeconfigFor(server).makeApiClient(DiscoveryV1Api);
+    const discovery = api.kc.makeApiClient(DiscoveryV1Api);
     const loopback = await statusOf(() => discovery.createNamespacedEndpointSlice({
       namespace: 'default',
       body: { metadata: { name: 'web-1' }, addressType: 'IPv4', endpoints: [{ addresses: ['127.0.0.1'] }], ports: [{ port: 80 }] },
@@ -220,12 +216,12 @@ describe('fake API server: reads and writes through client-node', () => {
     const third = await core.listPodForAllNamespaces({ limit: 2, _continue: second.metadata!._continue! });
     expect(names(third)).to.deep.equal(['p4']);
     expect(third.metadata?._continue).to.equal(undefined);
-    server.compact();
+    api.server.compact();
     expect((await statusOf(() => core.listPodForAllNamespaces({ limit: 2, _continue: first.metadata!._continue! }))).code).to.equal(410);
   });
 
   it('serves Leases with optimistic concurrency', async () => {
-    const coordination = kubeconfigFor(server).makeApiClient(CoordinationV1Api);
+    const coordination = api.kc.makeApiClient(CoordinationV1Api);
     const lease = await coordination.createNamespacedLease({ namespace: 'default', body: { metadata: { name: 'leader' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15 } } });
     const taken = await coordination.replaceNamespacedLease({ name: 'leader', namespace: 'default', body: { ...lease, spec: { ...lease.spec, holderIdentity: 'b' } } });
     expect(taken.spec?.holderIdentity).to.equal('b');
@@ -240,11 +236,11 @@ describe('fake API server: reads and writes through client-node', () => {
 
   it('keeps its data and port across stop and restart, and logs writes', async () => {
     await core.createNamespacedService({ namespace: 'default', body: service('web') });
-    const port = server.port;
-    await server.restart();
-    expect(server.port).to.equal(port);
+    const port = api.server.port;
+    await api.server.restart();
+    expect(api.server.port).to.equal(port);
     const read = await core.readNamespacedService({ name: 'web', namespace: 'default' });
     expect(read.metadata?.name).to.equal('web');
-    expect(server.writes().map((w) => `${w.method} ${w.path} ${w.status}`)).to.deep.equal(['POST /api/v1/namespaces/default/services 201']);
+    expect(api.server.writes().map((w) => `${w.method} ${w.path} ${w.status}`)).to.deep.equal(['POST /api/v1/namespaces/default/services 201']);
   });
 });

@@ -1,7 +1,7 @@
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
+import { apiServerPerTest } from '../../helpers/api-server-per-test.js';
 import { statusOf } from './support.js';
 
 const CRD = {
@@ -19,16 +19,11 @@ async function raw(server: FakeApiServer, method: string, path: string, body?: u
 }
 
 describe('fake API server: what the real server rejects or does differently', () => {
-  let server: FakeApiServer;
+  const api = apiServerPerTest();
   let core: CoreV1Api;
 
-  beforeEach(async () => {
-    server = new FakeApiServer();
-    await server.start();
-    core = kubeconfigFor(server).makeApiClient(CoreV1Api);
-  });
-  afterEach(async () => {
-    await server.stop();
+  beforeEach(() => {
+    core = api.kc.makeApiClient(CoreV1Api);
   });
 
   it('validates Service ports like ValidateService: duplicates, target port names, ExternalName ports', async () => {
@@ -65,7 +60,7 @@ describe('fake API server: what the real server rejects or does differently', ()
     }
     const ok = await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'cm', labels: { 'app.kubernetes.io/name': 'My_App.1', empty: '' }, annotations: { 'plexus.dev/shadow-of-name': 'anything / goes here' } } } });
     expect(ok.metadata?.labels).to.deep.equal({ 'app.kubernetes.io/name': 'My_App.1', empty: '' });
-    const notString = await raw(server, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'n', labels: { a: 1 } } });
+    const notString = await raw(api.server, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'n', labels: { a: 1 } } });
     expect(notString.code).to.equal(400);
   });
 
@@ -82,14 +77,14 @@ describe('fake API server: what the real server rejects or does differently', ()
   });
 
   it('refuses a Lease or custom resource PUT without resourceVersion, decodes Lease field types', async () => {
-    const coordination = kubeconfigFor(server).makeApiClient(CoordinationV1Api);
+    const coordination = api.kc.makeApiClient(CoordinationV1Api);
     const lease = await coordination.createNamespacedLease({ namespace: 'default', body: { metadata: { name: 'l' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15 } } });
     const unconditional = await statusOf(() => coordination.replaceNamespacedLease({ name: 'l', namespace: 'default', body: { metadata: { name: 'l' }, spec: { holderIdentity: 'b' } } }));
     expect(unconditional).to.include({ code: 422, reason: 'Invalid', message: 'leases.coordination.k8s.io "l" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update' });
     // A ConfigMap may be updated unconditionally.
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'cm' } } });
     await core.replaceNamespacedConfigMap({ name: 'cm', namespace: 'default', body: { metadata: { name: 'cm' }, data: { a: 'b' } } });
-    const custom = kubeconfigFor(server).makeApiClient(CustomObjectsApi);
+    const custom = api.kc.makeApiClient(CustomObjectsApi);
     await custom.createClusterCustomObject({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', body: CRD });
     const ts = { apiVersion: 'split.smi-spec.io/v1alpha4', kind: 'TrafficSplit', metadata: { name: 'ts' }, spec: { service: 'web' } };
     await custom.createNamespacedCustomObject({ group: 'split.smi-spec.io', version: 'v1alpha4', namespace: 'default', plural: 'trafficsplits', body: ts });
@@ -98,9 +93,9 @@ describe('fake API server: what the real server rejects or does differently', ()
     const smp = await statusOf(() => custom.patchNamespacedCustomObject({ group: 'split.smi-spec.io', version: 'v1alpha4', namespace: 'default', plural: 'trafficsplits', name: 'ts', body: { spec: { service: 'api' } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)));
     expect(smp.code).to.equal(415);
     const path = '/apis/coordination.k8s.io/v1/namespaces/default/leases';
-    expect((await raw(server, 'POST', path, { metadata: { name: 's' }, spec: { leaseDurationSeconds: '15' } })).code).to.equal(400);
-    expect((await raw(server, 'POST', path, { metadata: { name: 's' }, spec: { holderIdentity: 7 } })).code).to.equal(400);
-    expect((await raw(server, 'POST', path, { metadata: { name: 's' }, spec: { leaseTransitions: -1 } })).code).to.equal(422);
+    expect((await raw(api.server, 'POST', path, { metadata: { name: 's' }, spec: { leaseDurationSeconds: '15' } })).code).to.equal(400);
+    expect((await raw(api.server, 'POST', path, { metadata: { name: 's' }, spec: { holderIdentity: 7 } })).code).to.equal(400);
+    expect((await raw(api.server, 'POST', path, { metadata: { name: 's' }, spec: { leaseTransitions: -1 } })).code).to.equal(422);
     expect(lease.metadata?.generation).to.equal(undefined);
   });
 
@@ -109,9 +104,9 @@ describe('fake API server: what the real server rejects or does differently', ()
     const b = await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'b', labels: { x: '1' } } } });
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'c', labels: { x: '1' } } } });
     const list = '/api/v1/namespaces/default/configmaps';
-    expect((await raw(server, 'GET', `${list}?resourceVersionMatch=Exact`)).body).to.include({ code: 422, reason: 'Invalid' });
-    expect((await raw(server, 'GET', `${list}?resourceVersionMatch=Exact&resourceVersion=0`)).code).to.equal(422);
-    const tooLarge = await raw(server, 'GET', `${list}?resourceVersion=999999`);
+    expect((await raw(api.server, 'GET', `${list}?resourceVersionMatch=Exact`)).body).to.include({ code: 422, reason: 'Invalid' });
+    expect((await raw(api.server, 'GET', `${list}?resourceVersionMatch=Exact&resourceVersion=0`)).code).to.equal(422);
+    const tooLarge = await raw(api.server, 'GET', `${list}?resourceVersion=999999`);
     expect(tooLarge.body).to.include({ code: 504, reason: 'Timeout' });
     expect(tooLarge.body.details?.causes?.[0]?.reason).to.equal('ResourceVersionTooLarge');
     // Exact reads the past; compacted, it is 410 Expired.
@@ -122,19 +117,19 @@ describe('fake API server: what the real server rejects or does differently', ()
     const filtered = await core.listNamespacedConfigMap({ namespace: 'default', limit: 1, labelSelector: 'x=1' });
     expect(filtered.metadata?._continue).to.be.a('string');
     expect(filtered.metadata?.remainingItemCount).to.equal(undefined);
-    const withVersion = await raw(server, 'GET', `${list}?limit=1&continue=${page.metadata!._continue!}&resourceVersion=${b.metadata!.resourceVersion!}`);
+    const withVersion = await raw(api.server, 'GET', `${list}?limit=1&continue=${page.metadata!._continue!}&resourceVersion=${b.metadata!.resourceVersion!}`);
     expect(withVersion.code).to.equal(400);
     // The real server does not tie a continue token to the selectors: the next page uses the new one.
     const changed = await core.listNamespacedConfigMap({ namespace: 'default', limit: 5, _continue: page.metadata!._continue!, labelSelector: 'x=2' });
     expect(changed.items).to.deep.equal([]);
-    server.compact();
+    api.server.compact();
     const expired = await statusOf(() => core.listNamespacedConfigMap({ namespace: 'default', resourceVersion: b.metadata!.resourceVersion!, resourceVersionMatch: 'Exact' }));
     expect(expired).to.include({ code: 410, reason: 'Expired' });
-    expect((await raw(server, 'GET', `${list}?watch=true&resourceVersionMatch=NotOlderThan&resourceVersion=0`)).code).to.equal(422);
+    expect((await raw(api.server, 'GET', `${list}?watch=true&resourceVersionMatch=NotOlderThan&resourceVersion=0`)).code).to.equal(422);
   });
 
   it('tracks EndpointSlice generation through spec and label changes, not annotations', async () => {
-    const discovery = kubeconfigFor(server).makeApiClient(DiscoveryV1Api);
+    const discovery = api.kc.makeApiClient(DiscoveryV1Api);
     const slice = await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: { metadata: { name: 's' }, addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1'] }] } });
     expect(slice.metadata?.generation).to.equal(1);
     const annotated = await discovery.patchNamespacedEndpointSlice({ name: 's', namespace: 'default', body: { metadata: { annotations: { a: 'b' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));

@@ -4,7 +4,7 @@
  * that fails, is told to go away or sits idle is dropped and the next stream opens a new one.
  */
 import * as http2 from 'node:http2';
-import type * as net from 'node:net';
+import type { UpstreamSocket } from '../../runtime/dialer.js';
 
 export interface H2SessionPoolOptions {
   readonly idleTimeoutMs: number;
@@ -22,7 +22,7 @@ export class H2SessionPool {
   }
 
   /** The live session to `host:port`, connecting it when there is none (through `connect` when given). */
-  session(key: string, host: string, port: number, connect?: () => net.Socket): http2.ClientHttp2Session {
+  session(key: string, host: string, port: number, connect?: () => UpstreamSocket): http2.ClientHttp2Session {
     if (this.#closed) throw new Error('upstream pool closed');
     const existing = this.#sessions.get(key);
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;

@@ -7,6 +7,7 @@
  * to the current owner, so a request allocates no closures for its upstream socket.
  */
 import * as net from 'node:net';
+import type { UpstreamSocket } from '../../runtime/dialer.js';
 
 /** The exchange currently using a connection. */
 export interface UpstreamOwner {
@@ -40,9 +41,8 @@ export class UpstreamConnection {
   #connecting: AcquireCallback | null;
   #idle = false;
 
-  constructor(readonly socket: net.Socket, readonly key: string, readonly pool: Http1ConnectionPool, connecting: AcquireCallback) {
+  constructor(readonly socket: UpstreamSocket, readonly key: string, readonly pool: Http1ConnectionPool, connecting: AcquireCallback) {
     this.#connecting = connecting;
-    socket.setNoDelay(true);
     socket.setTimeout(pool.options.connectTimeoutMs);
     socket.on('connect', () => this.#onConnect());
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -126,7 +126,7 @@ export class Http1ConnectionPool {
    * once connected. The callback runs synchronously for an idle connection. `connect` replaces
    * the direct dial (secure mode's tunnel); `key` must then name the path, not just the endpoint.
    */
-  acquire(key: string, host: string, port: number, callback: AcquireCallback, connect?: () => net.Socket): void {
+  acquire(key: string, host: string, port: number, callback: AcquireCallback, connect?: () => UpstreamSocket): void {
     if (this.#closed) {
       callback(new Error('upstream pool closed'), null);
       return;
@@ -144,7 +144,7 @@ export class Http1ConnectionPool {
       callback(null, connection);
       return;
     }
-    const socket = connect !== undefined ? connect() : net.connect({ host, port });
+    const socket = connect !== undefined ? connect() : net.connect({ host, port, noDelay: true });
     this.#all.add(new UpstreamConnection(socket, key, this, callback));
   }
 

@@ -6,6 +6,7 @@
  * protocols, and local answers. The attempt controller (`../http-exchange.ts`) is beneath both.
  */
 import type * as net from 'node:net';
+import type { Duplex, Writable } from 'node:stream';
 import type { HttpProxyContext } from '../context.js';
 import { HttpExchange } from '../http-exchange.js';
 import { type LocalAnswer, badGateway } from '../local-answers.js';
@@ -43,7 +44,7 @@ const MAX_INTERIM_RESPONSES = 16;
 const COALESCE_MAX_BYTES = 16 * 1024;
 
 /** Writes a latin1 head and the body bytes that follow it; returns `socket.write`'s verdict. */
-export function writeHeadAndBody(socket: net.Socket, head: string, body: readonly Buffer[], bodyBytes: number): boolean {
+export function writeHeadAndBody(socket: Writable, head: string, body: readonly Buffer[], bodyBytes: number): boolean {
   if (bodyBytes === 0) return socket.write(head, 'latin1');
   if (head.length + bodyBytes <= COALESCE_MAX_BYTES) {
     const out = Buffer.allocUnsafe(head.length + bodyBytes);
@@ -93,7 +94,8 @@ export abstract class ResponseRelay extends HttpExchange implements UpstreamOwne
     if (this.done) return;
     if (this.#tunnel) {
       // Nobody is left to read the endpoint's side: flush what the client sent, then close.
-      this.upstream?.socket.destroySoon();
+      const upstream = this.upstream?.socket;
+      if (upstream !== undefined) endThenDestroy(upstream);
       this.#closeTunnel();
       return;
     }
@@ -363,4 +365,14 @@ export abstract class ResponseRelay extends HttpExchange implements UpstreamOwne
   protected finish(keepAlive: boolean): void {
     if (this.finishExchange()) this.client.requestDone(keepAlive);
   }
+}
+
+/** Ends `socket` and destroys it once what it holds is written (net.Socket's `destroySoon`, for any Duplex). */
+function endThenDestroy(socket: Duplex): void {
+  if (socket.writableFinished) {
+    socket.destroy();
+    return;
+  }
+  socket.once('finish', () => socket.destroy());
+  socket.end();
 }

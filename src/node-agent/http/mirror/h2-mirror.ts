@@ -3,28 +3,24 @@
  * headers and whole body; the response (headers, data, trailers) is read and dropped.
  */
 import * as http2 from 'node:http2';
-import type { MirrorOutcome } from '../../telemetry/types.js';
-import type { MirrorCopy } from './copy.js';
+import { CopyExchange, type MirrorCopy } from './copy.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
 
-export class H2Mirror {
-  readonly #copy: MirrorCopy;
+export class H2Mirror extends CopyExchange {
   readonly #headers: http2.OutgoingHttpHeaders;
   readonly #body: readonly Buffer[];
   #stream: http2.ClientHttp2Stream | null = null;
-  #timer: NodeJS.Timeout | null = null;
   #answered = false;
-  #done = false;
 
   constructor(copy: MirrorCopy, headers: http2.OutgoingHttpHeaders, body: readonly Buffer[]) {
-    this.#copy = copy;
+    super(copy);
     this.#headers = headers;
     this.#body = body;
   }
 
   start(): void {
-    const { path, endpoint, upstreams } = this.#copy;
+    const { path, endpoint, upstreams } = this.copy;
     let stream: http2.ClientHttp2Stream;
     try {
       const session = path.kind === 'via'
@@ -32,16 +28,16 @@ export class H2Mirror {
         : upstreams.h2.session(endpoint.key, endpoint.endpoint.ip, endpoint.endpoint.port);
       stream = session.request(this.#headers, { endStream: this.#body.length === 0 });
     } catch {
-      this.#end('failed');
+      this.end('failed');
       return;
     }
     this.#stream = stream;
-    this.#timer = setTimeout(() => this.#end('timeout'), this.#copy.timeoutMs);
+    this.startTimeout();
     stream.on('error', () => { /* 'close' follows */ });
     stream.on('response', () => { this.#answered = true; });
     stream.on('close', () => {
       const complete = stream.rstCode === undefined || stream.rstCode === NGHTTP2_NO_ERROR;
-      this.#end(this.#answered && complete ? 'answered' : 'failed');
+      this.end(this.#answered && complete ? 'answered' : 'failed');
     });
     // Read and drop the response, so flow control never holds the endpoint's session.
     stream.resume();
@@ -50,13 +46,9 @@ export class H2Mirror {
     stream.end();
   }
 
-  #end(outcome: MirrorOutcome): void {
-    if (this.#done) return;
-    this.#done = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
+  protected release(): void {
     const stream = this.#stream;
     this.#stream = null;
     if (stream !== null && !stream.closed) stream.close(NGHTTP2_CANCEL);
-    this.#copy.finished(outcome);
   }
 }

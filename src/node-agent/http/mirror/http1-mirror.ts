@@ -8,37 +8,34 @@ import type { UpstreamConnection, UpstreamOwner } from '../http1/connection-pool
 import { RESPONSE_HEAD_RULES, findHead } from '../http1/head-bytes.js';
 import { parseResponseHead } from '../http1/response-head.js';
 import type { MirrorOutcome } from '../../telemetry/types.js';
-import type { MirrorCopy } from './copy.js';
+import { CopyExchange, type MirrorCopy } from './copy.js';
 
-export class Http1Mirror implements UpstreamOwner {
-  readonly #copy: MirrorCopy;
+export class Http1Mirror extends CopyExchange implements UpstreamOwner {
   readonly #method: string;
   readonly #head: string;
   readonly #body: readonly Buffer[];
   #connection: UpstreamConnection | null = null;
-  #timer: NodeJS.Timeout | null = null;
   #pending: Buffer | null = null;
   #scanner: BodyScanner | null = null;
   #reusable = false;
-  #done = false;
 
   constructor(copy: MirrorCopy, method: string, head: string, body: readonly Buffer[]) {
-    this.#copy = copy;
+    super(copy);
     this.#method = method;
     this.#head = head;
     this.#body = body;
   }
 
   start(): void {
-    const { path, endpoint, upstreams } = this.#copy;
-    this.#timer = setTimeout(() => this.#end('timeout'), this.#copy.timeoutMs);
+    const { path, endpoint, upstreams } = this.copy;
+    this.startTimeout();
     const key = path.kind === 'via' ? path.key : endpoint.key;
     upstreams.http1.acquire(key, endpoint.endpoint.ip, endpoint.endpoint.port, (_error, connection) => {
       if (connection === null) {
-        this.#end('failed');
+        this.end('failed');
         return;
       }
-      if (this.#done) {
+      if (this.done) {
         upstreams.http1.release(connection);
         return;
       }
@@ -53,18 +50,18 @@ export class Http1Mirror implements UpstreamOwner {
   }
 
   onUpstreamData(chunk: Buffer): void {
-    if (this.#done) return;
+    if (this.done) return;
     const body = this.#scanner === null ? this.#readHead(chunk) : chunk;
     if (body === null) return;
     const scanner = this.#scanner as BodyScanner;
     const end = scanner.scan(body, 0, body.length);
     if (scanner.error !== null) {
-      this.#end('failed');
+      this.end('failed');
       return;
     }
     if (!scanner.done) return;
     if (end < body.length) this.#reusable = false;
-    this.#end('answered');
+    this.end('answered');
   }
 
   onUpstreamEnd(): void {
@@ -99,7 +96,7 @@ export class Http1Mirror implements UpstreamOwner {
           return buffer.subarray(length);
         }
       } catch {
-        this.#end('failed');
+        this.end('failed');
         return null;
       }
       buffer = buffer.subarray(length);
@@ -108,21 +105,16 @@ export class Http1Mirror implements UpstreamOwner {
 
   /** The endpoint's side ended: a response delimited by the close is complete, any other is cut. */
   #ended(): void {
-    if (this.#done) return;
+    if (this.done) return;
     this.#connection = null;
-    this.#end(this.#scanner instanceof CloseDelimitedScanner ? 'answered' : 'failed');
+    this.end(this.#scanner instanceof CloseDelimitedScanner ? 'answered' : 'failed');
   }
 
-  #end(outcome: MirrorOutcome): void {
-    if (this.#done) return;
-    this.#done = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
+  protected release(outcome: MirrorOutcome): void {
     const connection = this.#connection;
     this.#connection = null;
-    if (connection !== null) {
-      if (outcome === 'answered' && this.#reusable) this.#copy.upstreams.http1.release(connection);
-      else connection.destroy();
-    }
-    this.#copy.finished(outcome);
+    if (connection === null) return;
+    if (outcome === 'answered' && this.#reusable) this.copy.upstreams.http1.release(connection);
+    else connection.destroy();
   }
 }
