@@ -9,8 +9,9 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { connect, constants as h2, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
+import type { UpstreamSocket } from '../../node-agent/runtime/dialer.js';
 import type { IssuedCert } from '../workload-cert.js';
 import { verifyAgent } from '../workload-cert.js';
 import { formatAuthority, REASON_HEADER, SERVICE_HEADER, SESSION_WINDOW_BYTES, STREAM_WINDOW_BYTES, TUNNEL_ALPN,
@@ -90,11 +91,18 @@ export class TunnelClient {
   /**
    * The same stream, returned at once for the data plane's dialer (which is synchronous; its
    * session may still be connecting): like a socket, it emits `connect` once the destination
-   * answered 200, and is destroyed with a TunnelError when refused. Throws a TunnelError when no
-   * certificate is held for `source`.
+   * answered 200, and is destroyed with a TunnelError when refused. It never throws: a stream
+   * that cannot be opened at all (no certificate held for `source`, a session that takes no new
+   * stream) comes back failing with the error, as a socket whose connect failed.
    */
-  stream(source: string, peer: TunnelPeer, target: TunnelTarget): ClientHttp2Stream {
-    const stream = this.#request(this.#session(source, peer, this.#certificateOf(source)), target);
+  stream(source: string, peer: TunnelPeer, target: TunnelTarget): UpstreamSocket {
+    let stream: ClientHttp2Stream;
+    try {
+      stream = this.#request(this.#session(source, peer, this.#certificateOf(source)), target);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      return new FailedStream(err instanceof TunnelError ? err : new TunnelError(`tunnel to ${peer.nodeName} (${peer.host}:${peer.port}): ${reason}`, 0));
+    }
     stream.once('response', (headers) => {
       const status = Number(headers[h2.HTTP2_HEADER_STATUS]);
       if (status === 200) stream.emit('connect');
@@ -221,4 +229,16 @@ function awaitResponse(stream: ClientHttp2Stream, timeoutMs: number): Promise<Du
 
 function refusal(status: number, reason: string | string[] | undefined): string {
   return `tunnel stream refused (${status}): ${typeof reason === 'string' ? reason : 'no reason given'}`;
+}
+
+/** A stream that could not be opened: it fails with `error` and closes, as a socket whose connect failed. */
+class FailedStream extends Duplex implements UpstreamSocket {
+  constructor(error: Error) {
+    super({ read() {}, write: (_chunk, _encoding, callback) => callback(error) });
+    process.nextTick(() => this.destroy(error));
+  }
+
+  setTimeout(): this {
+    return this;
+  }
 }
