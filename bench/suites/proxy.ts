@@ -263,7 +263,7 @@ function setups(options: ProxySuiteOptions, upstream: Peer, manifestsDir: string
       ];
       await checkAgent(caller, probes);
       if (firstRound) {
-        notes.push('secure tunnel rows: two agents (node-a, node-b) pinned to the proxy core; wrk\'s pod is on node-a, the upstream on node-b, so each request goes agent A → mTLS HTTP/2 tunnel → agent B → upstream. CPU and RSS columns are agent A\'s only; agent B adds its own. Compare with "plexus http" / "plexus tcp" (plaintext: agent A straight to the pod).');
+        notes.push('secure tunnel rows: two agents (node-a, node-b) pinned to the proxy core; wrk\'s pod is on node-a, the upstream on node-b, so each request goes agent A → mTLS HTTP/2 tunnel → agent B → upstream (a tunnel stream per pooled upstream connection of A, carrying its requests one after another). CPU and RSS columns are agent A\'s only; agent B adds its own. Compare with "plexus http" / "plexus tcp" (plaintext: agent A straight to the pod).');
       }
       return { name: 'plexus agents --secure', measured: caller.process, probes, stop };
     } catch (err) {
@@ -436,5 +436,23 @@ function report(options: ProxySuiteOptions, measurements: readonly Measurement[]
   goals.push({ goal: 'agent RSS <= 100 MB under load', measured: `${num(loaded, 1)} MB`, met: loaded === null ? null : loaded <= 100 });
   const perConnection = med(pick(measurements, 'plexus http', 'close'), (m) => m.cpuPer10k);
   goals.push({ goal: 'new connection per request <= 0.8 CPU s/10k requests', measured: `${num(perConnection, 3)} CPU s/10k`, met: perConnection === null ? null : perConnection <= 0.8 });
+  goals.push(...secureGoals(measurements));
   return { suite: 'proxy', notes, tables: [saturation, moderate, close], goals, data: { measurements, footprints } };
+}
+
+/** Issue 23's secure-mode rows: the tunnel against the plaintext agent of the same round. */
+function secureGoals(measurements: readonly Measurement[]): GoalCheck[] {
+  const http = ratio(measurements, 'plexus http, secure tunnel', 'plexus http', 'keep-alive', rps);
+  const addedP50 = difference(measurements, 'plexus http, secure tunnel', 'plexus http', 'moderate', p50);
+  const addedP99 = difference(measurements, 'plexus http, secure tunnel', 'plexus http', 'moderate', p99);
+  const tcp = ratio(measurements, 'plexus tcp, secure tunnel', 'plexus tcp', 'keep-alive', rps);
+  return [
+    { goal: 'secure mode HTTP (A -> mTLS tunnel -> B -> pod) >= 0.6x the plaintext agent', measured: `${num(http, 2)}x`, met: http === null ? null : http >= 0.6 },
+    {
+      goal: 'secure mode HTTP added over plaintext at ~2k req/s: p50 <= 0.3 ms, p99 <= 1 ms',
+      measured: `${signed(addedP50, 3)} / ${signed(addedP99, 3)} ms`,
+      met: addedP50 === null || addedP99 === null ? null : addedP50 <= 0.3 && addedP99 <= 1,
+    },
+    { goal: 'secure mode TCP >= 0.8x plaintext TCP', measured: `${num(tcp, 2)}x`, met: tcp === null ? null : tcp >= 0.8 },
+  ];
 }

@@ -100,14 +100,19 @@ async function compileBench(cpu: number | null): Promise<CompileBench> {
   };
 }
 
+/** Waits for the agent's `config applied` log line of a generation above `above` (no polling: the agent's CPU is the thing measured). */
 async function waitForGeneration(agent: LocalAgent, above: number): Promise<void> {
-  const deadline = performance.now() + APPLY_TIMEOUT_MS;
-  while (performance.now() < deadline) {
-    // An agent busy applying may not answer /readyz within the request's timeout: not yet applied.
-    if (await appliedGeneration(agent).catch(() => above) > above) return;
-    await sleep(5);
+  await agent.process.waitForLine((line) => appliedGenerationIn(line) > above, APPLY_TIMEOUT_MS);
+}
+
+/** The generation of a `config applied` log line; 0 for any other line. */
+function appliedGenerationIn(line: string): number {
+  if (!line.includes('"msg":"config applied"')) return 0;
+  try {
+    return (JSON.parse(line) as { generation?: number }).generation ?? 0;
+  } catch {
+    return 0;
   }
-  throw new Error(`the agent did not apply a change within ${APPLY_TIMEOUT_MS} ms`);
 }
 
 /** Asks again (up to 5 times) when a busy agent did not answer an admin request in time. */
@@ -236,7 +241,7 @@ export async function runScaleSuite(options: ScaleSuiteOptions): Promise<SuiteRe
   notes.push(
     ...[...commands].map((c) => `agent: ${c}`),
     `compile: node --expose-gc dist/bench/lib/compile-probe.js N (the agent's own compile options; heap = after gc, compiler + config, input objects excluded) and node --expose-gc dist/bench/compile.js`,
-    `manifests: ${SERVICES_PER_FILE} Services (+ their EndpointSlices) per file; an endpoint change rewrites one such file (temp file + rename) and is timed until /readyz shows the next generation (includes the file watcher's 100 ms debounce, re-parse of that file, a full compile and the listener reconcile). ${ENDPOINT_CHANGES} changes.`,
+    `manifests: ${SERVICES_PER_FILE} Services (+ their EndpointSlices) per file; an endpoint change rewrites one such file (temp file + rename) and is timed until the agent logs "config applied" for the next generation (includes the file watcher's 100 ms debounce, re-parse of that file, a full compile and the listener reconcile). ${ENDPOINT_CHANGES} changes.`,
     `open files: soft limit ${softLimit ?? 'unknown'}, hard limit ${hardLimit ?? 'unknown'}; when the soft limit is below Services + 1,024 the agent is started through sh -c 'ulimit -n ...' (up to the hard limit)`,
   );
 

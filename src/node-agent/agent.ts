@@ -219,7 +219,7 @@ export class NodeAgent {
       ready: true,
       generation: this.#applied.generation,
       appliedAt: this.#applied.appliedAt.toISOString(),
-      listeners: this.#listeners.listeners.length,
+      listeners: this.#listeners.count,
       problems: problems.length,
       problemCounts: { error: errors, warning: problems.length - errors },
       provider: this.#provider,

@@ -7,8 +7,9 @@
  *   way. Per-folder watches because Node 20's recursive watch on Linux stops reporting a file
  *   once it has been replaced by a rename (how editors, `kubectl cp` and ConfigMap mounts write).
  * - A rescan only stats files; a file is re-read when its mtime or size changed, and re-parsed
- *   only when its content hash changed. An unchanged file keeps its object references, so the
- *   compiler's per-object memo stays warm.
+ *   only when its content hash changed. An unchanged file keeps its object references, and so
+ *   does each unchanged object of a changed file (kept-objects.ts), so the compiler's per-object
+ *   memo stays warm. A rescan that found no change builds no snapshot.
  * - Files are read by readManifestSource, as `plexus config` reads them: parsed on the parser's
  *   own thread, so traffic is served while a big file loads (the status says `loading <file>`).
  * - A file that does not parse is reported in the status as a problem located at its path and
@@ -25,6 +26,7 @@ import { append } from '../model/append.js';
 import { problem, type Problem, type SourceLocation } from '../model/problem.js';
 import type { ProviderStatus } from '../model/provider-status.js';
 import type { RawObject, Snapshot } from '../model/snapshot.js';
+import { keepUnchanged } from './kept-objects.js';
 import type { Provider, ProviderOutput } from './provider.js';
 
 export interface FileProviderOptions extends ProviderOutput {
@@ -69,7 +71,8 @@ export class FileProvider implements Provider {
 
   /** Reads the folder once and hands out its snapshot (rejects when it cannot be read), then watches. */
   async start(): Promise<void> {
-    this.#emit(await this.#scan());
+    await this.#scan();
+    this.#emit();
     this.#interval = setInterval(() => this.#requestScan(), this.#options.rescanIntervalMs ?? DEFAULT_RESCAN_INTERVAL_MS);
     this.#interval.unref();
   }
@@ -126,10 +129,10 @@ export class FileProvider implements Provider {
       return;
     }
     this.#scanning = this.#scan()
-      .then((scan) => {
+      .then((changed) => {
         const recovered = this.#folderError !== null;
         this.#folderError = null;
-        if ((scan.changed || recovered) && !this.#stopped) this.#emit(scan);
+        if ((changed || recovered) && !this.#stopped) this.#emit();
       }, (err: unknown) => {
         const message = err instanceof Error ? err.message : String(err);
         if (this.#stopped || message === this.#folderError) return;
@@ -145,11 +148,12 @@ export class FileProvider implements Provider {
       });
   }
 
-  /** The folder's status, then its snapshot. */
-  #emit(scan: Scan): void {
+  /** The folder's status, then its snapshot (built only here: a rescan that changed nothing builds none). */
+  #emit(): void {
     if (this.#stopped) return;
-    this.#setStatus(scan.status);
-    this.#options.onSnapshot(scan.snapshot);
+    const { snapshot, status } = this.#snapshot();
+    this.#setStatus(status);
+    this.#options.onSnapshot(snapshot);
   }
 
   #setStatus(status: ProviderStatus): void {
@@ -170,7 +174,8 @@ export class FileProvider implements Provider {
     this.#options.onStatus(this.#loading === null ? status : { ...status, message: `${status.message}; loading ${this.#loading}` });
   }
 
-  async #scan(): Promise<Scan> {
+  /** Whether anything differs from the scan before. */
+  async #scan(): Promise<boolean> {
     try {
       return await this.#scanFiles();
     } finally {
@@ -178,7 +183,7 @@ export class FileProvider implements Provider {
     }
   }
 
-  async #scanFiles(): Promise<Scan> {
+  async #scanFiles(): Promise<boolean> {
     const { files, folders } = await listManifestTree(this.#options.dir);
     this.#watchFolders(folders);
     const next = new Map<string, FileEntry>();
@@ -196,7 +201,7 @@ export class FileProvider implements Provider {
       next.set(path, entry);
     }
     this.#cache = next;
-    return { ...this.#snapshot(), changed };
+    return changed;
   }
 
   async #load(path: string, before: FileEntry | undefined): Promise<FileEntry> {
@@ -208,17 +213,18 @@ export class FileProvider implements Provider {
     if (parsed.errors.length > 0 && before) {
       return { ...failed(before, parsed.errors), mtimeMs: info.mtimeMs, size: info.size, hash };
     }
+    const located = keepUnchanged(before, parsed.objects);
     return {
       mtimeMs: info.mtimeMs,
       size: info.size,
       hash,
-      objects: parsed.objects.map((located) => located.object),
-      sources: new Map(parsed.objects.map((located) => [located.object, located.source])),
+      objects: located.map((l) => l.object),
+      sources: new Map(located.map((l) => [l.object, l.source])),
       errors: parsed.errors,
     };
   }
 
-  #snapshot(): Omit<Scan, 'changed'> {
+  #snapshot(): { snapshot: Snapshot; status: ProviderStatus } {
     const objects: RawObject[] = [];
     const sources = new Map<RawObject, SourceLocation>();
     const errors: ManifestError[] = [];
@@ -233,13 +239,6 @@ export class FileProvider implements Provider {
       : { healthy: false, problems: errors.map(fileProblem), message: `${errors.length} file errors in ${dir} (last good versions kept)` };
     return { snapshot: { objects, sources }, status };
   }
-}
-
-interface Scan {
-  readonly snapshot: Snapshot;
-  readonly status: ProviderStatus;
-  /** Whether anything differs from the scan before. */
-  readonly changed: boolean;
 }
 
 /** A file that does not parse, as a problem located at its line (its last good objects stay in force). */

@@ -137,6 +137,25 @@ describe('local mode, secure: two agents, traffic across the tunnel', function (
     expect(denied.status).to.equal(403);
   });
 
+  it('a pooled tunnel stream carries one identity only: with A allowing a second ServiceAccount, B still judges it as itself', async () => {
+    const generation = (await waitForConfig(nodeA!.ready.adminPort, () => true)).generation;
+    await folderA.write('stranger-access.yaml', httpAccess(NS, 'stranger-to-web', 'web', 'stranger', [{ name: 'api', pathRegex: '/api/.*', methods: ['GET'] }]));
+    await waitForConfig(nodeA!.ready.adminPort, (view) => view.generation > generation);
+    try {
+      const denied = { source: `${NS}/stranger`, result: 'denied' };
+      const before = await metricValue(nodeB!.ready.adminPort, 'plexus_authorization_decisions_total', denied);
+      // The client's request leaves a keep-alive stream to B's pod in A's pool; the stranger's must not use it.
+      expect((await httpCall({ host: webVip(), port: 8080, path: '/api/items', from: CLIENT_A })).status).to.equal(200);
+      expect((await httpCall({ host: webVip(), port: 8080, path: '/api/items', from: STRANGER_A })).status).to.equal(403);
+      expect((await httpCall({ host: webVip(), port: 8080, path: '/api/items', from: CLIENT_A })).status).to.equal(200);
+      expect(await metricValue(nodeB!.ready.adminPort, 'plexus_authorization_decisions_total', denied)).to.equal(before + 1);
+    } finally {
+      const next = (await waitForConfig(nodeA!.ready.adminPort, () => true)).generation;
+      await folderA.remove('stranger-access.yaml');
+      await waitForConfig(nodeA!.ready.adminPort, (view) => view.generation > next);
+    }
+  });
+
   it('a TCP connection from A to the pod on B crosses the tunnel (L4 authorization at B)', async () => {
     expect(await tcpEcho(echoVip(), 9000, CLIENT_A, 'ping over the tunnel')).to.equal('ping over the tunnel');
   });

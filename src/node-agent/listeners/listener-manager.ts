@@ -44,6 +44,11 @@ export class ListenerManager {
     return this.#problems;
   }
 
+  /** How many listeners run (without copying them, as `listeners` does). */
+  get count(): number {
+    return this.#running.size;
+  }
+
   get listeners(): readonly RunningListener[] {
     return [...this.#running.values()];
   }

@@ -5,7 +5,7 @@
  * local mode, listener port 0 in Kubernetes mode) have no listener; the compiler reported why.
  */
 import { isIPv6 } from 'node:net';
-import { portKey, type MeshConfig, type PortProtocol } from '../../routing/mesh-config.js';
+import { portKey, type MeshConfig, type MeshService, type PortProtocol } from '../../routing/mesh-config.js';
 
 export type ListenerMode = 'local' | 'kubernetes';
 
@@ -35,19 +35,7 @@ export function planListeners(config: MeshConfig, mode: ListenerMode, listenAddr
   const byId = new Map<string, ListenerSpec>();
   const conflicts: { spec: ListenerSpec; heldBy: ListenerSpec }[] = [];
   for (const service of config.services) {
-    for (const port of service.ports) {
-      const address = mode === 'local' ? service.vip : listenAddress;
-      const number = mode === 'local' ? port.port : port.listenerPort;
-      if (!address || number === 0) continue;
-      const spec: ListenerSpec = {
-        id: listenerId(address, number, port.protocol),
-        address,
-        port: number,
-        protocol: port.protocol,
-        kind: port.protocol === 'UDP' ? 'udp' : port.trafficType === 'http' ? port.scheme : 'tcp',
-        portKey: portKey(service.namespace, service.name, port.port, port.protocol),
-        service: { namespace: service.namespace, name: service.name },
-      };
+    for (const spec of serviceSpecs(service, mode, listenAddress)) {
       const holder = byId.get(spec.id);
       if (holder) conflicts.push({ spec, heldBy: holder });
       else byId.set(spec.id, spec);
@@ -56,11 +44,40 @@ export function planListeners(config: MeshConfig, mode: ListenerMode, listenAddr
   return { listeners: [...byId.values()], conflicts };
 }
 
+/**
+ * A Service's specs, remembered per MeshService: the compiler hands back an unchanged Service as
+ * the same object, so at 10,000 Services a change plans the changed ones only, and the listener
+ * manager sees the very spec it runs (see sameListener).
+ */
+const planned = new WeakMap<MeshService, { readonly mode: ListenerMode; readonly listenAddress: string; readonly specs: readonly ListenerSpec[] }>();
+
+function serviceSpecs(service: MeshService, mode: ListenerMode, listenAddress: string): readonly ListenerSpec[] {
+  const memo = planned.get(service);
+  if (memo && memo.mode === mode && memo.listenAddress === listenAddress) return memo.specs;
+  const specs: ListenerSpec[] = [];
+  for (const port of service.ports) {
+    const address = mode === 'local' ? service.vip : listenAddress;
+    const number = mode === 'local' ? port.port : port.listenerPort;
+    if (!address || number === 0) continue;
+    specs.push({
+      id: listenerId(address, number, port.protocol),
+      address,
+      port: number,
+      protocol: port.protocol,
+      kind: port.protocol === 'UDP' ? 'udp' : port.trafficType === 'http' ? port.scheme : 'tcp',
+      portKey: portKey(service.namespace, service.name, port.port, port.protocol),
+      service: { namespace: service.namespace, name: service.name },
+    });
+  }
+  planned.set(service, { mode, listenAddress, specs });
+  return specs;
+}
+
 export function listenerId(address: string, port: number, protocol: PortProtocol): string {
   return `${isIPv6(address) ? `[${address}]` : address}:${port}/${protocol}`;
 }
 
 /** A running listener can stay as it is when it would be built the same way again. */
 export function sameListener(a: ListenerSpec, b: ListenerSpec): boolean {
-  return a.id === b.id && a.kind === b.kind && a.portKey === b.portKey;
+  return a === b || a.id === b.id && a.kind === b.kind && a.portKey === b.portKey;
 }

@@ -133,6 +133,19 @@ describe('file provider', () => {
     expect(byName(update, 'alpha')).to.equal(byName(first, 'alpha'));
   });
 
+  it('keeps the unchanged objects of a changed file as the same references, with their sources where they moved', async () => {
+    const first = await start();
+    const beta = byName(first, 'beta');
+    const changed = next((u) => byName(u, 'gamma') !== byName(first, 'gamma'));
+    // gamma's port changes; beta keeps its content but moves down two lines.
+    await writeFile(join(dir, 'b.yaml'), `# a comment\n# another\n${service('beta')}---\n${service('gamma', 8080)}`);
+    const update = await changed;
+    expect(byName(update, 'beta')).to.equal(beta);
+    expect(update.snapshot.sources?.get(beta as RawObject)?.line).to.equal((first.snapshot.sources?.get(beta as RawObject)?.line ?? 0) + 2);
+    expect((byName(update, 'gamma')?.spec as { ports: { port: number }[] }).ports[0]?.port).to.equal(8080);
+    expect(byName(update, 'alpha')).to.equal(byName(first, 'alpha'));
+  });
+
   it('picks up added files in nested folders, renames and deletions', async () => {
     await provider.start();
     const added = next((u) => names(u).includes('nested'));
