@@ -1,24 +1,9 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCa } from '../../../src/secure/ca.js';
-import { PLEXUS_ARGV } from '../../helpers/paths.js';
-
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function plexus(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...PLEXUS_ARGV, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runPlexus } from '../../e2e/helpers/plexus.js';
 
 describe('plexus ca (CLI)', () => {
   let root: string;
@@ -30,25 +15,25 @@ describe('plexus ca (CLI)', () => {
   afterEach(async () => { await rm(root, { recursive: true, force: true }); });
 
   it('init, rotate, retire', async () => {
-    const init = await plexus(['ca', 'init', '--dir', dir, '--trust-domain', 'mesh.example']);
+    const init = await runPlexus(['ca', 'init', '--dir', dir, '--trust-domain', 'mesh.example']);
     expect(init.code, init.stderr).to.equal(0);
     expect(init.stdout).to.match(/created the CA of trust domain mesh\.example/);
     expect((await stat(join(dir, 'ca.key'))).mode & 0o777).to.equal(0o600);
     expect((await stat(join(dir, 'ca.crt'))).mode & 0o777).to.equal(0o644);
 
-    const again = await plexus(['ca', 'init', '--dir', dir]);
+    const again = await runPlexus(['ca', 'init', '--dir', dir]);
     expect(again.code).to.equal(2);
     expect(again.stderr).to.match(/already holds a CA/);
 
-    const rotate = await plexus(['ca', 'rotate', '--dir', dir]);
+    const rotate = await runPlexus(['ca', 'rotate', '--dir', dir]);
     expect(rotate.code, rotate.stderr).to.equal(0);
     expect((await loadCa(dir)).previousCert).not.to.equal(null);
 
-    const early = await plexus(['ca', 'retire', '--dir', dir]);
+    const early = await runPlexus(['ca', 'retire', '--dir', dir]);
     expect(early.code).to.equal(2);
     expect(early.stderr).to.match(/may still be in use/);
 
-    const retire = await plexus(['ca', 'retire', '--dir', dir, '--force']);
+    const retire = await runPlexus(['ca', 'retire', '--dir', dir, '--force']);
     expect(retire.code, retire.stderr).to.equal(0);
     const ca = await loadCa(dir);
     expect(ca.previousCert).to.equal(null);
@@ -56,13 +41,13 @@ describe('plexus ca (CLI)', () => {
   });
 
   it('rotate without a CA says how to make one', async () => {
-    const run = await plexus(['ca', 'rotate', '--dir', dir]);
+    const run = await runPlexus(['ca', 'rotate', '--dir', dir]);
     expect(run.code).to.equal(2);
     expect(run.stderr).to.match(/plexus ca init/);
   });
 
   it('rejects an unknown action', async () => {
-    const run = await plexus(['ca', 'destroy', '--dir', dir]);
+    const run = await runPlexus(['ca', 'destroy', '--dir', dir]);
     expect(run.code).to.equal(2);
   });
 });

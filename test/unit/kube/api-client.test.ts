@@ -5,6 +5,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { ApiClient, KubeApiError } from '../../../src/kube/api-client.js';
 import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
+import { kubeconfigFor } from '../../fake-apiserver/kubeconfig.js';
 import { FakeApiServer } from '../../fake-apiserver/server.js';
 
 describe('API client', () => {
@@ -69,26 +70,14 @@ describe('API client', () => {
   });
 
   it('turns error answers into KubeApiError with the Status reason', async () => {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: server.url, skipTLSVerify: true }],
-      users: [{ name: 'u' }],
-      contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }],
-      currentContext: 'ctx',
-    });
+    const kc = kubeconfigFor(server);
     const error = await new ApiClient(kc).get('/api/v1/namespaces/nope').catch((e: unknown) => e);
     expect(error).to.be.instanceOf(KubeApiError);
     expect(error).to.include({ code: 404, reason: 'NotFound' });
   });
 
   it('gives up on a request the API server never answers, and says so', async () => {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: server.url, skipTLSVerify: true }],
-      users: [{ name: 'u' }],
-      contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }],
-      currentContext: 'ctx',
-    });
+    const kc = kubeconfigFor(server);
     server.freeze();
     try {
       const error = await new ApiClient(kc, { timeoutMs: 200 }).get('/api/v1/namespaces').catch((e: unknown) => e);
