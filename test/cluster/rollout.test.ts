@@ -9,7 +9,7 @@ import { agentMetric } from './helpers/agents.js';
 import { clusterUnderTest, until, type TestCluster } from './helpers/cluster.js';
 import { agentsRolledOut, ensureInstalled, MESH_NAMESPACE } from './helpers/install.js';
 import { ensureShop, SHOP, type Shop } from './helpers/shop.js';
-import { failures } from './helpers/workloads.js';
+import { failures, requestsFor } from './helpers/workloads.js';
 
 describe('cluster: the agent rolled under load (plain mode)', function () {
   this.timeout(600_000);
@@ -26,8 +26,8 @@ describe('cluster: the agent rolled under load (plain mode)', function () {
     const served = (): Promise<number> => agentMetric(cluster, 'plexus_requests_total', { destination_service: 'web' });
     const url = `http://web.${SHOP}.plexus/`;
     await until('web.shop.plexus to answer', async () => ((await shop.client.get(url)).status === 200 ? true : undefined));
-    // Bounded: at most 20000 requests or 300 s; stopped once the new agents have served.
-    const load = shop.client.load(url, { maxRequests: 20_000, maxSeconds: 300, concurrency: 4 });
+    // Bounded: 300 s (and `requestsFor(300)` requests); stopped once the new agents have served.
+    const load = shop.client.load(url, { maxRequests: requestsFor(300), maxSeconds: 300, concurrency: 4 });
     const before = await served();
     await until('the load to flow through the agents', async () => ((await served()) > before ? true : undefined));
     await cluster.kubectl.ok(['rollout', 'restart', '-n', MESH_NAMESPACE, 'daemonset/plexus-agent']);

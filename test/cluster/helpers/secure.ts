@@ -9,7 +9,7 @@ import { runPlexus } from '../../e2e/helpers/plexus.js';
 import { clusterUnderTest, until, type TestCluster } from './cluster.js';
 import { agentsRolledOut, ensureInstalled, MESH_NAMESPACE } from './install.js';
 import { ensureShop, SHOP, type Shop } from './shop.js';
-import { failures, type Load, type LoadResult } from './workloads.js';
+import { failures, type Load, type LoadResult, requestsFor } from './workloads.js';
 
 export const SHOP_URL = `http://web.${SHOP}.plexus/`;
 
@@ -78,7 +78,7 @@ export async function switchSecure(cluster: TestCluster, state: 'on' | 'off'): P
 
 /**
  * The two loads on web.shop.plexus, started by `start` and checked by `stop`: every request
- * answered, neither load ended early. Bounded: at most 60000 requests or 900 s each.
+ * answered, neither load ended early. Bounded: 900 s each (and `requestsFor(900)` requests).
  */
 export class ShopLoads {
   #running: { keepAlive: Load; fresh: Load } | null = null;
@@ -87,8 +87,8 @@ export class ShopLoads {
 
   start(): void {
     this.#running = {
-      keepAlive: this.shop.client.load(SHOP_URL, { maxRequests: 60_000, maxSeconds: 900, concurrency: 2 }),
-      fresh: this.shop.stranger.load(SHOP_URL, { maxRequests: 60_000, maxSeconds: 900, concurrency: 2, newConnections: true }),
+      keepAlive: this.shop.client.load(SHOP_URL, { maxRequests: requestsFor(900), maxSeconds: 900, concurrency: 2 }),
+      fresh: this.shop.stranger.load(SHOP_URL, { maxRequests: requestsFor(900), maxSeconds: 900, concurrency: 2, newConnections: true }),
     };
   }
 
