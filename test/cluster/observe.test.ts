@@ -11,7 +11,7 @@ import { runPlexus, type RunResult } from '../e2e/helpers/plexus.js';
 import { clusterUnderTest, until, type TestCluster } from './helpers/cluster.js';
 import { ensureInstalled } from './helpers/install.js';
 import { ensureShop, SHOP, type Shop } from './helpers/shop.js';
-import { failures } from './helpers/workloads.js';
+import { failures, requestsFor } from './helpers/workloads.js';
 
 const WEB = `http://web.${SHOP}.plexus/`;
 
@@ -33,9 +33,9 @@ describe('cluster: seeing the mesh (plexus stat, tap and dashboard through the A
     expect(prepared.stdout).to.match(/tap token: (created Secret plexus\/plexus-tap|Secret plexus\/plexus-tap exists)/);
   });
 
-  /** Runs `check` while the client pod calls web.shop.plexus (bounded: 100,000 requests, 150 s; a keep-alive loop can send 20,000 in under a minute), then asserts no call failed. */
+  /** Runs `check` while the client pod calls web.shop.plexus (bounded: 150 s, and `requestsFor(150)` requests, so the traffic lasts as long as the check may), then asserts no call failed. */
   async function whileTraffic<T>(check: () => Promise<T>): Promise<T> {
-    const load = shop.client.load(WEB, { maxRequests: 100_000, maxSeconds: 150, concurrency: 1 });
+    const load = shop.client.load(WEB, { maxRequests: requestsFor(150), maxSeconds: 150, concurrency: 1 });
     let value: T;
     try {
       value = await check();
