@@ -105,12 +105,16 @@ function exitOf(child: ChildProcess): Promise<number> {
   }));
 }
 
-/** Re-runs this runner under `flock` on the kit's state dir; returns the exit code. */
+/**
+ * Re-runs this runner under `flock` on the kit's state dir; returns the exit code. `-o`: the lock's
+ * descriptor is not passed on, so the kit's daemons that `up` starts never hold it (they would
+ * keep every later run waiting).
+ */
 function underLock(state: string): Promise<number> {
   mkdirSync(state, { recursive: true });
   const lock = join(state, 'plexus-test-cluster.lock');
   const self = fileURLToPath(import.meta.url);
-  return exitOf(spawn('flock', ['-w', '1800', lock, process.execPath, self, ...process.argv.slice(2)], {
+  return exitOf(spawn('flock', ['-o', '-w', '1800', lock, process.execPath, self, ...process.argv.slice(2)], {
     stdio: 'inherit', env: { ...process.env, [LOCKED_ENV]: '1' },
   }));
 }
