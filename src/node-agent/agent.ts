@@ -195,7 +195,7 @@ export class NodeAgent {
     for (const failure of result.failed) this.#logger.error(failure, 'listener not bound');
     this.#logger.info({
       generation, added: result.added.length, removed: result.removed.length, replaced: result.replaced.length,
-      kept: this.#listeners.count - result.added.length - result.replaced.length, failed: result.failed.length, problems: problems.length,
+      kept: result.keptCount, failed: result.failed.length, problems: problems.length,
     }, 'config applied');
     return Object.assign(result, { generation, problems: problems.length });
   }

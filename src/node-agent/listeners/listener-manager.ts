@@ -26,6 +26,8 @@ export interface ReconcileResult {
   readonly replaced: readonly string[];
   /** Sorted when first read (10,000 ids at scale: only sorted for who asks). */
   readonly kept: readonly string[];
+  /** How many were kept, without sorting them. */
+  readonly keptCount: number;
   readonly failed: readonly { readonly listener: string; readonly error: string }[];
 }
 
@@ -45,6 +47,10 @@ class Reconciled implements ReconcileResult {
     this.replaced = lists.replaced.sort();
     this.failed = lists.failed;
     this.#kept = lists.kept;
+  }
+
+  get keptCount(): number {
+    return this.#kept.length;
   }
 
   get kept(): readonly string[] {
