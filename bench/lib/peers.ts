@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitForHttp } from './net.js';
-import { NAMED_BACKENDS_JS, TCP_PIPE_JS } from './paths.js';
+import { NAMED_BACKENDS_JS, TCP_PIPE_JS, TUNNEL_PIPE_JS } from './paths.js';
 import { haproxyConfig, nginxProxyConfig, nginxUpstreamConfig, type Address } from './peer-configs.js';
 import { start, type Managed } from './processes.js';
 import { commandPath } from './tools.js';
@@ -80,4 +80,28 @@ export async function startTcpPipe(host: string, upstream: Address, cpu: number 
   const child = start({ name: 'node tcp pipe', command: process.execPath, args: [TCP_PIPE_JS, host, upstream.host, String(upstream.port)], cpu });
   const line = await child.waitForLine((l) => l.startsWith('{"port"'), READY_TIMEOUT_MS);
   return ready({ process: child, address: { host, port: (JSON.parse(line) as { port: number }).port }, label: 'bare node TCP pipe' });
+}
+
+/**
+ * The secure rows' floor (bench/lib/tunnel-pipe.ts): two bare Node pipes as two nodes, joined by
+ * the agent's mTLS HTTP/2 tunnel. `caller` takes the connections; `destination` is its peer.
+ */
+export async function startTunnelPipes(caDir: string, host: string, destinationHost: string, upstream: Address, cpu: number | null): Promise<{ caller: Peer; destination: Managed }> {
+  const portOf = async (child: Managed): Promise<number> => (JSON.parse(await child.waitForLine((l) => l.startsWith('{"port"'), READY_TIMEOUT_MS)) as { port: number }).port;
+  const destination = start({ name: 'tunnel pipe (destination)', command: process.execPath, args: [TUNNEL_PIPE_JS, 'in', caDir, 'node-b', destinationHost], cpu });
+  try {
+    const tunnelPort = await portOf(destination);
+    const child = start({
+      name: 'tunnel pipe (caller)', command: process.execPath, cpu,
+      args: [TUNNEL_PIPE_JS, 'out', caDir, host, 'node-b', destinationHost, String(tunnelPort), upstream.host, String(upstream.port)],
+    });
+    const caller = await ready({ process: child, address: { host, port: await portOf(child) }, label: 'bare node pipes, mTLS tunnel' }).catch(async (err: unknown) => {
+      await child.stop();
+      throw err;
+    });
+    return { caller, destination };
+  } catch (err) {
+    await destination.stop();
+    throw err;
+  }
 }

@@ -35,7 +35,7 @@ interface PortEntry {
   readonly access: AccessCheck;
 }
 
-/** An idle HTTP stream is closed after this long (as a keep-alive client connection). */
+/** An idle HTTP stream is closed after one to two times this (as a keep-alive client connection). */
 const HTTP_STREAM_IDLE_MS = 60_000;
 const POD_CONNECT_TIMEOUT_MS = 10_000;
 

@@ -27,7 +27,7 @@ export interface GateOptions {
   readonly paths: PathPolicy;
   /** Largest request head (and chunked trailers) → 431. */
   readonly maxHeaderBytes: number;
-  /** A stream with no request in flight for this long is closed. */
+  /** A stream with no request in flight for this long is closed (checked once per period: after one to two periods). */
   readonly idleTimeoutMs: number;
   /** The pod must accept within this long → 502. */
   readonly connectTimeoutMs: number;
@@ -68,6 +68,8 @@ class HttpGate {
   #callerEnded = false;
   #podError: string | null = null;
   #closed = false;
+  /** A request started or ended since the idle timer last fired (cheaper than refreshing it per request). */
+  #active = false;
 
   constructor(stream: Duplex, host: string, port: number, judge: RequestJudge, options: GateOptions) {
     this.#stream = stream;
@@ -84,9 +86,13 @@ class HttpGate {
     stream.on('close', () => this.#onStreamClose());
   }
 
+  /** Every `idleTimeoutMs`: a stream with no request in flight and none since the last time is closed. */
   static #idleFired(gate: HttpGate): void {
-    if (gate.#request === null && !gate.#tunnel) gate.#finish();
-    else gate.#idle.refresh();
+    if (gate.#request === null && !gate.#tunnel && !gate.#active) gate.#finish();
+    else {
+      gate.#active = false;
+      gate.#idle.refresh();
+    }
   }
 
   // Caller → pod ---------------------------------------------------------------------------
@@ -157,7 +163,7 @@ class HttpGate {
 
   #start(head: RequestHead, pending: Buffer, headLength: number): void {
     this.#request = head;
-    this.#idle.refresh();
+    this.#active = true;
     const body = this.#requestBody = requestBodyScanner(head, this.#options.maxHeaderBytes);
     let end = headLength;
     if (body !== null && headLength < pending.length) {
@@ -293,7 +299,7 @@ class HttpGate {
     this.#response = null;
     this.#responseBody = null;
     this.#responseStarted = false;
-    this.#idle.refresh();
+    this.#active = true;
     if (!request.keepAlive || !response.keepAlive || (this.#callerEnded && this.#pending === null)) {
       this.#finish();
       return;

@@ -6,6 +6,7 @@
  */
 import { isIPv6 } from 'node:net';
 import { append } from '../../model/append.js';
+import { fitted } from '../../model/fitted.js';
 import type { ServiceDiff } from '../../routing/config-diff.js';
 import { portKey, type MeshConfig, type MeshService, type PortProtocol } from '../../routing/mesh-config.js';
 
@@ -90,8 +91,9 @@ function serviceSpecs(service: MeshService, mode: ListenerMode, listenAddress: s
       service: { namespace: service.namespace, name: service.name },
     });
   }
-  planned.set(service, { mode, listenAddress, specs });
-  return specs;
+  const kept = fitted(specs);
+  planned.set(service, { mode, listenAddress, specs: kept });
+  return kept;
 }
 
 export function listenerId(address: string, port: number, protocol: PortProtocol): string {

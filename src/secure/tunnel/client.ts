@@ -56,6 +56,8 @@ interface PooledSession {
   active: number;
   /** Replaced after a renewal: it closes once its last stream has. */
   retired: boolean;
+  /** Closes the session once it has carried no stream for `idleMs` (set while `active` is 0). */
+  idle: NodeJS.Timeout | null;
 }
 
 export class TunnelClient {
@@ -125,9 +127,15 @@ export class TunnelClient {
     if (target.service !== null) headers[SERVICE_HEADER] = target.service;
     const stream = pooled.session.request(headers, { endStream: false });
     pooled.active++;
+    if (pooled.idle !== null) {
+      clearTimeout(pooled.idle);
+      pooled.idle = null;
+    }
     stream.once('close', () => {
-      pooled.active--;
-      if (pooled.retired && pooled.active === 0) pooled.session.close();
+      if (--pooled.active > 0) return;
+      if (pooled.retired) pooled.session.close();
+      // Not a session timeout: that would be refreshed by every read and write of every stream.
+      else if (!pooled.session.closed) pooled.idle = setTimeout(closeIdle, this.#options.idleMs ?? 300_000, pooled).unref();
     });
     return stream;
   }
@@ -180,7 +188,6 @@ export class TunnelClient {
     });
     this.#all.add(session);
     session.once('close', () => this.#all.delete(session));
-    session.setTimeout(this.#options.idleMs ?? 300_000, () => session.close());
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => session.destroy(new Error('TLS handshake timed out')), this.#options.timeoutMs ?? 10_000);
       session.once('connect', () => {
@@ -199,8 +206,17 @@ export class TunnelClient {
     });
     // Later session errors are reported on its streams; without a listener they would crash.
     session.on('error', () => {});
-    return { session, serialNumber: cert.serialNumber, ready, active: 0, retired: false };
+    const pooled: PooledSession = { session, serialNumber: cert.serialNumber, ready, active: 0, retired: false, idle: null };
+    session.once('close', () => {
+      if (pooled.idle !== null) clearTimeout(pooled.idle);
+    });
+    return pooled;
   }
+}
+
+function closeIdle(pooled: PooledSession): void {
+  pooled.idle = null;
+  if (pooled.active === 0) pooled.session.close();
 }
 
 function awaitResponse(stream: ClientHttp2Stream, timeoutMs: number): Promise<Duplex> {

@@ -15,7 +15,6 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { NO_METRICS, type SecureMetrics } from '../metrics.js';
 import { verifyPeer } from '../workload-cert.js';
-import { plainDuplex } from './stream-adapter.js';
 import { parseAuthority, REASON_HEADER, SERVICE_HEADER, SESSION_WINDOW_BYTES, STREAM_WINDOW_BYTES, TUNNEL_ALPN,
   type TunnelTarget } from './protocol.js';
 
@@ -60,9 +59,9 @@ export interface TunnelServerOptions {
   readonly clock?: () => number;
   /**
    * Claims an allowed stream instead of piping it to the pod: return a handler to take it (it
-   * gets the stream after the `200`), or null for the default L4 relay. The agent uses this to
-   * serve HTTP ports with its HTTP proxy, so that every request on the stream is authorized (L7)
-   * with `identity`, e.g. `httpServer.emit('connection', stream)`.
+   * gets the HTTP/2 stream itself, a Duplex of the caller's bytes, after the `200`), or null for
+   * the default L4 relay. The agent uses this to serve HTTP ports with its HTTP gate
+   * (http-gate.ts), so that every request on the stream is authorized (L7) with `identity`.
    */
   readonly deliver?: (identity: string | null, target: TunnelTarget) => ((stream: Duplex) => void) | null;
   /** Give up on a caller that sends nothing, and on a pod that does not accept; default 10 s. */
@@ -246,7 +245,7 @@ export class TunnelServer {
       return;
     }
     stream.respond({ [h2.HTTP2_HEADER_STATUS]: 200 });
-    handler(plainDuplex(stream));
+    handler(stream);
   }
 
   #pipeToPod(stream: ServerHttp2Stream, target: TunnelTarget): void {

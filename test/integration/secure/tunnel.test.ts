@@ -5,7 +5,6 @@
  * Addresses of this file: 127.88.0.0/16.
  */
 import { expect } from 'chai';
-import { createServer as createHttpServer } from 'node:http';
 import { connect as h2connect, constants as h2 } from 'node:http2';
 import { connect as tcpConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -260,19 +259,23 @@ describe('secure tunnel (two agents on loopback)', function () {
     for (const stream of [...streams, api, toC]) stream.end();
   });
 
-  it('hands a stream to a deliver handler that authorizes every HTTP request on it with the caller identity (L7)', async () => {
-    // Stands in for the agent's HTTP proxy: per request, the tunnel identity decides.
-    const identityOf = new WeakMap<object, string | null>();
-    const http = createHttpServer((req, res) => {
-      const identity = identityOf.get(req.socket) ?? null;
-      const allowed = identity === 'shop/web' && req.url === '/public';
-      const body = `${identity ?? 'none'} ${req.url}`;
-      res.writeHead(allowed ? 200 : 403, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) }).end(body);
-    });
+  it('hands the stream itself to a deliver handler, with the caller identity, for every request on it (L7)', async () => {
+    // Stands in for the agent's HTTP gate: each request head on the stream is answered by what
+    // the tunnel identity may do, on the same stream.
     const b = await startAgent('127.88.0.3', 'node-b', {
       deliver: (identity) => (stream) => {
-        identityOf.set(stream, identity);
-        http.emit('connection', stream);
+        let pending = '';
+        stream.on('data', (chunk: Buffer) => {
+          pending += chunk.toString('latin1');
+          for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+            const path = pending.split(' ')[1] ?? '';
+            pending = pending.slice(end + 4);
+            const allowed = identity === 'shop/web' && path === '/public';
+            const body = `${identity ?? 'none'} ${path}`;
+            stream.write(`HTTP/1.1 ${allowed ? '200 OK' : '403 Forbidden'}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+          }
+        });
+        stream.on('end', () => stream.end());
       },
     });
     const { client } = await startCaller();
@@ -282,7 +285,7 @@ describe('secure tunnel (two agents on loopback)', function () {
     const second = await httpExchange(stream, 'GET /admin HTTP/1.1\r\nHost: echo\r\n\r\n');
     expect(second).to.match(/^HTTP\/1\.1 403 /).and.match(/shop\/web \/admin$/);
     stream.end();
-    http.close();
+    await closed(stream);
   });
 
   it('renewal while a stream is open drops nothing: the old session drains, new streams use the new certificate', async () => {
