@@ -35,7 +35,7 @@ export interface FileProviderOptions extends ProviderOutput {
   readonly rescanIntervalMs?: number;
 }
 
-const DEFAULT_DEBOUNCE_MS = 100;
+const DEFAULT_DEBOUNCE_MS = 20;
 const DEFAULT_RESCAN_INTERVAL_MS = 700;
 
 interface FileEntry {

@@ -24,12 +24,18 @@ interface LastRead {
   readonly catalog: IndexedCatalog;
 }
 
+/** A read: the catalog, and the objects replaced in the previous read's catalog to make it (null: built anew). */
+export interface CatalogRead {
+  readonly catalog: Catalog;
+  readonly changes: readonly CatalogChange[] | null;
+}
+
 export class CatalogReader {
   private readonly reads = new WeakMap<RawObject, ReadEntry>();
   private lastRead: LastRead | null = null;
 
   /** Reads every object of `snapshot` and indexes them; what cannot be read goes to `problems`. */
-  read(snapshot: Snapshot, problems: Problem[]): Catalog {
+  read(snapshot: Snapshot, problems: Problem[]): CatalogRead {
     const raws = snapshot.objects;
     const last = this.lastRead;
     const samePositions = last !== null && last.raws.length === raws.length;
@@ -57,15 +63,17 @@ export class CatalogReader {
       }
     }
     let catalog: IndexedCatalog;
+    let patched: readonly CatalogChange[] | null = null;
     if (patch && patchCatalog(last!.catalog, changes)) {
       catalog = last!.catalog;
+      patched = changes;
     } else {
       const objects: ReadObject[] = [];
       for (const entry of entries) if (entry.result.object) objects.push(entry.result.object);
       catalog = buildCatalog(objects);
     }
     this.lastRead = { raws: [...raws], entries, catalog };
-    return catalog;
+    return { catalog, changes: patched };
   }
 }
 
