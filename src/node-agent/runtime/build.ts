@@ -13,6 +13,7 @@
  * previous generation's state can still be carried over (a Service never built has none).
  */
 import { append } from '../../model/append.js';
+import { LayeredMap } from '../../model/layered-map.js';
 import { diffServices, type ServiceDiff } from '../../routing/config-diff.js';
 import {
   portKey, type Destination, type HttpRule, type MeshConfig, type MeshPort, type MeshService, type SourceIdentity,
@@ -23,7 +24,6 @@ import { compileDestination, poolFor, type DestinationContext } from './destinat
 import type { EndpointPool } from './endpoint-pool.js';
 import { IdentityTable } from './identities.js';
 import { LazyPorts, type BuiltService, type ServiceRecord } from './lazy-ports.js';
-import { LayeredMap } from './layered-map.js';
 import { compileHttpMatches } from './matchers.js';
 import { ListenerRuntime, type CompiledRule, type RouteTable } from './port-runtime.js';
 import { RetryBudget } from './retry-budget.js';
@@ -37,8 +37,8 @@ interface Built {
   readonly identities: IdentityTable;
   readonly identityList: readonly SourceIdentity[];
   readonly inputs: readonly unknown[];
-  readonly records: LayeredMap<ServiceRecord>;
-  readonly byPort: LayeredMap<ServiceRecord>;
+  readonly records: LayeredMap<string, ServiceRecord>;
+  readonly byPort: LayeredMap<string, ServiceRecord>;
   /**
    * The records whose runtime has been built, shared by the generations that derive from one
    * another (a record built on first use adds itself): each build adopts their carried entries
@@ -84,8 +84,8 @@ export function buildRuntime(config: MeshConfig, options: RuntimeOptions, previo
 type Build = (record: ServiceRecord) => BuiltService;
 
 interface Records {
-  readonly records: LayeredMap<ServiceRecord>;
-  readonly byPort: LayeredMap<ServiceRecord>;
+  readonly records: LayeredMap<string, ServiceRecord>;
+  readonly byPort: LayeredMap<string, ServiceRecord>;
 }
 
 /** Every Service gets a new record; one the previous generation had built is built at once, while its state can be carried. */

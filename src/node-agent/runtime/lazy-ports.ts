@@ -20,7 +20,7 @@ export interface ServiceRecord {
   built: BuiltService | null;
 }
 
-/** Records by port key (a Map, or the layered map of build.ts). */
+/** Records by port key (a Map, or the layered map of build.ts and the file provider). */
 export interface RecordsByPort {
   readonly size: number;
   has(key: string): boolean;

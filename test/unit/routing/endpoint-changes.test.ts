@@ -41,6 +41,39 @@ describe('routing: endpoint changes compiled in scope', () => {
     expect(sharedServices).to.be.greaterThan(RUNS * STEPS * 3);
   });
 
+  it('reads only the objects a snapshot says changed, and gives a fresh compile\'s config', () => {
+    const cluster = new Cluster(seededRandom(77));
+    for (let run = 0; run < RUNS; run++) {
+      const compiler = new Compiler();
+      let objects = cluster.objects();
+      let version = {};
+      let before = locate(objects);
+      let previous: MeshConfig = compiler.compile({ objects, sources: before, version }, OPTIONS);
+      for (let step = 0; step < STEPS; step++) {
+        const earlier = new Set(objects);
+        objects = [...objects];
+        for (let n = 1 + cluster.int(3); n > 0; n--) cluster.replace(objects);
+        // Now and then an object more or one less (a pure addition or removal is read whole).
+        if (cluster.chance(0.1)) objects.push(cluster.slice(cluster.int(6), 2));
+        if (cluster.chance(0.1)) objects.splice(cluster.int(objects.length), 1);
+        const kept = new Set(objects);
+        const sources = locate(objects);
+        const moved = (o: RawObject) => earlier.has(o) && kept.has(o) && sources.get(o) !== before.get(o);
+        const changes = {
+          since: cluster.chance(0.05) ? {} : version,
+          removed: [...earlier].filter((o) => !kept.has(o) || moved(o)),
+          added: objects.filter((o) => !earlier.has(o) || moved(o)),
+        };
+        version = {};
+        const options = { ...OPTIONS, previous: previous.allocation };
+        const remembered = compiler.compile({ objects, sources, version, changes }, options);
+        before = sources;
+        expect(remembered, `run ${run} step ${step}`).to.deep.equal(compile({ objects, sources }, options));
+        previous = remembered;
+      }
+    }
+  });
+
   it('assembles a split root again when one of its backends changes, and leaves the other Services as they were', () => {
     const objects: RawObject[] = [
       namespace('shop', { 'plexus.dev/mesh': 'true' }),
