@@ -26,13 +26,39 @@ export function keepUnchanged(before: FileObjects | undefined, parsed: readonly 
   }
   return parsed.map((located) => {
     const candidates = earlier.get(identityKey(located.object));
-    const at = candidates ? candidates.findIndex((object) => isDeepStrictEqual(object, located.object)) : -1;
+    const at = candidates ? candidates.findIndex((object) => sameValue(object, located.object)) : -1;
     if (candidates === undefined || at < 0) return located;
     const [object] = candidates.splice(at, 1) as [RawObject];
     const source = before.sources.get(object);
     const same = source !== undefined && source.file === located.source.file && source.line === located.source.line;
     return { object, source: same ? source : located.source };
   });
+}
+
+/**
+ * `util.isDeepStrictEqual` for parsed manifest values (plain objects and arrays of strings,
+ * numbers, booleans and null; no symbol keys), without its generic machinery: at 10,000 Services a re-read file
+ * compares hundreds of objects per change, and the generic comparison is most of that change's
+ * CPU before the JIT has warmed to it. Anything else (another prototype) is left to it.
+ */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return Object.is(a, b);
+  const prototype = Object.getPrototypeOf(a) as unknown;
+  if (prototype !== Object.getPrototypeOf(b)) return false;
+  if (prototype === Array.prototype) {
+    const x = a as readonly unknown[];
+    const y = b as readonly unknown[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!sameValue(x[i], y[i])) return false;
+    return true;
+  }
+  if (prototype !== Object.prototype && prototype !== null) return isDeepStrictEqual(a, b);
+  const x = a as Readonly<Record<string, unknown>>;
+  const y = b as Readonly<Record<string, unknown>>;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  for (const key of keys) if (!Object.hasOwn(y, key) || !sameValue(x[key], y[key])) return false;
+  return true;
 }
 
 /** apiVersion, kind, namespace and name, whatever their types (a malformed object still has a key). */
