@@ -1,4 +1,8 @@
-/** Starts `plexus agent --manifests DIR` (local mode) and talks to its admin port. */
+/**
+ * Starts `plexus agent --manifests DIR` (local mode) as users run it, with the node options of
+ * bin/plexus.js (src/cli/launch.ts), and talks to its admin port.
+ */
+import { launchNodeOptions } from '../../src/cli/launch.js';
 import { httpGet, waitForHttp } from './net.js';
 import { PLEXUS_ARGV } from './paths.js';
 import { start, type Managed } from './processes.js';
@@ -33,11 +37,23 @@ interface ReadyLine {
   readonly vips: Record<string, string>;
 }
 
-export async function startAgent(options: AgentStart): Promise<LocalAgent> {
-  const args = [
-    ...PLEXUS_ARGV, 'agent', '--manifests', options.manifestsDir, '--vip-cidr', options.vipCidr,
+/** The command that starts the agent: node with bin/plexus.js's options, as users run it. */
+export function agentCommand(options: AgentStart): { readonly args: string[]; readonly commandLine: string } {
+  const nodeOptions = launchNodeOptions();
+  const agentArgs = [
+    'agent', '--manifests', options.manifestsDir, '--vip-cidr', options.vipCidr,
     '--dns-port', '0', '--admin-port', '0', ...(options.acl ? ['--acl'] : []), ...(options.extraArgs ?? []),
   ];
+  const pin = options.cpu === null ? '' : `taskset -c ${options.cpu} `;
+  const limit = options.openFiles === undefined ? '' : `ulimit -n ${options.openFiles}; `;
+  return {
+    args: [...nodeOptions, ...PLEXUS_ARGV, ...agentArgs],
+    commandLine: `${limit}${pin}node ${[...nodeOptions, 'bin/plexus.js', ...agentArgs].join(' ')}`,
+  };
+}
+
+export async function startAgent(options: AgentStart): Promise<LocalAgent> {
+  const { args, commandLine } = agentCommand(options);
   const began = performance.now();
   const child = start({ name: 'plexus agent', command: process.execPath, args, cpu: options.cpu, openFiles: options.openFiles });
   const line = await child.waitForLine((l) => l.includes('"msg":"agent ready"'), options.readyTimeoutMs)
@@ -48,12 +64,7 @@ export async function startAgent(options: AgentStart): Promise<LocalAgent> {
   const startupMs = performance.now() - began;
   const ready = JSON.parse(line) as ReadyLine;
   await waitForHttp(`http://127.0.0.1:${ready.adminPort}/readyz`, 10_000);
-  const pin = options.cpu === null ? '' : `taskset -c ${options.cpu} `;
-  const limit = options.openFiles === undefined ? '' : `ulimit -n ${options.openFiles}; `;
-  return {
-    process: child, adminPort: ready.adminPort, vips: ready.vips, startupMs,
-    commandLine: `${limit}${pin}node bin/plexus.js ${args.slice(PLEXUS_ARGV.length).join(' ')}`,
-  };
+  return { process: child, adminPort: ready.adminPort, vips: ready.vips, startupMs, commandLine };
 }
 
 /** The generation `/readyz` reports (0 before the first apply). */

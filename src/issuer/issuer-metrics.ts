@@ -1,5 +1,5 @@
 /** The issuer's decisions on its `/metrics` registry; `outcome` is the only label (bounded). */
-import { Counter, type Registry } from 'prom-client';
+import { Counter, type Registry } from '../node-agent/telemetry/prom.js';
 import type { IssuerMetrics, IssuerOutcome } from './issuer-service.js';
 
 export class PromIssuerMetrics implements IssuerMetrics {

@@ -12,12 +12,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ApiClient } from '../kube/api-client.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { AGENT_SERVICE_ACCOUNT } from '../kube/labels.js';
 import { AdminServer } from '../node-agent/admin/admin-server.js';
 import { TapEndpoint } from '../node-agent/admin/tap-endpoint.js';
+import { registerProcessMetrics } from '../node-agent/telemetry/process-metrics.js';
+import { Registry } from '../node-agent/telemetry/prom.js';
 import { TapHub } from '../node-agent/telemetry/tap.js';
 import type { IssuedCert } from '../secure/workload-cert.js';
 import { IssuerCa } from './issuer-ca.js';
@@ -56,7 +57,7 @@ export async function runIssuer(options: IssuerRunOptions, signal: AbortSignal):
   const calls = new AbortController();
   const client = new ApiClient(loadKubeConfig(options.kubeconfig), { signal: calls.signal });
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerProcessMetrics(registry);
   const metrics = new PromIssuerMetrics(registry);
   let server: IssuerServer | null = null;
   let listening = false;

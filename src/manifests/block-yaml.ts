@@ -130,7 +130,9 @@ class Reader {
         list.push(scalar(content));
       }
     }
-    return list;
+    // A list grown by push keeps room for 17 items (152 bytes for one address); the parsed
+    // objects live as long as their file is in force, so they keep only what they hold.
+    return list.slice();
   }
 
   /** What follows `key:` (or an empty `-`): an inline scalar, a nested block, or null. */
@@ -209,7 +211,7 @@ function scalar(text: string): unknown {
     const tail = text.slice(quoted.end);
     const spaces = countSpaces(tail, 0);
     if (spaces < tail.length && (spaces === 0 || tail.charCodeAt(spaces) !== HASH)) throw new OutsideSubset();
-    return quoted.value;
+    return owned(quoted.value);
   }
   const comment = text.indexOf(' #');
   const plain = trimSpaces(comment < 0 ? text : text.slice(0, comment));
@@ -271,10 +273,29 @@ const BOOLEANS: ReadonlyMap<string, boolean> = new Map([['true', true], ['True',
 const SIMPLE_INTEGER = /^-?(?:0|[1-9][0-9]{0,14})$/;
 
 function resolvePlain(text: string): unknown {
-  if (plainString(text)) return text;
+  if (plainString(text)) return owned(text);
   if (NULLS.has(text)) return null;
   const bool = BOOLEANS.get(text);
   if (bool !== undefined) return bool;
   if (SIMPLE_INTEGER.test(text) && text !== '-0') return Number(text);
   throw new OutsideSubset();
+}
+
+/** V8 makes a substring of this many characters or more a view into the string it was cut from. */
+const VIEW_MIN_LENGTH = 13;
+/** Holds one key at a time, only inside `owned`: a dictionary, so keys leave no hidden classes behind. */
+const INTERNING: Record<string, number> = Object.create(null) as Record<string, number>;
+
+/**
+ * A value cut from the file's text, as a string that owns its characters. Kept in a parsed object
+ * (which lives as long as its file is in force), a view would keep the whole file's text alive.
+ * Long values become the engine's one shared copy (a property key is interned), so the same
+ * value in every file (`apiVersion: discovery.k8s.io/v1`) is one string; short ones are copies.
+ */
+function owned(value: string): string {
+  if (value.length < VIEW_MIN_LENGTH) return value;
+  INTERNING[value] = 0;
+  const [interned] = Object.keys(INTERNING) as [string];
+  delete INTERNING[value];
+  return interned;
 }

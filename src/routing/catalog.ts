@@ -3,6 +3,7 @@
  * Namespaces and SMI objects by key. Two objects with the same kind, namespace and name are a
  * problem; the later one in the snapshot wins (as when applying the files in order).
  */
+import { fitted } from '../model/fitted.js';
 import type { EndpointSliceInfo, EndpointsInfo, NamespaceInfo, PodInfo, ServiceInfo } from './kube/types.js';
 import { problem, type Problem, type SourceLocation } from '../model/problem.js';
 import { objectKey } from './raw.js';
@@ -108,6 +109,7 @@ export function buildCatalog(objects: readonly ReadObject[]): IndexedCatalog {
   }
   const slicesByService = new Map<string, EndpointSliceInfo[]>();
   for (const slice of slices.values()) if (slice.service) push(slicesByService, slice.service, slice);
+  for (const [service, list] of slicesByService) slicesByService.set(service, fitted(list));
   const splitsByRoot = new Map<string, TrafficSplit[]>();
   for (const split of splits.values()) push(splitsByRoot, objectKey(split.namespace, split.service), split);
   return {

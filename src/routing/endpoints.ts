@@ -3,6 +3,7 @@
  * its legacy Endpoints, else (local mode, `deriveEndpointsFromPods`) the Pods its selector
  * matches. Endpoints whose Pod is known (by targetRef, else by IP) carry its ServiceAccount.
  */
+import { fitted } from '../model/fitted.js';
 import type { Endpoint } from './mesh-config.js';
 import type { Catalog } from './catalog.js';
 import type { EndpointAddress, EndpointGroup, PodInfo, ServiceInfo, ServicePortInfo } from './kube/types.js';
@@ -101,7 +102,7 @@ function sortEndpoints(endpoints: Endpoint[]): readonly Endpoint[] {
   if (endpoints.length === 0) return EMPTY;
   endpoints.sort((a, b) => compareAddresses(a.ip, a.port, b.ip, b.port) || Number(b.ready) - Number(a.ready));
   const repeated = (e: Endpoint, i: number) => i > 0 && e.ip === endpoints[i - 1]!.ip && e.port === endpoints[i - 1]!.port;
-  return endpoints.some(repeated) ? endpoints.filter((e, i) => !repeated(e, i)) : endpoints;
+  return endpoints.some(repeated) ? endpoints.filter((e, i) => !repeated(e, i)) : fitted(endpoints);
 }
 
 const EMPTY: readonly Endpoint[] = [];

@@ -3,6 +3,7 @@
  * own `plexus.dev/mesh: "true"`, or by its Namespace's unless it says `"false"`. Headless and
  * ExternalName Services have no single address to proxy: reported and skipped.
  */
+import { fitted } from '../model/fitted.js';
 import { portKey, type PortProtocol, type Scheme, type TrafficType } from './mesh-config.js';
 import type { NamespaceInfo, ServiceInfo } from './kube/types.js';
 import { ProblemSink } from './problem-sink.js';
@@ -90,5 +91,5 @@ export function meshedPorts(service: ServiceInfo): MeshedPorts {
   }
   if (ports.length === 0) sink.warning('no TCP or UDP port to mesh');
   ports.sort((a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0));
-  return { ports, problems: [...service.annotations.meshedProblems, ...sink.problems] };
+  return { ports: fitted(ports), problems: [...service.annotations.meshedProblems, ...sink.problems] };
 }

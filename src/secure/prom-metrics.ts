@@ -3,7 +3,7 @@
  * `node/<name>`) from verified certificates or from this node's own pods, and destinations are
  * Service ports of the config, so cardinality is bounded by the mesh, never by what a peer sends.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from '../node-agent/telemetry/prom.js';
 import type { HandshakeOutcome, IssuanceOutcome, SecureMetrics } from './metrics.js';
 
 export class PromSecureMetrics implements SecureMetrics {

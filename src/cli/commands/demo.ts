@@ -20,13 +20,14 @@ import { compile } from '../../routing/compile.js';
 import type { MeshConfig } from '../../routing/mesh-config.js';
 import { DEFAULT_MESH_DOMAIN, DEFAULT_VIP_CIDR } from '../../routing/compile-options.js';
 import { CliError, EXIT } from '../errors.js';
+import { launchNodeOptions } from '../launch.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { defaultNodeName, manifestsOption, meshDomainOption, portOption, vipCidrOption } from '../options.js';
 import { DEFAULT_ADMIN_PORT, DEFAULT_DNS_PORT } from './agent.js';
 
 /** The shop example shipped with Plexus. */
 const EXAMPLE_DIR = join(PACKAGE_ROOT, 'examples', 'shop');
-/** The `plexus` entry of this build, to start the agent exactly as a user would. */
+/** The `plexus` entry of this build, started with bin/plexus.js's node options: the agent exactly as a user runs it. */
 const PLEXUS_BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
 const REFRESH_MS = 1000;
@@ -236,7 +237,7 @@ async function handler(args: ArgumentsCamelCase<DemoArgs>): Promise<void> {
   const config = await compileFolder(args, nodeName);
   const servers = await startSampleServers(config);
   if (args.serversOnly) return serveSamplesOnly(args, servers);
-  const agent = new AgentProcess([process.execPath, PLEXUS_BIN], agentArgs(args, nodeName));
+  const agent = new AgentProcess([process.execPath, ...launchNodeOptions(), PLEXUS_BIN], agentArgs(args, nodeName));
   const { stopped, startClock, dispose } = untilStopped(args.duration, agent.exited);
   let traffic: TrafficGenerator | null = null;
   let refresh: NodeJS.Timeout | null = null;

@@ -2,9 +2,11 @@
 import type * as net from 'node:net';
 import type { ConnectionHandler, HttpProxyContext } from './context.js';
 import { ClientConnection, type ConnectionOwner } from './http1/client-connection.js';
+import { type HeadRules, requestHeadRules } from './http1/head-bytes.js';
 
 class Http1Handler implements ConnectionHandler, ConnectionOwner {
   readonly #ctx: HttpProxyContext;
+  readonly requestHeads: HeadRules;
   readonly #connections = new Set<ClientConnection>();
   #draining = false;
   /** Every exchange ends its connection (draining has started; accepting goes on). */
@@ -14,6 +16,7 @@ class Http1Handler implements ConnectionHandler, ConnectionOwner {
 
   constructor(ctx: HttpProxyContext) {
     this.#ctx = ctx;
+    this.requestHeads = requestHeadRules(ctx.limits.maxHeaderBytes);
   }
 
   get draining(): boolean {

@@ -5,6 +5,7 @@
  * local mode, listener port 0 in Kubernetes mode) have no listener; the compiler reported why.
  */
 import { isIPv6 } from 'node:net';
+import { fitted } from '../../model/fitted.js';
 import { portKey, type MeshConfig, type MeshService, type PortProtocol } from '../../routing/mesh-config.js';
 
 export type ListenerMode = 'local' | 'kubernetes';
@@ -69,8 +70,9 @@ function serviceSpecs(service: MeshService, mode: ListenerMode, listenAddress: s
       service: { namespace: service.namespace, name: service.name },
     });
   }
-  planned.set(service, { mode, listenAddress, specs });
-  return specs;
+  const kept = fitted(specs);
+  planned.set(service, { mode, listenAddress, specs: kept });
+  return kept;
 }
 
 export function listenerId(address: string, port: number, protocol: PortProtocol): string {

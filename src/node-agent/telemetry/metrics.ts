@@ -7,7 +7,8 @@
  * from small fixed sets. No pod IPs, no paths. When a reload removes a Service,
  * `retainDestinations` drops every series that names it.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerProcessMetrics } from './process-metrics.js';
+import { Counter, Gauge, Registry } from './prom.js';
 import { REQUEST_LABELS, RequestSeriesTable, SeriesHistogram } from './request-series.js';
 import type { ConnectionRecord, MirrorRecord, RequestRecord } from './types.js';
 
@@ -92,7 +93,7 @@ export class MeshMetrics {
     this.#providerHealthy = new Gauge({
       name: 'plexus_provider_healthy', help: '1 while the config provider (file or Kubernetes) is healthy.', registers,
     });
-    collectDefaultMetrics({ register: this.registry });
+    registerProcessMetrics(this.registry);
   }
 
   request(record: RequestRecord): void {

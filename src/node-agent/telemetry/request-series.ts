@@ -7,7 +7,7 @@
  * by its `collect` hook; `plexus_request_duration_seconds` is a Histogram whose values come
  * straight from these series, in the exposition prom-client itself would produce.
  */
-import { Histogram, type Registry } from 'prom-client';
+import { Histogram, type Registry } from './prom.js';
 import { requestOutcome } from './outcome.js';
 import type { RequestRecord } from './types.js';
 

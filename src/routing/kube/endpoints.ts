@@ -3,6 +3,7 @@
  * defaults follow Kubernetes: ready nil → true, serving nil → ready, terminating nil → false.
  * Legacy `notReadyAddresses` are neither ready nor serving.
  */
+import { fitted } from '../../model/fitted.js';
 import type { SourceLocation } from '../../model/problem.js';
 import { ProblemSink } from '../problem-sink.js';
 import { arrayAt, fieldsAt, isFields, isPortNumber, objectKey, readIdentity, stringAt, type Fields } from '../raw.js';
@@ -21,7 +22,7 @@ function readPorts(list: readonly unknown[] | undefined, where: string, sink: Pr
     if (!protocol) return sink.error(`${where}[${i}].protocol: ${JSON.stringify(entry.protocol)} is not TCP, UDP or SCTP`);
     ports.push({ name: typeof entry.name === 'string' ? entry.name : '', port: entry.port, protocol });
   });
-  return ports;
+  return fitted(ports);
 }
 
 /** `namespace/name` of a Pod `targetRef`, or null when it names something else. */
@@ -55,7 +56,7 @@ function readSliceEndpoints(raw: RawObject, namespace: string, sink: ProblemSink
       pod: readPodRef(entry, namespace),
     });
   });
-  return addresses;
+  return fitted(addresses);
 }
 
 export function readEndpointSlice(raw: RawObject, source?: SourceLocation): ReadResult<EndpointSliceInfo> {
@@ -112,6 +113,6 @@ export function readEndpoints(raw: RawObject, source?: SourceLocation): ReadResu
     });
   });
   const key = objectKey(id.namespace, id.name);
-  const object: EndpointsInfo = { kind: 'Endpoints', id, key, ...(source ? { source } : {}), service: key, groups };
+  const object: EndpointsInfo = { kind: 'Endpoints', id, key, ...(source ? { source } : {}), service: key, groups: fitted(groups) };
   return { object, problems: sink.problems };
 }

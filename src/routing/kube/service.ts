@@ -1,4 +1,5 @@
 /** Reads a v1 Service: its ports, selector, type and `plexus.dev/*` annotations. */
+import { fitted } from '../../model/fitted.js';
 import { readServiceAnnotations } from '../annotations.js';
 import type { SourceLocation } from '../../model/problem.js';
 import { ProblemSink } from '../problem-sink.js';
@@ -40,7 +41,7 @@ function readPorts(spec: Readonly<Record<string, unknown>> | undefined, sink: Pr
     if (appProtocol !== null && typeof appProtocol !== 'string') return sink.error(`${where}.appProtocol is not a string`);
     ports.push({ name, port: entry.port, protocol, targetPort: targetPort ?? null, appProtocol });
   });
-  return ports;
+  return fitted(ports);
 }
 
 export function readService(raw: RawObject, source?: SourceLocation): ReadResult<ServiceInfo> {

@@ -24,6 +24,8 @@ const CLOSE_LINGER_MS = 2_000;
 /** What a connection reports to the handler that tracks it. */
 export interface ConnectionOwner {
   readonly draining: boolean;
+  /** The listener's request-head rules (one object for all its connections). */
+  readonly requestHeads: HeadRules;
   connectionIdle(connection: ClientConnection): void;
   /** The connection became a WebSocket (or other upgraded) tunnel: no longer an HTTP exchange. */
   connectionUpgraded(connection: ClientConnection): void;
@@ -35,7 +37,6 @@ export class ClientConnection implements ClientSide {
   readonly clientIp: string;
   readonly #ctx: HttpProxyContext;
   readonly #owner: ConnectionOwner;
-  readonly #requestHeads: HeadRules;
   #pending: Buffer | null = null;
   #request: ProxiedRequest | null = null;
   #headTimer: NodeJS.Timeout | null = null;
@@ -49,7 +50,6 @@ export class ClientConnection implements ClientSide {
     this.clientIp = normalizeIp(socket.remoteAddress ?? '');
     this.#ctx = ctx;
     this.#owner = owner;
-    this.#requestHeads = { what: 'request', maxBytes: ctx.limits.maxHeaderBytes, tooLarge: 431, malformed: 400 };
     socket.setNoDelay(true);
     // A client may half-close after its request and still expect the response: the end of the
     // client's side is handled in #onEnd, whatever the listener's own setting.
@@ -170,7 +170,7 @@ export class ClientConnection implements ClientSide {
     let request: ProxiedRequest;
     let headLength: number;
     try {
-      headLength = findHead(pending, this.#requestHeads);
+      headLength = findHead(pending, this.#owner.requestHeads);
       if (headLength === -1) {
         this.#startHeadTimer();
         return false;
@@ -198,13 +198,16 @@ export class ClientConnection implements ClientSide {
 
   #startHeadTimer(): void {
     if (this.#headTimer !== null) return;
-    this.#headTimer = setTimeout(() => {
-      this.#headTimer = null;
-      if (this.#request !== null) return;
-      // A connection that never sent a byte is just closed.
-      if (this.#pending === null) this.#close();
-      else this.#reject(408, 'request head not received in time');
-    }, this.#ctx.limits.headersTimeoutMs);
+    this.#headTimer = setTimeout(headTimedOut, this.#ctx.limits.headersTimeoutMs, this);
+  }
+
+  /** The head timer fired (headTimedOut). */
+  headTimerFired(): void {
+    this.#headTimer = null;
+    if (this.#request !== null) return;
+    // A connection that never sent a byte is just closed.
+    if (this.#pending === null) this.#close();
+    else this.#reject(408, 'request head not received in time');
   }
 
   #stopHeadTimer(): void {
@@ -247,8 +250,7 @@ export class ClientConnection implements ClientSide {
     this.#stopHeadTimer();
     this.#pending = null;
     this.socket.end(() => {
-      if (this.socket.destroyed) return;
-      this.#lingerTimer = setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS);
+      if (!this.socket.destroyed) this.#lingerTimer = setTimeout(destroySocket, CLOSE_LINGER_MS, this.socket);
     });
   }
 
@@ -261,6 +263,15 @@ export class ClientConnection implements ClientSide {
     request?.onClientGone();
     this.#owner.connectionClosed(this);
   }
+}
+
+// Timer callbacks take their object as an argument: no closure per connection.
+function headTimedOut(connection: ClientConnection): void {
+  connection.headTimerFired();
+}
+
+function destroySocket(socket: net.Socket): void {
+  socket.destroy();
 }
 
 const REJECT_REASONS = { 400: 'bad-request', 408: 'header-timeout', 431: 'header-too-large', 502: 'upstream-error' } as const;

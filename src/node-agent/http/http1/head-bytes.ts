@@ -16,6 +16,11 @@ export interface HeadRules {
 
 export const RESPONSE_HEAD_RULES: HeadRules = Object.freeze({ what: 'response', maxBytes: 64 * 1024, tooLarge: 502, malformed: 502 });
 
+/** The rules for request heads of at most `maxBytes` (431 when larger, 400 when malformed). */
+export function requestHeadRules(maxBytes: number): HeadRules {
+  return Object.freeze({ what: 'request', maxBytes, tooLarge: 431, malformed: 400 });
+}
+
 /**
  * The length of the head at the start of `bytes` (through its CRLF CRLF), or -1 while more bytes
  * are needed; throws a HeadError for a head over `rules.maxBytes` or a bare LF.
