@@ -28,11 +28,19 @@ export function arrayAt(parent: Fields | undefined, key: string): readonly unkno
 /** A `map[string]string` field; entries whose value is not a string are dropped. */
 export function stringMapAt(parent: Fields | undefined, key: string): Readonly<Record<string, string>> {
   const map = fieldsAt(parent, key);
-  if (!map) return {};
+  if (!map) return NO_STRINGS;
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(map)) if (typeof v === 'string') out[k] = v;
-  return out;
+  let size = 0;
+  for (const [k, v] of Object.entries(map)) {
+    if (typeof v !== 'string') continue;
+    out[k] = v;
+    size++;
+  }
+  return size === 0 ? NO_STRINGS : out;
 }
+
+/** The one empty map every object without labels (or selector, or annotations) shares. */
+const NO_STRINGS: Readonly<Record<string, string>> = Object.freeze({});
 
 export function isPortNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
@@ -62,18 +70,22 @@ export function readIdentity(raw: RawObject, clusterScoped: boolean): ObjectIden
   const metadata = fieldsAt(raw, 'metadata');
   const name = stringAt(metadata, 'name');
   const namespace = stringAt(metadata, 'namespace');
+  const { annotations, unquotedAnnotations } = readAnnotations(metadata);
+  // One literal with every field (not a spread): the object keeps all eight in itself, one per
+  // raw object read (30,000 at 10,000 Services), instead of a separate property store.
   return {
     kind: stringAt(raw, 'kind') ?? '',
     apiVersion: stringAt(raw, 'apiVersion') ?? '',
     namespace: clusterScoped ? '' : namespace || 'default',
     name: name || UNNAMED,
-    ...readAnnotations(metadata),
+    annotations,
+    unquotedAnnotations,
     labels: stringMapAt(metadata, 'labels'),
     creationTimestamp: stringAt(metadata, 'creationTimestamp') ?? '',
   };
 }
 
-const NO_ANNOTATIONS: Pick<ObjectIdentity, 'annotations' | 'unquotedAnnotations'> = { annotations: {}, unquotedAnnotations: [] };
+const NO_ANNOTATIONS: Pick<ObjectIdentity, 'annotations' | 'unquotedAnnotations'> = Object.freeze({ annotations: NO_STRINGS, unquotedAnnotations: Object.freeze([]) });
 
 function readAnnotations(metadata: Fields | undefined): Pick<ObjectIdentity, 'annotations' | 'unquotedAnnotations'> {
   if (fieldsAt(metadata, 'annotations') === undefined) return NO_ANNOTATIONS;
