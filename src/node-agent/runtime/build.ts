@@ -6,7 +6,9 @@
  * see carried-state.ts. A Service whose MeshService is the very same object as in `previous`
  * (the compiler hands back unchanged Services as the same objects), built with the same
  * identities and options, keeps its PortRuntimes: at 10,000 Services, one changed endpoint
- * rebuilds one Service, and two generations share everything else.
+ * rebuilds one Service, and two generations share everything else. Which Services changed comes
+ * from the diff of the two configs (routing/config-diff.ts), and the records by key and by port
+ * are layered maps patched with it, so a build costs what changed, not a walk of every Service.
  *
  * A Service's runtime is built on the first use of one of its ports (lazy-ports.ts), except a
  * changed Service that the previous generation had built: that one is built at once, while the
