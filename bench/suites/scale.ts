@@ -241,7 +241,7 @@ export async function runScaleSuite(options: ScaleSuiteOptions): Promise<SuiteRe
   notes.push(
     ...[...commands].map((c) => `agent: ${c}`),
     `compile: node --expose-gc dist/bench/lib/compile-probe.js N (the agent's own compile options; heap = after gc, compiler + config, input objects excluded) and node --expose-gc dist/bench/compile.js`,
-    `manifests: ${SERVICES_PER_FILE} Services (+ their EndpointSlices) per file; an endpoint change rewrites one such file (temp file + rename) and is timed until the agent logs "config applied" for the next generation (includes the file watcher's 100 ms debounce, re-parse of that file, a full compile and the listener reconcile). ${ENDPOINT_CHANGES} changes.`,
+    `manifests: ${SERVICES_PER_FILE} Services (+ their EndpointSlices) per file; an endpoint change rewrites one such file (temp file + rename) and is timed until the agent logs "config applied" for the next generation (includes the file watcher's 20 ms debounce, re-parse of that file, the compile of what changed, the runtime patch and the listener update). ${ENDPOINT_CHANGES} changes.`,
     `open files: soft limit ${softLimit ?? 'unknown'}, hard limit ${hardLimit ?? 'unknown'}; when the soft limit is below Services + 1,024 the agent is started through sh -c 'ulimit -n ...' (up to the hard limit)`,
   );
 

@@ -7,6 +7,7 @@
  * bind. Applies run one at a time, in call order.
  */
 import type { Logger } from 'pino';
+import { diffServices, type ServiceDiff } from '../routing/config-diff.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
 import type { Problem } from '../model/problem.js';
 import type { ProviderStatus } from '../model/provider-status.js';
@@ -16,7 +17,7 @@ import { DEFAULT_HTTP_LIMITS, DEFAULT_PATH_POLICY, type HttpLimits, type PathPol
 import { createHttpHandlerFactory, type HttpHandlers } from './listeners/http-handlers.js';
 import { listenerFactory } from './listeners/factory.js';
 import { ListenerManager, type ReconcileResult } from './listeners/listener-manager.js';
-import { planListeners } from './listeners/plan.js';
+import { planChange, planListeners } from './listeners/plan.js';
 import { buildRuntime } from './runtime/build.js';
 import { DIRECT_DIALER, type Dialer } from './runtime/dialer.js';
 import type { MeshRuntime, PortRuntime, RuntimePorts } from './runtime/types.js';
@@ -179,22 +180,31 @@ export class NodeAgent {
 
   async #apply(config: MeshConfig): Promise<ApplyReport> {
     if (this.#stopped) throw new Error('the agent is stopped');
-    const runtime = buildRuntime(config, { acl: this.#options.acl }, this.#applied?.runtime);
+    const previous = this.#applied?.runtime;
+    const runtime = buildRuntime(config, { acl: this.#options.acl }, previous);
     const generation = this.generation + 1;
     // The swap: from here on, every new request or connection sees the new runtime.
     this.#applied = { runtime, generation, appliedAt: new Date() };
-    const result = await this.#listeners.reconcile(planListeners(config, this.#options.mode, this.#options.listenAddress));
+    const diff = previous === undefined ? null : diffServices(previous.config.services, config.services);
+    const result = await this.#reconcile(config, diff);
     this.#bound = true;
     const problems = this.#publishProblems();
     this.#metrics.setGeneration(generation);
-    this.#metrics.setListeners(countByKind(this.#listeners.listeners.map((listener) => listener.spec.kind)));
-    await this.#metrics.retainDestinations(new Set(config.services.map((service) => service.key)));
+    this.#metrics.setListeners(this.#listeners.kinds);
+    if (diff === null || diff.removed.length > 0) await this.#metrics.retainDestinations(new Set(config.services.map((service) => service.key)));
     for (const failure of result.failed) this.#logger.error(failure, 'listener not bound');
     this.#logger.info({
       generation, added: result.added.length, removed: result.removed.length, replaced: result.replaced.length,
-      kept: result.kept.length, failed: result.failed.length, problems: problems.length,
+      kept: result.keptCount, failed: result.failed.length, problems: problems.length,
     }, 'config applied');
-    return { generation, ...result, problems: problems.length };
+    return Object.assign(result, { generation, problems: problems.length });
+  }
+
+  /** The listeners of the Services that changed, when the manager can take just those; else the whole plan. */
+  async #reconcile(config: MeshConfig, diff: ServiceDiff | null): Promise<ReconcileResult> {
+    const { mode, listenAddress } = this.#options;
+    const updated = diff === null ? null : await this.#listeners.update(planChange(diff, mode, listenAddress));
+    return updated ?? this.#listeners.reconcile(planListeners(config, mode, listenAddress));
   }
 
   #problems(): Problem[] {
@@ -250,10 +260,4 @@ function secureHealth(view: object): object {
   const list: readonly unknown[] = Array.isArray(findings) ? findings : [];
   const count = (severity: string): number => list.filter((f) => typeof f === 'object' && f !== null && (f as { severity?: unknown }).severity === severity).length;
   return { permissive: permissive === true, findings: { error: count('error'), warning: count('warning') } };
-}
-
-function countByKind(kinds: readonly string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
-  return counts;
 }

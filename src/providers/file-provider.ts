@@ -10,6 +10,9 @@
  *   only when its content hash changed. An unchanged file keeps its object references, and so
  *   does each unchanged object of a changed file (kept-objects.ts), so the compiler's per-object
  *   memo stays warm. A rescan that found no change builds no snapshot.
+ * - Each snapshot after the first says what changed since the one before (`Snapshot.changes`:
+ *   the objects that left and came, a moved one in both), so the compiler reads those alone; the
+ *   source locations are a layered map that each snapshot derives from the last one's.
  * - Files are read by readManifestSource, as `plexus config` reads them: parsed on the parser's
  *   own thread, so traffic is served while a big file loads (the status says `loading <file>`).
  * - A file that does not parse is reported in the status as a problem located at its path and
@@ -26,6 +29,7 @@ import { append } from '../model/append.js';
 import { problem, type Problem, type SourceLocation } from '../model/problem.js';
 import type { ProviderStatus } from '../model/provider-status.js';
 import type { RawObject, Snapshot } from '../model/snapshot.js';
+import { LayeredMap } from '../model/layered-map.js';
 import { keepUnchanged } from './kept-objects.js';
 import type { Provider, ProviderOutput } from './provider.js';
 
@@ -35,7 +39,7 @@ export interface FileProviderOptions extends ProviderOutput {
   readonly rescanIntervalMs?: number;
 }
 
-const DEFAULT_DEBOUNCE_MS = 100;
+const DEFAULT_DEBOUNCE_MS = 20;
 const DEFAULT_RESCAN_INTERVAL_MS = 700;
 
 interface FileEntry {
@@ -64,6 +68,11 @@ export class FileProvider implements Provider {
   /** The status of the last scan (null before the first), and the file being read now. */
   #status: ProviderStatus | null = null;
   #loading: string | null = null;
+  /** The sources and version of the last snapshot handed out, and what changed since (null: nothing known yet). */
+  #sources: LayeredMap<RawObject, SourceLocation> | null = null;
+  #version: object | undefined;
+  #removed: RawObject[] = [];
+  #added: [RawObject, SourceLocation][] = [];
 
   constructor(options: FileProviderOptions) {
     this.#options = options;
@@ -198,10 +207,19 @@ export class FileProvider implements Provider {
       });
       if (!entry) continue;
       if (!before || entry.objects !== before.objects || !sameErrors(entry.errors, before.errors)) changed = true;
+      if (entry.objects !== before?.objects) this.#noteChanges(before, entry);
       next.set(path, entry);
     }
+    for (const [path, before] of this.#cache) if (!next.has(path)) this.#noteChanges(before, undefined);
     this.#cache = next;
     return changed;
+  }
+
+  /** Notes what a file's new version (`after`, undefined when it is gone) removed and added, a moved object in both. */
+  #noteChanges(before: FileEntry | undefined, after: FileEntry | undefined): void {
+    const stays = (object: RawObject, from: FileEntry, to: FileEntry | undefined): boolean => to?.sources.get(object) === from.sources.get(object);
+    if (before) for (const object of before.objects) if (!stays(object, before, after)) this.#removed.push(object);
+    if (after) for (const object of after.objects) if (!before || !stays(object, after, before)) this.#added.push([object, after.sources.get(object)!]);
   }
 
   async #load(path: string, before: FileEntry | undefined): Promise<FileEntry> {
@@ -226,18 +244,29 @@ export class FileProvider implements Provider {
 
   #snapshot(): { snapshot: Snapshot; status: ProviderStatus } {
     const objects: RawObject[] = [];
-    const sources = new Map<RawObject, SourceLocation>();
     const errors: ManifestError[] = [];
     for (const entry of this.#cache.values()) {
       append(objects, entry.objects);
-      for (const [object, source] of entry.sources) sources.set(object, source);
       append(errors, entry.errors);
     }
+    const since = this.#version;
+    const version = {};
+    const changes = this.#sources === null || since === undefined ? undefined : { since, removed: this.#removed, added: this.#added.map(([object]) => object) };
+    this.#sources = this.#sources === null ? LayeredMap.of(this.#allSources()) : this.#sources.with(this.#added, this.#removed);
+    this.#version = version;
+    this.#removed = [];
+    this.#added = [];
+    const sources = this.#sources;
     const dir = this.#options.dir;
     const status: ProviderStatus = errors.length === 0
       ? { healthy: true, problems: [], message: `${this.#cache.size} files in ${dir}` }
       : { healthy: false, problems: errors.map(fileProblem), message: `${errors.length} file errors in ${dir} (last good versions kept)` };
-    return { snapshot: { objects, sources }, status };
+    return { snapshot: { objects, sources, version, ...(changes === undefined ? {} : { changes }) }, status };
+  }
+
+  /** Every file's source locations (the first snapshot's). */
+  *#allSources(): Generator<readonly [RawObject, SourceLocation]> {
+    for (const entry of this.#cache.values()) yield* entry.sources;
   }
 }
 

@@ -27,7 +27,7 @@ export interface KubeProviderOptions extends ProviderOutput {
   readonly nodeName: string;
   /** Watch the Pods of every node (ACL mode: destination ServiceAccounts). */
   readonly allPods: boolean;
-  /** Quiet time before a change is emitted (default 100 ms), so bursts compile once. */
+  /** Quiet time before a change is emitted (default 20 ms), so bursts compile once. */
   readonly debounceMs?: number;
   readonly backoff?: BackoffPolicy;
   /** How often SMI discovery runs again (default 30 s). */
@@ -163,7 +163,7 @@ export class KubeProvider implements Provider {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#emit();
-    }, this.#options.debounceMs ?? 100);
+    }, this.#options.debounceMs ?? 20);
   }
 
   #emit(): void {

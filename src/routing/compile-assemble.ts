@@ -36,6 +36,8 @@ interface AssemblyMemo {
 
 export class ServiceAssembler {
   private readonly assembled = new Map<string, AssemblyMemo>();
+  /** The problems of each Service that has some, by key: the config's problems without a walk of every memo. */
+  private readonly withProblems = new Map<string, readonly Problem[]>();
   /** Counts assemblies: memos stamped with an older one belong to deleted Services. */
   private generation = 0;
 
@@ -44,29 +46,61 @@ export class ServiceAssembler {
     meshed: readonly MeshedService[], context: AssemblyContext, vips: ReadonlyMap<string, string>, problems: Problem[],
   ): MeshService[] {
     this.generation++;
+    this.withProblems.clear();
     const services: MeshService[] = [];
-    for (const { service, ports } of meshed) {
-      const vip = vips.get(service.key) ?? null;
-      const active = context.splits.get(service.key);
-      const endpoints = context.endpointsOf(service);
-      const split = active ? splitAssemblyInputs(active, context) : null;
-      const gateway = gatewayAssemblyInputs(service.key, context);
-      let memo = this.assembled.get(service.key);
-      if (!memo || !sameAssemblyInputs(memo, service, endpoints, context.targetsByDestination, vip, split, ports, context)
-        || !sameOptionalItems(memo.gateway, gateway)) {
-        memo = {
-          generation: 0, service, endpoints, targets: context.targetsByDestination, vip, split, gateway,
-          listenerPorts: ports.map(context.listenerPortOf), value: assembleService(service, ports, vip, context),
-        };
-        this.assembled.set(service.key, memo);
-      }
-      memo.generation = this.generation;
+    for (const item of meshed) {
+      const memo = this.assembleOne(item, context, vips);
       services.push(memo.value.service);
       if (memo.value.problems.length > 0) append(problems, memo.value.problems);
     }
     // Forget what deleted Services used, so it can be collected.
     dropStale(this.assembled, this.generation);
     return services;
+  }
+
+  /**
+   * `services` (the last result, for the same meshed Services) with the Services of `scope`
+   * assembled again; the rest are the same objects.
+   */
+  reassemble(
+    services: readonly MeshService[], meshed: { readonly list: readonly MeshedService[]; readonly index: ReadonlyMap<string, number> },
+    scope: ReadonlySet<string>, context: AssemblyContext, vips: ReadonlyMap<string, string>,
+  ): readonly MeshService[] {
+    if (scope.size === 0) return services;
+    const result = [...services];
+    for (const key of scope) {
+      const at = meshed.index.get(key);
+      if (at !== undefined) result[at] = this.assembleOne(meshed.list[at]!, context, vips).value.service;
+    }
+    return result;
+  }
+
+  /** The problems of the Services last assembled. */
+  problems(): Problem[] {
+    const problems: Problem[] = [];
+    for (const list of this.withProblems.values()) append(problems, list);
+    return problems;
+  }
+
+  private assembleOne({ service, ports }: MeshedService, context: AssemblyContext, vips: ReadonlyMap<string, string>): AssemblyMemo {
+    const vip = vips.get(service.key) ?? null;
+    const active = context.splits.get(service.key);
+    const endpoints = context.endpointsOf(service);
+    const split = active ? splitAssemblyInputs(active, context) : null;
+    const gateway = gatewayAssemblyInputs(service.key, context);
+    let memo = this.assembled.get(service.key);
+    if (!memo || !sameAssemblyInputs(memo, service, endpoints, context.targetsByDestination, vip, split, ports, context)
+      || !sameOptionalItems(memo.gateway, gateway)) {
+      memo = {
+        generation: 0, service, endpoints, targets: context.targetsByDestination, vip, split, gateway,
+        listenerPorts: ports.map(context.listenerPortOf), value: assembleService(service, ports, vip, context),
+      };
+      this.assembled.set(service.key, memo);
+    }
+    memo.generation = this.generation;
+    if (memo.value.problems.length > 0) this.withProblems.set(service.key, memo.value.problems);
+    else this.withProblems.delete(service.key);
+    return memo;
   }
 }
 

@@ -19,11 +19,12 @@ import { formatProblem, type Problem } from '../model/problem.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { endpointFacts, type AssemblyContext, type EndpointFacts } from './assemble.js';
 import type { Catalog } from './catalog.js';
-import { Allocator } from './compile-allocate.js';
+import { Allocator, type Allocated } from './compile-allocate.js';
 import { ServiceAssembler } from './compile-assemble.js';
 import { dropStale, sameItems, type Memo } from './compile-memo.js';
 import type { CompileOptions } from './compile-options.js';
 import { CatalogReader } from './compile-read.js';
+import { endpointScope, rootsByBackend, sameCompileScope } from './compile-scope.js';
 import { endpointSources, resolveEndpoints, type ServiceEndpoints } from './endpoints.js';
 import { attachRoutes, type Attachments } from './gateway-attach.js';
 import { gatewayProblems } from './gateway-inputs.js';
@@ -33,7 +34,7 @@ import type { PodInfo, ServiceInfo } from './kube/types.js';
 import type { Endpoint, MeshConfig, RouteStatus, SourceIdentity } from './mesh-config.js';
 import { hasOwnNames, isMeshed, meshedPorts, type MeshedPort, type MeshedPorts, type MeshedService } from './mesh-ports.js';
 import { PodIndex } from './pod-index.js';
-import { selectSplits } from './splits.js';
+import { selectSplits, type ActiveSplit } from './splits.js';
 
 interface EndpointEntry {
   /** The compile that last used it; entries no compile used are dropped. */
@@ -48,8 +49,23 @@ interface EndpointEntry {
 interface MeshedServices {
   /** Sorted by namespace, then name. */
   readonly list: readonly MeshedService[];
+  /** Each one's position in `list`, by key. */
+  readonly index: ReadonlyMap<string, number>;
   readonly keys: ReadonlySet<string>;
   readonly problems: readonly Problem[];
+}
+
+/** What the last compile found, for a next compile that only some Services' endpoints changed. */
+interface LastCompile {
+  readonly options: CompileOptions;
+  readonly meshed: MeshedServices;
+  readonly splits: ReadonlyMap<string, ActiveSplit>;
+  readonly splitProblems: readonly Problem[];
+  readonly ports: Allocated<number>;
+  readonly vips: Allocated<string>;
+  readonly config: MeshConfig;
+  /** Split roots by backend Service key, computed on first need. */
+  rootsByBackend: ReadonlyMap<string, readonly string[]> | null;
 }
 
 export class Compiler {
@@ -65,46 +81,51 @@ export class Compiler {
   private meshed: Memo<MeshedServices> | null = null;
   private pods: PodIndex = new PodIndex(new Map());
   private identities: { pods: PodIndex; nodeName: string; list: SourceIdentity[]; problems: Problem[] } | null = null;
+  private last: LastCompile | null = null;
 
   compile(snapshot: Snapshot, options: CompileOptions): MeshConfig {
     this.generation++;
     const problems: Problem[] = [];
-    const catalog = this.reader.read(snapshot, problems);
+    const { catalog, changes } = this.reader.read(snapshot, problems);
     append(problems, catalog.problems);
     this.updatePods(catalog.pods);
+    const last = this.last;
+    if (last !== null && catalog.gatewayRoutes.size === 0 && sameCompileScope(last.options, options)) {
+      const scope = endpointScope(changes, () => last.rootsByBackend ??= rootsByBackend(last.splits));
+      const config = scope === null ? null : this.compileScope(scope, last, catalog, options, problems);
+      if (config !== null) return config;
+    }
+    return this.compileAll(catalog, options, problems);
+  }
 
-    const { list: meshed, keys: meshedKeys, problems: meshedProblems } = this.meshedServices(catalog);
-    append(problems, meshedProblems);
-    const splits = selectSplits(catalog, (key) => meshedKeys.has(key), problems);
+  /** Every stage over every Service (each memoized per input); `problems` holds the reader's. */
+  private compileAll(catalog: Catalog, options: CompileOptions, problems: Problem[]): MeshConfig {
+    const meshed = this.meshedServices(catalog);
+    append(problems, meshed.problems);
+    const splitProblems: Problem[] = [];
+    const splits = selectSplits(catalog, (key) => meshed.keys.has(key), splitProblems);
+    append(problems, splitProblems);
     const targets = this.resolveTargets(catalog);
     append(problems, targets.problems);
 
     const derive = options.deriveEndpointsFromPods === true;
     const endpointsOf = (service: ServiceInfo): ServiceEndpoints => this.endpointsOf(service, catalog, derive);
-    const gateway = catalog.gatewayRoutes.size === 0 ? NO_ATTACHMENTS : attachRoutes(catalog, portsByKey(meshed));
+    const gateway = catalog.gatewayRoutes.size === 0 ? NO_ATTACHMENTS : attachRoutes(catalog, portsByKey(meshed.list));
     const routes: RouteStatus[] = gateway === NO_ATTACHMENTS ? [] : routeStatuses(gateway, { catalog, endpointsOf });
     for (const p of gatewayProblems(gateway, routes)) problems.push(p);
-    const ports = this.allocator.ports(meshed, options);
-    const vips = this.allocator.vips(meshed, options);
+    const ports = this.allocator.ports(meshed.list, options);
+    const vips = this.allocator.vips(meshed.list, options);
     append(problems, ports.problems);
     append(problems, vips.problems);
 
-    const context: AssemblyContext = {
-      catalog,
-      splits,
-      targetsByDestination: targets.byDestination,
-      endpointsOf,
-      factsOf: (list) => this.factsOf(list),
-      listenerPortOf: (port) => ports.map.get(port.allocationKey) ?? 0,
-      gateway,
-    };
-    const services = this.assembler.assembleAll(meshed, context, vips.map, problems);
+    const context = this.context(catalog, splits, targets.byDestination, gateway, ports, derive);
+    const services = this.assembler.assembleAll(meshed.list, context, vips.map, problems);
     // Forget what deleted Services used, so it can be collected.
     dropStale(this.endpointCache, this.generation);
 
     const identities = this.nodeIdentities(options.nodeName);
     append(problems, identities.problems);
-    return {
+    const config: MeshConfig = {
       nodeName: options.nodeName,
       meshDomain: options.meshDomain,
       services,
@@ -112,7 +133,46 @@ export class Compiler {
       allocation: { ports: ports.record, vips: vips.record },
       problems: sortProblems(problems),
       ...(routes.length > 0 ? { routes } : {}),
-      ...ownNamesOf(meshed, catalog),
+      ...ownNamesOf(meshed.list, catalog),
+    };
+    this.last = { options, meshed, splits, splitProblems, ports, vips, config, rootsByBackend: null };
+    return config;
+  }
+
+  /**
+   * Only the Services in `scope` assembled again, everything else as the last compile had it
+   * (same meshed Services, splits, allocation): the result is what compileAll would return.
+   * Null when the allocation moved (then everything is compiled).
+   */
+  private compileScope(scope: ReadonlySet<string>, last: LastCompile, catalog: Catalog, options: CompileOptions, problems: Problem[]): MeshConfig | null {
+    const ports = this.allocator.ports(last.meshed.list, options);
+    const vips = this.allocator.vips(last.meshed.list, options);
+    const targets = this.resolveTargets(catalog);
+    if (ports !== last.ports || vips !== last.vips) return null;
+    const derive = options.deriveEndpointsFromPods === true;
+    const context = this.context(catalog, last.splits, targets.byDestination, NO_ATTACHMENTS, ports, derive);
+    const services = this.assembler.reassemble(last.config.services, last.meshed, scope, context, vips.map);
+    const identities = this.nodeIdentities(options.nodeName);
+    for (const list of [last.meshed.problems, last.splitProblems, targets.problems, ports.problems, vips.problems, this.assembler.problems(), identities.problems]) {
+      append(problems, list);
+    }
+    const config: MeshConfig = { ...last.config, services, identities: identities.list, problems: sortProblems(problems) };
+    this.last = { ...last, options, config };
+    return config;
+  }
+
+  private context(
+    catalog: Catalog, splits: ReadonlyMap<string, ActiveSplit>, targetsByDestination: ReadonlyMap<string, readonly ResolvedTarget[]>,
+    gateway: Attachments, ports: Allocated<number>, derive: boolean,
+  ): AssemblyContext {
+    return {
+      catalog,
+      splits,
+      targetsByDestination,
+      endpointsOf: (service) => this.endpointsOf(service, catalog, derive),
+      factsOf: (list) => this.factsOf(list),
+      listenerPortOf: (port) => ports.map.get(port.allocationKey) ?? 0,
+      gateway,
     };
   }
 
@@ -152,7 +212,8 @@ export class Compiler {
       if (result.ports) list.push({ service, ports: result.ports });
     }
     list.sort((a, b) => compareStrings(a.service.id.namespace, b.service.id.namespace) || compareStrings(a.service.id.name, b.service.id.name));
-    this.meshed = { inputs: candidates, value: { list, keys: new Set(list.map((m) => m.service.key)), problems } };
+    const index = new Map(list.map((m, i) => [m.service.key, i]));
+    this.meshed = { inputs: candidates, value: { list, index, keys: new Set(index.keys()), problems } };
     return this.meshed.value;
   }
 

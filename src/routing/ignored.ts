@@ -6,7 +6,7 @@
 import type { SourceLocation } from '../model/problem.js';
 import { fieldsAt, stringAt, UNNAMED } from './raw.js';
 import { objectUse } from './read-object.js';
-import type { RawObject, Snapshot } from '../model/snapshot.js';
+import type { RawObject, Snapshot, SnapshotChanges } from '../model/snapshot.js';
 
 export interface IgnoredObject {
   readonly apiVersion: string;
@@ -29,11 +29,7 @@ const described = new WeakMap<RawObject, IgnoredObject | null>();
 export function ignoredObjects(snapshot: Snapshot): IgnoredKind[] {
   const byKind = new Map<string, IgnoredObject[]>();
   for (const raw of snapshot.objects) {
-    let object = described.get(raw);
-    if (object === undefined) {
-      object = objectUse(raw).use === 'ignored' ? describe(raw, snapshot.sources?.get(raw)) : null;
-      described.set(raw, object);
-    }
+    const object = describedOf(raw, snapshot);
     if (object === null) continue;
     const key = `${object.apiVersion} ${object.kind}`;
     const list = byKind.get(key);
@@ -41,6 +37,20 @@ export function ignoredObjects(snapshot: Snapshot): IgnoredKind[] {
     else byKind.set(key, [object]);
   }
   return [...byKind.values()].map((objects) => ({ apiVersion: objects[0]!.apiVersion, kind: objects[0]!.kind, objects }));
+}
+
+/** Whether `changes` can change what ignoredObjects lists: an ignored object left, came or moved. */
+export function touchesIgnored(snapshot: Snapshot, changes: SnapshotChanges): boolean {
+  return changes.removed.some((raw) => describedOf(raw, snapshot) !== null) || changes.added.some((raw) => describedOf(raw, snapshot) !== null);
+}
+
+function describedOf(raw: RawObject, snapshot: Snapshot): IgnoredObject | null {
+  let object = described.get(raw);
+  if (object === undefined) {
+    object = objectUse(raw).use === 'ignored' ? describe(raw, snapshot.sources?.get(raw)) : null;
+    described.set(raw, object);
+  }
+  return object;
 }
 
 function describe(raw: RawObject, source: SourceLocation | undefined): IgnoredObject {

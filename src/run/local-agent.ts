@@ -11,11 +11,11 @@ import type { Logger } from 'pino';
 import type { AgentOptions } from './agent-options.js';
 import { dnsTablesFromConfig } from '../dns/answer.js';
 import { DnsResponder } from '../dns/responder.js';
-import type { Snapshot } from '../model/snapshot.js';
+import { foldChanges, type Snapshot } from '../model/snapshot.js';
 import type { NodeAgent } from '../node-agent/agent.js';
 import { Compiler } from '../routing/compile.js';
 import type { MeshConfig } from '../routing/mesh-config.js';
-import { formatIgnored, ignoredObjects, type IgnoredKind } from '../routing/ignored.js';
+import { formatIgnored, ignoredObjects, touchesIgnored, type IgnoredKind } from '../routing/ignored.js';
 import type { Problem } from '../model/problem.js';
 import type { SecureMode } from '../secure/secure-mode.js';
 import { FileProvider } from '../providers/file-provider.js';
@@ -41,7 +41,7 @@ export async function runLocalAgent(options: AgentOptions, signal: AbortSignal):
     await secure?.setConfig(config);
     await agent.apply(config);
     dns?.setTables(dnsTablesFromConfig(config));
-  }, (err) => logger.error({ err }, 'config not applied'));
+  }, (err) => logger.error({ err }, 'config not applied'), foldChanges);
 
   const provider = new FileProvider({
     dir,
@@ -114,6 +114,7 @@ function localCompiler(options: AgentOptions): LocalCompiler {
   let previous: MeshConfig | null = null;
   let fileProblems: readonly Problem[] = [];
   let reportedIgnored = new Set<string>();
+  let lastVersion: object | undefined;
   const compile = (snapshot: Snapshot): MeshConfig => {
     const config = compiler.compile(snapshot, {
       nodeName: options.nodeName,
@@ -126,7 +127,12 @@ function localCompiler(options: AgentOptions): LocalCompiler {
     });
     previous = config;
     problems.report([...fileProblems.map(fileProblemLine), ...problemLines(config)]);
-    reportedIgnored = logIgnored(options.logger, ignoredObjects(snapshot), reportedIgnored);
+    // What is ignored is listed again only when an ignored object changed (at 10,000 Services, not per endpoint change).
+    const changes = snapshot.changes;
+    if (changes === undefined || changes.since !== lastVersion || touchesIgnored(snapshot, changes)) {
+      reportedIgnored = logIgnored(options.logger, ignoredObjects(snapshot), reportedIgnored);
+    }
+    lastVersion = snapshot.version;
     return config;
   };
   return Object.assign(compile, {

@@ -5,7 +5,9 @@
  * local mode, listener port 0 in Kubernetes mode) have no listener; the compiler reported why.
  */
 import { isIPv6 } from 'node:net';
+import { append } from '../../model/append.js';
 import { fitted } from '../../model/fitted.js';
+import type { ServiceDiff } from '../../routing/config-diff.js';
 import { portKey, type MeshConfig, type MeshService, type PortProtocol } from '../../routing/mesh-config.js';
 
 export type ListenerMode = 'local' | 'kubernetes';
@@ -32,6 +34,12 @@ export interface ListenerPlan {
   readonly conflicts: readonly { readonly spec: ListenerSpec; readonly heldBy: ListenerSpec }[];
 }
 
+/** A change of the plan: the listener specs of the Services that changed, as they were and as they are. */
+export interface PlanChange {
+  readonly before: readonly ListenerSpec[];
+  readonly after: readonly ListenerSpec[];
+}
+
 export function planListeners(config: MeshConfig, mode: ListenerMode, listenAddress: string): ListenerPlan {
   const byId = new Map<string, ListenerSpec>();
   const conflicts: { spec: ListenerSpec; heldBy: ListenerSpec }[] = [];
@@ -43,6 +51,19 @@ export function planListeners(config: MeshConfig, mode: ListenerMode, listenAddr
     }
   }
   return { listeners: [...byId.values()], conflicts };
+}
+
+/** The specs of the Services a config change touched (see ListenerManager.update). */
+export function planChange(diff: ServiceDiff, mode: ListenerMode, listenAddress: string): PlanChange {
+  const before: ListenerSpec[] = [];
+  const after: ListenerSpec[] = [];
+  for (const service of diff.removed) append(before, serviceSpecs(service, mode, listenAddress));
+  for (const change of diff.changed) {
+    append(before, serviceSpecs(change.before, mode, listenAddress));
+    append(after, serviceSpecs(change.after, mode, listenAddress));
+  }
+  for (const service of diff.added) append(after, serviceSpecs(service, mode, listenAddress));
+  return { before, after };
 }
 
 /**

@@ -6,12 +6,17 @@
  * see carried-state.ts. A Service whose MeshService is the very same object as in `previous`
  * (the compiler hands back unchanged Services as the same objects), built with the same
  * identities and options, keeps its PortRuntimes: at 10,000 Services, one changed endpoint
- * rebuilds one Service, and two generations share everything else.
+ * rebuilds one Service, and two generations share everything else. Which Services changed comes
+ * from the diff of the two configs (routing/config-diff.ts), and the records by key and by port
+ * are layered maps patched with it, so a build costs what changed, not a walk of every Service.
  *
  * A Service's runtime is built on the first use of one of its ports (lazy-ports.ts), except a
  * changed Service that the previous generation had built: that one is built at once, while the
  * previous generation's state can still be carried over (a Service never built has none).
  */
+import { append } from '../../model/append.js';
+import { LayeredMap } from '../../model/layered-map.js';
+import { diffServices, type ServiceDiff } from '../../routing/config-diff.js';
 import {
   portKey, type Destination, type HttpRule, type MeshConfig, type MeshPort, type MeshService, type SourceIdentity,
 } from '../../routing/mesh-config.js';
@@ -28,13 +33,20 @@ import { TokenBucket } from './token-bucket.js';
 import { MirrorShare } from './mirror-share.js';
 import type { MeshRuntime, PortRuntime, RouteResult, RuleActions, RuleMirrors, RuntimeOptions } from './types.js';
 
-/** What a build kept for the next one: its carried state, what it read, its Services by key. */
+/** What a build kept for the next one: its carried state, what it read, its Services by key and by port. */
 interface Built {
   readonly state: CarriedState;
   readonly identities: IdentityTable;
   readonly identityList: readonly SourceIdentity[];
   readonly inputs: readonly unknown[];
-  readonly records: ReadonlyMap<string, ServiceRecord>;
+  readonly records: LayeredMap<string, ServiceRecord>;
+  readonly byPort: LayeredMap<string, ServiceRecord>;
+  /**
+   * The records whose runtime has been built, shared by the generations that derive from one
+   * another (a record built on first use adds itself): each build adopts their carried entries
+   * without walking every Service. Records no longer current are dropped from it as found.
+   */
+  readonly built: Set<ServiceRecord>;
 }
 
 /** What each runtime this module built keeps for the next build, found again when it is `previous`. */
@@ -47,30 +59,19 @@ export function buildRuntime(config: MeshConfig, options: RuntimeOptions, previo
   const random = options.random ?? Math.random;
   // Everything a Service's runtime reads besides its MeshService: while all are the same, it can be reused.
   const inputs = [config.nodeName, options.acl, clock, random];
-  const reusable = before !== undefined && inputs.every((input, i) => input === before.inputs[i])
+  const reusable = previous !== undefined && before !== undefined && inputs.every((input, i) => input === before.inputs[i])
     && sameIdentities(config.identities, before.identityList);
   const identities = reusable ? before.identities : new IdentityTable(config.identities);
   const context: ServiceContext = { state, clock, random, identities, acl: options.acl, nodeName: config.nodeName };
+  const built = reusable ? before.built : new Set<ServiceRecord>();
   const build = (record: ServiceRecord): BuiltService => {
     const { value, entries } = state.record(() => buildService(record.service, context));
+    built.add(record);
     return { ports: new Map(value), carried: entries };
   };
-  const records = new Map<string, ServiceRecord>();
-  const byPort = new Map<string, ServiceRecord>();
-  for (const service of config.services) {
-    const last = before?.records.get(service.key);
-    let record: ServiceRecord;
-    if (reusable && last?.service === service) {
-      record = last;
-      if (record.built !== null) state.adopt(record.built.carried);
-    } else {
-      record = { service, built: null };
-      // Built in the previous generation: build it now, while that generation's state can be carried over.
-      if (last?.built) record.built = build(record);
-    }
-    records.set(service.key, record);
-    for (const port of service.ports) byPort.set(portKey(service.namespace, service.name, port.port, port.protocol), record);
-  }
+  const { records, byPort } = reusable
+    ? patchRecords(before, diffServices(previous.config.services, config.services), state, build)
+    : newRecords(config.services, before, build);
   const runtime: MeshRuntime = {
     config,
     acl: options.acl,
@@ -78,8 +79,64 @@ export function buildRuntime(config: MeshConfig, options: RuntimeOptions, previo
     identityOf: (ip: string): SourceIdentity | null => identities.lookup(ip),
   };
   state.release();
-  builds.set(runtime, { state, identities, identityList: config.identities, inputs, records });
+  builds.set(runtime, { state, identities, identityList: config.identities, inputs, records, byPort, built });
   return runtime;
+}
+
+type Build = (record: ServiceRecord) => BuiltService;
+
+interface Records {
+  readonly records: LayeredMap<string, ServiceRecord>;
+  readonly byPort: LayeredMap<string, ServiceRecord>;
+}
+
+/** Every Service gets a new record; one the previous generation had built is built at once, while its state can be carried. */
+function newRecords(services: readonly MeshService[], before: Built | undefined, build: Build): Records {
+  const records: [string, ServiceRecord][] = [];
+  const byPort: [string, ServiceRecord][] = [];
+  for (const service of services) {
+    const record: ServiceRecord = { service, built: null };
+    if (before?.records.get(service.key)?.built) record.built = build(record);
+    records.push([service.key, record]);
+    for (const key of portKeys(service)) byPort.push([key, record]);
+  }
+  return { records: LayeredMap.of(records), byPort: LayeredMap.of(byPort) };
+}
+
+/**
+ * The previous generation's records with the changed Services replaced: unchanged ones are kept
+ * (with their runtime, whose carried entries this build adopts); a changed one that had been
+ * built is built at once, while the previous generation's state can be carried over.
+ */
+function patchRecords(before: Built, diff: ServiceDiff, state: CarriedState, build: Build): Records {
+  const setRecords: [string, ServiceRecord][] = [];
+  const setPorts: [string, ServiceRecord][] = [];
+  const deletedRecords: string[] = [];
+  const deletedPorts: string[] = [];
+  const rebuild: ServiceRecord[] = [];
+  for (const service of diff.removed) {
+    deletedRecords.push(service.key);
+    append(deletedPorts, portKeys(service));
+  }
+  for (const service of [...diff.changed.map((c) => c.after), ...diff.added]) {
+    const last = before.records.get(service.key);
+    if (last !== undefined) append(deletedPorts, portKeys(last.service));
+    const record: ServiceRecord = { service, built: null };
+    if (last?.built) rebuild.push(record);
+    setRecords.push([service.key, record]);
+    for (const key of portKeys(service)) setPorts.push([key, record]);
+  }
+  const records = before.records.with(setRecords, deletedRecords);
+  for (const record of before.built) {
+    if (records.get(record.service.key) !== record || record.built === null) before.built.delete(record);
+    else state.adopt(record.built.carried);
+  }
+  for (const record of rebuild) record.built = build(record);
+  return { records, byPort: before.byPort.with(setPorts, deletedPorts) };
+}
+
+function portKeys(service: MeshService): string[] {
+  return service.ports.map((port) => portKey(service.namespace, service.name, port.port, port.protocol));
 }
 
 function sameIdentities(a: readonly SourceIdentity[], b: readonly SourceIdentity[]): boolean {

@@ -20,12 +20,19 @@ export interface ServiceRecord {
   built: BuiltService | null;
 }
 
+/** Records by port key (a Map, or the layered map of build.ts and the file provider). */
+export interface RecordsByPort {
+  readonly size: number;
+  has(key: string): boolean;
+  get(key: string): ServiceRecord | undefined;
+  keys(): IterableIterator<string>;
+}
+
 export class LazyPorts implements RuntimePorts {
-  /** By port key. */
-  readonly #records: ReadonlyMap<string, ServiceRecord>;
+  readonly #records: RecordsByPort;
   readonly #build: (record: ServiceRecord) => BuiltService;
 
-  constructor(records: ReadonlyMap<string, ServiceRecord>, build: (record: ServiceRecord) => BuiltService) {
+  constructor(records: RecordsByPort, build: (record: ServiceRecord) => BuiltService) {
     this.#records = records;
     this.#build = build;
   }

@@ -146,6 +146,27 @@ describe('file provider', () => {
     expect(byName(update, 'alpha')).to.equal(byName(first, 'alpha'));
   });
 
+  it('says what changed since the snapshot before: objects that left and came, a moved one in both', async () => {
+    const first = await start();
+    expect(first.snapshot.changes).to.equal(undefined);
+    const [alpha, beta, gamma] = ['alpha', 'beta', 'gamma'].map((name) => byName(first, name) as RawObject);
+    const changed = next((u) => byName(u, 'gamma') !== gamma);
+    await writeFile(join(dir, 'b.yaml'), `# moved\n${service('beta')}---\n${service('gamma', 8080)}`);
+    const update = await changed;
+    const changes = update.snapshot.changes!;
+    expect(changes.since).to.equal(first.snapshot.version);
+    expect(changes.removed).to.have.members([beta, gamma]);
+    expect(changes.added).to.have.members([beta, byName(update, 'gamma')]);
+    expect(update.snapshot.sources?.get(alpha)).to.equal(first.snapshot.sources?.get(alpha));
+
+    const deleted = next((u) => !names(u).includes('alpha'));
+    await rm(join(dir, 'a.yaml'));
+    const after = (await deleted).snapshot;
+    expect(after.changes).to.deep.equal({ since: update.snapshot.version, removed: [alpha], added: [] });
+    expect(after.sources?.get(alpha)).to.equal(undefined);
+    expect(after.sources?.get(beta)?.line).to.equal(2);
+  });
+
   it('picks up added files in nested folders, renames and deletions', async () => {
     await provider.start();
     const added = next((u) => names(u).includes('nested'));
