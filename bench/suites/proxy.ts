@@ -472,7 +472,10 @@ function secureGoals(measurements: readonly Measurement[]): GoalCheck[] {
   const addedP50 = difference(measurements, secureHttp, 'plexus http', 'moderate', p50);
   const addedP99 = difference(measurements, secureHttp, 'plexus http', 'moderate', p99);
   const tcp = ratio(measurements, 'plexus tcp, secure tunnel', 'plexus tcp', 'keep-alive', rps);
-  const floor = ratio(measurements, 'bare node pipes, mTLS tunnel', 'bare node TCP pipe', 'keep-alive', rps);
+  const floorPipes = 'bare node pipes, mTLS tunnel';
+  const floor = ratio(measurements, floorPipes, 'bare node TCP pipe', 'keep-alive', rps);
+  const floorP50 = difference(measurements, floorPipes, 'bare node TCP pipe', 'moderate', p50);
+  const floorP99 = difference(measurements, floorPipes, 'bare node TCP pipe', 'moderate', p99);
   return [
     {
       goal: 'secure mode HTTP (A -> mTLS tunnel -> B -> pod) >= 0.6x the plaintext agent',
@@ -481,7 +484,7 @@ function secureGoals(measurements: readonly Measurement[]): GoalCheck[] {
     },
     {
       goal: 'secure mode HTTP added over plaintext at ~2k req/s: p50 <= 0.3 ms, p99 <= 1 ms',
-      measured: `${signed(addedP50, 3)} / ${signed(addedP99, 3)} ms`,
+      measured: `${signed(addedP50, 3)} / ${signed(addedP99, 3)} ms (two bare Node pipes over the tunnel: ${signed(floorP50, 3)} / ${signed(floorP99, 3)} ms over one)`,
       met: addedP50 === null || addedP99 === null ? null : addedP50 <= 0.3 && addedP99 <= 1,
     },
     {
