@@ -52,8 +52,10 @@ function fromGroups(port: ServicePortInfo, groups: readonly EndpointGroup[], pod
   return endpoints;
 }
 
+/** The address itself when it is already this port's endpoint and no known Pod adds to it. */
 function toEndpoint(address: EndpointAddress, port: number, pods: PodIndex): Endpoint {
   const pod = address.pod ? pods.byKey.get(address.pod) : pods.byIp.get(address.ip);
+  if (pod === undefined && port === address.port) return address;
   return {
     ip: address.ip,
     port,

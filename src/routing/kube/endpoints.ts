@@ -37,7 +37,7 @@ function optionalBoolean(value: unknown): boolean | undefined {
   return typeof value === 'boolean' ? value : undefined;
 }
 
-function readSliceEndpoints(raw: RawObject, namespace: string, sink: ProblemSink): EndpointAddress[] {
+function readSliceEndpoints(raw: RawObject, namespace: string, port: number, sink: ProblemSink): EndpointAddress[] {
   const addresses: EndpointAddress[] = [];
   arrayAt(raw, 'endpoints')?.forEach((entry, i) => {
     const where = `endpoints[${i}]`;
@@ -49,11 +49,13 @@ function readSliceEndpoints(raw: RawObject, namespace: string, sink: ProblemSink
     const ready = optionalBoolean(conditions?.ready) ?? true;
     addresses.push({
       ip,
+      port,
       ready,
       serving: optionalBoolean(conditions?.serving) ?? ready,
       terminating: optionalBoolean(conditions?.terminating) ?? false,
       nodeName: stringAt(entry, 'nodeName') || null,
       pod: readPodRef(entry, namespace),
+      serviceAccount: null,
     });
   });
   return fitted(addresses);
@@ -67,10 +69,8 @@ export function readEndpointSlice(raw: RawObject, source?: SourceLocation): Read
   const addressType = stringAt(raw, 'addressType');
   if (addressType === 'FQDN') sink.warning('addressType FQDN is not supported (ignored)');
   const usable = addressType !== 'FQDN';
-  const group: EndpointGroup = {
-    ports: usable ? readPorts(arrayAt(raw, 'ports'), 'ports', sink) : [],
-    addresses: usable ? readSliceEndpoints(raw, id.namespace, sink) : [],
-  };
+  const ports = usable ? readPorts(arrayAt(raw, 'ports'), 'ports', sink) : [];
+  const group: EndpointGroup = { ports, addresses: usable ? readSliceEndpoints(raw, id.namespace, firstPort(ports), sink) : [] };
   const object: EndpointSliceInfo = {
     kind: 'EndpointSlice',
     id,
@@ -82,16 +82,22 @@ export function readEndpointSlice(raw: RawObject, source?: SourceLocation): Read
   return { object, problems: sink.problems };
 }
 
-function readAddresses(list: readonly unknown[] | undefined, where: string, ready: boolean, namespace: string, sink: ProblemSink): EndpointAddress[] {
+/** The port the read addresses of a group stand for (see EndpointAddress); 0 when it has none. */
+function firstPort(ports: readonly EndpointPortInfo[]): number {
+  return ports[0]?.port ?? 0;
+}
+
+function readAddresses(list: readonly unknown[] | undefined, where: string, ready: boolean, namespace: string, port: number, sink: ProblemSink): EndpointAddress[] {
   const addresses: EndpointAddress[] = [];
   list?.forEach((entry, i) => {
     if (!isFields(entry)) return sink.error(`${where}[${i}] is not an object`);
     const ip = stringAt(entry, 'ip');
     if (!ip) return sink.error(`${where}[${i}] has no ip`);
     addresses.push({
-      ip, ready, serving: ready, terminating: false,
+      ip, port, ready, serving: ready, terminating: false,
       nodeName: stringAt(entry, 'nodeName') || null,
       pod: readPodRef(entry, namespace),
+      serviceAccount: null,
     });
   });
   return addresses;
@@ -104,11 +110,13 @@ export function readEndpoints(raw: RawObject, source?: SourceLocation): ReadResu
   arrayAt(raw, 'subsets')?.forEach((subset, i) => {
     const where = `subsets[${i}]`;
     if (!isFields(subset)) return sink.error(`${where} is not an object`);
+    const ports = readPorts(arrayAt(subset, 'ports'), `${where}.ports`, sink);
+    const port = firstPort(ports);
     groups.push({
-      ports: readPorts(arrayAt(subset, 'ports'), `${where}.ports`, sink),
+      ports,
       addresses: [
-        ...readAddresses(arrayAt(subset, 'addresses'), `${where}.addresses`, true, id.namespace, sink),
-        ...readAddresses(arrayAt(subset, 'notReadyAddresses'), `${where}.notReadyAddresses`, false, id.namespace, sink),
+        ...readAddresses(arrayAt(subset, 'addresses'), `${where}.addresses`, true, id.namespace, port, sink),
+        ...readAddresses(arrayAt(subset, 'notReadyAddresses'), `${where}.notReadyAddresses`, false, id.namespace, port, sink),
       ],
     });
   });

@@ -1,5 +1,5 @@
 /** The compiler's validated view of the Kubernetes objects it reads (one per raw object). */
-import type { PortProtocol } from '../mesh-config.js';
+import type { Endpoint, PortProtocol } from '../mesh-config.js';
 import type { Problem, SourceLocation } from '../../model/problem.js';
 import type { ServiceAnnotations } from '../annotations.js';
 import type { ObjectIdentity } from '../raw.js';
@@ -41,16 +41,13 @@ export interface EndpointPortInfo {
   readonly protocol: ServicePortProtocol;
 }
 
-/** One address as an EndpointSlice / Endpoints object states it, before pods are looked up. */
-export interface EndpointAddress {
-  readonly ip: string;
-  readonly ready: boolean;
-  readonly serving: boolean;
-  readonly terminating: boolean;
-  readonly nodeName: string | null;
-  /** `namespace/name` of the Pod from `targetRef`, when it names one. */
-  readonly pod: string | null;
-}
+/**
+ * One address as an EndpointSlice / Endpoints object states it, before pods are looked up: already
+ * the endpoint of its group's first port (`port`; 0 when the group has none), with no
+ * ServiceAccount. Resolution hands out this very object when the pod lookup adds nothing (pods of
+ * other nodes are not watched unless in ACL mode), so most endpoints exist once, not twice.
+ */
+export type EndpointAddress = Endpoint;
 
 /** Addresses that share one port list: an EndpointSlice, or one subset of an Endpoints object. */
 export interface EndpointGroup {
