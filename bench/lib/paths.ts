@@ -17,6 +17,7 @@ export const PLEXUS_ARGV: readonly string[] = buildRoot === resolve(repoRoot, 'd
 export const NAMED_BACKENDS_JS = join(buildRoot, 'bench', 'lib', 'named-backends.js');
 export const TCP_PIPE_JS = join(buildRoot, 'bench', 'lib', 'tcp-pipe.js');
 export const TUNNEL_PIPE_JS = join(buildRoot, 'bench', 'lib', 'tunnel-pipe.js');
+export const RELAY_FLOOR_JS = join(buildRoot, 'bench', 'lib', 'relay-floor.js');
 export const COMPILE_PROBE_JS = join(buildRoot, 'bench', 'lib', 'compile-probe.js');
 /** bench/compile.ts (the routing compile benchmark), compiled. */
 export const COMPILE_BENCH_JS = join(buildRoot, 'bench', 'compile.js');

@@ -2,7 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitForHttp } from './net.js';
-import { NAMED_BACKENDS_JS, TCP_PIPE_JS, TUNNEL_PIPE_JS } from './paths.js';
+import { launchNodeOptions } from '../../src/cli/launch.js';
+import { NAMED_BACKENDS_JS, RELAY_FLOOR_JS, TCP_PIPE_JS, TUNNEL_PIPE_JS } from './paths.js';
 import { haproxyConfig, nginxProxyConfig, nginxUpstreamConfig, type Address } from './peer-configs.js';
 import { start, type Managed } from './processes.js';
 import { commandPath } from './tools.js';
@@ -80,6 +81,17 @@ export async function startTcpPipe(host: string, upstream: Address, cpu: number 
   const child = start({ name: 'node tcp pipe', command: process.execPath, args: [TCP_PIPE_JS, host, upstream.host, String(upstream.port)], cpu });
   const line = await child.waitForLine((l) => l.startsWith('{"port"'), READY_TIMEOUT_MS);
   return ready({ process: child, address: { host, port: (JSON.parse(line) as { port: number }).port }, label: 'bare node TCP pipe' });
+}
+
+/**
+ * The connection-per-request row's floor (bench/lib/relay-floor.ts): the least a Node HTTP proxy
+ * does per new connection, started with the agent's node options (src/cli/launch.ts).
+ */
+export async function startRelayFloor(host: string, upstream: Address, cpu: number | null): Promise<Peer> {
+  const args = [...launchNodeOptions(), RELAY_FLOOR_JS, host, upstream.host, String(upstream.port)];
+  const child = start({ name: 'node relay floor', command: process.execPath, args, cpu });
+  const line = await child.waitForLine((l) => l.startsWith('{"port"'), READY_TIMEOUT_MS);
+  return ready({ process: child, address: { host, port: (JSON.parse(line) as { port: number }).port }, label: 'bare node HTTP relay' });
 }
 
 /**
