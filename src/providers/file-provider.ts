@@ -219,6 +219,8 @@ export class FileProvider implements Provider {
 
   /** Notes what a file's new version (`after`, undefined when it is gone) removed and added, a moved object in both. */
   #noteChanges(before: FileEntry | undefined, after: FileEntry | undefined): void {
+    // Before the first snapshot there is nothing to change from (the first scan would note every object).
+    if (this.#sources === null) return;
     const stays = (object: RawObject, from: FileEntry, to: FileEntry | undefined): boolean => to?.sources.get(object) === from.sources.get(object);
     if (before) for (const object of before.objects) if (!stays(object, before, after)) this.#removed.push(object);
     if (after) for (const object of after.objects) if (!before || !stays(object, after, before)) this.#added.push([object, after.sources.get(object)!]);
