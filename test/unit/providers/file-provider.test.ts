@@ -28,6 +28,16 @@ spec:
 `;
 }
 
+/**
+ * Replaces a file as docs/local-mode.md asks (a temporary file renamed over it), so the provider
+ * never reads it half-written: `writeFile` truncates, then writes, and a rescan or a watch event
+ * between the two would see an empty file.
+ */
+async function replace(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.tmp`, text);
+  await rename(`${path}.tmp`, path);
+}
+
 function names(update: Seen): string[] {
   return update.snapshot.objects.map((o) => (o.metadata as { name: string }).name).sort();
 }
@@ -138,7 +148,7 @@ describe('file provider', () => {
     const beta = byName(first, 'beta');
     const changed = next((u) => byName(u, 'gamma') !== byName(first, 'gamma'));
     // gamma's port changes; beta keeps its content but moves down two lines.
-    await writeFile(join(dir, 'b.yaml'), `# a comment\n# another\n${service('beta')}---\n${service('gamma', 8080)}`);
+    await replace(join(dir, 'b.yaml'), `# a comment\n# another\n${service('beta')}---\n${service('gamma', 8080)}`);
     const update = await changed;
     expect(byName(update, 'beta')).to.equal(beta);
     expect(update.snapshot.sources?.get(beta as RawObject)?.line).to.equal((first.snapshot.sources?.get(beta as RawObject)?.line ?? 0) + 2);
@@ -151,7 +161,7 @@ describe('file provider', () => {
     expect(first.snapshot.changes).to.equal(undefined);
     const [alpha, beta, gamma] = ['alpha', 'beta', 'gamma'].map((name) => byName(first, name) as RawObject);
     const changed = next((u) => byName(u, 'gamma') !== gamma);
-    await writeFile(join(dir, 'b.yaml'), `# moved\n${service('beta')}---\n${service('gamma', 8080)}`);
+    await replace(join(dir, 'b.yaml'), `# moved\n${service('beta')}---\n${service('gamma', 8080)}`);
     const update = await changed;
     const changes = update.snapshot.changes!;
     expect(changes.since).to.equal(first.snapshot.version);
@@ -207,7 +217,7 @@ describe('file provider', () => {
   it('keeps the last good version of a file that stops parsing, reports it with path and line, and recovers', async () => {
     const first = await start();
     const broken = next((u) => errors(u).length > 0);
-    await writeFile(join(dir, 'b.yaml'), `${service('beta')}---\nkind: [unclosed\n`);
+    await replace(join(dir, 'b.yaml'), `${service('beta')}---\nkind: [unclosed\n`);
     const update = await broken;
     expect(names(update)).to.deep.equal(['alpha', 'beta', 'gamma']);
     expect(byName(update, 'beta')).to.equal(byName(first, 'beta'));
@@ -217,7 +227,7 @@ describe('file provider', () => {
     expect(message).to.match(new RegExp(`^${join(dir, 'b.yaml').replace(/[.]/g, '\\.')}:\\d+: `));
 
     const fixed = next((u) => errors(u).length === 0);
-    await writeFile(join(dir, 'b.yaml'), service('beta', 81));
+    await replace(join(dir, 'b.yaml'), service('beta', 81));
     const recovered = await fixed;
     expect(names(recovered)).to.deep.equal(['alpha', 'beta']);
     expect(folderErrors).to.deep.equal([]);
