@@ -7,20 +7,13 @@
  * Prints one JSON line `{"port": N}` when it listens.
  */
 import { connect, createServer, type AddressInfo } from 'node:net';
+import { pipeBoth } from './pipe-both.js';
 
 const [host, upstreamHost, upstreamPort] = process.argv.slice(2);
 if (!host || !upstreamHost || !Number(upstreamPort)) throw new Error('usage: tcp-pipe LISTEN_HOST UPSTREAM_HOST UPSTREAM_PORT');
 
 const server = createServer({ noDelay: true }, (client) => {
-  const upstream = connect({ host: upstreamHost, port: Number(upstreamPort), noDelay: true });
-  const close = (): void => {
-    client.destroy();
-    upstream.destroy();
-  };
-  client.on('error', close).on('close', close);
-  upstream.on('error', close).on('close', close);
-  client.pipe(upstream);
-  upstream.pipe(client);
+  pipeBoth(client, connect({ host: upstreamHost, port: Number(upstreamPort), noDelay: true }));
 });
 server.listen({ host, port: 0 }, () => {
   process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);

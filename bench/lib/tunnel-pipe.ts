@@ -12,12 +12,12 @@
  * Prints one JSON line `{"port": N}` when it listens.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { pino } from 'pino';
 import { loadCa, trustBundle } from '../../src/secure/ca.js';
 import { TunnelClient } from '../../src/secure/tunnel/client.js';
 import { TunnelServer } from '../../src/secure/tunnel/server.js';
 import { issueNodeCert, issueWorkloadCert } from '../../src/secure/workload-cert.js';
+import { pipeBoth } from './pipe-both.js';
 
 /** The identity the caller side presents (any workload identity of the CA would do). */
 const CALLER_IDENTITY = 'bench/client';
@@ -29,17 +29,6 @@ const bundle = trustBundle(ca);
 
 function announce(port: number): void {
   process.stdout.write(`${JSON.stringify({ port })}\n`);
-}
-
-function pipeBoth(a: Duplex, b: Duplex): void {
-  const close = (): void => {
-    a.destroy();
-    b.destroy();
-  };
-  a.on('error', close).on('close', close);
-  b.on('error', close).on('close', close);
-  a.pipe(b);
-  b.pipe(a);
 }
 
 async function serveIn(nodeName: string, host: string): Promise<void> {
