@@ -49,9 +49,8 @@ interface EndpointEntry {
 interface MeshedServices {
   /** Sorted by namespace, then name. */
   readonly list: readonly MeshedService[];
-  /** Each one's position in `list`, by key. */
+  /** Each one's position in `list`, by key (also: which keys are meshed). */
   readonly index: ReadonlyMap<string, number>;
-  readonly keys: ReadonlySet<string>;
   readonly problems: readonly Problem[];
 }
 
@@ -103,7 +102,7 @@ export class Compiler {
     const meshed = this.meshedServices(catalog);
     append(problems, meshed.problems);
     const splitProblems: Problem[] = [];
-    const splits = selectSplits(catalog, (key) => meshed.keys.has(key), splitProblems);
+    const splits = selectSplits(catalog, (key) => meshed.index.has(key), splitProblems);
     append(problems, splitProblems);
     const targets = this.resolveTargets(catalog);
     append(problems, targets.problems);
@@ -213,7 +212,7 @@ export class Compiler {
     }
     list.sort((a, b) => compareStrings(a.service.id.namespace, b.service.id.namespace) || compareStrings(a.service.id.name, b.service.id.name));
     const index = new Map(list.map((m, i) => [m.service.key, i]));
-    this.meshed = { inputs: candidates, value: { list, index, keys: new Set(index.keys()), problems } };
+    this.meshed = { inputs: candidates, value: { list, index, problems } };
     return this.meshed.value;
   }
 

@@ -105,14 +105,7 @@ export class ListenerManager {
     const replaced: string[] = [];
     const kept: string[] = [];
     for (const [id, listener] of this.#running) {
-      const spec = wanted.get(id);
-      if (spec && sameListener(spec, listener.spec)) {
-        kept.push(id);
-        continue;
-      }
-      (spec ? replaced : removed).push(id);
-      // close() stops accepting synchronously, so a replacement can bind the same port below.
-      this.#stop(listener);
+      if (!this.#retire(listener, wanted.get(id), removed, replaced)) kept.push(id);
     }
     const problems: Problem[] = plan.conflicts.map(({ spec, heldBy }) => listenerProblem(
       spec, `cannot listen on ${spec.id}: already used by Service ${heldBy.service.namespace}/${heldBy.service.name}`,
@@ -139,10 +132,7 @@ export class ListenerManager {
     const replaced: string[] = [];
     for (const id of released) {
       const listener = this.#running.get(id);
-      const spec = wanted.get(id);
-      if (listener === undefined || (spec && sameListener(spec, listener.spec))) continue;
-      (spec ? replaced : removed).push(id);
-      this.#stop(listener);
+      if (listener !== undefined) this.#retire(listener, wanted.get(id), removed, replaced);
     }
     const problems: Problem[] = [];
     const { added, failed } = await this.#startAll([...wanted.values()].filter((spec) => !this.#running.has(spec.id)), new Set(replaced), problems);
@@ -152,6 +142,18 @@ export class ListenerManager {
     const kept: string[] = [];
     for (const id of this.#running.keys()) if (!fresh.has(id)) kept.push(id);
     return new Reconciled({ added, removed, replaced, kept, failed });
+  }
+
+  /**
+   * Stops `listener` unless `spec` (what is wanted at its id now) is the same listener, and lists
+   * it as replaced or removed; false when it is kept.
+   */
+  #retire(listener: RunningListener, spec: ListenerSpec | undefined, removed: string[], replaced: string[]): boolean {
+    if (spec && sameListener(spec, listener.spec)) return false;
+    (spec ? replaced : removed).push(listener.spec.id);
+    // close() stops accepting synchronously, so a replacement can bind the same port below.
+    this.#stop(listener);
+    return true;
   }
 
   /** Binds `specs`; each bound one is added (or was a replacement), each failure a problem. */
